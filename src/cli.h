@@ -1,0 +1,71 @@
+/* The parsed command line shared by main.c and the cmd_*.c files; only they print. */
+#ifndef DBCTL_CLI_H
+#define DBCTL_CLI_H
+
+#include "config.h"
+#include "err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct cli_option {
+	const char *long_name;
+	char short_name;       /* 0: none */
+	const char *arg_name;  /* NULL: a switch without a value */
+	const char *help;
+};
+
+#define CLI_MAX_OPTIONS 16
+#define CLI_MAX_SET 64
+
+struct cli;
+
+struct command {
+	const char *name;              /* "pool stats": one or two words */
+	const char *args_usage;        /* positional arguments, "" when none */
+	const char *summary;
+	const struct cli_option *options;   /* ends with a zeroed entry */
+	bool needs_settings;           /* resolve the config before running */
+	/* Returns the exit code; when nonzero with err->message set, main prints it. */
+	int (*run)(struct cli *cli, struct err *err);
+};
+
+struct cli {
+	const struct command *command;
+	struct cfg_request request;          /* global options; pointers into argv */
+	const char *set_options[CLI_MAX_SET];
+	bool json;
+	bool quiet;
+	const char *values[CLI_MAX_OPTIONS];  /* per command option: its value, "" for a switch, NULL absent */
+	char **args;                          /* positional arguments, borrowed from argv */
+	int arg_count;
+	struct settings settings;
+	bool json_written;                    /* the command printed its own JSON, errors included */
+};
+
+/* The command's option value by long name, or NULL when not given. */
+const char *cli_value(const struct cli *cli, const char *long_name);
+bool cli_switch(const struct cli *cli, const char *long_name);
+
+/* Parses a non-negative number option; absent leaves *out alone. */
+int cli_seconds(const struct cli *cli, const char *long_name, double *out, struct err *err) MUST_CHECK;
+int cli_count(const struct cli *cli, const char *long_name, long minimum, long *out, struct err *err) MUST_CHECK;
+
+/* Replaces known passwords in buf with ***. */
+void cli_scrub(const struct cli *cli, char *buf, size_t size);
+
+/* Prints "dbctl: message" and "hint: ..." to stderr, scrubbed. */
+void cli_print_error(const struct cli *cli, const struct err *err);
+
+/* Every command's entry point. */
+int cmd_ping(struct cli *cli, struct err *err);
+int cmd_pool_stats(struct cli *cli, struct err *err);
+int cmd_config_show(struct cli *cli, struct err *err);
+
+
+
+/* Each command's options, defined beside its code. */
+extern const struct cli_option ping_options[];
+extern const struct cli_option pool_stats_options[];
+extern const struct cli_option config_show_options[];
+#endif

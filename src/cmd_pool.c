@@ -1,0 +1,205 @@
+/* dbctl pool stats: the client pool beside the server's connection budget, and whether N workers fit. */
+#include "cli.h"
+#include "clock.h"
+#include "engine.h"
+#include "json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const struct cli_option pool_stats_options[] = {
+	{ "workers", 'w', "N", "would N processes, each with this pool, fit in the server's free connections?" },
+	{ 0 },
+};
+
+/* The fit question, answered once for both output forms. */
+struct workers_fit {
+	long workers;
+	long per_worker;   /* -1: the pool has no limit */
+	long needed;
+	long free_slots;   /* -1: the server has no limit */
+	bool fits;
+	char reason[256];
+};
+
+static long free_slots(const struct driver_server_stats *server, const struct pool_stats *client)
+{
+	long ours = client->in_use + client->idle, others;
+
+	if (server->max_connections < 0 || server->in_use < 0)
+		return -1;
+	/* our own connections close when we exit, so they do not count against the budget */
+	others = server->in_use - ours;
+	if (others < 0)
+		others = 0;
+	return server->max_connections - server->reserved - others;
+}
+
+static void compute_fit(long workers, const struct pool_stats *client, long free_count, struct workers_fit *fit)
+{
+	memset(fit, 0, sizeof(*fit));
+	fit->workers = workers;
+	fit->per_worker = client->capacity;
+	fit->free_slots = free_count;
+	if (client->capacity < 0) {
+		fit->needed = -1;
+		fit->fits = free_count < 0;
+		snprintf(fit->reason, sizeof(fit->reason), "%s",
+			 fit->fits ? "the server has no connection limit"
+				   : "the pool has no limit (pool_size 0 or max_overflow -1), so no number of workers is safe");
+		return;
+	}
+	fit->needed = workers * client->capacity;
+	if (free_count < 0) {
+		fit->fits = true;
+		snprintf(fit->reason, sizeof(fit->reason), "the server has no connection limit");
+		return;
+	}
+	fit->fits = fit->needed <= free_count;
+	snprintf(fit->reason, sizeof(fit->reason), "%ld x %ld = %ld connections needed, %ld free: %s", workers,
+		 (long)client->capacity, fit->needed, free_count, fit->fits ? "fits" : "does not fit");
+}
+
+static void print_human(const struct engine *engine, const struct pool_stats *c, const struct driver_server_stats *s,
+			long free_count, const struct workers_fit *fit)
+{
+	int i;
+
+	printf("target: %s\n", engine->display_url);
+	printf("client pool:\n");
+	printf("  pool_size: %d\n  max_overflow: %d\n", c->size, c->max_overflow);
+	if (c->capacity < 0)
+		printf("  capacity: unlimited\n");
+	else
+		printf("  capacity: %d\n", c->capacity);
+	printf("  in_use: %d\n  idle: %d\n  waiting: %d\n", c->in_use, c->idle, c->waiting);
+	printf("  connects: %ld\n  connect_latency_ms: %.2f\n", c->connects,
+	       c->connects ? c->connect_ms_total / (double)c->connects : 0.0);
+	printf("  checkouts: %ld\n  pre_ping_failures: %ld\n  recycles: %ld\n", c->checkouts, c->pre_ping_failures,
+	       c->recycles);
+	printf("server (%s):\n", s->version);
+	if (s->max_connections >= 0) {
+		printf("  max_connections: %ld\n  reserved: %ld\n", s->max_connections, s->reserved);
+		printf("  in_use: %ld\n  free: %ld\n", s->in_use, free_count);
+	} else {
+		printf("  max_connections: unlimited\n");
+	}
+	for (i = 0; i < s->item_count; i++)
+		printf("  %s: %s\n", s->items[i].key, s->items[i].value);
+	if (fit)
+		printf("workers: %s\n", fit->reason);
+}
+
+static void print_json(struct cli *cli, const struct engine *engine, const struct pool_stats *c,
+		       const struct driver_server_stats *s, long free_count, const struct workers_fit *fit, int code)
+{
+	struct json json;
+	int i;
+
+	json_init(&json);
+	json_object_begin(&json, NULL);
+	json_string(&json, "command", "pool stats");
+	json_int(&json, "exit", code);
+	json_string(&json, "target", engine->display_url);
+	json_object_begin(&json, "client");
+	json_int(&json, "pool_size", c->size);
+	json_int(&json, "max_overflow", c->max_overflow);
+	if (c->capacity < 0)
+		json_null(&json, "capacity");
+	else
+		json_int(&json, "capacity", c->capacity);
+	json_int(&json, "in_use", c->in_use);
+	json_int(&json, "idle", c->idle);
+	json_int(&json, "waiting", c->waiting);
+	json_int(&json, "connects", c->connects);
+	json_double(&json, "connect_latency_ms", c->connects ? c->connect_ms_total / (double)c->connects : 0.0);
+	json_int(&json, "checkouts", c->checkouts);
+	json_int(&json, "pre_ping_failures", c->pre_ping_failures);
+	json_int(&json, "recycles", c->recycles);
+	json_object_end(&json);
+	json_object_begin(&json, "server");
+	json_string(&json, "backend", engine->driver->name);
+	json_string(&json, "version", s->version);
+	if (s->max_connections >= 0) {
+		json_int(&json, "max_connections", s->max_connections);
+		json_int(&json, "reserved", s->reserved);
+		json_int(&json, "in_use", s->in_use);
+		json_int(&json, "free", free_count);
+	} else {
+		json_null(&json, "max_connections");
+		json_null(&json, "free");
+	}
+	for (i = 0; i < s->item_count; i++) {
+		if (s->items[i].numeric)
+			json_raw(&json, s->items[i].key, s->items[i].value);
+		else
+			json_string(&json, s->items[i].key, s->items[i].value);
+	}
+	json_object_end(&json);
+	if (fit) {
+		json_object_begin(&json, "workers");
+		json_int(&json, "workers", fit->workers);
+		if (fit->per_worker < 0)
+			json_null(&json, "per_worker");
+		else
+			json_int(&json, "per_worker", fit->per_worker);
+		if (fit->needed < 0)
+			json_null(&json, "needed");
+		else
+			json_int(&json, "needed", fit->needed);
+		if (fit->free_slots < 0)
+			json_null(&json, "free");
+		else
+			json_int(&json, "free", fit->free_slots);
+		json_bool(&json, "fits", fit->fits);
+		json_object_end(&json);
+	} else {
+		json_null(&json, "workers");
+	}
+	json_object_end(&json);
+	printf("%s\n", json.out.buf);
+	json_release(&json);
+	cli->json_written = true;
+}
+
+int cmd_pool_stats(struct cli *cli, struct err *err)
+{
+	struct driver_server_stats server;
+	struct workers_fit fit;
+	struct pool_stats client;
+	struct pool_conn *pc = NULL;
+	struct engine engine;
+	char version[160];
+	long workers = -1, free_count;
+	int code = EXIT_OK;
+
+	if (cli_count(cli, "workers", 1, &workers, err) != 0)
+		return EXIT_USAGE;
+	if (engine_open(&engine, &cli->settings, err) != 0)
+		return err->code;
+	/* a checkout proves the pool works; the ping proves the connection does */
+	if (engine_checkout(&engine, clock_now() + 3600, &pc, err) != 0 ||
+	    engine.driver->ping(pc->conn, clock_deadline(engine.target.connect_timeout, clock_now() + 3600), version,
+				sizeof(version), err) != 0 ||
+	    engine.driver->server_stats(pc->conn, &server, err) != 0) {
+		code = err->code ? err->code : EXIT_FAILED;
+		if (pc)
+			engine_checkin(&engine, pc, true);
+		engine_close(&engine);
+		return code;
+	}
+	pool_get_stats(&engine.pool, &client);
+	free_count = free_slots(&server, &client);
+	if (workers > 0) {
+		compute_fit(workers, &client, free_count, &fit);
+		if (!fit.fits)
+			code = EXIT_FAILED;
+	}
+	if (cli->json)
+		print_json(cli, &engine, &client, &server, free_count, workers > 0 ? &fit : NULL, code);
+	else if (!cli->quiet || code != EXIT_OK)
+		print_human(&engine, &client, &server, free_count, workers > 0 ? &fit : NULL);
+	engine_checkin(&engine, pc, false);
+	engine_close(&engine);
+	return code;
+}

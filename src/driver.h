@@ -1,0 +1,87 @@
+/* The backend interface: what every database driver module provides. */
+#ifndef DBCTL_DRIVER_H
+#define DBCTL_DRIVER_H
+
+#include "err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Bumped whenever struct driver changes, so that a stale module is refused. */
+#define DRIVER_ABI_VERSION 1
+
+/* Everything a driver needs to connect; every pointer is borrowed from the settings. */
+struct driver_target {
+	const char *url;
+	const char *password;          /* overrides the URL's; "" when unset */
+	double connect_timeout;        /* seconds */
+	long statement_timeout_ms;     /* 0: none */
+	long lock_timeout_ms;
+	const char *application_name;
+	const char *search_path;       /* "" keeps the server's */
+	long busy_timeout_ms;          /* SQLite */
+	const char *journal_mode;      /* SQLite; "keep" leaves it alone */
+};
+
+/* A result set with every value as text; NULL cells are SQL NULLs. */
+struct driver_result {
+	int column_count;
+	char **column_names;   /* owned */
+	long row_count;
+	char **cells;          /* owned; row_count * column_count, row-major */
+	long affected;         /* rows changed, -1 when not applicable */
+	char tag[64];          /* command tag, e.g. "INSERT 0 1" */
+};
+
+void driver_result_release(struct driver_result *result);
+
+/* One line of a server's own statistics, shown by `pool stats`. */
+struct driver_stat {
+	char key[48];
+	char value[160];
+	bool numeric;   /* print without quotes in JSON */
+};
+
+struct driver_server_stats {
+	char version[160];
+	long max_connections;    /* -1: no limit / unknown */
+	long reserved;           /* slots ordinary users cannot take */
+	long in_use;             /* client connections open now, ours included */
+	struct driver_stat items[24];
+	int item_count;
+};
+
+struct driver_conn;   /* defined by each driver */
+
+/* Deadlines are absolute clock_now() values. Every function that can fail
+ * fills err: EXIT_NO_ANSWER when nothing answered in time, EXIT_FAILED when
+ * the server refused, EXIT_USAGE for a target it cannot parse; err->stage
+ * says how far a failed connect got. */
+struct driver {
+	int abi_version;
+	const char *name;            /* "postgresql" */
+	const char *display_name;    /* "PostgreSQL" */
+
+	int (*connect)(const struct driver_target *target, double deadline, struct driver_conn **out,
+		       struct err *err);
+	/* The cheapest real round trip; fills version (may be "") on success. */
+	int (*ping)(struct driver_conn *conn, double deadline, char *version, size_t version_size, struct err *err);
+	int (*exec)(struct driver_conn *conn, const char *text, struct driver_result *out, struct err *err);
+	int (*begin)(struct driver_conn *conn, struct err *err);
+	int (*commit)(struct driver_conn *conn, struct err *err);
+	int (*rollback)(struct driver_conn *conn, struct err *err);
+	/* Asks the server to stop the statement in flight; safe to call from a signal handler. */
+	void (*cancel)(struct driver_conn *conn);
+	int (*server_stats)(struct driver_conn *conn, struct driver_server_stats *out, struct err *err);
+	void (*close)(struct driver_conn *conn);
+};
+
+/* Adds one item to stats->items; silently drops items past the array's size. */
+void driver_stat_add(struct driver_server_stats *stats, const char *key, bool numeric, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* The symbol every module exports. */
+typedef const struct driver *(*driver_entry_fn)(void);
+#define DRIVER_ENTRY_SYMBOL "dbctl_driver_entry"
+
+#endif

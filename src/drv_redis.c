@@ -1,0 +1,413 @@
+/* Redis driver module: hiredis 0.14, blocking calls bounded by socket timeouts set from the deadline. */
+#include "clock.h"
+#include "driver.h"
+#include "redisargs.h"
+#include "strbuf.h"
+#include "url.h"
+
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct driver_conn {
+	redisContext *redis;
+};
+
+/* Where and as whom to connect, from redis://, rediss:// or unix:// URLs. */
+struct redis_target {
+	struct url url;
+	char *socket_path;   /* owned; unix:// only */
+	char *password;      /* owned; NULL when none */
+	long db;
+};
+
+static void redis_target_release(struct redis_target *t)
+{
+	url_release(&t->url);
+	free(t->socket_path);
+	free(t->password);
+}
+
+static int parse_target(const struct driver_target *target, struct redis_target *out, struct err *err)
+{
+	char *value;
+
+	memset(out, 0, sizeof(*out));
+	if (url_parse(target->url, &out->url, err) != 0)
+		return -1;
+	if (strcmp(out->url.scheme, "rediss") == 0) {
+		redis_target_release(out);
+		err_set(err, EXIT_USAGE, "rediss:// (TLS) is not supported: Debian 12's hiredis 0.14 has no TLS");
+		err_hint(err, "reach a TLS Redis through a local stunnel or spiped and use redis://");
+		return -1;
+	}
+	if (strcmp(out->url.scheme, "unix") == 0) {
+		if (!out->url.path || !*out->url.path) {
+			redis_target_release(out);
+			return err_set(err, EXIT_USAGE, "unix:// URL needs a socket path: unix:///path/to/redis.sock");
+		}
+		out->socket_path = malloc(strlen(out->url.path) + 2);
+		sprintf(out->socket_path, "/%s", out->url.path);
+		value = url_query_get(out->url.query, "db");
+		out->db = value ? atol(value) : 0;
+		free(value);
+	} else if (out->url.path && *out->url.path) {
+		char *end;
+
+		out->db = strtol(out->url.path, &end, 10);
+		if (*end || out->db < 0) {
+			redis_target_release(out);
+			return err_set(err, EXIT_USAGE, "invalid Redis database number in URL: expected redis://host:port/N");
+		}
+	}
+	if (*target->password)
+		out->password = strdup(target->password);
+	else if (out->url.password && *out->url.password)
+		out->password = strdup(out->url.password);
+	else
+		out->password = url_query_get(out->url.query, "password");
+	return 0;
+}
+
+static struct timeval timeval_until(double deadline)
+{
+	int ms = clock_ms_left(deadline);
+	struct timeval tv;
+
+	if (ms < 1)
+		ms = 1;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	return tv;
+}
+
+static int io_error(redisContext *redis, double deadline, enum reach_stage stage, struct err *err)
+{
+	bool timed_out = errno == EAGAIN || errno == EWOULDBLOCK || clock_ms_left(deadline) == 0;
+
+	if (timed_out)
+		err_set(err, EXIT_NO_ANSWER, "timed out waiting for the server's answer");
+	else
+		err_set(err, EXIT_NO_ANSWER, "%s", redis->errstr[0] ? redis->errstr : "connection lost");
+	err->stage = stage;
+	return -1;
+}
+
+/* An error reply: the server answered, and refused. NOAUTH/WRONGPASS mean we
+ * are not authenticated; LOADING, BUSY, MASTERDOWN mean it cannot serve yet. */
+static int reply_error(const redisReply *reply, struct err *err)
+{
+	bool auth = strncmp(reply->str, "NOAUTH", 6) == 0 || strncmp(reply->str, "WRONGPASS", 9) == 0 ||
+		    strstr(reply->str, "invalid password") != NULL || strstr(reply->str, "invalid username") != NULL;
+
+	err_set(err, EXIT_FAILED, "%s", reply->str);
+	err->stage = auth ? STAGE_SERVER : STAGE_AUTH;
+	return -1;
+}
+
+/* Sends count commands in one write and reads every reply; replies[] are the
+ * caller's to free with freeReplyObject. */
+static int pipeline(redisContext *redis, int count, const char *const *lines[], redisReply **replies,
+		    double deadline, enum reach_stage stage, struct err *err)
+{
+	int i, argc;
+
+	redisSetTimeout(redis, timeval_until(deadline));
+	for (i = 0; i < count; i++) {
+		for (argc = 0; lines[i][argc]; argc++)
+			;
+		if (redisAppendCommandArgv(redis, argc, (const char **)lines[i], NULL) != REDIS_OK)
+			return io_error(redis, deadline, stage, err);
+	}
+	for (i = 0; i < count; i++) {
+		void *reply = NULL;
+
+		replies[i] = NULL;
+		if (redisGetReply(redis, &reply) != REDIS_OK) {
+			while (i-- > 0)
+				freeReplyObject(replies[i]);
+			return io_error(redis, deadline, stage, err);
+		}
+		replies[i] = reply;
+	}
+	return 0;
+}
+
+static void free_replies(redisReply **replies, int count)
+{
+	int i;
+
+	for (i = 0; i < count; i++)
+		freeReplyObject(replies[i]);
+}
+
+static int redis_connect(const struct driver_target *target, double deadline, struct driver_conn **out,
+			 struct err *err)
+{
+	struct redis_target t;
+	struct driver_conn *conn;
+	const char *auth_user[] = { "AUTH", NULL, NULL, NULL }, *select_db[] = { "SELECT", NULL, NULL };
+	const char *const *lines[2];
+	redisReply *replies[2];
+	char db_text[24];
+	int count = 0, i, rc = -1;
+
+	if (parse_target(target, &t, err) != 0)
+		return -1;
+	conn = calloc(1, sizeof(*conn));
+	if (!conn) {
+		redis_target_release(&t);
+		return err_set(err, EXIT_FAILED, "out of memory");
+	}
+	if (t.socket_path)
+		conn->redis = redisConnectUnixWithTimeout(t.socket_path, timeval_until(deadline));
+	else
+		conn->redis = redisConnectWithTimeout(t.url.host ? t.url.host : "127.0.0.1",
+						      t.url.port ? t.url.port : 6379, timeval_until(deadline));
+	if (!conn->redis || conn->redis->err) {
+		err_set(err, EXIT_NO_ANSWER, "%s", conn->redis ? conn->redis->errstr : "out of memory");
+		if (clock_ms_left(deadline) == 0)
+			err_set(err, EXIT_NO_ANSWER, "timed out connecting");
+		err->stage = STAGE_NONE;
+		goto out;
+	}
+
+	/* AUTH and SELECT share one round trip */
+	if (t.password) {
+		if (t.url.user && *t.url.user) {
+			auth_user[1] = t.url.user;
+			auth_user[2] = t.password;
+		} else {
+			auth_user[1] = t.password;
+		}
+		lines[count++] = auth_user;
+	}
+	if (t.db) {
+		snprintf(db_text, sizeof(db_text), "%ld", t.db);
+		select_db[1] = db_text;
+		lines[count++] = select_db;
+	}
+	if (count && pipeline(conn->redis, count, lines, replies, deadline, STAGE_REACH, err) != 0)
+		goto out;
+	for (i = 0; i < count; i++) {
+		if (replies[i]->type == REDIS_REPLY_ERROR) {
+			reply_error(replies[i], err);
+			err->stage = STAGE_SERVER;
+			free_replies(replies, count);
+			goto out;
+		}
+	}
+	free_replies(replies, count);
+	*out = conn;
+	conn = NULL;
+	rc = 0;
+out:
+	if (conn) {
+		if (conn->redis)
+			redisFree(conn->redis);
+		free(conn);
+	}
+	redis_target_release(&t);
+	return rc;
+}
+
+/* PING proves the server serves us; INFO server, in the same round trip, tells its version. */
+static int redis_ping(struct driver_conn *conn, double deadline, char *version, size_t size, struct err *err)
+{
+	static const char *ping[] = { "PING", NULL }, *info[] = { "INFO", "server", NULL };
+	const char *const *lines[] = { ping, info };
+	redisReply *replies[2];
+	const char *found;
+	int rc = 0;
+
+	version[0] = '\0';
+	if (pipeline(conn->redis, 2, lines, replies, deadline, STAGE_REACH, err) != 0)
+		return -1;
+	if (replies[0]->type == REDIS_REPLY_ERROR)
+		rc = reply_error(replies[0], err);
+	else if (replies[0]->type != REDIS_REPLY_STATUS || strcmp(replies[0]->str, "PONG") != 0)
+		rc = err_set(err, EXIT_FAILED, "unexpected answer to PING");
+	if (rc == 0 && replies[1]->type == REDIS_REPLY_STRING &&
+	    (found = strstr(replies[1]->str, "redis_version:")) != NULL)
+		snprintf(version, size, "Redis %.*s", (int)strcspn(found + 14, "\r\n"), found + 14);
+	free_replies(replies, 2);
+	return rc;
+}
+
+static void reply_to_text(const redisReply *reply, struct strbuf *out)
+{
+	switch (reply->type) {
+	case REDIS_REPLY_NIL:
+		break;
+	case REDIS_REPLY_INTEGER:
+		strbuf_addf(out, "%lld", reply->integer);
+		break;
+	default:
+		strbuf_add(out, reply->str ? reply->str : "", reply->str ? reply->len : 0);
+	}
+}
+
+/* One command line; an array reply becomes one row per element. */
+static int redis_exec(struct driver_conn *conn, const char *text, struct driver_result *out, struct err *err)
+{
+	struct redisargs args;
+	redisReply *reply;
+	size_t i, rows;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->affected = -1;
+	if (redisargs_split(text, &args, err) != 0)
+		return -1;
+	if (args.count == 0) {
+		redisargs_release(&args);
+		return 0;
+	}
+	redisSetTimeout(conn->redis, (struct timeval){ 0, 0 });
+	reply = redisCommandArgv(conn->redis, args.count, (const char **)args.values, args.lengths);
+	redisargs_release(&args);
+	if (!reply)
+		return io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
+	if (reply->type == REDIS_REPLY_ERROR) {
+		rc = reply_error(reply, err);
+		freeReplyObject(reply);
+		return rc;
+	}
+	rows = reply->type == REDIS_REPLY_ARRAY ? reply->elements : 1;
+	out->column_count = 1;
+	out->column_names = calloc(2, sizeof(char *));
+	out->column_names[0] = strdup("reply");
+	out->cells = calloc(rows + 1, sizeof(char *));
+	for (i = 0; i < rows; i++) {
+		const redisReply *item = reply->type == REDIS_REPLY_ARRAY ? reply->element[i] : reply;
+		struct strbuf cell;
+
+		if (item->type == REDIS_REPLY_NIL)
+			continue;
+		strbuf_init(&cell);
+		reply_to_text(item, &cell);
+		out->cells[i] = strbuf_detach(&cell);
+	}
+	out->row_count = (long)rows;
+	freeReplyObject(reply);
+	return 0;
+}
+
+static int redis_simple(struct driver_conn *conn, const char *command, struct err *err)
+{
+	struct driver_result result;
+	int rc = redis_exec(conn, command, &result, err);
+
+	driver_result_release(&result);
+	return rc;
+}
+
+static int redis_begin(struct driver_conn *conn, struct err *err)
+{
+	return redis_simple(conn, "MULTI", err);
+}
+
+static int redis_commit(struct driver_conn *conn, struct err *err)
+{
+	return redis_simple(conn, "EXEC", err);
+}
+
+static int redis_rollback(struct driver_conn *conn, struct err *err)
+{
+	return redis_simple(conn, "DISCARD", err);
+}
+
+/* Redis cannot stop a running command; shutting the socket stops our wait. */
+static void redis_cancel(struct driver_conn *conn)
+{
+	if (conn->redis && conn->redis->fd >= 0)
+		shutdown(conn->redis->fd, SHUT_RDWR);
+}
+
+static const char *info_field(const char *info, const char *name, char *buf, size_t size)
+{
+	size_t name_len = strlen(name);
+	const char *p = info;
+
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == info || p[-1] == '\n') && p[name_len] == ':') {
+			snprintf(buf, size, "%.*s", (int)strcspn(p + name_len + 1, "\r\n"), p + name_len + 1);
+			return buf;
+		}
+		p += name_len;
+	}
+	return NULL;
+}
+
+static int redis_server_stats(struct driver_conn *conn, struct driver_server_stats *out, struct err *err)
+{
+	static const char *info_all[] = { "INFO", "everything", NULL };
+	static const char *maxclients[] = { "CONFIG", "GET", "maxclients", NULL };
+	static const char *const fields[] = { "connected_clients", "blocked_clients", "maxclients",
+					      "rejected_connections", "total_connections_received" };
+	const char *const *lines[] = { info_all, maxclients };
+	redisReply *replies[2];
+	char value[64];
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (pipeline(conn->redis, 2, lines, replies, clock_now() + 10, STAGE_AUTH, err) != 0)
+		return -1;
+	if (replies[0]->type != REDIS_REPLY_STRING) {
+		int rc = replies[0]->type == REDIS_REPLY_ERROR ? reply_error(replies[0], err)
+							       : err_set(err, EXIT_FAILED, "unexpected INFO reply");
+
+		free_replies(replies, 2);
+		return rc;
+	}
+	snprintf(out->version, sizeof(out->version), "Redis %s",
+		 info_field(replies[0]->str, "redis_version", value, sizeof(value)) ? value : "?");
+	out->max_connections = -1;
+	/* CONFIG may be renamed away on managed services; INFO clients has maxclients since 7.0 */
+	if (replies[1]->type == REDIS_REPLY_ARRAY && replies[1]->elements == 2)
+		out->max_connections = atol(replies[1]->element[1]->str);
+	else if (info_field(replies[0]->str, "maxclients", value, sizeof(value)))
+		out->max_connections = atol(value);
+	out->reserved = 0;
+	out->in_use = info_field(replies[0]->str, "connected_clients", value, sizeof(value)) ? atol(value) : -1;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (strcmp(fields[i], "maxclients") == 0)
+			driver_stat_add(out, fields[i], true, "%ld", out->max_connections);
+		else if (info_field(replies[0]->str, fields[i], value, sizeof(value)))
+			driver_stat_add(out, fields[i], true, "%s", value);
+	}
+	free_replies(replies, 2);
+	return 0;
+}
+
+static void redis_close(struct driver_conn *conn)
+{
+	if (!conn)
+		return;
+	redisFree(conn->redis);
+	free(conn);
+}
+
+static const struct driver redis_driver = {
+	.abi_version = DRIVER_ABI_VERSION,
+	.name = "redis",
+	.display_name = "Redis",
+	.connect = redis_connect,
+	.ping = redis_ping,
+	.exec = redis_exec,
+	.begin = redis_begin,
+	.commit = redis_commit,
+	.rollback = redis_rollback,
+	.cancel = redis_cancel,
+	.server_stats = redis_server_stats,
+	.close = redis_close,
+};
+
+__attribute__((visibility("default"))) const struct driver *dbctl_driver_entry(void);
+const struct driver *dbctl_driver_entry(void)
+{
+	return &redis_driver;
+}

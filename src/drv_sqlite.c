@@ -1,0 +1,281 @@
+/* SQLite driver module: files and :memory: databases through libsqlite3. */
+#include "driver.h"
+#include "strbuf.h"
+#include "url.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct driver_conn {
+	sqlite3 *db;
+};
+
+/* sqlite:///rel.db -> "rel.db", sqlite:////abs.db -> "/abs.db", sqlite::memory: -> ":memory:".
+ * Query parameters (?mode=ro) make it a SQLite URI filename. Caller frees. */
+static int sqlite_filename(const char *url, char **out, bool *is_uri, struct err *err)
+{
+	const char *path, *query;
+	struct strbuf sb;
+
+	*is_uri = false;
+	if (strcmp(url, "sqlite::memory:") == 0) {
+		*out = strdup(":memory:");
+		return 0;
+	}
+	if (strncmp(url, "sqlite:///", 10) != 0 || !url[10] || url[10] == '?')
+		return err_set(err, EXIT_USAGE, "invalid SQLite URL '%s': expected sqlite:///relative.db, "
+			       "sqlite:////absolute/path.db or sqlite::memory:", url);
+	path = url + 10;
+	query = strchr(path, '?');
+	strbuf_init(&sb);
+	if (query) {
+		*is_uri = true;
+		strbuf_addstr(&sb, "file:");
+		for (; path < query; path++) {
+			if (*path == '#' || *path == '%')
+				strbuf_addf(&sb, "%%%02X", (unsigned char)*path);
+			else
+				strbuf_addch(&sb, *path);
+		}
+		strbuf_addstr(&sb, query);
+	} else {
+		strbuf_addstr(&sb, path);
+	}
+	*out = strbuf_detach(&sb);
+	return 0;
+}
+
+static int sqlite_error(sqlite3 *db, int rc, int code, struct err *err)
+{
+	err_set(err, code, "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	snprintf(err->sqlstate, sizeof(err->sqlstate), "%05d", (db ? sqlite3_extended_errcode(db) : rc) & 0xffff);
+	return -1;
+}
+
+/* Runs statements that return at most one row of one column into value (may be NULL). */
+static int sqlite_scalar(sqlite3 *db, const char *sql, char *value, size_t size, struct err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
+
+	if (rc != SQLITE_OK)
+		return sqlite_error(db, rc, EXIT_FAILED, err);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW && value) {
+		const unsigned char *text = sqlite3_column_text(stmt, 0);
+
+		snprintf(value, size, "%s", text ? (const char *)text : "");
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sqlite_error(db, rc, EXIT_FAILED, err);
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+/* WAL lets readers run beside a writer. It must be set outside a transaction,
+ * so here, once per connection; a read-only file keeps what it has. */
+static int set_journal_mode(sqlite3 *db, const char *mode, struct err *err)
+{
+	char current[32], sql[64];
+
+	if (strcmp(mode, "keep") == 0 || sqlite3_db_readonly(db, "main") == 1)
+		return 0;
+	if (sqlite_scalar(db, "PRAGMA journal_mode", current, sizeof(current), err) != 0)
+		return -1;
+	if (strcasecmp(current, mode) == 0 || strcmp(current, "memory") == 0)
+		return 0;   /* :memory: databases only do "memory" */
+	snprintf(sql, sizeof(sql), "PRAGMA journal_mode=%s", mode);
+	return sqlite_scalar(db, sql, NULL, 0, err);
+}
+
+static int sqlite_connect(const struct driver_target *target, double deadline, struct driver_conn **out,
+			  struct err *err)
+{
+	struct driver_conn *conn;
+	char *filename = NULL;
+	bool is_uri;
+	int rc, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+
+	(void)deadline;   /* opening a file does not wait on anyone; busy_timeout bounds locks */
+	if (sqlite_filename(target->url, &filename, &is_uri, err) != 0)
+		return -1;
+	if (is_uri)
+		flags |= SQLITE_OPEN_URI;
+	conn = calloc(1, sizeof(*conn));
+	if (!conn) {
+		free(filename);
+		return err_set(err, EXIT_FAILED, "out of memory");
+	}
+	rc = sqlite3_open_v2(filename, &conn->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		err_set(err, EXIT_NO_ANSWER, "cannot open SQLite database '%s': %s", filename,
+			conn->db ? sqlite3_errmsg(conn->db) : sqlite3_errstr(rc));
+		err->stage = STAGE_NONE;
+		goto fail;
+	}
+	free(filename);
+	filename = NULL;
+	sqlite3_extended_result_codes(conn->db, 1);
+	sqlite3_busy_timeout(conn->db, (int)target->busy_timeout_ms);
+	if (set_journal_mode(conn->db, target->journal_mode, err) != 0) {
+		err_prefix(err, "cannot set journal_mode=%s", target->journal_mode);
+		err->stage = STAGE_REACH;
+		goto fail;
+	}
+	*out = conn;
+	return 0;
+fail:
+	free(filename);
+	sqlite3_close(conn->db);
+	free(conn);
+	return -1;
+}
+
+/* Reading the schema touches the file: a corrupt or foreign file fails here. */
+static int sqlite_ping(struct driver_conn *conn, double deadline, char *version, size_t size, struct err *err)
+{
+	(void)deadline;
+	if (sqlite_scalar(conn->db, "SELECT count(*) FROM sqlite_schema", NULL, 0, err) != 0) {
+		err->stage = STAGE_REACH;
+		return -1;
+	}
+	snprintf(version, size, "SQLite %s", sqlite3_libversion());
+	return 0;
+}
+
+static char *dup_text(const unsigned char *text)
+{
+	return text ? strdup((const char *)text) : NULL;
+}
+
+static int sqlite_exec(struct driver_conn *conn, const char *text, struct driver_result *out, struct err *err)
+{
+	const char *tail = text;
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->affected = -1;
+	while (tail && *tail) {
+		long allocated = 0;
+		int c;
+
+		rc = sqlite3_prepare_v2(conn->db, tail, -1, &stmt, &tail);
+		if (rc != SQLITE_OK)
+			return sqlite_error(conn->db, rc, EXIT_FAILED, err);
+		if (!stmt)
+			continue;   /* whitespace or a comment */
+		driver_result_release(out);
+		out->affected = -1;
+		out->column_count = sqlite3_column_count(stmt);
+		out->column_names = calloc((size_t)out->column_count + 1, sizeof(char *));
+		for (c = 0; c < out->column_count; c++)
+			out->column_names[c] = strdup(sqlite3_column_name(stmt, c));
+		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			if (out->row_count == allocated) {
+				allocated = allocated ? allocated * 2 : 16;
+				out->cells = realloc(out->cells, (size_t)(allocated * out->column_count + 1) * sizeof(char *));
+			}
+			for (c = 0; c < out->column_count; c++)
+				out->cells[out->row_count * out->column_count + c] = dup_text(sqlite3_column_text(stmt, c));
+			out->row_count++;
+		}
+		if (rc != SQLITE_DONE) {
+			sqlite_error(conn->db, rc, EXIT_FAILED, err);
+			sqlite3_finalize(stmt);
+			driver_result_release(out);
+			return -1;
+		}
+		if (sqlite3_stmt_readonly(stmt) == 0)
+			out->affected = sqlite3_changes(conn->db);
+		sqlite3_finalize(stmt);
+	}
+	return 0;
+}
+
+static int sqlite_begin(struct driver_conn *conn, struct err *err)
+{
+	/* IMMEDIATE takes the write lock now, so a concurrent writer waits at the
+	 * start (busy_timeout) instead of failing halfway through */
+	return sqlite_scalar(conn->db, "BEGIN IMMEDIATE", NULL, 0, err);
+}
+
+static int sqlite_commit(struct driver_conn *conn, struct err *err)
+{
+	return sqlite_scalar(conn->db, "COMMIT", NULL, 0, err);
+}
+
+static int sqlite_rollback(struct driver_conn *conn, struct err *err)
+{
+	return sqlite_scalar(conn->db, "ROLLBACK", NULL, 0, err);
+}
+
+static void sqlite_cancel(struct driver_conn *conn)
+{
+	sqlite3_interrupt(conn->db);
+}
+
+static int sqlite_server_stats(struct driver_conn *conn, struct driver_server_stats *out, struct err *err)
+{
+	static const char *const pragmas[] = { "journal_mode", "page_size", "page_count", "freelist_count",
+					       "busy_timeout" };
+	const char *filename = sqlite3_db_filename(conn->db, "main");
+	char value[64], sql[64];
+	struct stat st;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->version, sizeof(out->version), "SQLite %s", sqlite3_libversion());
+	out->max_connections = -1;
+	out->reserved = 0;
+	out->in_use = -1;
+	driver_stat_add(out, "file", false, "%s", filename && *filename ? filename : ":memory:");
+	for (i = 0; i < sizeof(pragmas) / sizeof(pragmas[0]); i++) {
+		snprintf(sql, sizeof(sql), "PRAGMA %s", pragmas[i]);
+		if (sqlite_scalar(conn->db, sql, value, sizeof(value), err) != 0)
+			return -1;
+		driver_stat_add(out, pragmas[i], i > 0, "%s", value);
+	}
+	if (filename && *filename) {
+		char wal[4096];
+
+		snprintf(wal, sizeof(wal), "%s-wal", filename);
+		driver_stat_add(out, "wal_bytes", true, "%lld", stat(wal, &st) == 0 ? (long long)st.st_size : 0LL);
+	}
+	return 0;
+}
+
+static void sqlite_close(struct driver_conn *conn)
+{
+	if (!conn)
+		return;
+	sqlite3_close(conn->db);
+	free(conn);
+}
+
+static const struct driver sqlite_driver = {
+	.abi_version = DRIVER_ABI_VERSION,
+	.name = "sqlite",
+	.display_name = "SQLite",
+	.connect = sqlite_connect,
+	.ping = sqlite_ping,
+	.exec = sqlite_exec,
+	.begin = sqlite_begin,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.cancel = sqlite_cancel,
+	.server_stats = sqlite_server_stats,
+	.close = sqlite_close,
+};
+
+__attribute__((visibility("default"))) const struct driver *dbctl_driver_entry(void);
+const struct driver *dbctl_driver_entry(void)
+{
+	return &sqlite_driver;
+}

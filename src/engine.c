@@ -1,0 +1,77 @@
+/* Engine: picks the driver from the URL, builds the connection target and the pool. */
+#include "engine.h"
+#include "module.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *module_name(enum url_backend backend)
+{
+	switch (backend) {
+	case URL_BACKEND_POSTGRESQL: return "pg";
+	case URL_BACKEND_REDIS: return "redis";
+	case URL_BACKEND_SQLITE: return "sqlite";
+	default: return NULL;
+	}
+}
+
+static bool is_sqlite_memory(const char *url)
+{
+	return strncmp(url, "sqlite::memory:", 15) == 0 || strstr(url, "mode=memory") != NULL;
+}
+
+int engine_open(struct engine *engine, const struct settings *settings, struct err *err)
+{
+	const char *url = cfg_get(settings, CFG_URL), *name;
+	struct pool_settings pool_settings;
+
+	memset(engine, 0, sizeof(*engine));
+	engine->settings = settings;
+	engine->display_url = url_mask(url);
+	engine->backend = url_backend_of(url);
+	name = module_name(engine->backend);
+	if (!name)
+		return err_set(err, EXIT_USAGE, "unsupported URL '%s'", engine->display_url);
+	engine->driver = module_load(name, err);
+	if (!engine->driver)
+		return -1;
+
+	engine->target.url = url;
+	engine->target.password = cfg_get(settings, CFG_PASSWORD);
+	engine->target.connect_timeout = cfg_seconds(settings, CFG_CONNECT_TIMEOUT);
+	if (engine->target.connect_timeout <= 0)
+		engine->target.connect_timeout = -1;
+	engine->target.statement_timeout_ms = cfg_int(settings, CFG_STATEMENT_TIMEOUT);
+	engine->target.lock_timeout_ms = cfg_int(settings, CFG_LOCK_TIMEOUT);
+	engine->target.application_name = cfg_get(settings, CFG_APPLICATION_NAME);
+	engine->target.search_path = cfg_get(settings, CFG_SEARCH_PATH);
+	engine->target.busy_timeout_ms = cfg_int(settings, CFG_BUSY_TIMEOUT);
+	engine->target.journal_mode = cfg_get(settings, CFG_JOURNAL_MODE);
+
+	pool_settings.kind = POOL_QUEUE;
+	if (engine->backend == URL_BACKEND_SQLITE && is_sqlite_memory(url))
+		pool_settings.kind = POOL_STATIC;
+	pool_settings.size = (int)cfg_int(settings, CFG_POOL_SIZE);
+	pool_settings.max_overflow = (int)cfg_int(settings, CFG_MAX_OVERFLOW);
+	pool_settings.timeout = cfg_seconds(settings, CFG_POOL_TIMEOUT);
+	pool_settings.recycle = cfg_seconds(settings, CFG_POOL_RECYCLE);
+	pool_settings.pre_ping = cfg_bool(settings, CFG_POOL_PRE_PING);
+	return pool_init(&engine->pool, engine->driver, &engine->target, &pool_settings, err);
+}
+
+void engine_close(struct engine *engine)
+{
+	pool_release(&engine->pool);
+	free(engine->display_url);
+	engine->display_url = NULL;
+}
+
+int engine_checkout(struct engine *engine, double deadline, struct pool_conn **out, struct err *err)
+{
+	return pool_checkout(&engine->pool, deadline, out, err);
+}
+
+void engine_checkin(struct engine *engine, struct pool_conn *conn, bool discard)
+{
+	pool_checkin(&engine->pool, conn, discard);
+}

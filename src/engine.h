@@ -1,0 +1,26 @@
+/* The one engine per invocation: settings, the backend's driver and the pool. */
+#ifndef DBCTL_ENGINE_H
+#define DBCTL_ENGINE_H
+
+#include "config.h"
+#include "driver.h"
+#include "pool.h"
+#include "url.h"
+
+struct engine {
+	const struct settings *settings;    /* borrowed */
+	enum url_backend backend;
+	const struct driver *driver;        /* static data of a loaded module */
+	struct driver_target target;        /* points into settings */
+	struct pool pool;
+	char *display_url;                  /* owned; password masked */
+};
+
+/* Loads the driver and prepares the pool; connects nothing yet. */
+int engine_open(struct engine *engine, const struct settings *settings, struct err *err) MUST_CHECK;
+void engine_close(struct engine *engine);
+
+int engine_checkout(struct engine *engine, double deadline, struct pool_conn **out, struct err *err) MUST_CHECK;
+void engine_checkin(struct engine *engine, struct pool_conn *conn, bool discard);
+
+#endif

@@ -1,0 +1,51 @@
+/* Errors: a status struct that core code fills and main.c turns into an exit code. */
+#ifndef DBCTL_ERR_H
+#define DBCTL_ERR_H
+
+#include <stddef.h>
+
+/* Exit codes shared by every command (pg_isready's meaning where they overlap). */
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,      /* the database refused, or the operation failed and was rolled back */
+	EXIT_NO_ANSWER = 2,   /* connect failed or timed out */
+	EXIT_USAGE = 3,       /* bad usage, config or input: nothing was sent */
+	EXIT_PENDING = 4,     /* migrate status: migrations pending */
+	EXIT_INTERRUPTED = 130,
+};
+
+/* How far a connection attempt got; ping's --level compares against it. */
+enum reach_stage {
+	STAGE_NONE = 0,   /* nothing answered */
+	STAGE_REACH,      /* TCP connected / file opened */
+	STAGE_SERVER,     /* a server of the right kind answered, maybe refusing us */
+	STAGE_AUTH,       /* authenticated */
+	STAGE_QUERY,      /* a real round trip succeeded */
+};
+
+struct err {
+	int code;             /* enum exit_code; 0 while no error is set */
+	enum reach_stage stage;
+	char message[1024];
+	char hint[512];
+	char sqlstate[6];
+};
+
+#define ERR_FMT(a, b) __attribute__((format(printf, a, b)))
+#define MUST_CHECK __attribute__((warn_unused_result))
+
+void err_init(struct err *err);
+
+/* Fills err and returns -1, so that callers can `return err_set(...)`. */
+int err_set(struct err *err, int code, const char *fmt, ...) ERR_FMT(3, 4);
+
+/* Adds a "hint:" line to an error already set. */
+void err_hint(struct err *err, const char *fmt, ...) ERR_FMT(2, 3);
+
+/* Prepends "context: " to the message of an error already set. */
+void err_prefix(struct err *err, const char *fmt, ...) ERR_FMT(2, 3);
+
+/* Replaces every occurrence of secret in buf (NUL-terminated, capacity size) with "***". */
+void err_scrub(char *buf, size_t size, const char *secret);
+
+#endif

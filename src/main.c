@@ -1,0 +1,455 @@
+/* Entry point: the command table, option parsing, and the one place that turns errors into exit codes. */
+#include "cli.h"
+#include "json.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef DBCTL_VERSION
+#define DBCTL_VERSION "unknown"
+#endif
+
+static const struct cli_option no_options[] = { { 0 } };
+
+static int cmd_help(struct cli *cli, struct err *err);
+
+/* Every command, in the order --help lists them. */
+static const struct command commands[] = {
+	{ "ping", "", "check that the database answers: connect, authenticate, one round trip",
+	  ping_options, true, cmd_ping },
+	{ "pool stats", "", "open the engine's pool and show it beside the server's connection budget",
+	  pool_stats_options, true, cmd_pool_stats },
+	{ "config show", "", "print every effective setting and where it came from, secrets masked",
+	  config_show_options, true, cmd_config_show },
+	{ "help", "[COMMAND]", "show help for dbctl or one command", no_options, false, cmd_help },
+};
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
+static const struct cli_option global_options[] = {
+	{ "profile", 'p', "NAME", "use profile NAME of the config file" },
+	{ "url", 0, "URL", "target URL; outranks every other source" },
+	{ "config", 0, "FILE", "read settings from FILE" },
+	{ "option", 'o', "KEY=VALUE", "set any setting (repeatable), e.g. -o pool_size=2" },
+	{ "json", 0, NULL, "machine-readable output on stdout" },
+	{ "quiet", 'q', NULL, "print nothing on stdout on success" },
+	{ "help", 'h', NULL, "show help" },
+	{ "version", 0, NULL, "print the version" },
+	{ 0 },
+};
+
+/* ---- help ---- */
+
+static void print_options(FILE *out, const struct cli_option *options)
+{
+	const struct cli_option *o;
+
+	for (o = options; o->long_name; o++) {
+		char left[64];
+
+		snprintf(left, sizeof(left), "%c%c%s --%s%s%s", o->short_name ? '-' : ' ',
+			 o->short_name ? o->short_name : ' ', o->short_name ? "," : " ", o->long_name,
+			 o->arg_name ? " " : "", o->arg_name ? o->arg_name : "");
+		fprintf(out, "  %-26s %s\n", left, o->help);
+	}
+}
+
+static void print_usage(FILE *out)
+{
+	size_t i;
+
+	fputs("usage: dbctl [OPTIONS] COMMAND [ARGS]\n\ncommands:\n", out);
+	for (i = 0; i < COMMAND_COUNT; i++)
+		fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nglobal options:\n", out);
+	print_options(out, global_options);
+	fputs("\nexit codes: 0 ok, 1 refused or failed (rolled back), 2 no answer, 3 bad usage/config/input,\n"
+	      "            4 migrations pending, 130 interrupted\n"
+	      "see dbctl(1) for settings, environment and examples\n", out);
+}
+
+static void print_command_help(FILE *out, const struct command *command)
+{
+	fprintf(out, "usage: dbctl %s [OPTIONS]%s%s\n\n%s\n", command->name, *command->args_usage ? " " : "",
+		command->args_usage, command->summary);
+	if (command->options->long_name) {
+		fputs("\noptions:\n", out);
+		print_options(out, command->options);
+	}
+	fputs("\nglobal options:\n", out);
+	print_options(out, global_options);
+}
+
+static const struct command *find_by_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < COMMAND_COUNT; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int cmd_help(struct cli *cli, struct err *err)
+{
+	const struct command *command;
+	char name[128];
+
+	if (cli->arg_count == 0) {
+		print_usage(stdout);
+		return EXIT_OK;
+	}
+	snprintf(name, sizeof(name), "%s%s%s", cli->args[0], cli->arg_count > 1 ? " " : "",
+		 cli->arg_count > 1 ? cli->args[1] : "");
+	command = find_by_name(name);
+	if (!command && cli->arg_count > 1) {
+		snprintf(name, sizeof(name), "%s", cli->args[0]);
+		command = find_by_name(name);
+	}
+	if (!command) {
+		err_set(err, EXIT_USAGE, "no such command '%s'", name);
+		return EXIT_USAGE;
+	}
+	print_command_help(stdout, command);
+	return EXIT_OK;
+}
+
+/* ---- option parsing ---- */
+
+const char *cli_value(const struct cli *cli, const char *long_name)
+{
+	int i;
+
+	for (i = 0; cli->command->options[i].long_name; i++)
+		if (strcmp(cli->command->options[i].long_name, long_name) == 0)
+			return cli->values[i];
+	return NULL;
+}
+
+bool cli_switch(const struct cli *cli, const char *long_name)
+{
+	return cli_value(cli, long_name) != NULL;
+}
+
+int cli_seconds(const struct cli *cli, const char *long_name, double *out, struct err *err)
+{
+	const char *text = cli_value(cli, long_name);
+	char *end;
+	double value;
+
+	if (!text)
+		return 0;
+	errno = 0;
+	value = strtod(text, &end);
+	if (!*text || *end || errno || value < 0 || value > 1e7)
+		return err_set(err, EXIT_USAGE, "--%s expects a number of seconds, got '%s'", long_name, text);
+	*out = value;
+	return 0;
+}
+
+int cli_count(const struct cli *cli, const char *long_name, long minimum, long *out, struct err *err)
+{
+	const char *text = cli_value(cli, long_name);
+	char *end;
+	long value;
+
+	if (!text)
+		return 0;
+	errno = 0;
+	value = strtol(text, &end, 10);
+	if (!*text || *end || errno || value < minimum)
+		return err_set(err, EXIT_USAGE, "--%s expects a whole number of at least %ld, got '%s'", long_name,
+			       minimum, text);
+	*out = value;
+	return 0;
+}
+
+/* Finds an option by long or short name in a table; its index, or -1. */
+static int option_index(const struct cli_option *options, const char *long_name, char short_name)
+{
+	int i;
+
+	for (i = 0; options[i].long_name; i++) {
+		if (long_name && strcmp(options[i].long_name, long_name) == 0)
+			return i;
+		if (!long_name && short_name && options[i].short_name == short_name)
+			return i;
+	}
+	return -1;
+}
+
+static bool is_option(const char *arg)
+{
+	return arg[0] == '-' && arg[1] != '\0';
+}
+
+/* First pass: which command is this? Only global options may come before it. */
+static int find_command(int argc, char **argv, const struct command **out, int *words_used, struct err *err)
+{
+	const char *words[2] = { NULL, NULL };
+	int i, count = 0;
+	size_t c;
+
+	*out = NULL;
+	for (i = 1; i < argc && count < 2; i++) {
+		const char *arg = argv[i];
+
+		if (strcmp(arg, "--") == 0)
+			break;
+		if (is_option(arg)) {
+			char name[64];
+			int index;
+
+			if (count > 0)
+				continue;
+			if (arg[1] == '-') {
+				snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+				index = option_index(global_options, name, 0);
+			} else {
+				index = option_index(global_options, NULL, arg[1]);
+			}
+			if (index < 0)
+				return err_set(err, EXIT_USAGE, "unknown option '%s' before the command", arg);
+			if (global_options[index].arg_name && !strchr(arg, '=') && (arg[1] == '-' || !arg[2]))
+				i++;
+			continue;
+		}
+		words[count++] = arg;
+	}
+	*words_used = 0;
+	if (!words[0])
+		return 0;
+	for (c = 0; c < COMMAND_COUNT; c++) {
+		const char *name = commands[c].name;
+		size_t first = strcspn(name, " ");
+
+		if (strlen(words[0]) != first || strncmp(name, words[0], first) != 0)
+			continue;
+		if (!name[first]) {
+			*out = &commands[c];
+			*words_used = 1;
+			return 0;
+		}
+		if (words[1] && strcmp(name + first + 1, words[1]) == 0) {
+			*out = &commands[c];
+			*words_used = 2;
+			return 0;
+		}
+	}
+	for (c = 0; c < COMMAND_COUNT; c++) {
+		if (strncmp(commands[c].name, words[0], strlen(words[0])) == 0 && commands[c].name[strlen(words[0])] == ' ') {
+			err_set(err, EXIT_USAGE, "'%s' needs a subcommand: %s", words[0], commands[c].name);
+			return -1;
+		}
+	}
+	err_set(err, EXIT_USAGE, "unknown command '%s'", words[0]);
+	err_hint(err, "dbctl --help lists the commands");
+	return -1;
+}
+
+static int set_global(struct cli *cli, int index, const char *value, bool *help, bool *version, struct err *err)
+{
+	const char *name = global_options[index].long_name;
+
+	if (strcmp(name, "profile") == 0)
+		cli->request.profile = value;
+	else if (strcmp(name, "url") == 0)
+		cli->request.url = value;
+	else if (strcmp(name, "config") == 0)
+		cli->request.config_path = value;
+	else if (strcmp(name, "option") == 0) {
+		if (cli->request.option_count >= CLI_MAX_SET)
+			return err_set(err, EXIT_USAGE, "too many -o options");
+		cli->set_options[cli->request.option_count++] = value;
+	} else if (strcmp(name, "json") == 0)
+		cli->json = true;
+	else if (strcmp(name, "quiet") == 0)
+		cli->quiet = true;
+	else if (strcmp(name, "help") == 0)
+		*help = true;
+	else if (strcmp(name, "version") == 0)
+		*version = true;
+	return 0;
+}
+
+/* Second pass: every option, global or the command's, anywhere on the line. */
+static int parse_args(struct cli *cli, int argc, char **argv, int words_used, bool *help, bool *version,
+		      struct err *err)
+{
+	const struct cli_option *command_options = cli->command ? cli->command->options : no_options;
+	bool options_done = false;
+	int i, words_seen = 0;
+
+	cli->args = calloc((size_t)argc, sizeof(char *));
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i], *value = NULL, *eq;
+		const struct cli_option *table;
+		char name[64];
+		int index;
+
+		if (options_done || !is_option(arg)) {
+			if (words_seen < words_used)
+				words_seen++;
+			else
+				cli->args[cli->arg_count++] = argv[i];
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			options_done = true;
+			continue;
+		}
+		if (arg[1] == '-') {
+			eq = strchr(arg, '=');
+			snprintf(name, sizeof(name), "%.*s", (int)(eq ? (size_t)(eq - arg - 2) : strlen(arg + 2)), arg + 2);
+			if (eq)
+				value = eq + 1;
+			table = command_options;
+			index = option_index(table, name, 0);
+			if (index < 0) {
+				table = global_options;
+				index = option_index(table, name, 0);
+			}
+		} else {
+			snprintf(name, sizeof(name), "%c", arg[1]);
+			if (arg[2])
+				value = arg + 2;
+			table = command_options;
+			index = option_index(table, NULL, arg[1]);
+			if (index < 0) {
+				table = global_options;
+				index = option_index(table, NULL, arg[1]);
+			}
+		}
+		if (index < 0)
+			return err_set(err, EXIT_USAGE, "unknown option '%s'%s%s", arg, cli->command ? " for " : "",
+				       cli->command ? cli->command->name : "");
+		if (table[index].arg_name && !value) {
+			if (i + 1 >= argc)
+				return err_set(err, EXIT_USAGE, "option '%s' needs a value (%s)", arg, table[index].arg_name);
+			value = argv[++i];
+		} else if (!table[index].arg_name && value) {
+			return err_set(err, EXIT_USAGE, "option '%s' takes no value", arg);
+		}
+		if (table == global_options) {
+			if (set_global(cli, index, value, help, version, err) != 0)
+				return -1;
+		} else {
+			cli->values[index] = value ? value : "";
+		}
+	}
+	cli->request.options = cli->set_options;
+	return 0;
+}
+
+/* ---- errors and output ---- */
+
+void cli_scrub(const struct cli *cli, char *buf, size_t size)
+{
+	cfg_scrub(&cli->settings, buf, size);
+	if (cli->request.url) {
+		struct settings none;
+
+		/* before settings are loaded, the --url flag is the secret we know of */
+		cfg_init(&none);
+		none.values[CFG_URL].text = (char *)cli->request.url;
+		cfg_scrub(&none, buf, size);
+	}
+}
+
+void cli_print_error(const struct cli *cli, const struct err *err)
+{
+	char message[sizeof(err->message)], hint[sizeof(err->hint)];
+
+	memcpy(message, err->message, sizeof(message));
+	memcpy(hint, err->hint, sizeof(hint));
+	cli_scrub(cli, message, sizeof(message));
+	cli_scrub(cli, hint, sizeof(hint));
+	fprintf(stderr, "dbctl: %s\n", message);
+	if (hint[0])
+		fprintf(stderr, "hint: %s\n", hint);
+}
+
+static void print_json_error(const struct cli *cli, const struct err *err, int code)
+{
+	char message[sizeof(err->message)];
+	struct json json;
+
+	memcpy(message, err->message, sizeof(message));
+	cli_scrub(cli, message, sizeof(message));
+	json_init(&json);
+	json_object_begin(&json, NULL);
+	json_string(&json, "command", cli->command ? cli->command->name : NULL);
+	json_int(&json, "exit", code);
+	json_object_begin(&json, "error");
+	json_string(&json, "message", message);
+	json_string(&json, "hint", err->hint[0] ? err->hint : NULL);
+	json_string(&json, "sqlstate", err->sqlstate[0] ? err->sqlstate : NULL);
+	json_object_end(&json);
+	json_object_end(&json);
+	printf("%s\n", json.out.buf);
+	json_release(&json);
+}
+
+static int finish(struct cli *cli, int code, const struct err *err)
+{
+	if (code != EXIT_OK && err->message[0]) {
+		cli_print_error(cli, err);
+		if (cli->json && !cli->json_written)
+			print_json_error(cli, err, code);
+	}
+	/* a full disk or a closed pipe must not pass for success */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "dbctl: cannot write output: %s\n", strerror(errno));
+		if (code == EXIT_OK)
+			code = EXIT_FAILED;
+	}
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	struct err err;
+	bool help = false, version = false;
+	int words_used = 0, code;
+	size_t i;
+
+	memset(&cli, 0, sizeof(cli));
+	cfg_init(&cli.settings);
+	err_init(&err);
+	if (find_command(argc, argv, &cli.command, &words_used, &err) != 0 ||
+	    parse_args(&cli, argc, argv, words_used, &help, &version, &err) != 0) {
+		code = finish(&cli, EXIT_USAGE, &err);
+		goto out;
+	}
+	if (version) {
+		printf("dbctl %s\n", DBCTL_VERSION);
+		code = finish(&cli, EXIT_OK, &err);
+		goto out;
+	}
+	if (help || !cli.command) {
+		if (help && cli.command)
+			print_command_help(stdout, cli.command);
+		else
+			print_usage(help ? stdout : stderr);
+		code = finish(&cli, help ? EXIT_OK : EXIT_USAGE, &err);
+		goto out;
+	}
+	if (cli.command->needs_settings) {
+		if (cfg_load(&cli.settings, &cli.request, &err) != 0) {
+			code = finish(&cli, err.code ? err.code : EXIT_USAGE, &err);
+			goto out;
+		}
+		for (i = 0; i < cli.settings.warning_count; i++)
+			fprintf(stderr, "dbctl: warning: %s\n", cli.settings.warnings[i]);
+	}
+	code = cli.command->run(&cli, &err);
+	if (code < 0)
+		code = err.code ? err.code : EXIT_FAILED;
+	code = finish(&cli, code, &err);
+out:
+	cfg_release(&cli.settings);
+	free(cli.args);
+	return code;
+}

@@ -1,0 +1,63 @@
+/* Driver modules: each backend's client library is linked into its own .so,
+ * opened here on first use. Linking libpq into the binary would cost every
+ * Redis or SQLite probe ~5 ms of loading krb5, ldap and gnutls. */
+#include "module.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int module_dir(char *out, size_t size, struct err *err)
+{
+	const char *env = getenv("DBCTL_MODULE_DIR");
+	char exe[PATH_MAX];
+	ssize_t len;
+	char *slash;
+
+	if (env && *env) {
+		snprintf(out, size, "%s", env);
+		return 0;
+	}
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len < 0)
+		return err_set(err, EXIT_USAGE, "cannot find the dbctl executable to locate driver modules");
+	exe[len] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	if ((size_t)snprintf(out, size, "%s/../lib/dbctl", exe) >= size)
+		return err_set(err, EXIT_USAGE, "the path of the dbctl executable is too long");
+	return 0;
+}
+
+const struct driver *module_load(const char *short_name, struct err *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 64];
+	const struct driver *driver;
+	driver_entry_fn entry;
+	void *handle;
+
+	if (module_dir(dir, sizeof(dir), err) != 0)
+		return NULL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/dbctl-%s.so", dir, short_name) >= sizeof(path)) {
+		err_set(err, EXIT_USAGE, "driver module path too long");
+		return NULL;
+	}
+	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!handle) {
+		err_set(err, EXIT_USAGE, "cannot load the %s driver: %s", short_name, dlerror());
+		err_hint(err, "dbctl looks for its driver modules in %s (or $DBCTL_MODULE_DIR)", dir);
+		return NULL;
+	}
+	*(void **)&entry = dlsym(handle, DRIVER_ENTRY_SYMBOL);
+	driver = entry ? entry() : NULL;
+	if (!driver || driver->abi_version != DRIVER_ABI_VERSION) {
+		err_set(err, EXIT_USAGE, "driver module '%s' does not match this dbctl; reinstall it", path);
+		dlclose(handle);
+		return NULL;
+	}
+	return driver;
+}
