@@ -242,8 +242,10 @@ static void ping_target(struct ping_run *run, struct engine *engine, const char 
 		if (i > 0)
 			sleep_seconds(run->interval);
 		attempt(run, engine, profile, &r);
-		while (r.status != PING_UP && r.exit_code != EXIT_USAGE && clock_now() + backoff < wait_until) {
-			sleep_seconds(backoff);
+		while (r.status != PING_UP && r.exit_code != EXIT_USAGE && clock_now() < wait_until) {
+			double left = wait_until - clock_now();
+
+			sleep_seconds(backoff < left ? backoff : left);
 			backoff = backoff * 2 > 1 ? 1 : backoff * 2;
 			free(r.target);
 			attempt(run, engine, profile, &r);

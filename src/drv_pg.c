@@ -114,8 +114,10 @@ static int pg_connect(const struct driver_target *target, double deadline, struc
 	/* a URL libpq cannot parse is bad config (exit 3), not a failed connection */
 	parsed = PQconninfoParse(target->url, &parse_error);
 	if (!parsed) {
-		err_set(err, EXIT_USAGE, "invalid PostgreSQL URL: %s", parse_error ? parse_error : "out of memory");
-		copy_message(err->message, sizeof(err->message), err->message);
+		char reason[512];
+
+		copy_message(reason, sizeof(reason), parse_error ? parse_error : "out of memory");
+		err_set(err, EXIT_USAGE, "invalid PostgreSQL URL: %s", reason);
 		PQfreemem(parse_error);
 		return -1;
 	}

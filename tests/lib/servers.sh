@@ -16,6 +16,8 @@
 # percent-encoding and decoding are exercised. They hold no quote, space or
 # backslash, so they can be pasted into ini files and conninfo strings as is.
 
+# shellcheck shell=bash disable=SC2119,SC2120 # pg_start_test takes optional arguments
+
 TEST_PG_BINDIR=${TEST_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 TEST_PG_SUPER_PASSWORD=${TEST_PG_SUPER_PASSWORD:-'Sup3r:p@ss/w%rd#1'}
 TEST_PG_APP_PASSWORD=${TEST_PG_APP_PASSWORD:-'app:p@ss/w%rd?#&+1'}
@@ -23,7 +25,7 @@ TEST_REDIS_PASSWORD=${TEST_REDIS_PASSWORD:-'r3dis:p@ss/w%rd?#&+1'}
 
 # Percent-encode everything but RFC 3986 unreserved characters.
 pct_encode() {
-	local LC_ALL=C s=$1 out= c i
+	local LC_ALL=C s=$1 out='' c i
 	for ((i = 0; i < ${#s}; i++)); do
 		c=${s:i:1}
 		case $c in
@@ -100,6 +102,10 @@ _redis_cli() {
 # stdout: a server holding the test's stdout open would hang prove.
 redis_start_test() {
 	local dir=$TEST_TMP/redis pid deadline
+	if [ -f "$dir/redis.pid" ] && _proc_alive "$(cat "$dir/redis.pid")"; then
+		_servers_log "redis-server is already running"
+		return 1
+	fi
 	redis-server --port "$REDIS_PORT_TEST" --bind 127.0.0.1 \
 		--requirepass "$TEST_REDIS_PASSWORD" --save '' --appendonly no \
 		--daemonize no --unixsocket "$TEST_REDIS_SOCKET" --unixsocketperm 700 \
@@ -251,7 +257,7 @@ servers_start() {
 	export TEST_PG_SUPER_URL="postgresql://postgres:$super_pw@127.0.0.1:$PGPORT_TEST/postgres"
 	export TEST_REDIS_URL="redis://:$redis_pw@127.0.0.1:$REDIS_PORT_TEST/0"
 	export TEST_REDIS_UNIX_URL="unix://$TEST_REDIS_SOCKET?db=0&password=$redis_pw"
-	SERVERS_START_MS=$(((${EPOCHREALTIME/[.,]/} - t0) / 1000))
+	export SERVERS_START_MS=$(((${EPOCHREALTIME/[.,]/} - t0) / 1000))
 }
 
 # servers_stop: stop whatever runs and delete $TEST_TMP. Idempotent, and safe

@@ -14,6 +14,8 @@
 # ([[ =~ ]]): '.' also matches newline, ^ and $ anchor the whole string.
 # A script's exit status is the number of failed tests (at most 254).
 
+# shellcheck shell=bash disable=SC2034,SC2119,SC2120 # OUT ERR RC MS are for the caller
+
 TAP_COUNT=0
 TAP_FAILED=0
 TAP_PLANNED=
@@ -89,7 +91,7 @@ unlike() {
 # cmp_ok GOT OP WANT NAME: integer comparison with a test(1) operator
 # (-eq -ne -lt -le -gt -ge), e.g. cmp_ok "$MS" -lt 1500 "returns quickly".
 cmp_ok() {
-	[ "$1" "$2" "$3" ] 2>/dev/null && { _tap_result 0 "$4"; return; }
+	test "$1" "$2" "$3" 2>/dev/null && { _tap_result 0 "$4"; return; }
 	_tap_result 1 "$4"
 	diag "    '$1'" "        $2" "    '$3'"
 	return 1

@@ -1,7 +1,10 @@
 #!/bin/bash
+# shellcheck disable=SC2317,SC2119 # helpers are called through run_cmd
 # The test harness itself: both servers run, want the password and take the
 # percent-encoded URLs that tests/run exports.
+# shellcheck source=tests/lib/tap.sh
 . "$(dirname "$0")/../lib/tap.sh"
+# shellcheck source=tests/lib/servers.sh
 . "$(dirname "$0")/../lib/servers.sh"
 [ -n "${TEST_PG_URL:-}" ] || skip_all "no test servers (run me through tests/run)"
 
