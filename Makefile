@@ -36,7 +36,7 @@ CORE   = main cmd_ping cmd_pool cmd_config config engine pool module json $(COMM
 MODULES = $(MODDIR)/dbctl-pg.so $(MODDIR)/dbctl-redis.so $(MODDIR)/dbctl-sqlite.so
 
 UNIT_TESTS = $(BUILD)/tests/test_url $(BUILD)/tests/test_config $(BUILD)/tests/test_pool \
-             $(BUILD)/tests/test_redisargs $(BUILD)/tests/test_json
+             $(BUILD)/tests/test_redisargs $(BUILD)/tests/test_json $(BUILD)/tests/test_pool_live
 
 .PHONY: all deps demo check unit asan install uninstall clean
 .DEFAULT_GOAL := all
@@ -81,6 +81,11 @@ $(BUILD)/tests/test_redisargs: $(OBJ)/test_redisargs.o $(OBJ)/redisargs.o $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/test_json: $(OBJ)/test_json.o $(OBJ)/json.o $(OBJ)/strbuf.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+# Needs the servers of tests/run; loads the real driver modules from $(MODDIR).
+$(BUILD)/tests/test_pool_live: $(OBJ)/test_pool_live.o $(OBJ)/engine.o $(OBJ)/pool.o $(OBJ)/module.o \
+		$(OBJ)/config.o $(COMMON:%=$(OBJ)/%.o) $(MODULES) | $(BUILD)/tests
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_INIH) -ldl -pthread -lm
 
 unit: $(UNIT_TESTS)
 

@@ -45,14 +45,15 @@ static void compute_fit(long workers, const struct pool_stats *client, long free
 		fit->needed = -1;
 		fit->fits = free_count < 0;
 		snprintf(fit->reason, sizeof(fit->reason), "%s",
-			 fit->fits ? "the server has no connection limit"
+			 fit->fits ? "no limit on either side: fits"
 				   : "the pool has no limit (pool_size 0 or max_overflow -1), so no number of workers is safe");
 		return;
 	}
 	fit->needed = workers * client->capacity;
 	if (free_count < 0) {
 		fit->fits = true;
-		snprintf(fit->reason, sizeof(fit->reason), "the server has no connection limit");
+		snprintf(fit->reason, sizeof(fit->reason), "%ld x %ld = %ld connections needed, no server limit: fits",
+			 workers, (long)client->capacity, fit->needed);
 		return;
 	}
 	fit->fits = fit->needed <= free_count;

@@ -334,7 +334,8 @@ static int find_config_file(const struct cfg_request *request, char **path, char
 	if (request->config_path || (env && *env)) {
 		const char *given = request->config_path ? request->config_path : env;
 
-		if (!file_exists(given))
+		/* an explicit path may be any readable file, /dev/null included */
+		if (access(given, R_OK) != 0)
 			return err_set(err, EXIT_USAGE, "config file '%s' (from %s) does not exist", given,
 				       request->config_path ? "--config" : "DBCTL_CONFIG");
 		*path = xstrdup(given);
@@ -797,12 +798,19 @@ bool cfg_bool(const struct settings *settings, enum cfg_id id)
 char *cfg_display(const struct settings *settings, enum cfg_id id)
 {
 	const char *value = cfg_get(settings, id);
+	struct strbuf shown;
+	char *masked;
 
 	if (cfg_keys[id].secret)
 		return xstrdup(*value ? "***" : "");
-	if (id == CFG_URL)
-		return url_mask(value);
-	return xstrdup(value);
+	masked = id == CFG_URL ? url_mask(value) : xstrdup(value);
+	/* a secret can hide where masking does not look (a mistyped URL): scrub too */
+	strbuf_init(&shown);
+	strbuf_addstr(&shown, masked);
+	strbuf_add(&shown, "\0\0\0\0\0\0\0\0", 8);
+	free(masked);
+	cfg_scrub(settings, shown.buf, shown.len);
+	return strbuf_detach(&shown);
 }
 
 void cfg_scrub(const struct settings *settings, char *buf, size_t size)

@@ -27,7 +27,7 @@ int engine_open(struct engine *engine, const struct settings *settings, struct e
 
 	memset(engine, 0, sizeof(*engine));
 	engine->settings = settings;
-	engine->display_url = url_mask(url);
+	engine->display_url = cfg_display(settings, CFG_URL);
 	engine->backend = url_backend_of(url);
 	name = module_name(engine->backend);
 	if (!name)
