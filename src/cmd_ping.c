@@ -134,7 +134,8 @@ static void watchdog_arm(const struct ping_run *run, const struct ping_result *p
 	if (run->cli->json) {
 		struct ping_result *all = calloc(run->result_count + 1, sizeof(*all));
 
-		memcpy(all, run->results, run->result_count * sizeof(*all));
+		if (run->result_count)
+			memcpy(all, run->results, run->result_count * sizeof(*all));
 		all[run->result_count] = *pending;
 		render_json(run, all, run->result_count + 1, EXIT_NO_ANSWER, &text);
 		free(all);
