@@ -236,6 +236,139 @@ static void test_sqlite(const char *dir)
 	close_engine(&engine, &settings);
 }
 
+
+/* ---- the driver interface that run, migrate and shell will stand on ---- */
+
+struct running_statement {
+	struct engine *engine;
+	struct pool_conn *pc;
+	const char *text;
+	int rc;
+	struct err err;
+	double seconds;
+};
+
+static void *run_statement(void *arg)
+{
+	struct running_statement *s = arg;
+	struct driver_result result;
+	double started = clock_now();
+
+	err_init(&s->err);
+	s->rc = s->engine->driver->exec(s->pc->conn, s->text, &result, &s->err);
+	if (s->rc == 0)
+		driver_result_release(&result);
+	s->seconds = clock_now() - started;
+	return NULL;
+}
+
+/* Starts text on its own thread, cancels it after 0.3 s, and checks that it
+ * stopped long before it would have finished. */
+static void check_cancel(const char *label, struct engine *engine, struct pool_conn *pc, const char *text)
+{
+	struct running_statement s = { engine, pc, text, 0, { 0 }, 0 };
+	pthread_t thread;
+
+	pthread_create(&thread, NULL, run_statement, &s);
+	usleep(300000);
+	engine->driver->cancel(pc->conn);
+	pthread_join(thread, NULL);
+	ok(s.rc != 0, "%s: the cancelled statement fails (%s)", label, s.err.message);
+	ok(s.seconds < 3, "%s: within a moment of the cancel (%.2f s, statement would take 10 s)", label, s.seconds);
+}
+
+static int exec_ok(struct engine *engine, struct pool_conn *pc, const char *text)
+{
+	struct driver_result result;
+	struct err err;
+
+	err_init(&err);
+	if (engine->driver->exec(pc->conn, text, &result, &err) != 0) {
+		printf("# %s: %s\n", text, err.message);
+		return -1;
+	}
+	driver_result_release(&result);
+	return 0;
+}
+
+static void test_transactions_and_cancel(const char *pg, const char *redis, const char *dir)
+{
+	struct settings settings;
+	struct engine engine;
+	struct pool_conn *pc;
+	char value[64], url[600];
+	struct err err;
+
+	err_init(&err);
+	if (open_engine(&engine, &settings, pg, NULL, 0) == 0 && engine_checkout(&engine, clock_now() + 10, &pc, &err) == 0) {
+		ok(engine.driver->begin(pc->conn, &err) == 0 && exec_ok(&engine, pc, "create table rolled_back(x int)") == 0 &&
+		   engine.driver->rollback(pc->conn, &err) == 0, "PostgreSQL: begin, create table, rollback");
+		query_value(&engine, pc, "select count(*) from pg_tables where tablename = 'rolled_back'", value, sizeof(value));
+		is_str(value, "0", "PostgreSQL: the rolled-back table is not there");
+		ok(engine.driver->begin(pc->conn, &err) == 0 && exec_ok(&engine, pc, "create table committed(x int)") == 0 &&
+		   engine.driver->commit(pc->conn, &err) == 0, "PostgreSQL: begin, create table, commit");
+		query_value(&engine, pc, "select count(*) from pg_tables where tablename = 'committed'", value, sizeof(value));
+		is_str(value, "1", "PostgreSQL: the committed table is there");
+		exec_ok(&engine, pc, "drop table committed");
+		ok(engine.driver->exec(pc->conn, "select 1/0", &(struct driver_result){ 0 }, &err) != 0,
+		   "PostgreSQL: an error is reported");
+		is_str(err.sqlstate, "22012", "PostgreSQL: with its SQLSTATE");
+		check_cancel("PostgreSQL", &engine, pc, "select pg_sleep(10)");
+		query_value(&engine, pc, "select 7", value, sizeof(value));
+		is_str(value, "7", "PostgreSQL: the connection still works after a cancel");
+		engine_checkin(&engine, pc, false);
+		close_engine(&engine, &settings);
+	} else {
+		ok(0, "PostgreSQL engine for transactions");
+	}
+
+	if (open_engine(&engine, &settings, redis, NULL, 0) == 0 && engine_checkout(&engine, clock_now() + 10, &pc, &err) == 0) {
+		ok(engine.driver->begin(pc->conn, &err) == 0 && exec_ok(&engine, pc, "SET dbctl:discarded 1") == 0 &&
+		   engine.driver->rollback(pc->conn, &err) == 0, "Redis: MULTI, SET, DISCARD");
+		query_value(&engine, pc, "EXISTS dbctl:discarded", value, sizeof(value));
+		is_str(value, "0", "Redis: the discarded SET did not happen");
+		check_cancel("Redis", &engine, pc, "BLPOP dbctl:never 10");
+		engine_checkin(&engine, pc, true);   /* Redis cannot stop BLPOP: the connection is done */
+		close_engine(&engine, &settings);
+	} else {
+		ok(0, "Redis engine for transactions");
+	}
+	snprintf(url, sizeof(url), "%.*s/3", (int)(strrchr(redis, '/') - redis), redis);
+	if (open_engine(&engine, &settings, url, NULL, 0) == 0 && engine_checkout(&engine, clock_now() + 10, &pc, &err) == 0) {
+		exec_ok(&engine, pc, "SET dbctl:in-db-3 yes");
+		engine_checkin(&engine, pc, false);
+		close_engine(&engine, &settings);
+		open_engine(&engine, &settings, redis, NULL, 0);
+		if (engine_checkout(&engine, clock_now() + 10, &pc, &err) == 0) {
+			query_value(&engine, pc, "EXISTS dbctl:in-db-3", value, sizeof(value));
+			is_str(value, "0", "Redis: a key set through .../3 is not in db 0");
+			exec_ok(&engine, pc, "SELECT 3");
+			query_value(&engine, pc, "GET dbctl:in-db-3", value, sizeof(value));
+			is_str(value, "yes", "Redis: it is in db 3");
+			exec_ok(&engine, pc, "DEL dbctl:in-db-3");
+			engine_checkin(&engine, pc, true);
+		}
+		close_engine(&engine, &settings);
+	} else {
+		ok(0, "Redis engine on db 3");
+	}
+
+	snprintf(url, sizeof(url), "sqlite:///%s/tx.db", dir);
+	if (open_engine(&engine, &settings, url, NULL, 0) == 0 && engine_checkout(&engine, clock_now() + 10, &pc, &err) == 0) {
+		ok(engine.driver->begin(pc->conn, &err) == 0 && exec_ok(&engine, pc, "create table t(x)") == 0 &&
+		   engine.driver->rollback(pc->conn, &err) == 0, "SQLite: begin immediate, create table, rollback");
+		query_value(&engine, pc, "select count(*) from sqlite_schema", value, sizeof(value));
+		is_str(value, "0", "SQLite: the rolled-back table is not there");
+		check_cancel("SQLite", &engine, pc,
+			     "with recursive r(i) as (select 1 union all select i + 1 from r where i < 1000000000) "
+			     "select count(*) from r");
+		engine_checkin(&engine, pc, false);
+		close_engine(&engine, &settings);
+	} else {
+		ok(0, "SQLite engine for transactions");
+	}
+}
+
 int main(void)
 {
 	const char *pg = getenv("TEST_PG_URL"), *redis = getenv("TEST_REDIS_URL"), *tmp = getenv("TEST_TMP");
@@ -249,5 +382,6 @@ int main(void)
 	test_pg_threads(pg);
 	test_redis_pre_ping(redis);
 	test_sqlite(tmp);
+	test_transactions_and_cancel(pg, redis, tmp);
 	return done_testing();
 }
