@@ -113,19 +113,19 @@ asan:
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/dbctl $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/dbctl
 	install -m 644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/dbctl/
 	install -m 644 man/dbctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/dbctl.1
 	install -m 644 completions/dbctl.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/dbctl
-	install -m 644 completions/_dbctl $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_dbctl
+	install -m 644 completions/_dbctl $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_dbctl
 	install -m 644 completions/dbctl.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/dbctl.fish
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/dbctl $(DESTDIR)$(PREFIX)/share/man/man1/dbctl.1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/dbctl \
-		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_dbctl \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_dbctl \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/dbctl.fish
 	rm -rf $(DESTDIR)$(PREFIX)/lib/dbctl
 

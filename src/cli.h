@@ -26,6 +26,7 @@ struct command {
 	const char *summary;
 	const struct cli_option *options;   /* ends with a zeroed entry */
 	bool needs_settings;           /* resolve the config before running */
+	bool connects;                 /* talks to a database */
 	/* Returns the exit code; when nonzero with err->message set, main prints it. */
 	int (*run)(struct cli *cli, struct err *err);
 };

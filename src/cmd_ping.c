@@ -202,6 +202,7 @@ static void attempt(struct ping_run *run, struct engine *engine, const char *pro
 	if (err.code == EXIT_NO_ANSWER && strncmp(err.message, "timed out", 9) == 0)
 		snprintf(r->message, sizeof(r->message), "%.900s after %g s", err.message, run->timeout);
 	cli_scrub(run->cli, r->message, sizeof(r->message));
+	cfg_scrub(engine->settings, r->message, sizeof(r->message));   /* --all: this profile's secrets */
 	if (err.code != EXIT_USAGE && err.stage >= run->level) {
 		/* e.g. --level server and a wrong password: the server did answer */
 		r->status = PING_UP;
@@ -353,6 +354,10 @@ int cmd_ping(struct cli *cli, struct err *err)
 		return err_set(err, EXIT_USAGE, "--timeout must be more than 0"), EXIT_USAGE;
 
 	if (cli_switch(cli, "all")) {
+		if (cli->request.url) {
+			err_set(err, EXIT_USAGE, "--all pings the config file's profiles; it does not take --url");
+			return EXIT_USAGE;
+		}
 		if (cli->settings.profile_count == 0) {
 			err_set(err, EXIT_USAGE, "--all needs a config file with profiles%s%s",
 				cli->settings.config_file ? "; none in " : "",
@@ -363,9 +368,6 @@ int cmd_ping(struct cli *cli, struct err *err)
 	} else {
 		struct engine engine;
 
-		if (cli->settings.url_is_default && !cli->json)
-			fprintf(stderr, "dbctl: note: no database configured; using %s\n",
-				cfg_get(&cli->settings, CFG_URL));
 		if (engine_open(&engine, &cli->settings, err) != 0)
 			return err->code;
 		ping_target(&run, &engine, NULL);

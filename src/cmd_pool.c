@@ -184,6 +184,7 @@ int cmd_pool_stats(struct cli *cli, struct err *err)
 				sizeof(version), err) != 0 ||
 	    engine.driver->server_stats(pc->conn, &server, err) != 0) {
 		code = err->code ? err->code : EXIT_FAILED;
+		err_prefix(err, "%s", engine.display_url);
 		if (pc)
 			engine_checkin(&engine, pc, true);
 		engine_close(&engine);

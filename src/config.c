@@ -15,35 +15,35 @@
 #include <unistd.h>
 
 const struct cfg_key cfg_keys[CFG_KEY_COUNT] = {
-	[CFG_PROFILE] = { "profile", CFG_STRING, "", NULL, false,
+	[CFG_PROFILE] = { "profile", CFG_STRING, "", NULL, false, 0,
 		"profile (INI section) to use; set in [defaults] to pick the default one" },
-	[CFG_URL] = { "url", CFG_STRING, "sqlite:///dbctl.db", NULL, false,
+	[CFG_URL] = { "url", CFG_STRING, "sqlite:///dbctl.db", NULL, false, 0,
 		"target: postgresql://, redis://, unix://, sqlite:// URL" },
-	[CFG_PASSWORD] = { "password", CFG_STRING, "", NULL, true,
+	[CFG_PASSWORD] = { "password", CFG_STRING, "", NULL, true, 0,
 		"password; overrides one in the URL (keep it in the environment with ${VAR})" },
-	[CFG_POOL_SIZE] = { "pool_size", CFG_INT, "5", NULL, false,
+	[CFG_POOL_SIZE] = { "pool_size", CFG_INT, "5", NULL, false, 0,
 		"connections the pool keeps open; 0 disables pooling" },
-	[CFG_MAX_OVERFLOW] = { "max_overflow", CFG_INT, "10", NULL, false,
+	[CFG_MAX_OVERFLOW] = { "max_overflow", CFG_INT, "10", NULL, false, -1,
 		"connections allowed beyond pool_size, closed when returned; -1 for no limit" },
-	[CFG_POOL_TIMEOUT] = { "pool_timeout", CFG_SECONDS, "30", NULL, false,
+	[CFG_POOL_TIMEOUT] = { "pool_timeout", CFG_SECONDS, "30", NULL, false, 0,
 		"seconds a checkout waits for a free connection" },
-	[CFG_POOL_RECYCLE] = { "pool_recycle", CFG_SECONDS, "-1", NULL, false,
+	[CFG_POOL_RECYCLE] = { "pool_recycle", CFG_SECONDS, "-1", NULL, false, -1,
 		"seconds after which a connection is replaced; -1 never" },
-	[CFG_POOL_PRE_PING] = { "pool_pre_ping", CFG_BOOL, "true", NULL, false,
+	[CFG_POOL_PRE_PING] = { "pool_pre_ping", CFG_BOOL, "true", NULL, false, 0,
 		"test a pooled connection before reusing it and replace it if dead" },
-	[CFG_CONNECT_TIMEOUT] = { "connect_timeout", CFG_SECONDS, "10", NULL, false,
+	[CFG_CONNECT_TIMEOUT] = { "connect_timeout", CFG_SECONDS, "10", NULL, false, 0,
 		"seconds allowed to establish a connection" },
-	[CFG_STATEMENT_TIMEOUT] = { "statement_timeout", CFG_INT, "0", NULL, false,
+	[CFG_STATEMENT_TIMEOUT] = { "statement_timeout", CFG_INT, "0", NULL, false, 0,
 		"PostgreSQL statement_timeout in milliseconds; 0 for none" },
-	[CFG_LOCK_TIMEOUT] = { "lock_timeout", CFG_INT, "0", NULL, false,
+	[CFG_LOCK_TIMEOUT] = { "lock_timeout", CFG_INT, "0", NULL, false, 0,
 		"PostgreSQL lock_timeout in milliseconds; 0 for none" },
-	[CFG_APPLICATION_NAME] = { "application_name", CFG_STRING, "dbctl", NULL, false,
+	[CFG_APPLICATION_NAME] = { "application_name", CFG_STRING, "dbctl", NULL, false, 0,
 		"PostgreSQL application_name unless the URL or PGAPPNAME sets one" },
-	[CFG_SEARCH_PATH] = { "search_path", CFG_STRING, "", NULL, false,
+	[CFG_SEARCH_PATH] = { "search_path", CFG_STRING, "", NULL, false, 0,
 		"PostgreSQL search_path for every connection; empty keeps the server's" },
-	[CFG_BUSY_TIMEOUT] = { "busy_timeout", CFG_INT, "5000", NULL, false,
+	[CFG_BUSY_TIMEOUT] = { "busy_timeout", CFG_INT, "5000", NULL, false, 0,
 		"SQLite: milliseconds to wait on a locked database" },
-	[CFG_JOURNAL_MODE] = { "journal_mode", CFG_CHOICE, "wal", "wal|delete|truncate|persist|memory|off|keep", false,
+	[CFG_JOURNAL_MODE] = { "journal_mode", CFG_CHOICE, "wal", "wal|delete|truncate|persist|memory|off|keep", false, 0,
 		"SQLite journal mode set on connect; keep leaves the file's mode alone" },
 };
 
@@ -242,6 +242,8 @@ static int ini_load(struct ini_file *file, struct err *err)
 {
 	int rc;
 
+	/* an indented line is a key of its own, not a continuation of the one above */
+	ini_allow_multiline = false;
 	file->stream = fopen(file->path, "r");
 	if (!file->stream)
 		return err_set(err, EXIT_USAGE, "cannot read config file '%s': %s", file->path, strerror(errno));
@@ -616,16 +618,21 @@ static int check_value(const struct settings *settings, enum cfg_id id, struct e
 	long number;
 	bool flag;
 
+	bool never_allowed = cfg_keys[id].minimum == -1;
+
 	switch (cfg_keys[id].type) {
 	case CFG_STRING:
 		return 0;
 	case CFG_INT:
-		if (!parse_long(text, &number) || number < -1)
-			return value_error(settings, id, "a whole number (or -1)", err);
+		if (!parse_long(text, &number) || (number < cfg_keys[id].minimum && !(never_allowed && number == -1)) ||
+		    (number < 0 && number != -1))
+			return value_error(settings, id, never_allowed ? "a whole number >= 0, or -1" : "a whole number >= 0",
+					   err);
 		return 0;
 	case CFG_SECONDS:
-		if (!parse_seconds(text, &seconds) || (seconds < 0 && seconds != -1))
-			return value_error(settings, id, "a number of seconds (or -1)", err);
+		if (!parse_seconds(text, &seconds) || (seconds < 0 && !(never_allowed && seconds == -1)))
+			return value_error(settings, id, never_allowed ? "a number of seconds >= 0, or -1" : "a number of seconds >= 0",
+					   err);
 		return 0;
 	case CFG_BOOL:
 		if (!parse_bool(text, &flag))

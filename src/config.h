@@ -40,6 +40,7 @@ struct cfg_key {
 	const char *default_value;
 	const char *choices;   /* CFG_CHOICE: "a|b|c" */
 	bool secret;           /* never printed */
+	double minimum;        /* numbers: smallest allowed; -1 means "-1 = never/no limit" is allowed */
 	const char *doc;
 };
 

@@ -3,9 +3,11 @@
 #include "json.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef DBCTL_VERSION
 #define DBCTL_VERSION "unknown"
@@ -18,12 +20,12 @@ static int cmd_help(struct cli *cli, struct err *err);
 /* Every command, in the order --help lists them. */
 static const struct command commands[] = {
 	{ "ping", "", "check that the database answers: connect, authenticate, one round trip",
-	  ping_options, true, cmd_ping },
+	  ping_options, true, true, cmd_ping },
 	{ "pool stats", "", "open the engine's pool and show it beside the server's connection budget",
-	  pool_stats_options, true, cmd_pool_stats },
+	  pool_stats_options, true, true, cmd_pool_stats },
 	{ "config show", "", "print every effective setting and where it came from, secrets masked",
-	  config_show_options, true, cmd_config_show },
-	{ "help", "[COMMAND]", "show help for dbctl or one command", no_options, false, cmd_help },
+	  config_show_options, true, false, cmd_config_show },
+	{ "help", "[COMMAND]", "show help for dbctl or one command", no_options, false, false, cmd_help },
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
 
@@ -192,6 +194,8 @@ static int find_command(int argc, char **argv, const struct command **out, int *
 	size_t c;
 
 	*out = NULL;
+	/* global options may come before and between the command words; the
+	 * command's own options only after them, where parse_args finds them */
 	for (i = 1; i < argc && count < 2; i++) {
 		const char *arg = argv[i];
 
@@ -201,16 +205,16 @@ static int find_command(int argc, char **argv, const struct command **out, int *
 			char name[64];
 			int index;
 
-			if (count > 0)
-				continue;
 			if (arg[1] == '-') {
 				snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
 				index = option_index(global_options, name, 0);
 			} else {
 				index = option_index(global_options, NULL, arg[1]);
 			}
-			if (index < 0)
+			if (index < 0 && count == 0)
 				return err_set(err, EXIT_USAGE, "unknown option '%s' before the command", arg);
+			if (index < 0)
+				break;   /* a command option: the command is one word */
 			if (global_options[index].arg_name && !strchr(arg, '=') && (arg[1] == '-' || !arg[2]))
 				i++;
 			continue;
@@ -372,23 +376,49 @@ void cli_print_error(const struct cli *cli, const struct err *err)
 
 static void print_json_error(const struct cli *cli, const struct err *err, int code)
 {
-	char message[sizeof(err->message)];
+	char message[sizeof(err->message)], hint[sizeof(err->hint)];
 	struct json json;
 
 	memcpy(message, err->message, sizeof(message));
+	memcpy(hint, err->hint, sizeof(hint));
 	cli_scrub(cli, message, sizeof(message));
+	cli_scrub(cli, hint, sizeof(hint));
 	json_init(&json);
 	json_object_begin(&json, NULL);
 	json_string(&json, "command", cli->command ? cli->command->name : NULL);
 	json_int(&json, "exit", code);
 	json_object_begin(&json, "error");
 	json_string(&json, "message", message);
-	json_string(&json, "hint", err->hint[0] ? err->hint : NULL);
+	json_string(&json, "hint", hint[0] ? hint : NULL);
 	json_string(&json, "sqlstate", err->sqlstate[0] ? err->sqlstate : NULL);
 	json_object_end(&json);
 	json_object_end(&json);
 	printf("%s\n", json.out.buf);
 	json_release(&json);
+}
+
+/* Until a command installs its own handling (cancel and roll back), an
+ * interrupt ends dbctl with the documented code instead of a signal death. */
+static void interrupted(int signo)
+{
+	static const char message[] = "dbctl: interrupted\n";
+
+	(void)signo;
+	if (write(STDERR_FILENO, message, sizeof(message) - 1) < 0) {
+		/* exiting regardless */
+	}
+	_exit(EXIT_INTERRUPTED);
+}
+
+/* --json must shape even the errors found before the command line is parsed. */
+static bool wants_json(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return true;
+	return false;
 }
 
 static int finish(struct cli *cli, int code, const struct err *err)
@@ -418,6 +448,9 @@ int main(int argc, char **argv)
 	memset(&cli, 0, sizeof(cli));
 	cfg_init(&cli.settings);
 	err_init(&err);
+	signal(SIGINT, interrupted);
+	signal(SIGTERM, interrupted);
+	cli.json = wants_json(argc, argv);
 	if (find_command(argc, argv, &cli.command, &words_used, &err) != 0 ||
 	    parse_args(&cli, argc, argv, words_used, &help, &version, &err) != 0) {
 		code = finish(&cli, EXIT_USAGE, &err);
@@ -436,6 +469,11 @@ int main(int argc, char **argv)
 		code = finish(&cli, help ? EXIT_OK : EXIT_USAGE, &err);
 		goto out;
 	}
+	if (!*cli.command->args_usage && cli.arg_count > 0) {
+		err_set(&err, EXIT_USAGE, "unexpected argument '%s' for %s", cli.args[0], cli.command->name);
+		code = finish(&cli, EXIT_USAGE, &err);
+		goto out;
+	}
 	if (cli.command->needs_settings) {
 		if (cfg_load(&cli.settings, &cli.request, &err) != 0) {
 			code = finish(&cli, err.code ? err.code : EXIT_USAGE, &err);
@@ -443,6 +481,10 @@ int main(int argc, char **argv)
 		}
 		for (i = 0; i < cli.settings.warning_count; i++)
 			fprintf(stderr, "dbctl: warning: %s\n", cli.settings.warnings[i]);
+		/* connecting to a database nobody configured is worth a word */
+		if (cli.command->connects && cli.settings.url_is_default && !cli.quiet && !cli.json)
+			fprintf(stderr, "dbctl: note: no database configured; using %s\n",
+				cfg_get(&cli.settings, CFG_URL));
 	}
 	code = cli.command->run(&cli, &err);
 	if (code < 0)

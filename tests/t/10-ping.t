@@ -160,6 +160,16 @@ DATABASE_URL=sqlite::memory: expect_exit 2 "--all with one profile down: its exi
 is "$(json_field '[r["status"] for r in d["results"]]' <<<"$OUT")" "['up', 'up', 'up', 'no_answer']" \
 	"each profile pinged at its own url, even with DATABASE_URL set"
 
+# --- interrupted ---
+"$DBCTL" --url "postgresql://app:x@127.0.0.1:$silent_port/app" ping --timeout 10 >/dev/null 2>"$tmp/int.err" &
+victim=$!
+sleep 0.5
+kill -TERM "$victim"
+wait "$victim"
+is "$?" 130 "SIGTERM during a ping: exit 130"
+like "$(cat "$tmp/int.err")" "interrupted" "... and says so"
+expect_exit 3 "--all with --url is exit 3" -- "$DBCTL" --config "$tmp/all.ini" --url "$TEST_PG_URL" ping --all
+
 # --- --wait: a server that comes up late ---
 redis_stop_test
 (sleep 1.5; redis_start_test) >/dev/null 2>&1 &

@@ -98,4 +98,21 @@ chmod 600 open.ini
 expect_exit 0 "the same file at 0600" -- "$DBCTL" --config open.ini config show
 unlike "$ERR" "warning" "no warning"
 
+# --- the command line ---
+expect_exit 3 "a stray argument is exit 3" -- "$DBCTL" --config /dev/null ping extra
+like "$ERR" "unexpected argument 'extra'" "... and names it"
+expect_exit 3 "--json shapes an error found before the command" -- "$DBCTL" --json frobnicate
+is "$(json_field 'd["exit"], d["error"]["message"]' <<<"$OUT")" "(3, \"unknown command 'frobnicate'\")" "JSON error document"
+expect_exit 0 "global options between command words" -- "$DBCTL" config --config /dev/null --url sqlite::memory: show
+like "$OUT" "url += sqlite::memory: +\(flag\)" "... are applied"
+expect_exit 3 "pool_size -1 is refused (only max_overflow and pool_recycle take -1)" -- \
+	"$DBCTL" --config /dev/null -o pool_size=-1 config show
+expect_exit 0 "max_overflow -1 and pool_recycle -1 are accepted" -- \
+	"$DBCTL" --config /dev/null -o max_overflow=-1 -o pool_recycle=-1 config show
+printf '[defaults]\nurl = sqlite::memory:\n    pool_size = 2\n' >indented.ini
+expect_exit 0 "an indented line is a key of its own, not a continuation" -- "$DBCTL" --config indented.ini config show
+like "$OUT" "pool_size += 2 +\(ini:indented.ini:3\)" "... read with its line"
+expect_exit 0 "--quiet silences the default-database note" -- "$DBCTL" --config /dev/null --url sqlite::memory: ping -q
+is "$ERR" "" "nothing on stderr"
+
 done_testing
