@@ -1,0 +1,116 @@
+# fish completion for dbctl(1). Installed as share/fish/vendor_completions.d/dbctl.fish.
+
+# The command words given so far (options and their values skipped), one a line.
+function __dbctl_words
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l skip 0
+    for t in $tokens
+        if test $skip -eq 1
+            set skip 0
+            continue
+        end
+        switch $t
+            case -p --profile --url --config -o --option -t --timeout -w --wait -c --count -i --interval -l --level --workers
+                set skip 1
+            case '-*'
+            case '*'
+                echo $t
+        end
+    end
+end
+
+# True when the command words so far are exactly one of the arguments ("" for none).
+function __dbctl_at
+    set -l words (string join ' ' -- (__dbctl_words))
+    contains -- "$words" $argv
+end
+
+# The [sections] of the config file dbctl would read, [defaults] excluded.
+function __dbctl_profiles
+    set -l tokens (commandline -opc)
+    set -l cfg
+    for i in (seq (count $tokens))
+        switch $tokens[$i]
+            case --config
+                set cfg $tokens[(math $i + 1)]
+            case '--config=*'
+                set cfg (string replace -- --config= '' $tokens[$i])
+        end
+    end
+    if test -z "$cfg"
+        set -l xdg $XDG_CONFIG_HOME
+        test -n "$xdg"; or set xdg $HOME/.config
+        for f in "$DBCTL_CONFIG" ./dbctl.ini $xdg/dbctl/config.ini /etc/dbctl/config.ini
+            if test -n "$f" -a -f "$f"
+                set cfg $f
+                break
+            end
+        end
+    end
+    set cfg (string replace -r '^~' $HOME -- "$cfg")
+    test -n "$cfg" -a -r "$cfg"; or return
+    string replace -rf '^\s*\[([^]]*)\].*' '$1' <$cfg | string match -v defaults
+end
+
+# -o KEY=VALUE: the keys of the settings table, then values where they are a fixed set.
+function __dbctl_settings
+    set -l token (commandline -ct)
+    switch $token
+        case 'pool_pre_ping=*'
+            printf 'pool_pre_ping=%s\n' true false
+        case 'journal_mode=*'
+            printf 'journal_mode=%s\n' wal delete truncate persist memory off keep
+        case 'profile=*'
+            printf 'profile=%s\n' (__dbctl_profiles)
+        case '*'
+            printf '%s\n' \
+                'profile=	profile (INI section) to use' \
+                'url=	target URL' \
+                'password=	password; overrides one in the URL' \
+                'pool_size=	connections the pool keeps open (default 5)' \
+                'max_overflow=	connections allowed beyond pool_size (default 10)' \
+                'pool_timeout=	seconds a checkout waits for a free connection (default 30)' \
+                'pool_recycle=	seconds after which a connection is replaced (default -1)' \
+                'pool_pre_ping=	test a pooled connection before reusing it (default true)' \
+                'connect_timeout=	seconds allowed to establish a connection (default 10)' \
+                'statement_timeout=	PostgreSQL statement_timeout in ms (default 0)' \
+                'lock_timeout=	PostgreSQL lock_timeout in ms (default 0)' \
+                'application_name=	PostgreSQL application_name (default dbctl)' \
+                'search_path=	PostgreSQL search_path (default: the server\'s)' \
+                'busy_timeout=	SQLite ms to wait on a locked database (default 5000)' \
+                'journal_mode=	SQLite journal mode set on connect (default wal)'
+    end
+end
+
+complete -c dbctl -f
+
+# commands
+complete -c dbctl -n '__dbctl_at ""' -a ping -d 'check that the database answers'
+complete -c dbctl -n '__dbctl_at ""' -a pool -d 'pool stats: the pool beside the server\'s connection budget'
+complete -c dbctl -n '__dbctl_at ""' -a config -d 'config show: every effective setting and its source'
+complete -c dbctl -n '__dbctl_at ""' -a help -d 'show help for dbctl or one command'
+complete -c dbctl -n '__dbctl_at pool "help pool"' -a stats -d 'the pool beside the server\'s connection budget'
+complete -c dbctl -n '__dbctl_at config "help config"' -a show -d 'every effective setting and where it came from'
+complete -c dbctl -n '__dbctl_at help' -a 'ping pool config'
+
+# global options
+complete -c dbctl -s p -l profile -x -a '(__dbctl_profiles)' -d 'use profile NAME of the config file'
+complete -c dbctl -l url -x -a 'postgresql:// postgres:// redis:// unix:/// sqlite:/// sqlite::memory:' -d 'target URL; outranks every other source'
+complete -c dbctl -l config -r -F -d 'read settings from FILE'
+complete -c dbctl -s o -l option -x -a '(__dbctl_settings)' -d 'set any setting (repeatable), e.g. -o pool_size=2'
+complete -c dbctl -l json -d 'machine-readable output on stdout'
+complete -c dbctl -s q -l quiet -d 'print nothing on stdout on success'
+complete -c dbctl -s h -l help -d 'show help'
+complete -c dbctl -l version -d 'print the version'
+
+# ping
+complete -c dbctl -n '__dbctl_at ping' -s t -l timeout -x -d 'give up on an attempt after SECONDS (default 3)'
+complete -c dbctl -n '__dbctl_at ping' -s w -l wait -x -d 'retry with backoff until up, for at most SECONDS'
+complete -c dbctl -n '__dbctl_at ping' -s c -l count -x -d 'ping N times (default 1)'
+complete -c dbctl -n '__dbctl_at ping' -s i -l interval -x -d 'pause between pings with --count (default 1)'
+complete -c dbctl -n '__dbctl_at ping' -s l -l level -x -a 'reach server auth query' -d 'how far counts as up (default query)'
+complete -c dbctl -n '__dbctl_at ping' -l all -d 'ping every profile of the config file'
+
+# pool stats
+complete -c dbctl -n '__dbctl_at "pool stats"' -s w -l workers -x -d 'would N processes, each with this pool, fit?'
