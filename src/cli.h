@@ -55,6 +55,11 @@ int cli_count(const struct cli *cli, const char *long_name, long minimum, long *
 /* Replaces known passwords in buf with ***. */
 void cli_scrub(const struct cli *cli, char *buf, size_t size);
 
+struct json;
+/* Starts the JSON document every command prints: {"command": ..., "exit": code, ...
+ * The caller adds its fields and closes the object. */
+void cli_json_begin(const struct cli *cli, struct json *json, int code);
+
 /* Prints "dbctl: message" and "hint: ..." to stderr, scrubbed. */
 void cli_print_error(const struct cli *cli, const struct err *err);
 

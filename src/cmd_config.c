@@ -16,10 +16,7 @@ int cmd_config_show(struct cli *cli, struct err *err)
 	if (cli->json) {
 		struct json json;
 
-		json_init(&json);
-		json_object_begin(&json, NULL);
-		json_string(&json, "command", "config show");
-		json_int(&json, "exit", EXIT_OK);
+		cli_json_begin(cli, &json, EXIT_OK);
 		json_string(&json, "config_file", settings->config_file);
 		json_string(&json, "profile", *cfg_get(settings, CFG_PROFILE) ? cfg_get(settings, CFG_PROFILE) : NULL);
 		json_object_begin(&json, "settings");

@@ -57,10 +57,7 @@ static void render_json(const struct ping_run *run, const struct ping_result *re
 	struct json json;
 	size_t i;
 
-	json_init(&json);
-	json_object_begin(&json, NULL);
-	json_string(&json, "command", "ping");
-	json_int(&json, "exit", code);
+	cli_json_begin(run->cli, &json, code);
 	json_array_begin(&json, "results");
 	for (i = 0; i < count; i++) {
 		const struct ping_result *r = &results[i];

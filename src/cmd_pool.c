@@ -97,10 +97,7 @@ static void print_json(struct cli *cli, const struct engine *engine, const struc
 	struct json json;
 	int i;
 
-	json_init(&json);
-	json_object_begin(&json, NULL);
-	json_string(&json, "command", "pool stats");
-	json_int(&json, "exit", code);
+	cli_json_begin(cli, &json, code);
 	json_string(&json, "target", engine->display_url);
 	json_object_begin(&json, "client");
 	json_int(&json, "pool_size", c->size);

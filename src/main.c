@@ -374,6 +374,14 @@ void cli_print_error(const struct cli *cli, const struct err *err)
 		fprintf(stderr, "hint: %s\n", hint);
 }
 
+void cli_json_begin(const struct cli *cli, struct json *json, int code)
+{
+	json_init(json);
+	json_object_begin(json, NULL);
+	json_string(json, "command", cli->command ? cli->command->name : NULL);
+	json_int(json, "exit", code);
+}
+
 static void print_json_error(const struct cli *cli, const struct err *err, int code)
 {
 	char message[sizeof(err->message)], hint[sizeof(err->hint)];
@@ -383,10 +391,7 @@ static void print_json_error(const struct cli *cli, const struct err *err, int c
 	memcpy(hint, err->hint, sizeof(hint));
 	cli_scrub(cli, message, sizeof(message));
 	cli_scrub(cli, hint, sizeof(hint));
-	json_init(&json);
-	json_object_begin(&json, NULL);
-	json_string(&json, "command", cli->command ? cli->command->name : NULL);
-	json_int(&json, "exit", code);
+	cli_json_begin(cli, &json, code);
 	json_object_begin(&json, "error");
 	json_string(&json, "message", message);
 	json_string(&json, "hint", hint[0] ? hint : NULL);

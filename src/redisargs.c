@@ -53,42 +53,27 @@ int redisargs_split(const char *line, struct redisargs *out, struct err *err)
 			return 0;
 		start = p;
 		for (;;) {
-			if (quote == '"') {
-				if (!*p)
-					goto unterminated;
-				if (p[0] == '\\' && p[1] == 'x' && hex_digit((unsigned char)p[2]) >= 0 &&
-				    hex_digit((unsigned char)p[3]) >= 0) {
-					strbuf_addch(&arg, (char)(hex_digit((unsigned char)p[2]) * 16 +
-								  hex_digit((unsigned char)p[3])));
-					p += 4;
-				} else if (p[0] == '\\' && p[1]) {
-					strbuf_addch(&arg, double_quote_escape(p[1]));
-					p += 2;
-				} else if (*p == '"') {
-					p++;
-					if (*p && !isspace((unsigned char)*p))
-						goto after_quote;
-					break;
-				} else {
-					strbuf_addch(&arg, *p++);
-				}
-			} else if (quote == '\'') {
-				if (!*p)
-					goto unterminated;
-				if (p[0] == '\\' && p[1] == '\'') {
-					strbuf_addch(&arg, '\'');
-					p += 2;
-				} else if (*p == '\'') {
-					p++;
-					if (*p && !isspace((unsigned char)*p))
-						goto after_quote;
-					break;
-				} else {
-					strbuf_addch(&arg, *p++);
-				}
-			} else if (!*p || isspace((unsigned char)*p)) {
+			if (quote && !*p)
+				goto unterminated;
+			if (quote && *p == quote) {
+				p++;
+				if (*p && !isspace((unsigned char)*p))
+					goto after_quote;
 				break;
-			} else if ((*p == '"' || *p == '\'') && p == start) {
+			}
+			if (quote == '"' && p[0] == '\\' && p[1] == 'x' && hex_digit((unsigned char)p[2]) >= 0 &&
+			    hex_digit((unsigned char)p[3]) >= 0) {
+				strbuf_addch(&arg, (char)(hex_digit((unsigned char)p[2]) * 16 + hex_digit((unsigned char)p[3])));
+				p += 4;
+			} else if (quote == '"' && p[0] == '\\' && p[1]) {
+				strbuf_addch(&arg, double_quote_escape(p[1]));
+				p += 2;
+			} else if (quote == '\'' && p[0] == '\\' && p[1] == '\'') {
+				strbuf_addch(&arg, '\'');
+				p += 2;
+			} else if (!quote && (!*p || isspace((unsigned char)*p))) {
+				break;
+			} else if (!quote && (*p == '"' || *p == '\'') && p == start) {
 				quote = *p++;
 			} else {
 				strbuf_addch(&arg, *p++);
