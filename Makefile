@@ -31,7 +31,7 @@ MODDIR = $(BUILD)/lib/dbctl
 
 # Shared by the binary and the modules (each module carries its own copy).
 COMMON = err strbuf url clock driver
-CORE   = main cmd_ping cmd_pool cmd_config config engine pool module json $(COMMON)
+CORE   = main cmd_ping cmd_pool cmd_config cmd_run config engine pool module json script sqlscan redisargs $(COMMON)
 
 MODULES = $(MODDIR)/dbctl-pg.so $(MODDIR)/dbctl-redis.so $(MODDIR)/dbctl-sqlite.so
 

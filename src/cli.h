@@ -37,7 +37,9 @@ struct cli {
 	const char *set_options[CLI_MAX_SET];
 	bool json;
 	bool quiet;
-	const char *values[CLI_MAX_OPTIONS];  /* per command option: its value, "" for a switch, NULL absent */
+	const char *values[CLI_MAX_OPTIONS];  /* per command option: its last value, "" for a switch, NULL absent */
+	const char **lists[CLI_MAX_OPTIONS];  /* owned arrays of every value given, for repeatable options */
+	size_t list_counts[CLI_MAX_OPTIONS];
 	char **args;                          /* positional arguments, borrowed from argv */
 	int arg_count;
 	struct settings settings;
@@ -47,6 +49,8 @@ struct cli {
 /* The command's option value by long name, or NULL when not given. */
 const char *cli_value(const struct cli *cli, const char *long_name);
 bool cli_switch(const struct cli *cli, const char *long_name);
+/* Every value given for a repeatable option, in order; *count may be 0. */
+const char *const *cli_values(const struct cli *cli, const char *long_name, size_t *count);
 
 /* Parses a non-negative number option; absent leaves *out alone. */
 int cli_seconds(const struct cli *cli, const char *long_name, double *out, struct err *err) MUST_CHECK;
@@ -60,6 +64,9 @@ struct json;
  * The caller adds its fields and closes the object. */
 void cli_json_begin(const struct cli *cli, struct json *json, int code);
 
+/* Adds "error": {message, sqlstate, detail, hint, file, line, column}, scrubbed. */
+void cli_json_error(const struct cli *cli, struct json *json, const struct err *err);
+
 /* Prints "dbctl: message" and "hint: ..." to stderr, scrubbed. */
 void cli_print_error(const struct cli *cli, const struct err *err);
 
@@ -67,6 +74,7 @@ void cli_print_error(const struct cli *cli, const struct err *err);
 int cmd_ping(struct cli *cli, struct err *err);
 int cmd_pool_stats(struct cli *cli, struct err *err);
 int cmd_config_show(struct cli *cli, struct err *err);
+int cmd_run(struct cli *cli, struct err *err);
 
 
 
@@ -74,4 +82,5 @@ int cmd_config_show(struct cli *cli, struct err *err);
 extern const struct cli_option ping_options[];
 extern const struct cli_option pool_stats_options[];
 extern const struct cli_option config_show_options[];
+extern const struct cli_option run_options[];
 #endif

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 /* Bumped whenever struct driver changes, so that a stale module is refused. */
-#define DRIVER_ABI_VERSION 1
+#define DRIVER_ABI_VERSION 2
 
 /* Everything a driver needs to connect; every pointer is borrowed from the settings. */
 struct driver_target {
@@ -53,6 +53,25 @@ struct driver_server_stats {
 
 struct driver_conn;   /* defined by each driver */
 
+/* Where COPY ... FROM STDIN data comes from: 1 with a line (newline
+ * included), 0 at the end of the data, -1 with err set. */
+struct driver_copy_source {
+	int (*next_line)(void *context, const char **data, size_t *length, struct err *err);
+	void *context;
+};
+
+/* Statements sent together, so that a script does not pay a round trip per
+ * statement. Only the last one may be a COPY FROM STDIN. */
+struct driver_batch {
+	const char *const *texts;       /* borrowed */
+	const size_t *lengths;
+	size_t count;
+	bool last_is_copy;
+	struct driver_copy_source copy;
+	size_t completed;               /* out: statements that succeeded */
+	long affected;                  /* out: rows they changed */
+};
+
 /* Deadlines are absolute clock_now() values. Every function that can fail
  * fills err: EXIT_NO_ANSWER when nothing answered in time, EXIT_FAILED when
  * the server refused, EXIT_USAGE for a target it cannot parse; err->stage
@@ -73,6 +92,15 @@ struct driver {
 	/* Asks the server to stop the statement in flight; safe to call from a signal handler. */
 	void (*cancel)(struct driver_conn *conn);
 	int (*server_stats)(struct driver_conn *conn, struct driver_server_stats *out, struct err *err);
+	/* Runs a batch; on failure err->item is the failing statement's index in
+	 * it and err->position the error's place in that statement, when known.
+	 * Redis inside MULTI only queues: errors of queued commands come at commit. */
+	int (*exec_batch)(struct driver_conn *conn, struct driver_batch *batch, struct err *err);
+	/* Quotes value as a literal or an identifier with the library's own
+	 * escaping; the caller frees the result. NULL when the backend has none. */
+	char *(*quote)(struct driver_conn *conn, const char *value, bool identifier);
+	/* Optional: does text end with a complete statement? (SQLite's own rule) */
+	bool (*statement_complete)(const char *text);
 	void (*close)(struct driver_conn *conn);
 };
 

@@ -31,6 +31,7 @@ static int pg_result_error(const PGresult *res, const PGconn *pg, int code, stru
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
 
 	if (primary)
 		err_set(err, code, "%s", primary);
@@ -42,6 +43,8 @@ static int pg_result_error(const PGresult *res, const PGconn *pg, int code, stru
 		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
 	if (hint)
 		err_hint(err, "%s", hint);
+	if (detail)
+		snprintf(err->detail, sizeof(err->detail), "%s", detail);
 	return -1;
 }
 
@@ -358,6 +361,144 @@ static int pg_server_stats(struct driver_conn *conn, struct driver_server_stats 
 	return 0;
 }
 
+
+/* ---- scripts ---- */
+
+static size_t count_chars(const char *s, size_t len)
+{
+	size_t i, chars = 0;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			chars++;
+	return chars;
+}
+
+/* Streams COPY ... FROM STDIN data; a bad source ends the COPY with an error
+ * so that the server rolls it back. */
+static int pg_copy_in(struct driver_conn *conn, struct driver_copy_source *source, struct err *input_err)
+{
+	const char *data;
+	size_t length;
+	int rc;
+
+	while ((rc = source->next_line(source->context, &data, &length, input_err)) == 1)
+		if (PQputCopyData(conn->pg, data, (int)length) != 1)
+			break;
+	return PQputCopyEnd(conn->pg, rc < 0 ? "dbctl: COPY data could not be read" : NULL) == 1 && rc >= 0 ? 0 : -1;
+}
+
+/* One simple-query message for the whole batch: one round trip, psql's own
+ * protocol, and one result per statement, so that counting results says
+ * which statement failed. The error position is relative to the message;
+ * each statement's character offset turns it back into its own. */
+static int pg_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct err *err)
+{
+	struct strbuf sql;
+	size_t *offsets = calloc(batch->count + 1, sizeof(size_t)), chars = 0, i;
+	struct err input_err;
+	PGresult *res;
+	bool failed = false, input_failed = false;
+
+	batch->completed = 0;
+	batch->affected = 0;
+	if (!offsets)
+		return err_set(err, EXIT_FAILED, "out of memory");
+	err_init(&input_err);
+	strbuf_init(&sql);
+	for (i = 0; i < batch->count; i++) {
+		size_t len = batch->lengths[i];
+
+		offsets[i] = chars;
+		strbuf_add(&sql, batch->texts[i], len);
+		chars += count_chars(batch->texts[i], len);
+		if (len == 0 || batch->texts[i][len - 1] != ';') {
+			strbuf_addch(&sql, ';');
+			chars++;
+		}
+		strbuf_addch(&sql, '\n');
+		chars++;
+	}
+	offsets[batch->count] = chars;
+	if (!PQsendQuery(conn->pg, sql.buf)) {
+		strbuf_release(&sql);
+		free(offsets);
+		err_set(err, EXIT_NO_ANSWER, "%s", "");
+		copy_message(err->message, sizeof(err->message), PQerrorMessage(conn->pg));
+		return -1;
+	}
+	strbuf_release(&sql);
+	while ((res = PQgetResult(conn->pg)) != NULL) {
+		switch (PQresultStatus(res)) {
+		case PGRES_COMMAND_OK:
+		case PGRES_TUPLES_OK:
+		case PGRES_EMPTY_QUERY:
+			if (!failed) {
+				const char *affected = PQcmdTuples(res);
+
+				batch->completed++;
+				/* rows changed, not rows a SELECT returned */
+				if (affected && *affected && PQresultStatus(res) == PGRES_COMMAND_OK)
+					batch->affected += atol(affected);
+			}
+			break;
+		case PGRES_COPY_IN:
+			if (pg_copy_in(conn, &batch->copy, &input_err) != 0 && input_err.message[0])
+				input_failed = true;
+			break;
+		case PGRES_COPY_OUT: {
+			char *row;
+
+			while (PQgetCopyData(conn->pg, &row, 0) > 0)
+				PQfreemem(row);
+			break;
+		}
+		default:
+			if (!failed) {
+				const char *position = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+				size_t at = batch->completed < batch->count ? batch->completed : batch->count - 1;
+
+				failed = true;
+				pg_result_error(res, conn->pg, PQstatus(conn->pg) == CONNECTION_BAD ? EXIT_NO_ANSWER : EXIT_FAILED,
+						err);
+				err->item = (long)at;
+				if (position && atol(position) > (long)offsets[at])
+					err->position = (int)(atol(position) - (long)offsets[at]);
+			}
+		}
+		PQclear(res);
+	}
+	free(offsets);
+	if (input_failed) {
+		*err = input_err;
+		err->item = (long)batch->count - 1;
+		return -1;
+	}
+	if (!failed && PQstatus(conn->pg) == CONNECTION_BAD) {
+		err_set(err, EXIT_NO_ANSWER, "%s", "");
+		copy_message(err->message, sizeof(err->message), PQerrorMessage(conn->pg));
+		err->item = (long)batch->completed;
+		return -1;
+	}
+	if (failed && PQstatus(conn->pg) == CONNECTION_BAD)
+		err->code = EXIT_NO_ANSWER;
+	return failed ? -1 : 0;
+}
+
+/* PQescapeLiteral knows the connection's encoding and standard_conforming_strings. */
+static char *pg_quote(struct driver_conn *conn, const char *value, bool identifier)
+{
+	char *quoted = identifier ? PQescapeIdentifier(conn->pg, value, strlen(value))
+				  : PQescapeLiteral(conn->pg, value, strlen(value));
+	char *copy;
+
+	if (!quoted)
+		return NULL;
+	copy = strdup(quoted);
+	PQfreemem(quoted);
+	return copy;
+}
+
 static void pg_close(struct driver_conn *conn)
 {
 	if (!conn)
@@ -379,6 +520,8 @@ static const struct driver pg_driver = {
 	.rollback = pg_rollback,
 	.cancel = pg_cancel,
 	.server_stats = pg_server_stats,
+	.exec_batch = pg_exec_batch,
+	.quote = pg_quote,
 	.close = pg_close,
 };
 

@@ -310,9 +310,33 @@ static int redis_begin(struct driver_conn *conn, struct err *err)
 	return redis_simple(conn, "MULTI", err);
 }
 
+/* EXEC runs what MULTI queued. Redis cannot undo a command that fails at run
+ * time: the others stay applied, and err->item says which one failed. */
 static int redis_commit(struct driver_conn *conn, struct err *err)
 {
-	return redis_simple(conn, "EXEC", err);
+	redisReply *reply;
+	size_t i;
+
+	redisSetTimeout(conn->redis, (struct timeval){ 0, 0 });
+	reply = redisCommand(conn->redis, "EXEC");
+	if (!reply)
+		return io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
+	if (reply->type == REDIS_REPLY_ERROR) {
+		int rc = reply_error(reply, err);
+
+		freeReplyObject(reply);
+		return rc;
+	}
+	for (i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
+		if (reply->element[i]->type == REDIS_REPLY_ERROR) {
+			reply_error(reply->element[i], err);
+			err->item = (long)i;
+			freeReplyObject(reply);
+			return -1;
+		}
+	}
+	freeReplyObject(reply);
+	return 0;
 }
 
 static int redis_rollback(struct driver_conn *conn, struct err *err)
@@ -383,6 +407,54 @@ static int redis_server_stats(struct driver_conn *conn, struct driver_server_sta
 	return 0;
 }
 
+
+/* Commands are written together and their replies read afterwards: inside
+ * MULTI each reply is QUEUED or an error that dooms the EXEC. */
+static int redis_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct err *err)
+{
+	size_t i;
+	int rc = 0;
+
+	batch->completed = 0;
+	batch->affected = 0;
+	redisSetTimeout(conn->redis, (struct timeval){ 0, 0 });
+	for (i = 0; i < batch->count; i++) {
+		struct redisargs args;
+		struct strbuf line;
+
+		strbuf_init(&line);
+		strbuf_add(&line, batch->texts[i], batch->lengths[i]);
+		rc = redisargs_split(line.buf, &args, err);
+		strbuf_release(&line);
+		if (rc != 0) {
+			err->item = (long)i;
+			return -1;
+		}
+		rc = redisAppendCommandArgv(conn->redis, args.count, (const char **)args.values, args.lengths);
+		redisargs_release(&args);
+		if (rc != REDIS_OK)
+			return io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
+	}
+	for (i = 0; i < batch->count; i++) {
+		void *reply = NULL;
+
+		if (redisGetReply(conn->redis, &reply) != REDIS_OK) {
+			io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
+			err->item = (long)i;
+			return -1;
+		}
+		if (((redisReply *)reply)->type == REDIS_REPLY_ERROR && rc == 0) {
+			reply_error(reply, err);
+			err->item = (long)i;
+			rc = -1;
+		} else if (rc == 0) {
+			batch->completed++;
+		}
+		freeReplyObject(reply);
+	}
+	return rc;
+}
+
 static void redis_close(struct driver_conn *conn)
 {
 	if (!conn)
@@ -403,6 +475,7 @@ static const struct driver redis_driver = {
 	.rollback = redis_rollback,
 	.cancel = redis_cancel,
 	.server_stats = redis_server_stats,
+	.exec_batch = redis_exec_batch,
 	.close = redis_close,
 };
 

@@ -251,6 +251,67 @@ static int sqlite_server_stats(struct driver_conn *conn, struct driver_server_st
 	return 0;
 }
 
+
+/* Statements run one by one in-process; there is no round trip to save. */
+static int sqlite_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct err *err)
+{
+	size_t i;
+
+	batch->completed = 0;
+	batch->affected = 0;
+	for (i = 0; i < batch->count; i++) {
+		sqlite3_stmt *stmt = NULL;
+		const char *tail = NULL;
+		int rc = sqlite3_prepare_v2(conn->db, batch->texts[i], (int)batch->lengths[i], &stmt, &tail);
+
+		if (rc == SQLITE_OK && stmt) {
+			while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+				;
+			if (rc == SQLITE_DONE) {
+				rc = SQLITE_OK;
+				if (!sqlite3_stmt_readonly(stmt))
+					batch->affected += sqlite3_changes(conn->db);
+			}
+		}
+		if (rc != SQLITE_OK) {
+			int offset = sqlite3_error_offset(conn->db);
+
+			sqlite_error(conn->db, rc, EXIT_FAILED, err);
+			sqlite3_finalize(stmt);
+			err->item = (long)i;
+			if (offset >= 0 && (size_t)offset < batch->lengths[i]) {
+				int chars = 1, b;
+
+				for (b = 0; b < offset; b++)
+					if (((unsigned char)batch->texts[i][b] & 0xc0) != 0x80)
+						chars++;
+				err->position = chars;
+			}
+			return -1;
+		}
+		sqlite3_finalize(stmt);
+		batch->completed++;
+	}
+	return 0;
+}
+
+static char *sqlite_quote(struct driver_conn *conn, const char *value, bool identifier)
+{
+	char *quoted = sqlite3_mprintf(identifier ? "\"%w\"" : "%Q", value), *copy;
+
+	(void)conn;
+	if (!quoted)
+		return NULL;
+	copy = strdup(quoted);
+	sqlite3_free(quoted);
+	return copy;
+}
+
+static bool sqlite_statement_complete(const char *text)
+{
+	return sqlite3_complete(text) != 0;
+}
+
 static void sqlite_close(struct driver_conn *conn)
 {
 	if (!conn)
@@ -271,6 +332,9 @@ static const struct driver sqlite_driver = {
 	.rollback = sqlite_rollback,
 	.cancel = sqlite_cancel,
 	.server_stats = sqlite_server_stats,
+	.exec_batch = sqlite_exec_batch,
+	.quote = sqlite_quote,
+	.statement_complete = sqlite_statement_complete,
 	.close = sqlite_close,
 };
 

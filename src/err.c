@@ -8,6 +8,7 @@
 void err_init(struct err *err)
 {
 	memset(err, 0, sizeof(*err));
+	err->item = -1;
 }
 
 int err_set(struct err *err, int code, const char *fmt, ...)
@@ -16,7 +17,13 @@ int err_set(struct err *err, int code, const char *fmt, ...)
 
 	err->code = code;
 	err->hint[0] = '\0';
+	err->detail[0] = '\0';
+	err->context[0] = '\0';
 	err->sqlstate[0] = '\0';
+	err->file[0] = '\0';
+	err->line = err->column = 0;
+	err->item = -1;
+	err->position = 0;
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);

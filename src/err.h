@@ -28,7 +28,14 @@ struct err {
 	enum reach_stage stage;
 	char message[1024];
 	char hint[512];
+	char detail[512];     /* the server's DETAIL */
+	char context[1024];   /* source line and caret under the error, when known */
 	char sqlstate[6];
+	char file[256];       /* where in the input the error is, when known */
+	int line;
+	int column;
+	long item;            /* driver batches: index of the failing statement; -1 unknown */
+	int position;         /* the server's 1-based character position inside it; 0 unknown */
 };
 
 #define ERR_FMT(a, b) __attribute__((format(printf, a, b)))

@@ -23,6 +23,8 @@ static const struct command commands[] = {
 	  ping_options, true, true, cmd_ping },
 	{ "pool stats", "", "open the engine's pool and show it beside the server's connection budget",
 	  pool_stats_options, true, true, cmd_pool_stats },
+	{ "run", "FILE... | -", "run SQL or Redis scripts in one transaction: all or nothing",
+	  run_options, true, true, cmd_run },
 	{ "config show", "", "print every effective setting and where it came from, secrets masked",
 	  config_show_options, true, false, cmd_config_show },
 	{ "help", "[COMMAND]", "show help for dbctl or one command", no_options, false, false, cmd_help },
@@ -132,6 +134,20 @@ const char *cli_value(const struct cli *cli, const char *long_name)
 bool cli_switch(const struct cli *cli, const char *long_name)
 {
 	return cli_value(cli, long_name) != NULL;
+}
+
+const char *const *cli_values(const struct cli *cli, const char *long_name, size_t *count)
+{
+	int i;
+
+	for (i = 0; cli->command->options[i].long_name; i++) {
+		if (strcmp(cli->command->options[i].long_name, long_name) == 0) {
+			*count = cli->list_counts[i];
+			return cli->lists[i];
+		}
+	}
+	*count = 0;
+	return NULL;
 }
 
 int cli_seconds(const struct cli *cli, const char *long_name, double *out, struct err *err)
@@ -340,6 +356,10 @@ static int parse_args(struct cli *cli, int argc, char **argv, int words_used, bo
 				return -1;
 		} else {
 			cli->values[index] = value ? value : "";
+			cli->lists[index] = realloc(cli->lists[index], (cli->list_counts[index] + 1) * sizeof(char *));
+			if (!cli->lists[index])
+				abort();
+			cli->lists[index][cli->list_counts[index]++] = cli->values[index];
 		}
 	}
 	cli->request.options = cli->set_options;
@@ -370,8 +390,33 @@ void cli_print_error(const struct cli *cli, const struct err *err)
 	cli_scrub(cli, message, sizeof(message));
 	cli_scrub(cli, hint, sizeof(hint));
 	fprintf(stderr, "dbctl: %s\n", message);
+	if (err->context[0])
+		fprintf(stderr, "%s\n", err->context);
+	if (err->detail[0])
+		fprintf(stderr, "DETAIL: %s\n", err->detail);
 	if (hint[0])
 		fprintf(stderr, "hint: %s\n", hint);
+}
+
+void cli_json_error(const struct cli *cli, struct json *json, const struct err *err)
+{
+	char message[sizeof(err->message)], hint[sizeof(err->hint)];
+
+	memcpy(message, err->message, sizeof(message));
+	memcpy(hint, err->hint, sizeof(hint));
+	cli_scrub(cli, message, sizeof(message));
+	cli_scrub(cli, hint, sizeof(hint));
+	json_object_begin(json, "error");
+	json_string(json, "message", message);
+	json_string(json, "sqlstate", err->sqlstate[0] ? err->sqlstate : NULL);
+	json_string(json, "detail", err->detail[0] ? err->detail : NULL);
+	json_string(json, "hint", hint[0] ? hint : NULL);
+	if (err->file[0]) {
+		json_string(json, "file", err->file);
+		json_int(json, "line", err->line);
+		json_int(json, "column", err->column);
+	}
+	json_object_end(json);
 }
 
 void cli_json_begin(const struct cli *cli, struct json *json, int code)
@@ -384,19 +429,10 @@ void cli_json_begin(const struct cli *cli, struct json *json, int code)
 
 static void print_json_error(const struct cli *cli, const struct err *err, int code)
 {
-	char message[sizeof(err->message)], hint[sizeof(err->hint)];
 	struct json json;
 
-	memcpy(message, err->message, sizeof(message));
-	memcpy(hint, err->hint, sizeof(hint));
-	cli_scrub(cli, message, sizeof(message));
-	cli_scrub(cli, hint, sizeof(hint));
 	cli_json_begin(cli, &json, code);
-	json_object_begin(&json, "error");
-	json_string(&json, "message", message);
-	json_string(&json, "hint", hint[0] ? hint : NULL);
-	json_string(&json, "sqlstate", err->sqlstate[0] ? err->sqlstate : NULL);
-	json_object_end(&json);
+	cli_json_error(cli, &json, err);
 	json_object_end(&json);
 	printf("%s\n", json.out.buf);
 	json_release(&json);
@@ -498,5 +534,7 @@ int main(int argc, char **argv)
 out:
 	cfg_release(&cli.settings);
 	free(cli.args);
+	for (i = 0; i < CLI_MAX_OPTIONS; i++)
+		free(cli.lists[i]);
 	return code;
 }

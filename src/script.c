@@ -1,0 +1,504 @@
+/* Script runner: two passes over the inputs (check, then run), batches of
+ * statements, one transaction, and an error that says where. */
+#include "script.h"
+#include "clock.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Batches stay below these so that memory stays flat in the script's size. */
+#define BATCH_BYTES (1024 * 1024)
+#define BATCH_STATEMENTS 10000
+
+/* The run in flight, for script_interrupt; one run per process. */
+static volatile sig_atomic_t interrupted;
+static const struct driver *volatile running_driver;
+static struct driver_conn *volatile running_conn;
+
+void script_interrupt(void)
+{
+	struct driver_conn *conn = running_conn;
+
+	interrupted = 1;
+	if (conn && running_driver)
+		running_driver->cancel(conn);
+}
+
+enum sqlscan_dialect script_dialect(enum url_backend backend)
+{
+	if (backend == URL_BACKEND_REDIS)
+		return SQLSCAN_REDIS;
+	if (backend == URL_BACKEND_SQLITE)
+		return SQLSCAN_SQLITE;
+	return SQLSCAN_POSTGRESQL;
+}
+
+/* ---- inputs ---- */
+
+struct source {
+	const char *name;    /* borrowed; "-" shows as "<stdin>" */
+	FILE *stream;        /* owned */
+};
+
+/* Standard input can be read once only: it is copied to an unlinked file so
+ * that the check pass and the run pass read the same bytes. */
+static int open_source(const char *path, struct source *out, struct err *err)
+{
+	if (strcmp(path, "-") != 0) {
+		out->name = path;
+		out->stream = fopen(path, "r");
+		if (!out->stream)
+			return err_set(err, EXIT_USAGE, "cannot read '%s': %s", path, strerror(errno));
+		return 0;
+	}
+	out->name = "<stdin>";
+	out->stream = tmpfile();
+	if (!out->stream)
+		return err_set(err, EXIT_USAGE, "cannot buffer standard input: %s", strerror(errno));
+	{
+		char buffer[65536];
+		size_t n;
+
+		while ((n = fread(buffer, 1, sizeof(buffer), stdin)) > 0)
+			if (fwrite(buffer, 1, n, out->stream) != n)
+				return err_set(err, EXIT_USAGE, "cannot buffer standard input: %s", strerror(errno));
+		if (ferror(stdin))
+			return err_set(err, EXIT_USAGE, "cannot read standard input: %s", strerror(errno));
+	}
+	rewind(out->stream);
+	return 0;
+}
+
+static void close_sources(struct source *sources, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (sources[i].stream)
+			fclose(sources[i].stream);
+	free(sources);
+}
+
+/* ---- variables ---- */
+
+struct variables {
+	const struct script_options *options;
+	const struct driver *driver;    /* NULL while checking: values are not needed yet */
+	struct driver_conn *conn;
+	bool failed;
+};
+
+static const char *variable_value(const struct script_options *options, const char *name)
+{
+	size_t i, len = strlen(name);
+
+	for (i = options->variable_count; i-- > 0;)
+		if (strncmp(options->variables[i], name, len) == 0 && options->variables[i][len] == '=')
+			return options->variables[i] + len + 1;
+	return NULL;
+}
+
+static bool lookup_variable(void *context, const char *name, char quote, struct strbuf *out)
+{
+	struct variables *vars = context;
+	const char *value = variable_value(vars->options, name);
+	char *quoted;
+
+	if (!value)
+		return false;
+	if (!quote) {
+		strbuf_addstr(out, value);
+		return true;
+	}
+	if (!vars->driver) {
+		strbuf_addstr(out, "NULL");
+		return true;
+	}
+	quoted = vars->driver->quote ? vars->driver->quote(vars->conn, value, quote == '"') : NULL;
+	if (!quoted) {
+		vars->failed = true;
+		return false;
+	}
+	strbuf_addstr(out, quoted);
+	free(quoted);
+	return true;
+}
+
+/* ---- the check pass ---- */
+
+static int refuse_statement(const char *name, const struct sqlscan_statement *s, struct err *err)
+{
+	if (s->kind == SQLSCAN_TRANSACTION_CONTROL) {
+		err_set(err, EXIT_USAGE, "%s:%d:%d: %s is not allowed here: dbctl runs the whole script in one transaction",
+			name, s->line, s->column, s->what);
+		err_hint(err, "remove it, or pass --no-transaction to run statement by statement");
+	} else {
+		err_set(err, EXIT_USAGE, "%s:%d:%d: %s cannot run inside a transaction", name, s->line, s->column, s->what);
+		err_hint(err, "run it on its own with --no-transaction");
+	}
+	snprintf(err->file, sizeof(err->file), "%s", name);
+	err->line = s->line;
+	err->column = s->column;
+	return -1;
+}
+
+static int check_sources(struct source *sources, size_t count, enum sqlscan_dialect dialect,
+			 const struct script_options *options, sqlscan_complete_fn complete, long *statements,
+			 struct err *err)
+{
+	struct variables vars = { options, NULL, NULL, false };
+	struct sqlscan_statement statement;
+	struct strbuf data;
+	size_t i;
+	int rc = 0;
+
+	*statements = 0;
+	sqlscan_statement_init(&statement);
+	strbuf_init(&data);
+	for (i = 0; i < count && rc == 0; i++) {
+		struct sqlscan scan;
+
+		sqlscan_init(&scan, sources[i].stream, sources[i].name, dialect);
+		scan.variable = lookup_variable;
+		scan.variable_context = &vars;
+		scan.complete = complete;
+		while (rc == 0 && (rc = sqlscan_next(&scan, &statement, err)) == 1) {
+			rc = 0;
+			(*statements)++;
+			if (options->transaction && (statement.kind == SQLSCAN_TRANSACTION_CONTROL ||
+						     statement.kind == SQLSCAN_OUTSIDE_TRANSACTION))
+				rc = refuse_statement(sources[i].name, &statement, err);
+			while (rc == 0 && statement.kind == SQLSCAN_COPY_IN && (rc = sqlscan_copy_line(&scan, &data, err)) == 1)
+				rc = 0;
+		}
+		sqlscan_release(&scan);
+		rewind(sources[i].stream);
+	}
+	sqlscan_statement_release(&statement);
+	strbuf_release(&data);
+	return rc < 0 ? -1 : 0;
+}
+
+int script_check(const char *const *paths, size_t count, enum sqlscan_dialect dialect,
+		 const struct script_options *options, long *statements, struct err *err)
+{
+	struct source *sources = calloc(count, sizeof(*sources));
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < count && rc == 0; i++)
+		rc = open_source(paths[i], &sources[i], err);
+	if (rc == 0)
+		rc = check_sources(sources, count, dialect, options, NULL, statements, err);
+	close_sources(sources, count);
+	return rc;
+}
+
+/* ---- the run pass ---- */
+
+/* Statements waiting to be sent, with what is needed to say where one failed. */
+struct batch {
+	struct strbuf texts;      /* every statement's text, back to back */
+	size_t *offsets;          /* owned; where each starts in texts */
+	size_t *lengths;
+	int *lines;
+	int *columns;
+	size_t count;
+	size_t capacity;
+};
+
+static void batch_add(struct batch *b, const struct sqlscan_statement *s)
+{
+	if (b->count == b->capacity) {
+		b->capacity = b->capacity ? b->capacity * 2 : 256;
+		b->offsets = realloc(b->offsets, b->capacity * sizeof(*b->offsets));
+		b->lengths = realloc(b->lengths, b->capacity * sizeof(*b->lengths));
+		b->lines = realloc(b->lines, b->capacity * sizeof(*b->lines));
+		b->columns = realloc(b->columns, b->capacity * sizeof(*b->columns));
+		if (!b->offsets || !b->lengths || !b->lines || !b->columns)
+			abort();
+	}
+	b->offsets[b->count] = b->texts.len;
+	b->lengths[b->count] = s->text.len;
+	b->lines[b->count] = s->line;
+	b->columns[b->count] = s->column;
+	b->count++;
+	strbuf_add(&b->texts, s->text.buf, s->text.len);
+}
+
+static void batch_release(struct batch *b)
+{
+	strbuf_release(&b->texts);
+	free(b->offsets);
+	free(b->lengths);
+	free(b->lines);
+	free(b->columns);
+	memset(b, 0, sizeof(*b));
+}
+
+struct copy_reader {
+	struct sqlscan *scan;
+	struct strbuf line;
+};
+
+static int next_copy_line(void *context, const char **data, size_t *length, struct err *err)
+{
+	struct copy_reader *reader = context;
+	int rc = sqlscan_copy_line(reader->scan, &reader->line, err);
+
+	*data = reader->line.buf;
+	*length = reader->line.len;
+	return rc;
+}
+
+/* Fills err's location from statement `index` of the batch and the server's position. */
+static void locate_error(struct err *err, const char *file, const struct batch *b, size_t index)
+{
+	struct sqlscan_statement s;
+	struct strbuf source_line;
+	int line, column, caret;
+	char message[sizeof(err->message)];
+	/* SQL servers' messages read "ERROR: ... (SQLSTATE)" as in psql; Redis's carry their own prefix */
+	const char *severity = err->code == EXIT_FAILED && err->sqlstate[0] ? "ERROR: " : "";
+
+	sqlscan_statement_init(&s);
+	strbuf_init(&source_line);
+	strbuf_add(&s.text, b->texts.buf + b->offsets[index], b->lengths[index]);
+	s.line = b->lines[index];
+	s.column = b->columns[index];
+	sqlscan_locate(&s, err->position > 0 ? err->position : 1, &line, &column, &source_line, &caret);
+	snprintf(err->file, sizeof(err->file), "%s", file);
+	err->line = line;
+	err->column = column;
+	memcpy(message, err->message, sizeof(message));
+	snprintf(err->message, sizeof(err->message), "%s:%d:%d: %s%s%s%s%s", file, line, column, severity, message,
+		 err->sqlstate[0] ? " (" : "", err->sqlstate, err->sqlstate[0] ? ")" : "");
+	if (err->position > 0)
+		snprintf(err->context, sizeof(err->context), "%5d | %s\n      | %*s^", line, source_line.buf,
+			 caret > 1 ? caret - 1 : 0, "");
+	else
+		snprintf(err->context, sizeof(err->context), "%5d | %s", line, source_line.buf);
+	strbuf_release(&source_line);
+	sqlscan_statement_release(&s);
+}
+
+struct run_state {
+	struct engine *engine;
+	struct driver_conn *conn;
+	const struct script_options *options;
+	struct script_summary *summary;
+	struct batch batch;
+};
+
+/* Sends what is batched; on failure err says where and the caller rolls back. */
+static int flush(struct run_state *run, const char *file, struct copy_reader *copy, struct err *err)
+{
+	const char **texts;
+	struct driver_batch request;
+	size_t i;
+	int rc;
+
+	if (run->batch.count == 0)
+		return 0;
+	texts = calloc(run->batch.count, sizeof(*texts));
+	for (i = 0; i < run->batch.count; i++)
+		texts[i] = run->batch.texts.buf + run->batch.offsets[i];
+	memset(&request, 0, sizeof(request));
+	request.texts = texts;
+	request.lengths = run->batch.lengths;
+	request.count = run->batch.count;
+	if (copy) {
+		request.last_is_copy = true;
+		request.copy.next_line = next_copy_line;
+		request.copy.context = copy;
+	}
+	rc = run->engine->driver->exec_batch(run->conn, &request, err);
+	run->summary->statements += (long)request.completed;
+	run->summary->affected += request.affected;
+	if (rc != 0 && !interrupted)
+		locate_error(err, file, &run->batch, err->item >= 0 && (size_t)err->item < run->batch.count
+							     ? (size_t)err->item : run->batch.count - 1);
+	free(texts);
+	strbuf_reset(&run->batch.texts);
+	run->batch.count = 0;
+	return rc;
+}
+
+static int run_source(struct run_state *run, struct source *source, enum sqlscan_dialect dialect,
+		      struct variables *vars, struct err *err)
+{
+	struct sqlscan scan;
+	struct sqlscan_statement statement;
+	struct copy_reader copy;
+	int rc;
+
+	sqlscan_init(&scan, source->stream, source->name, dialect);
+	scan.variable = lookup_variable;
+	scan.variable_context = vars;
+	scan.complete = run->engine->driver->statement_complete;
+	sqlscan_statement_init(&statement);
+	copy.scan = &scan;
+	strbuf_init(&copy.line);
+	while ((rc = sqlscan_next(&scan, &statement, err)) == 1) {
+		if (interrupted) {
+			rc = -1;
+			break;
+		}
+		if (run->options->on_statement)
+			run->options->on_statement(run->options->context, source->name, &statement);
+		batch_add(&run->batch, &statement);
+		/* without a transaction each statement stands alone: stop at the first error */
+		if (statement.kind == SQLSCAN_COPY_IN || !run->options->transaction ||
+		    run->batch.texts.len >= BATCH_BYTES || run->batch.count >= BATCH_STATEMENTS) {
+			rc = flush(run, source->name, statement.kind == SQLSCAN_COPY_IN ? &copy : NULL, err);
+			if (rc != 0)
+				break;
+		}
+	}
+	if (rc == 0)
+		rc = flush(run, source->name, NULL, err);
+	strbuf_release(&copy.line);
+	sqlscan_statement_release(&statement);
+	sqlscan_release(&scan);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Redis reports a failed EXEC command by its index among all queued ones:
+ * find that statement again by scanning the inputs a second time. */
+static void locate_nth(struct source *sources, size_t count, enum sqlscan_dialect dialect, long nth, struct err *err)
+{
+	struct sqlscan_statement s;
+	struct err ignored;
+	size_t i;
+	long seen = 0;
+
+	sqlscan_statement_init(&s);
+	for (i = 0; i < count; i++) {
+		struct sqlscan scan;
+
+		rewind(sources[i].stream);
+		sqlscan_init(&scan, sources[i].stream, sources[i].name, dialect);
+		while (sqlscan_next(&scan, &s, &ignored) == 1) {
+			if (seen++ == nth) {
+				char message[sizeof(err->message)];
+
+				memcpy(message, err->message, sizeof(message));
+				snprintf(err->message, sizeof(err->message), "%s:%d:%d: %s", sources[i].name, s.line, s.column,
+					 message);
+				snprintf(err->file, sizeof(err->file), "%s", sources[i].name);
+				err->line = s.line;
+				err->column = s.column;
+				snprintf(err->context, sizeof(err->context), "%5d | %s", s.line, s.text.buf);
+				sqlscan_release(&scan);
+				sqlscan_statement_release(&s);
+				return;
+			}
+		}
+		sqlscan_release(&scan);
+	}
+	sqlscan_statement_release(&s);
+}
+
+static void rollback_quietly(struct run_state *run)
+{
+	struct err ignored;
+
+	err_init(&ignored);
+	if (run->engine->driver->rollback(run->conn, &ignored) != 0)
+		return;   /* a lost connection rolled back on its own */
+}
+
+int script_run(struct engine *engine, const char *const *paths, size_t count, const struct script_options *options,
+	       struct script_summary *summary, struct err *err)
+{
+	enum sqlscan_dialect dialect = script_dialect(engine->backend);
+	struct source *sources = calloc(count, sizeof(*sources));
+	struct variables vars = { options, NULL, NULL, false };
+	struct run_state run;
+	struct pool_conn *pc = NULL;
+	double started = clock_now();
+	long statements = 0;
+	size_t i;
+	int rc = 0;
+	bool discard = false;
+
+	memset(summary, 0, sizeof(*summary));
+	memset(&run, 0, sizeof(run));
+	run.engine = engine;
+	run.options = options;
+	run.summary = summary;
+	summary->files = (long)count;
+
+	for (i = 0; i < count && rc == 0; i++)
+		rc = open_source(paths[i], &sources[i], err);
+	if (rc == 0)
+		rc = check_sources(sources, count, dialect, options, engine->driver->statement_complete, &statements, err);
+	if (rc != 0)
+		goto out;
+	if (interrupted) {
+		rc = err_set(err, EXIT_INTERRUPTED, "interrupted before anything was sent");
+		goto out;
+	}
+
+	if (engine_checkout(engine, clock_now() + 86400, &pc, err) != 0) {
+		rc = -1;
+		goto out;
+	}
+	run.conn = pc->conn;
+	vars.driver = engine->driver;
+	vars.conn = pc->conn;
+	running_driver = engine->driver;
+	running_conn = pc->conn;
+
+	if (options->transaction && engine->driver->begin(run.conn, err) != 0) {
+		rc = -1;
+		discard = true;
+		goto out;
+	}
+	for (i = 0; i < count && rc == 0; i++)
+		rc = run_source(&run, &sources[i], dialect, &vars, err);
+
+	if (rc == 0 && interrupted)
+		rc = -1;
+	if (rc != 0) {
+		if (interrupted) {
+			err_set(err, EXIT_INTERRUPTED, "interrupted: %s", options->transaction ? "rolled back, nothing was applied"
+											    : "stopped");
+		}
+		if (err->code == EXIT_NO_ANSWER) {
+			discard = true;
+			err_hint(err, "the connection was lost%s", options->transaction ? "; nothing was committed" : "");
+		} else if (options->transaction) {
+			rollback_quietly(&run);
+		}
+		summary->partly_applied = !options->transaction && summary->statements > 0;
+		goto out;
+	}
+	if (options->transaction) {
+		if (options->dry_run) {
+			rc = engine->driver->rollback(run.conn, err);
+		} else {
+			rc = engine->driver->commit(run.conn, err);
+			if (rc != 0 && err->item >= 0) {
+				/* Redis: EXEC ran the others; say which one failed and that they stayed */
+				locate_nth(sources, count, dialect, err->item, err);
+				err_hint(err, "Redis has no rollback: the other commands of the run were applied");
+				summary->partly_applied = true;
+			}
+			summary->committed = rc == 0;
+		}
+	}
+	if (vars.failed && rc == 0)
+		rc = err_set(err, EXIT_USAGE, "this backend cannot quote variables");
+out:
+	running_conn = NULL;
+	if (pc)
+		engine_checkin(engine, pc, discard || rc != 0);
+	summary->seconds = clock_now() - started;
+	close_sources(sources, count);
+	batch_release(&run.batch);
+	return rc;
+}

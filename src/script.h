@@ -1,0 +1,48 @@
+/* The transactional script runner shared by run, migrate and piped shell input:
+ * check everything first, then send it in batches inside one transaction. */
+#ifndef DBCTL_SCRIPT_H
+#define DBCTL_SCRIPT_H
+
+#include "engine.h"
+#include "sqlscan.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct script_options {
+	bool transaction;                /* one transaction around everything; else statement by statement */
+	bool dry_run;                    /* roll back at the end */
+	const char *const *variables;    /* "NAME=VALUE", borrowed */
+	size_t variable_count;
+	/* called for each statement just before it is sent (for --echo) */
+	void (*on_statement)(void *context, const char *file, const struct sqlscan_statement *statement);
+	void *context;
+};
+
+struct script_summary {
+	long files;
+	long statements;     /* statements that succeeded */
+	long affected;       /* rows changed */
+	double seconds;
+	bool committed;
+	bool partly_applied; /* a failure after some work stayed applied (no transaction, or Redis EXEC) */
+};
+
+/* Which lexer a backend's scripts need. */
+enum sqlscan_dialect script_dialect(enum url_backend backend);
+
+/* Lexes and checks every input ("-" is standard input) without connecting:
+ * bad input or a statement that does not fit the mode is -1 with exit 3. */
+int script_check(const char *const *paths, size_t count, enum sqlscan_dialect dialect,
+		 const struct script_options *options, long *statements, struct err *err) MUST_CHECK;
+
+/* Checks, then runs every input. On failure err says where (file, line,
+ * column, the source line with a caret) and the run is rolled back. */
+int script_run(struct engine *engine, const char *const *paths, size_t count, const struct script_options *options,
+	       struct script_summary *summary, struct err *err) MUST_CHECK;
+
+/* Stops the run in flight from a signal handler: cancels the statement the
+ * server is running; the run then rolls back and fails with exit 130. */
+void script_interrupt(void);
+
+#endif

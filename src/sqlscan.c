@@ -1,0 +1,718 @@
+/* Statement lexer for PostgreSQL (psql's boundaries), SQLite and Redis scripts. */
+#include "sqlscan.h"
+#include "redisargs.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum lex_state {
+	LEX_NORMAL,
+	LEX_BLOCK_COMMENT,
+	LEX_STRING,           /* '...': '' escapes a quote */
+	LEX_ESCAPE_STRING,    /* E'...': backslash escapes too */
+	LEX_QUOTED_NAME,      /* "..." (and SQLite's [...] and `...`) */
+	LEX_DOLLAR,           /* $tag$...$tag$ */
+};
+
+#define MAX_TOKENS 16
+
+/* What the scanner knows about the statement it is collecting. */
+struct lex {
+	enum lex_state state;
+	char close_quote;            /* LEX_QUOTED_NAME: '"', ']' or '`' */
+	char dollar_tag[64];         /* LEX_DOLLAR: the whole delimiter, "$tag$" */
+	int comment_depth;
+	int paren_depth;
+	int begin_depth;             /* BEGIN ... END inside CREATE FUNCTION/TRIGGER bodies */
+	int identifier_count;
+	char leading[4];             /* first letters of CREATE/OR/REPLACE/FUNCTION/PROCEDURE/TRIGGER/TEMP */
+	bool has_tokens;             /* anything besides comments and ';' */
+	bool concurrently;           /* CONCURRENTLY among the first identifiers */
+	char tokens[MAX_TOKENS][24]; /* leading tokens at paren depth 0, identifiers upper-cased */
+	int token_count;
+	int open_line, open_column;  /* where an unterminated construct began */
+};
+
+void sqlscan_init(struct sqlscan *scan, FILE *in, const char *name, enum sqlscan_dialect dialect)
+{
+	memset(scan, 0, sizeof(*scan));
+	scan->in = in;
+	scan->name = name;
+	scan->dialect = dialect;
+	strbuf_init(&scan->line);
+}
+
+void sqlscan_release(struct sqlscan *scan)
+{
+	strbuf_release(&scan->line);
+}
+
+void sqlscan_statement_init(struct sqlscan_statement *statement)
+{
+	memset(statement, 0, sizeof(*statement));
+	strbuf_init(&statement->text);
+}
+
+void sqlscan_statement_release(struct sqlscan_statement *statement)
+{
+	strbuf_release(&statement->text);
+}
+
+/* ---- reading and checking lines ---- */
+
+/* Length of the valid UTF-8 sequence at s (at most len bytes), 0 when invalid. */
+static size_t utf8_sequence(const unsigned char *s, size_t len)
+{
+	size_t need, i;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		need = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		need = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (need > len)
+		return 0;
+	for (i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((need == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (need == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return need;
+}
+
+/* A NUL byte or invalid UTF-8 is refused where it stands: such a file is
+ * binary or in another encoding, and nothing of it should reach a server. */
+static int check_line(const struct sqlscan *scan, const char *line, size_t len, struct err *err)
+{
+	size_t i = 0;
+	int column = 1;
+
+	while (i < len) {
+		size_t step;
+
+		if (line[i] == '\0')
+			return err_set(err, EXIT_USAGE, "%s:%d:%d: NUL byte: this is not a text script", scan->name,
+				       scan->line_number, column);
+		step = utf8_sequence((const unsigned char *)line + i, len - i);
+		if (step == 0)
+			return err_set(err, EXIT_USAGE, "%s:%d:%d: invalid UTF-8 (byte 0x%02x)", scan->name,
+				       scan->line_number, column, (unsigned char)line[i]);
+		i += step;
+		column++;
+	}
+	return 0;
+}
+
+/* Reads the next line into scan->line; 0 at end of input. */
+static int read_line(struct sqlscan *scan, struct err *err)
+{
+	char *buffer = NULL;
+	size_t capacity = 0;
+	ssize_t len;
+
+	strbuf_reset(&scan->line);
+	scan->pos = 0;
+	scan->line_column = 0;
+	if (scan->at_eof)
+		return 0;
+	len = getline(&buffer, &capacity, scan->in);
+	if (len < 0) {
+		free(buffer);
+		scan->at_eof = true;
+		if (ferror(scan->in))
+			return err_set(err, EXIT_USAGE, "%s: read error", scan->name);
+		return 0;
+	}
+	scan->line_number++;
+	if (check_line(scan, buffer, (size_t)len, err) != 0) {
+		free(buffer);
+		return -1;
+	}
+	strbuf_add(&scan->line, buffer, (size_t)len);
+	free(buffer);
+	return 1;
+}
+
+/* ---- helpers on the current line ---- */
+
+static char peek(const struct sqlscan *scan, size_t ahead)
+{
+	size_t at = scan->pos + ahead;
+
+	return at < scan->line.len ? scan->line.buf[at] : '\0';
+}
+
+/* Moves n bytes from the line into the statement, counting characters. */
+static void take(struct sqlscan *scan, struct sqlscan_statement *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && scan->pos < scan->line.len; i++) {
+		unsigned char c = (unsigned char)scan->line.buf[scan->pos];
+
+		if (out)
+			strbuf_addch(&out->text, (char)c);
+		if ((c & 0xc0) != 0x80)
+			scan->line_column++;
+		scan->pos++;
+	}
+}
+
+static bool is_identifier_start(unsigned char c)
+{
+	return isalpha(c) || c == '_' || c >= 0x80;
+}
+
+static bool is_identifier_char(unsigned char c)
+{
+	return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
+
+static bool is_variable_char(unsigned char c)
+{
+	return isalnum(c) || c == '_' || c >= 0x80;
+}
+
+/* Marks where the statement starts, at its first character. */
+static void mark_start(struct sqlscan *scan, struct sqlscan_statement *out)
+{
+	if (out->text.len == 0) {
+		out->line = scan->line_number;
+		out->column = scan->line_column + 1;
+	}
+}
+
+static void add_token(struct lex *lex, const char *text, size_t len)
+{
+	size_t i;
+
+	if (lex->paren_depth > 0 || lex->token_count >= MAX_TOKENS)
+		return;
+	if (len >= sizeof(lex->tokens[0]))
+		len = sizeof(lex->tokens[0]) - 1;
+	for (i = 0; i < len; i++)
+		lex->tokens[lex->token_count][i] = (char)toupper((unsigned char)text[i]);
+	lex->tokens[lex->token_count][len] = '\0';
+	lex->token_count++;
+}
+
+static bool token_is(const struct lex *lex, int index, const char *word)
+{
+	return index < lex->token_count && strcmp(lex->tokens[index], word) == 0;
+}
+
+/* psql's heuristic for bodies whose ';' do not end the statement: in
+ * CREATE [OR REPLACE] FUNCTION/PROCEDURE (BEGIN ATOMIC) and, for SQLite,
+ * CREATE [TEMP] TRIGGER, count BEGIN/CASE ... END outside parentheses. */
+static void track_body_keywords(struct lex *lex, enum sqlscan_dialect dialect, const char *word, size_t len)
+{
+	static const char *const leading_words[] = { "create", "or", "replace", "function", "procedure", "trigger",
+						     "temp", "temporary" };
+	bool in_body_statement;
+	size_t i;
+
+	if (lex->identifier_count < 4) {
+		for (i = 0; i < sizeof(leading_words) / sizeof(leading_words[0]); i++)
+			if (strlen(leading_words[i]) == len && strncasecmp(word, leading_words[i], len) == 0)
+				lex->leading[lex->identifier_count] = leading_words[i][0] == 't' && leading_words[i][1] == 'e'
+									     ? 'T' : leading_words[i][0];
+	}
+	lex->identifier_count++;
+	if (dialect == SQLSCAN_SQLITE)
+		in_body_statement = lex->leading[0] == 'c' &&
+				    (lex->leading[1] == 't' || (lex->leading[1] == 'T' && lex->leading[2] == 't'));
+	else
+		in_body_statement = lex->leading[0] == 'c' &&
+				    (lex->leading[1] == 'f' || lex->leading[1] == 'p' ||
+				     (lex->leading[1] == 'o' && lex->leading[2] == 'r' &&
+				      (lex->leading[3] == 'f' || lex->leading[3] == 'p')));
+	if (!in_body_statement || lex->paren_depth > 0)
+		return;
+	if (len == 5 && strncasecmp(word, "begin", 5) == 0)
+		lex->begin_depth++;
+	else if (len == 4 && strncasecmp(word, "case", 4) == 0 && lex->begin_depth > 0)
+		lex->begin_depth++;
+	else if (len == 3 && strncasecmp(word, "end", 3) == 0 && lex->begin_depth > 0)
+		lex->begin_depth--;
+}
+
+/* ---- classification ---- */
+
+static void classify(struct lex *lex, enum sqlscan_dialect dialect, struct sqlscan_statement *out)
+{
+	const char *first = lex->token_count > 0 ? lex->tokens[0] : "";
+	int i;
+
+	out->kind = SQLSCAN_PLAIN;
+	snprintf(out->what, sizeof(out->what), "%s", first);
+	if (strcmp(first, "BEGIN") == 0 || strcmp(first, "START") == 0 || strcmp(first, "COMMIT") == 0 ||
+	    strcmp(first, "END") == 0 || strcmp(first, "ABORT") == 0 ||
+	    (strcmp(first, "ROLLBACK") == 0 && !token_is(lex, 1, "TO")) ||
+	    (strcmp(first, "PREPARE") == 0 && token_is(lex, 1, "TRANSACTION"))) {
+		out->kind = SQLSCAN_TRANSACTION_CONTROL;
+		return;
+	}
+	if (strcmp(first, "VACUUM") == 0 || (dialect == SQLSCAN_SQLITE && (strcmp(first, "ATTACH") == 0 ||
+									   strcmp(first, "DETACH") == 0))) {
+		out->kind = SQLSCAN_OUTSIDE_TRANSACTION;
+		return;
+	}
+	if (dialect != SQLSCAN_POSTGRESQL)
+		return;
+	if ((strcmp(first, "CREATE") == 0 || strcmp(first, "DROP") == 0) &&
+	    (token_is(lex, 1, "DATABASE") || token_is(lex, 1, "TABLESPACE"))) {
+		snprintf(out->what, sizeof(out->what), "%s %s", first, lex->tokens[1]);
+		out->kind = SQLSCAN_OUTSIDE_TRANSACTION;
+		return;
+	}
+	if (strcmp(first, "ALTER") == 0 && token_is(lex, 1, "SYSTEM")) {
+		snprintf(out->what, sizeof(out->what), "ALTER SYSTEM");
+		out->kind = SQLSCAN_OUTSIDE_TRANSACTION;
+		return;
+	}
+	if (strcmp(first, "DISCARD") == 0 && token_is(lex, 1, "ALL")) {
+		snprintf(out->what, sizeof(out->what), "DISCARD ALL");
+		out->kind = SQLSCAN_OUTSIDE_TRANSACTION;
+		return;
+	}
+	if (lex->concurrently && (strcmp(first, "REINDEX") == 0 ||
+				  ((strcmp(first, "CREATE") == 0 || strcmp(first, "DROP") == 0) &&
+				   (token_is(lex, 1, "INDEX") || (token_is(lex, 1, "UNIQUE") && token_is(lex, 2, "INDEX")))))) {
+		snprintf(out->what, sizeof(out->what), "%s INDEX CONCURRENTLY", strcmp(first, "REINDEX") == 0 ? "REINDEX ..." : first);
+		if (strcmp(first, "REINDEX") == 0)
+			snprintf(out->what, sizeof(out->what), "REINDEX CONCURRENTLY");
+		out->kind = SQLSCAN_OUTSIDE_TRANSACTION;
+		return;
+	}
+	/* psql's rule: COPY, then FROM within the next few tokens (parenthesized
+	 * column lists are skipped), then STDIN or STDOUT: inline data follows */
+	if (strcmp(first, "COPY") == 0) {
+		for (i = 1; i < lex->token_count - 1 && i < 8; i++) {
+			if (strcmp(lex->tokens[i], "TO") == 0)
+				return;
+			if (strcmp(lex->tokens[i], "FROM") == 0) {
+				if (token_is(lex, i + 1, "STDIN") || token_is(lex, i + 1, "STDOUT"))
+					out->kind = SQLSCAN_COPY_IN;
+				return;
+			}
+		}
+	}
+}
+
+/* ---- scanning ---- */
+
+static int unterminated(const struct sqlscan *scan, const struct lex *lex, struct err *err)
+{
+	static const char *const names[] = {
+		[LEX_BLOCK_COMMENT] = "/* comment", [LEX_STRING] = "quoted string",
+		[LEX_ESCAPE_STRING] = "E'' string", [LEX_QUOTED_NAME] = "quoted identifier",
+		[LEX_DOLLAR] = "dollar-quoted string",
+	};
+
+	if (lex->state == LEX_DOLLAR)
+		return err_set(err, EXIT_USAGE, "%s:%d:%d: unterminated dollar-quoted string: no closing %s", scan->name,
+			       lex->open_line, lex->open_column, lex->dollar_tag);
+	return err_set(err, EXIT_USAGE, "%s:%d:%d: unterminated %s", scan->name, lex->open_line, lex->open_column,
+		       names[lex->state]);
+}
+
+static void open_construct(struct sqlscan *scan, struct lex *lex, enum lex_state state)
+{
+	lex->state = state;
+	lex->open_line = scan->line_number;
+	lex->open_column = scan->line_column + 1;
+}
+
+/* Tries $tag$ at the current position; its length, or 0 when this '$' is not one. */
+static size_t dollar_delimiter(const struct sqlscan *scan)
+{
+	const char *p = scan->line.buf + scan->pos + 1;
+	size_t len = 1;
+
+	if (*p == '$')
+		return 2;
+	if (!is_identifier_start((unsigned char)*p))
+		return 0;
+	while (is_identifier_char((unsigned char)p[len - 1]) && p[len - 1] != '$')
+		len++;
+	return p[len - 1] == '$' ? len + 1 : 0;
+}
+
+/* :name, :'name', :"name" — psql's interpolation, outside quotes and comments. */
+static void scan_variable(struct sqlscan *scan, struct sqlscan_statement *out)
+{
+	char quote = peek(scan, 1) == '\'' || peek(scan, 1) == '"' ? peek(scan, 1) : 0;
+	size_t name_start = scan->pos + 1 + (quote ? 1 : 0), name_end = name_start;
+	char name[128];
+	struct strbuf value;
+
+	while (name_end < scan->line.len && is_variable_char((unsigned char)scan->line.buf[name_end]))
+		name_end++;
+	if (name_end == name_start || (quote && (name_end >= scan->line.len || scan->line.buf[name_end] != quote)) ||
+	    name_end - name_start >= sizeof(name) || !scan->variable) {
+		take(scan, out, 1);
+		return;
+	}
+	memcpy(name, scan->line.buf + name_start, name_end - name_start);
+	name[name_end - name_start] = '\0';
+	strbuf_init(&value);
+	if (scan->variable(scan->variable_context, name, quote, &value)) {
+		strbuf_add(&out->text, value.buf, value.len);
+		take(scan, NULL, name_end + (quote ? 1 : 0) - scan->pos);
+	} else {
+		take(scan, out, name_end + (quote ? 1 : 0) - scan->pos);
+	}
+	strbuf_release(&value);
+}
+
+/* One step in LEX_NORMAL. Returns 1 when the statement ended, -1 on error. */
+static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_statement *out, struct err *err)
+{
+	unsigned char c = (unsigned char)scan->line.buf[scan->pos];
+	char next = peek(scan, 1);
+	bool postgres = scan->dialect == SQLSCAN_POSTGRESQL;
+
+	if (isspace(c)) {
+		take(scan, out->text.len ? out : NULL, 1);
+		return 0;
+	}
+	if (c == '-' && next == '-') {
+		/* leading line comments are not part of the statement, as in psql */
+		size_t rest = scan->line.len - scan->pos;
+
+		while (rest && (scan->line.buf[scan->pos + rest - 1] == '\n' || scan->line.buf[scan->pos + rest - 1] == '\r'))
+			rest--;
+		take(scan, out->text.len ? out : NULL, rest);
+		return 0;
+	}
+	mark_start(scan, out);
+	if (c == '/' && next == '*') {
+		open_construct(scan, lex, LEX_BLOCK_COMMENT);
+		lex->comment_depth = 1;
+		take(scan, out, 2);
+		return 0;
+	}
+	if (c == ';') {
+		take(scan, out, 1);
+		if (lex->paren_depth > 0 || lex->begin_depth > 0)
+			return 0;
+		if (scan->dialect == SQLSCAN_SQLITE && scan->complete && !scan->complete(out->text.buf))
+			return 0;
+		return 1;
+	}
+	lex->has_tokens = true;
+	if (c == '\\' && postgres) {
+		size_t len = 1;
+
+		while (scan->pos + len < scan->line.len && isalpha((unsigned char)scan->line.buf[scan->pos + len]))
+			len++;
+		err_set(err, EXIT_USAGE, "%s:%d:%d: psql meta-command '%.*s' is not supported in scripts", scan->name,
+			scan->line_number, scan->line_column + 1, (int)len, scan->line.buf + scan->pos);
+		err_hint(err, "dbctl runs SQL only; use -v NAME=VALUE for variables and list files on the command line for \\i");
+		return -1;
+	}
+	if (c == '.' && scan->dialect == SQLSCAN_SQLITE && out->text.len == 0) {
+		err_set(err, EXIT_USAGE, "%s:%d:%d: sqlite3 dot-command '%.*s' is not supported in scripts", scan->name,
+			scan->line_number, scan->line_column + 1, (int)strcspn(scan->line.buf + scan->pos, " \t\r\n"),
+			scan->line.buf + scan->pos);
+		return -1;
+	}
+	if (c == '\'') {
+		open_construct(scan, lex, LEX_STRING);
+		take(scan, out, 1);
+		return 0;
+	}
+	if (c == '"' || (scan->dialect == SQLSCAN_SQLITE && (c == '[' || c == '`'))) {
+		open_construct(scan, lex, LEX_QUOTED_NAME);
+		lex->close_quote = c == '[' ? ']' : (char)c;
+		add_token(lex, "\"", 1);
+		take(scan, out, 1);
+		return 0;
+	}
+	if (c == '$' && postgres) {
+		size_t len = dollar_delimiter(scan);
+
+		if (len && len < sizeof(lex->dollar_tag)) {
+			open_construct(scan, lex, LEX_DOLLAR);
+			memcpy(lex->dollar_tag, scan->line.buf + scan->pos, len);
+			lex->dollar_tag[len] = '\0';
+			take(scan, out, len);
+			return 0;
+		}
+		take(scan, out, 1);   /* $1: a parameter */
+		return 0;
+	}
+	if (c == ':' && next == ':') {
+		take(scan, out, 2);
+		return 0;
+	}
+	if (c == ':' && scan->dialect != SQLSCAN_REDIS) {
+		scan_variable(scan, out);
+		return 0;
+	}
+	if (is_identifier_start(c)) {
+		const char *word = scan->line.buf + scan->pos;
+		size_t len = 1;
+
+		while (scan->pos + len < scan->line.len && is_identifier_char((unsigned char)word[len]))
+			len++;
+		if (postgres && len == 1 && (c == 'E' || c == 'e') && word[1] == '\'') {
+			take(scan, out, 1);
+			open_construct(scan, lex, LEX_ESCAPE_STRING);
+			take(scan, out, 1);
+			return 0;
+		}
+		if (postgres && len == 1 && (c == 'U' || c == 'u') && word[1] == '&' && (word[2] == '\'' || word[2] == '"')) {
+			take(scan, out, 2);
+			return 0;   /* the quote that follows is scanned as usual */
+		}
+		add_token(lex, word, len);
+		if (len == 12 && strncasecmp(word, "concurrently", 12) == 0 && lex->identifier_count < 12)
+			lex->concurrently = true;
+		track_body_keywords(lex, scan->dialect, word, len);
+		take(scan, out, len);
+		return 0;
+	}
+	if (isdigit(c)) {
+		size_t len = 1;
+
+		while (scan->pos + len < scan->line.len &&
+		       (isalnum((unsigned char)scan->line.buf[scan->pos + len]) || scan->line.buf[scan->pos + len] == '_' ||
+			scan->line.buf[scan->pos + len] == '.'))
+			len++;
+		take(scan, out, len);
+		return 0;
+	}
+	if (c == '(') {
+		add_token(lex, "(", 1);
+		lex->paren_depth++;
+	} else if (c == ')' && lex->paren_depth > 0) {
+		lex->paren_depth--;
+	} else {
+		add_token(lex, (const char *)&scan->line.buf[scan->pos], 1);
+	}
+	take(scan, out, 1);
+	return 0;
+}
+
+/* One step inside a quote, comment or dollar quote. */
+static void scan_quoted(struct sqlscan *scan, struct lex *lex, struct sqlscan_statement *out)
+{
+	char c = scan->line.buf[scan->pos], next = peek(scan, 1);
+
+	switch (lex->state) {
+	case LEX_BLOCK_COMMENT:
+		if (c == '*' && next == '/') {
+			take(scan, out, 2);
+			if (--lex->comment_depth == 0)
+				lex->state = LEX_NORMAL;
+		} else if (c == '/' && next == '*' && scan->dialect == SQLSCAN_POSTGRESQL) {
+			lex->comment_depth++;   /* PostgreSQL nests them, SQLite does not */
+			take(scan, out, 2);
+		} else {
+			take(scan, out, 1);
+		}
+		return;
+	case LEX_ESCAPE_STRING:
+		if (c == '\\' && next) {
+			take(scan, out, 2);
+			return;
+		}
+		/* '' and the closing quote work as in plain strings */
+		__attribute__((fallthrough));
+	case LEX_STRING:
+		if (c == '\'' && next == '\'')
+			take(scan, out, 2);
+		else {
+			if (c == '\'')
+				lex->state = LEX_NORMAL;
+			take(scan, out, 1);
+		}
+		return;
+	case LEX_QUOTED_NAME:
+		if (c == lex->close_quote && next == lex->close_quote && lex->close_quote != ']')
+			take(scan, out, 2);
+		else {
+			if (c == lex->close_quote)
+				lex->state = LEX_NORMAL;
+			take(scan, out, 1);
+		}
+		return;
+	case LEX_DOLLAR: {
+		const char *end = strstr(scan->line.buf + scan->pos, lex->dollar_tag);
+
+		if (!end) {
+			take(scan, out, scan->line.len - scan->pos);
+			return;
+		}
+		take(scan, out, (size_t)(end - (scan->line.buf + scan->pos)) + strlen(lex->dollar_tag));
+		lex->state = LEX_NORMAL;
+		return;
+	}
+	case LEX_NORMAL:
+		break;
+	}
+}
+
+static int next_redis(struct sqlscan *scan, struct sqlscan_statement *out, struct err *err)
+{
+	for (;;) {
+		struct redisargs args;
+		size_t len, start;
+		int rc = read_line(scan, err);
+
+		if (rc <= 0)
+			return rc;
+		len = scan->line.len;
+		while (len && (scan->line.buf[len - 1] == '\n' || scan->line.buf[len - 1] == '\r'))
+			len--;
+		start = strspn(scan->line.buf, " \t");
+		if (start >= len || scan->line.buf[start] == '#')
+			continue;
+		strbuf_reset(&out->text);
+		strbuf_add(&out->text, scan->line.buf + start, len - start);
+		out->line = scan->line_number;
+		out->column = (int)start + 1;
+		if (redisargs_split(out->text.buf, &args, err) != 0) {
+			char reason[sizeof(err->message)];
+
+			memcpy(reason, err->message, sizeof(reason));
+			return err_set(err, EXIT_USAGE, "%s:%d:%d: %s", scan->name, out->line, out->column, reason);
+		}
+		snprintf(out->what, sizeof(out->what), "%s", args.count ? args.values[0] : "");
+		for (len = 0; out->what[len]; len++)
+			out->what[len] = (char)toupper((unsigned char)out->what[len]);
+		out->kind = SQLSCAN_PLAIN;
+		if (strcmp(out->what, "MULTI") == 0 || strcmp(out->what, "EXEC") == 0 || strcmp(out->what, "DISCARD") == 0 ||
+		    strcmp(out->what, "WATCH") == 0 || strcmp(out->what, "UNWATCH") == 0)
+			out->kind = SQLSCAN_TRANSACTION_CONTROL;
+		redisargs_release(&args);
+		return 1;
+	}
+}
+
+int sqlscan_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err *err)
+{
+	struct lex lex;
+
+	strbuf_reset(&out->text);
+	out->line = out->column = 0;
+	out->kind = SQLSCAN_PLAIN;
+	out->what[0] = '\0';
+	if (scan->copy_pending)
+		return err_set(err, EXIT_USAGE, "%s: COPY data not read", scan->name);
+	if (scan->dialect == SQLSCAN_REDIS)
+		return next_redis(scan, out, err);
+
+	memset(&lex, 0, sizeof(lex));
+	for (;;) {
+		int rc;
+
+		if (scan->pos >= scan->line.len) {
+			rc = read_line(scan, err);
+			if (rc < 0)
+				return -1;
+			if (rc == 0) {
+				if (lex.state != LEX_NORMAL)
+					return unterminated(scan, &lex, err);
+				if (!lex.has_tokens)
+					return 0;   /* only comments or blanks were left */
+				/* trailing whitespace is not part of the statement */
+				while (out->text.len && isspace((unsigned char)out->text.buf[out->text.len - 1]))
+					out->text.buf[--out->text.len] = '\0';
+				classify(&lex, scan->dialect, out);
+				return 1;
+			}
+			continue;
+		}
+		if (lex.state != LEX_NORMAL) {
+			scan_quoted(scan, &lex, out);
+			continue;
+		}
+		rc = scan_normal(scan, &lex, out, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			continue;
+		if (!lex.has_tokens) {
+			/* ";" alone, or comments and ";": nothing to send */
+			strbuf_reset(&out->text);
+			memset(&lex, 0, sizeof(lex));
+			continue;
+		}
+		classify(&lex, scan->dialect, out);
+		if (out->kind == SQLSCAN_COPY_IN) {
+			/* the data starts on the next line; what follows ';' on this
+			 * one is blank or a comment in every dump we know of */
+			size_t rest = strspn(scan->line.buf + scan->pos, " \t\r\n");
+
+			if (scan->pos + rest < scan->line.len && strncmp(scan->line.buf + scan->pos + rest, "--", 2) != 0)
+				return err_set(err, EXIT_USAGE, "%s:%d:%d: text after COPY ... FROM STDIN; on the same line",
+					       scan->name, scan->line_number, scan->line_column + (int)rest + 1);
+			scan->pos = scan->line.len;
+			scan->copy_pending = true;
+		}
+		return 1;
+	}
+}
+
+int sqlscan_copy_line(struct sqlscan *scan, struct strbuf *out, struct err *err)
+{
+	int rc = read_line(scan, err);
+	size_t len;
+
+	strbuf_reset(out);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		scan->copy_pending = false;
+		return err_set(err, EXIT_USAGE, "%s:%d: COPY data ends without a \\. line", scan->name, scan->line_number);
+	}
+	len = scan->line.len;
+	while (len && (scan->line.buf[len - 1] == '\n' || scan->line.buf[len - 1] == '\r'))
+		len--;
+	scan->pos = scan->line.len;
+	if (len == 2 && scan->line.buf[0] == '\\' && scan->line.buf[1] == '.') {
+		scan->copy_pending = false;
+		return 0;
+	}
+	strbuf_add(out, scan->line.buf, scan->line.len);
+	return 1;
+}
+
+void sqlscan_locate(const struct sqlscan_statement *statement, int position, int *line, int *column,
+		    struct strbuf *source_line, int *caret_column)
+{
+	const char *p = statement->text.buf, *line_start = p;
+	int chars = 1, first_line = 1;
+
+	*line = statement->line;
+	*column = statement->column;
+	for (; *p && chars < position; p++) {
+		if ((*p & 0xc0) == 0x80)
+			continue;
+		chars++;
+		if (*p == '\n') {
+			(*line)++;
+			*column = 1;
+			line_start = p + 1;
+			first_line = 0;
+		} else {
+			(*column)++;
+		}
+	}
+	strbuf_reset(source_line);
+	strbuf_add(source_line, line_start, strcspn(line_start, "\n"));
+	/* the first line of a statement starts mid-line in the file */
+	*caret_column = first_line ? *column - statement->column + 1 : *column;
+}

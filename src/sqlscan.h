@@ -1,0 +1,77 @@
+/* Statement lexer: splits a script into statements with their file, line and
+ * column, per dialect, reading one line at a time (memory is bounded by the
+ * longest statement, never by the file). */
+#ifndef DBCTL_SQLSCAN_H
+#define DBCTL_SQLSCAN_H
+
+#include "err.h"
+#include "strbuf.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum sqlscan_dialect {
+	SQLSCAN_POSTGRESQL,
+	SQLSCAN_SQLITE,
+	SQLSCAN_REDIS,
+};
+
+enum sqlscan_kind {
+	SQLSCAN_PLAIN,
+	SQLSCAN_TRANSACTION_CONTROL,   /* BEGIN, COMMIT, ROLLBACK, ...: would break the run's own transaction */
+	SQLSCAN_OUTSIDE_TRANSACTION,   /* VACUUM, CREATE DATABASE, ... CONCURRENTLY: cannot run inside one */
+	SQLSCAN_COPY_IN,               /* COPY ... FROM STDIN: inline data follows, up to \. */
+};
+
+struct sqlscan_statement {
+	struct strbuf text;       /* as it will be sent, variables substituted */
+	int line;                 /* where it starts, 1-based */
+	int column;               /* in characters, 1-based */
+	enum sqlscan_kind kind;
+	char what[64];            /* the leading keywords, e.g. "CREATE INDEX CONCURRENTLY" */
+};
+
+/* Looks up a psql variable; quote is 0 (:name), '\'' (:'name') or '"' (:"name").
+ * Fills out and returns true when the variable is defined; undefined
+ * variables stay in the text as written, as psql leaves them. */
+typedef bool (*sqlscan_variable_fn)(void *context, const char *name, char quote, struct strbuf *out);
+
+/* SQLite: does this text end with a complete statement (sqlite3_complete)? */
+typedef bool (*sqlscan_complete_fn)(const char *text);
+
+struct sqlscan {
+	FILE *in;                        /* borrowed */
+	const char *name;                /* borrowed; for messages */
+	enum sqlscan_dialect dialect;
+	sqlscan_variable_fn variable;
+	void *variable_context;
+	sqlscan_complete_fn complete;
+	struct strbuf line;              /* the current input line */
+	size_t pos;                      /* scan position in line */
+	int line_number;
+	int line_column;                 /* characters before pos in this line */
+	bool at_eof;
+	bool copy_pending;               /* the last statement was COPY FROM STDIN: data comes next */
+};
+
+void sqlscan_init(struct sqlscan *scan, FILE *in, const char *name, enum sqlscan_dialect dialect);
+void sqlscan_release(struct sqlscan *scan);
+
+void sqlscan_statement_init(struct sqlscan_statement *statement);
+void sqlscan_statement_release(struct sqlscan_statement *statement);
+
+/* The next statement: 1, or 0 at the end of the input, or -1 with err set
+ * (exit 3, "FILE:LINE:COL: what is wrong"). After a SQLSCAN_COPY_IN
+ * statement, read its data with sqlscan_copy_line before calling again. */
+int sqlscan_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err *err) MUST_CHECK;
+
+/* One line of COPY data (with its newline) into out: 1, or 0 at the \. line,
+ * or -1 with err set (the input ended before \.). */
+int sqlscan_copy_line(struct sqlscan *scan, struct strbuf *out, struct err *err) MUST_CHECK;
+
+/* Finds the line and column inside text at a 1-based character position
+ * (the server's error position), counting from the statement's own start. */
+void sqlscan_locate(const struct sqlscan_statement *statement, int position, int *line, int *column,
+		    struct strbuf *source_line, int *caret_column);
+
+#endif
