@@ -93,6 +93,7 @@ unit: $(UNIT_TESTS)
 demo:
 	@.ci/install-deps build
 	@$(MAKE) --no-print-directory all
+	./dbctl --config config.ini.example run examples/demo.sql
 	./dbctl --config config.ini.example ping
 	./dbctl --config config.ini.example pool stats
 	./dbctl --config config.ini.example config show

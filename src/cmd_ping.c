@@ -310,6 +310,7 @@ static void ping_all(struct ping_run *run)
 		err_init(&err);
 		request.profile = profile;
 		if (cfg_load(&settings, &request, &err) == 0 && engine_open(&engine, &settings, &err) == 0) {
+			engine_observe_only(&engine);
 			ping_target(run, &engine, profile);
 			engine_close(&engine);
 		} else {
@@ -367,6 +368,7 @@ int cmd_ping(struct cli *cli, struct err *err)
 
 		if (engine_open(&engine, &cli->settings, err) != 0)
 			return err->code;
+		engine_observe_only(&engine);
 		ping_target(&run, &engine, NULL);
 		engine_close(&engine);
 	}

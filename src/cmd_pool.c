@@ -175,6 +175,7 @@ int cmd_pool_stats(struct cli *cli, struct err *err)
 		return EXIT_USAGE;
 	if (engine_open(&engine, &cli->settings, err) != 0)
 		return err->code;
+	engine_observe_only(&engine);
 	/* a checkout proves the pool works; the ping proves the connection does */
 	if (engine_checkout(&engine, clock_now() + 3600, &pc, err) != 0 ||
 	    engine.driver->ping(pc->conn, clock_deadline(engine.target.connect_timeout, clock_now() + 3600), version,

@@ -21,6 +21,7 @@ struct driver_target {
 	const char *search_path;       /* "" keeps the server's */
 	long busy_timeout_ms;          /* SQLite */
 	const char *journal_mode;      /* SQLite; "keep" leaves it alone */
+	bool observe_only;             /* probes: create nothing, change no setting of the database */
 };
 
 /* A result set with every value as text; NULL cells are SQL NULLs. */

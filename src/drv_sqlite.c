@@ -107,6 +107,9 @@ static int sqlite_connect(const struct driver_target *target, double deadline, s
 		return -1;
 	if (is_uri)
 		flags |= SQLITE_OPEN_URI;
+	/* a health probe must not create the file it checks for */
+	if (target->observe_only)
+		flags &= ~SQLITE_OPEN_CREATE;
 	conn = calloc(1, sizeof(*conn));
 	if (!conn) {
 		free(filename);
@@ -123,7 +126,7 @@ static int sqlite_connect(const struct driver_target *target, double deadline, s
 	filename = NULL;
 	sqlite3_extended_result_codes(conn->db, 1);
 	sqlite3_busy_timeout(conn->db, (int)target->busy_timeout_ms);
-	if (set_journal_mode(conn->db, target->journal_mode, err) != 0) {
+	if (!target->observe_only && set_journal_mode(conn->db, target->journal_mode, err) != 0) {
 		err_prefix(err, "cannot set journal_mode=%s", target->journal_mode);
 		err->stage = STAGE_REACH;
 		goto fail;

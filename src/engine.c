@@ -59,6 +59,11 @@ int engine_open(struct engine *engine, const struct settings *settings, struct e
 	return pool_init(&engine->pool, engine->driver, &engine->target, &pool_settings, err);
 }
 
+void engine_observe_only(struct engine *engine)
+{
+	engine->target.observe_only = true;
+}
+
 void engine_close(struct engine *engine)
 {
 	pool_release(&engine->pool);

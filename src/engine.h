@@ -16,6 +16,10 @@ struct engine {
 	char *display_url;                  /* owned; password masked */
 };
 
+/* Probes (ping, pool stats) connect without side effects: SQLite creates no
+ * file and keeps its journal mode. Call before the first checkout. */
+void engine_observe_only(struct engine *engine);
+
 /* Loads the driver and prepares the pool; connects nothing yet. */
 int engine_open(struct engine *engine, const struct settings *settings, struct err *err) MUST_CHECK;
 void engine_close(struct engine *engine);

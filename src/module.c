@@ -46,7 +46,8 @@ const struct driver *module_load(const char *short_name, struct err *err)
 		err_set(err, EXIT_USAGE, "driver module path too long");
 		return NULL;
 	}
-	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	/* lazy binding: a probe calls a handful of libpq's functions, not all of them */
+	handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
 	if (!handle) {
 		err_set(err, EXIT_USAGE, "cannot load the %s driver: %s", short_name, dlerror());
 		err_hint(err, "dbctl looks for its driver modules in %s (or $DBCTL_MODULE_DIR)", dir);

@@ -114,8 +114,15 @@ else
 fi
 
 # --- SQLite ---
+expect_exit 2 "SQLite file that does not exist: exit 2" -- "$DBCTL" --url "sqlite:///$tmp/ok.db" ping
+[ ! -e "$tmp/ok.db" ]
+ok $? "... and ping did not create it (a probe changes nothing)"
+"$DBCTL" --url "sqlite:///$tmp/ok.db" -o journal_mode=delete run - <<<"create table t(x);" >/dev/null
 expect_exit 0 "SQLite file up" -- "$DBCTL" --url "sqlite:///$tmp/ok.db" ping
 like "$OUT" "up in [0-9.]+ ms \(SQLite 3" "SQLite version"
+expect_exit 0 "SQLite ping with journal_mode=wal configured" -- "$DBCTL" --url "sqlite:///$tmp/ok.db" -o journal_mode=wal ping
+is "$(/usr/bin/python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("pragma journal_mode").fetchone()[0])' "$tmp/ok.db")" \
+	delete "... left the file's journal mode alone"
 expect_exit 0 "SQLite :memory: up" -- "$DBCTL" --url "sqlite::memory:" ping
 expect_exit 2 "SQLite file in a missing directory: exit 2" -- "$DBCTL" --url "sqlite:///$tmp/missing/dir/x.db" ping
 head -c 4096 /dev/urandom >"$tmp/garbage.db"
@@ -148,7 +155,7 @@ url = $TEST_PG_URL
 [cache]
 url = $TEST_REDIS_URL
 [local]
-url = sqlite:///$tmp/all.db
+url = sqlite:///$tmp/ok.db
 INI
 chmod 600 "$tmp/all.ini"
 expect_exit 0 "--all: three profiles up" -- "$DBCTL" --config "$tmp/all.ini" ping --all

@@ -57,6 +57,8 @@ expect_exit 0 "Redis maxclients 40: 2 workers x 15 fit" -- "$DBCTL" --url "$TEST
 redis-cli -h 127.0.0.1 -p "$REDIS_PORT_TEST" -a "$TEST_REDIS_PASSWORD" --no-auth-warning config set maxclients 10000 >/dev/null
 
 # SQLite
+expect_exit 2 "SQLite pool stats on a missing file: exit 2, nothing created" -- "$DBCTL" --url "sqlite:///$tmp/s.db" pool stats
+"$DBCTL" --url "sqlite:///$tmp/s.db" run - <<<"create table t(x);" >/dev/null
 expect_exit 0 "SQLite pool stats" -- "$DBCTL" --url "sqlite:///$tmp/s.db" pool stats --workers 100
 like "$OUT" "journal_mode: wal" "journal mode"
 like "$OUT" "page_size: [0-9]+" "page size"
