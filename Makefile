@@ -36,7 +36,8 @@ CORE   = main cmd_ping cmd_pool cmd_config cmd_run config engine pool module jso
 MODULES = $(MODDIR)/dbctl-pg.so $(MODDIR)/dbctl-redis.so $(MODDIR)/dbctl-sqlite.so
 
 UNIT_TESTS = $(BUILD)/tests/test_url $(BUILD)/tests/test_config $(BUILD)/tests/test_pool \
-             $(BUILD)/tests/test_redisargs $(BUILD)/tests/test_json $(BUILD)/tests/test_pool_live
+             $(BUILD)/tests/test_redisargs $(BUILD)/tests/test_json $(BUILD)/tests/test_pool_live \
+             $(BUILD)/tests/test_sqlscan
 
 .PHONY: all deps demo check unit asan install uninstall clean
 .DEFAULT_GOAL := all
@@ -78,6 +79,8 @@ $(BUILD)/tests/test_config: $(OBJ)/test_config.o $(OBJ)/config.o $(OBJ)/url.o $(
 $(BUILD)/tests/test_pool: $(OBJ)/test_pool.o $(OBJ)/pool.o $(OBJ)/clock.o $(OBJ)/err.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^ -pthread
 $(BUILD)/tests/test_redisargs: $(OBJ)/test_redisargs.o $(OBJ)/redisargs.o $(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
+	$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/tests/test_sqlscan: $(OBJ)/test_sqlscan.o $(OBJ)/sqlscan.o $(OBJ)/redisargs.o $(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/test_json: $(OBJ)/test_json.o $(OBJ)/json.o $(OBJ)/strbuf.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^ -lm

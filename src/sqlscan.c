@@ -285,14 +285,23 @@ static void classify(struct lex *lex, enum sqlscan_dialect dialect, struct sqlsc
 		out->kind = SQLSCAN_OUTSIDE_TRANSACTION;
 		return;
 	}
-	if (lex->concurrently && (strcmp(first, "REINDEX") == 0 ||
-				  ((strcmp(first, "CREATE") == 0 || strcmp(first, "DROP") == 0) &&
-				   (token_is(lex, 1, "INDEX") || (token_is(lex, 1, "UNIQUE") && token_is(lex, 2, "INDEX")))))) {
-		snprintf(out->what, sizeof(out->what), "%s INDEX CONCURRENTLY", strcmp(first, "REINDEX") == 0 ? "REINDEX ..." : first);
-		if (strcmp(first, "REINDEX") == 0)
-			snprintf(out->what, sizeof(out->what), "REINDEX CONCURRENTLY");
+	/* CONCURRENTLY where the grammar puts it, not a column of that name */
+	if (((strcmp(first, "CREATE") == 0 || strcmp(first, "DROP") == 0) && token_is(lex, 1, "INDEX") &&
+	     token_is(lex, 2, "CONCURRENTLY")) ||
+	    (strcmp(first, "CREATE") == 0 && token_is(lex, 1, "UNIQUE") && token_is(lex, 2, "INDEX") &&
+	     token_is(lex, 3, "CONCURRENTLY"))) {
+		snprintf(out->what, sizeof(out->what), "%s INDEX CONCURRENTLY", first);
 		out->kind = SQLSCAN_OUTSIDE_TRANSACTION;
 		return;
+	}
+	if (strcmp(first, "REINDEX") == 0) {
+		for (i = 1; i < lex->token_count && i < 6; i++)
+			lex->concurrently = lex->concurrently || strcmp(lex->tokens[i], "CONCURRENTLY") == 0;
+		if (lex->concurrently) {
+			snprintf(out->what, sizeof(out->what), "REINDEX CONCURRENTLY");
+			out->kind = SQLSCAN_OUTSIDE_TRANSACTION;
+			return;
+		}
 	}
 	/* psql's rule: COPY, then FROM within the next few tokens (parenthesized
 	 * column lists are skipped), then STDIN or STDOUT: inline data follows */
@@ -476,9 +485,11 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 			take(scan, out, 2);
 			return 0;   /* the quote that follows is scanned as usual */
 		}
-		add_token(lex, word, len);
-		if (len == 12 && strncasecmp(word, "concurrently", 12) == 0 && lex->identifier_count < 12)
+		/* REINDEX (CONCURRENTLY) TABLE t: the option list right after REINDEX */
+		if (len == 12 && strncasecmp(word, "concurrently", 12) == 0 && lex->paren_depth == 1 &&
+		    lex->token_count == 2 && token_is(lex, 0, "REINDEX"))
 			lex->concurrently = true;
+		add_token(lex, word, len);
 		track_body_keywords(lex, scan->dialect, word, len);
 		take(scan, out, len);
 		return 0;

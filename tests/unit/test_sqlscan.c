@@ -1,0 +1,239 @@
+/* The statement lexer on tricky inputs: each case is an input and the statements it must split into. */
+#include "../../src/sqlscan.h"
+#include "tap.h"
+
+#include <stdlib.h>
+
+#define END NULL
+
+/* Splits input and compares texts with want[] (NULL-terminated); "@L:C"
+ * prefixes in want check the location too. */
+static void check_split(enum sqlscan_dialect dialect, const char *name, const char *input, const char *const *want)
+{
+	FILE *in = fmemopen((void *)input, strlen(input), "r");
+	struct sqlscan scan;
+	struct sqlscan_statement s;
+	struct strbuf data;
+	struct err err;
+	int i = 0, rc;
+	bool same = true;
+
+	err_init(&err);
+	sqlscan_init(&scan, in, name, dialect);
+	sqlscan_statement_init(&s);
+	strbuf_init(&data);
+	while ((rc = sqlscan_next(&scan, &s, &err)) == 1) {
+		const char *expected = want[i];
+		char location[32] = "";
+
+		while (s.kind == SQLSCAN_COPY_IN && sqlscan_copy_line(&scan, &data, &err) == 1)
+			;
+		if (!expected) {
+			printf("#   extra statement: '%s'\n", s.text.buf);
+			same = false;
+			break;
+		}
+		if (expected[0] == '@') {
+			snprintf(location, sizeof(location), "@%d:%d ", s.line, s.column);
+			if (strncmp(expected, location, strlen(location)) != 0) {
+				printf("#   statement %d at %s, expected %.*s\n", i + 1, location, (int)strcspn(expected, " "), expected);
+				same = false;
+			}
+			expected += strcspn(expected, " ") + 1;
+		}
+		if (strcmp(s.text.buf, expected) != 0) {
+			printf("#   statement %d: got '%s'\n#   expected '%s'\n", i + 1, s.text.buf, expected);
+			same = false;
+		}
+		i++;
+	}
+	if (rc < 0) {
+		printf("#   error: %s\n", err.message);
+		same = false;
+	} else if (want[i]) {
+		printf("#   missing statement: '%s'\n", want[i]);
+		same = false;
+	}
+	ok(same, "%s", name);
+	sqlscan_statement_release(&s);
+	strbuf_release(&data);
+	sqlscan_release(&scan);
+	fclose(in);
+}
+
+static void check_error_n(enum sqlscan_dialect dialect, const char *name, const char *input, size_t length,
+			  const char *want)
+{
+	FILE *in = fmemopen((void *)input, length, "r");
+	struct sqlscan scan;
+	struct sqlscan_statement s;
+	struct strbuf data;
+	struct err err;
+	int rc;
+
+	err_init(&err);
+	sqlscan_init(&scan, in, "f.sql", dialect);
+	sqlscan_statement_init(&s);
+	strbuf_init(&data);
+	while ((rc = sqlscan_next(&scan, &s, &err)) == 1) {
+		while (s.kind == SQLSCAN_COPY_IN && (rc = sqlscan_copy_line(&scan, &data, &err)) == 1)
+			;
+		if (rc < 0)
+			break;
+	}
+	ok(rc < 0 && strstr(err.message, want) != NULL, "%s: %s", name, err.message);
+	if (rc < 0)
+		is_int(err.code, EXIT_USAGE, "... exit 3");
+	sqlscan_statement_release(&s);
+	strbuf_release(&data);
+	sqlscan_release(&scan);
+	fclose(in);
+}
+
+static void check_error(enum sqlscan_dialect dialect, const char *name, const char *input, const char *want)
+{
+	check_error_n(dialect, name, input, strlen(input), want);
+}
+
+static void check_kind(const char *input, enum sqlscan_kind want, const char *what)
+{
+	FILE *in = fmemopen((void *)input, strlen(input), "r");
+	struct sqlscan scan;
+	struct sqlscan_statement s;
+	struct err err;
+
+	sqlscan_init(&scan, in, "k.sql", SQLSCAN_POSTGRESQL);
+	sqlscan_statement_init(&s);
+	ok(sqlscan_next(&scan, &s, &err) == 1 && s.kind == want && (!what || strcmp(s.what, what) == 0),
+	   "kind of: %s (%s)", input, s.what);
+	sqlscan_statement_release(&s);
+	sqlscan_release(&scan);
+	fclose(in);
+}
+
+static bool sample_variable(void *context, const char *name, char quote, struct strbuf *out)
+{
+	(void)context;
+	if (strcmp(name, "v") != 0)
+		return false;
+	strbuf_addstr(out, quote == '\'' ? "'val'" : quote == '"' ? "\"val\"" : "val");
+	return true;
+}
+
+int main(void)
+{
+	const enum sqlscan_dialect pg = SQLSCAN_POSTGRESQL;
+
+	check_split(pg, "two simple statements", "select 1; select 2;\n",
+		    (const char *[]){ "@1:1 select 1;", "@1:11 select 2;", END });
+	check_split(pg, "leading whitespace and -- comments are dropped, inner ones kept",
+		    "\n  -- lead\n\tselect 1 -- trail ; not an end\n ;\n",
+		    (const char *[]){ "@3:2 select 1 -- trail ; not an end\n ;", END });
+	check_split(pg, "a last statement without ';'", "select 1;\nselect 2\n\n",
+		    (const char *[]){ "select 1;", "@2:1 select 2", END });
+	check_split(pg, "lone ';' and comment-only statements send nothing", ";;\n/* c */;\n-- x\nselect 1;",
+		    (const char *[]){ "select 1;", END });
+	check_split(pg, "quotes with doubled quotes", "select 'a;''b'; select \"x;\"\"y\";",
+		    (const char *[]){ "select 'a;''b';", "select \"x;\"\"y\";", END });
+	check_split(pg, "E'' strings with backslash escapes", "select E'a\\';b', e'\\\\'; select 2;",
+		    (const char *[]){ "select E'a\\';b', e'\\\\';", "select 2;", END });
+	check_split(pg, "a standard string ends at a backslash quote", "select 'a\\'; select 2;",
+		    (const char *[]){ "select 'a\\';", "select 2;", END });
+	check_split(pg, "U&'' strings and identifiers", "select U&'d\\0061t;' UESCAPE '!', U&\"a;b\"; select 2;",
+		    (const char *[]){ "select U&'d\\0061t;' UESCAPE '!', U&\"a;b\";", "select 2;", END });
+	check_split(pg, "dollar quotes: $$, tagged, nested tags, $1 is a parameter",
+		    "do $outer$ begin execute $ex$ select ';' $ex$; end $outer$;\nselect $1, $$a;$$, $q$$$q$;\n",
+		    (const char *[]){ "do $outer$ begin execute $ex$ select ';' $ex$; end $outer$;",
+				      "select $1, $$a;$$, $q$$$q$;", END });
+	check_split(pg, "a $ inside an identifier does not open a dollar quote", "select a$b$c; select 2;",
+		    (const char *[]){ "select a$b$c;", "select 2;", END });
+	check_split(pg, "nested block comments", "/* a /* b; */ c; */ select 1; select 2;",
+		    (const char *[]){ "/* a /* b; */ c; */ select 1;", "select 2;", END });
+	check_split(pg, "';' inside parentheses (CREATE RULE)",
+		    "create rule r as on insert to t do also (insert into a values (1); insert into b values (2));\nselect 1;",
+		    (const char *[]){ "create rule r as on insert to t do also (insert into a values (1); insert into b values (2));",
+				      "select 1;", END });
+	check_split(pg, "BEGIN ATOMIC body with CASE ... END",
+		    "create or replace function f() returns int language sql\nbegin atomic\n select case when true then 1 end;\n select 2;\nend;\nselect 3;",
+		    (const char *[]){ "create or replace function f() returns int language sql\nbegin atomic\n select case when true then 1 end;\n select 2;\nend;",
+				      "select 3;", END });
+	check_split(pg, "CREATE PROCEDURE ... BEGIN ATOMIC",
+		    "create procedure p() begin atomic insert into t values (1); end; call p();",
+		    (const char *[]){ "create procedure p() begin atomic insert into t values (1); end;", "call p();", END });
+	check_split(pg, "plpgsql BEGIN/END inside a dollar quote does not count",
+		    "create function f() returns void as $$ begin perform 1; end $$ language plpgsql; select 1;",
+		    (const char *[]){ "create function f() returns void as $$ begin perform 1; end $$ language plpgsql;",
+				      "select 1;", END });
+	check_split(pg, "old-style '' function bodies",
+		    "create function f() returns int as 'begin return 1; end;' language plpgsql; select 1;",
+		    (const char *[]){ "create function f() returns int as 'begin return 1; end;' language plpgsql;",
+				      "select 1;", END });
+	check_split(pg, "COPY FROM STDIN data is not SQL",
+		    "copy t (a, b) from stdin;\n1\tselect 2;\n\\N\t'\n\\.\nselect 3;\n",
+		    (const char *[]){ "copy t (a, b) from stdin;", "@5:1 select 3;", END });
+	check_split(pg, "COPY ... TO STDOUT has no data block", "copy t to stdout;\nselect 1;",
+		    (const char *[]){ "copy t to stdout;", "select 1;", END });
+	check_split(pg, "casts are not variables", "select 'a'::text, x::\"MyType\";",
+		    (const char *[]){ "select 'a'::text, x::\"MyType\";", END });
+	check_split(pg, "multi-byte characters count as one column", "select 'é'; select 2;",
+		    (const char *[]){ "@1:1 select 'é';", "@1:13 select 2;", END });
+	check_split(SQLSCAN_SQLITE, "SQLite: a trigger body without the library's help",
+		    "create trigger tr after insert on a begin insert into b values (1); update b set x = 1; end;\ninsert into a values (1);",
+		    (const char *[]){ "create trigger tr after insert on a begin insert into b values (1); update b set x = 1; end;",
+				      "insert into a values (1);", END });
+	check_split(SQLSCAN_SQLITE, "SQLite: [brackets] and `backticks` quote names", "select [a;b], `c;d`; select 2;",
+		    (const char *[]){ "select [a;b], `c;d`;", "select 2;", END });
+	check_split(SQLSCAN_REDIS, "Redis: one command a line, # comments, blank lines",
+		    "# setup\nSET a 1\n\n  GET \"a\"\n",
+		    (const char *[]){ "@2:1 SET a 1", "@4:3 GET \"a\"", END });
+
+	{
+		static const char input[] = "select :v, :'v', :\"v\", :w, ':v';";
+		FILE *in = fmemopen((void *)input, strlen(input), "r");
+		struct sqlscan scan;
+		struct sqlscan_statement s;
+		struct err err;
+
+		sqlscan_init(&scan, in, "v.sql", pg);
+		scan.variable = sample_variable;
+		sqlscan_statement_init(&s);
+		ok(sqlscan_next(&scan, &s, &err) == 1, "variables: statement");
+		is_str(s.text.buf, "select val, 'val', \"val\", :w, ':v';", "variables substituted; unknown and quoted ones left");
+		sqlscan_statement_release(&s);
+		sqlscan_release(&scan);
+		fclose(in);
+	}
+
+	check_error(pg, "unterminated quote", "select 1;\nselect 'abc;\n", "f.sql:2:8: unterminated quoted string");
+	check_error(pg, "unterminated dollar quote", "select $x$ abc;\n", "f.sql:1:8: unterminated dollar-quoted string");
+	check_error(pg, "unterminated comment", "select 1; /* /* */\n", "f.sql:1:11: unterminated /* comment");
+	check_error(pg, "unterminated identifier", "select \"abc\n", "f.sql:1:8: unterminated quoted identifier");
+	check_error(pg, "meta-command", "select 1;\n  \\i other.sql\n", "f.sql:2:3: psql meta-command '\\i'");
+	check_error(pg, "\\g after a statement", "select 1\n\\g\n", "f.sql:2:1: psql meta-command '\\g'");
+	check_error_n(pg, "NUL byte", "select 1;\nsel\0ect;\n", 19, "f.sql:2:4: NUL byte");
+	check_error(pg, "invalid UTF-8", "select 'caf\xe9';\n", "f.sql:1:12: invalid UTF-8");
+	check_error(pg, "overlong UTF-8", "select '\xc0\xaf';\n", "invalid UTF-8");
+	check_error(pg, "COPY data without its end", "copy t from stdin;\n1\n2\n", "without a \\. line");
+	check_error(SQLSCAN_REDIS, "Redis: unbalanced quotes", "SET a 1\nSET b \"x\n", "f.sql:2:1: unbalanced quotes");
+
+	check_kind("BEGIN;", SQLSCAN_TRANSACTION_CONTROL, "BEGIN");
+	check_kind("start transaction isolation level serializable;", SQLSCAN_TRANSACTION_CONTROL, NULL);
+	check_kind("end;", SQLSCAN_TRANSACTION_CONTROL, NULL);
+	check_kind("rollback;", SQLSCAN_TRANSACTION_CONTROL, NULL);
+	check_kind("rollback to savepoint a;", SQLSCAN_PLAIN, NULL);
+	check_kind("savepoint a;", SQLSCAN_PLAIN, NULL);
+	check_kind("prepare transaction 'x';", SQLSCAN_TRANSACTION_CONTROL, NULL);
+	check_kind("prepare q as select 1;", SQLSCAN_PLAIN, NULL);
+	check_kind("vacuum analyze t;", SQLSCAN_OUTSIDE_TRANSACTION, "VACUUM");
+	check_kind("create database x;", SQLSCAN_OUTSIDE_TRANSACTION, "CREATE DATABASE");
+	check_kind("create index concurrently i on t (a);", SQLSCAN_OUTSIDE_TRANSACTION, "CREATE INDEX CONCURRENTLY");
+	check_kind("create unique index concurrently if not exists i on t (a);", SQLSCAN_OUTSIDE_TRANSACTION, NULL);
+	check_kind("drop index concurrently i;", SQLSCAN_OUTSIDE_TRANSACTION, NULL);
+	check_kind("reindex (verbose) table concurrently t;", SQLSCAN_OUTSIDE_TRANSACTION, "REINDEX CONCURRENTLY");
+	check_kind("create index i on t (concurrently);", SQLSCAN_PLAIN, NULL);
+	check_kind("alter system set work_mem = '1MB';", SQLSCAN_OUTSIDE_TRANSACTION, "ALTER SYSTEM");
+	check_kind("COPY public.actor (actor_id, first_name) FROM stdin;", SQLSCAN_COPY_IN, NULL);
+	check_kind("copy t from '/tmp/file';", SQLSCAN_PLAIN, NULL);
+	check_kind("create table begin_log (x int);", SQLSCAN_PLAIN, NULL);
+	return done_testing();
+}
