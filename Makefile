@@ -39,7 +39,7 @@ UNIT_TESTS = $(BUILD)/tests/test_url $(BUILD)/tests/test_config $(BUILD)/tests/t
              $(BUILD)/tests/test_redisargs $(BUILD)/tests/test_json $(BUILD)/tests/test_pool_live \
              $(BUILD)/tests/test_sqlscan
 
-.PHONY: all deps demo check unit asan install uninstall clean
+.PHONY: all deps demo check unit asan fuzz install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(MODULES) dbctl
@@ -115,6 +115,16 @@ asan:
 		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" all unit
 	BUILD=build-asan ASAN_OPTIONS=detect_leaks=1 tests/run
 
+# Fuzzes the lexer with libFuzzer (clang), seeded with the corpus; not part of check.
+FUZZ_SECONDS ?= 60
+fuzz:
+	mkdir -p build-fuzz/corpus
+	clang -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o build-fuzz/sqlscan_fuzz tests/fuzz/sqlscan_fuzz.c src/sqlscan.c src/redisargs.c src/strbuf.c src/err.c
+	for f in ../shared/corpus/postgres-regress/sql/*.sql ../shared/corpus/pagila/pagila-schema.sql; do \
+		[ -f "$$f" ] && { printf '\0'; head -c 60000 "$$f"; } >build-fuzz/corpus/$$(basename $$f); done; true
+	build-fuzz/sqlscan_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/dbctl $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
@@ -134,6 +144,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/lib/dbctl
 
 clean:
-	rm -rf build build-asan dbctl
+	rm -rf build build-asan build-fuzz dbctl
 
 -include $(wildcard $(OBJ)/*.d)

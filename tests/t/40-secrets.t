@@ -63,8 +63,10 @@ targets=(
 	"--config secret.ini -p redis"
 	"--config secret.ini -p wrong"
 )
+printf 'select 1;\nselect 1/0;\n' >fail.sql
 commands=("ping --timeout 0.5" "ping --timeout 0.5 --json" "pool stats" "pool stats --json" "config show"
-	"config show --json" "ping --level server --timeout 0.5" "ping --all --timeout 0.5")
+	"config show --json" "ping --level server --timeout 0.5" "ping --all --timeout 0.5"
+	"run fail.sql" "run --json fail.sql" "run --echo --dry-run fail.sql")
 
 for target in "${targets[@]}"; do
 	for command in "${commands[@]}"; do
