@@ -428,8 +428,12 @@ static int pg_exec_batch(struct driver_conn *conn, struct driver_batch *batch, s
 		return -1;
 	}
 	strbuf_release(&sql);
+	/* rows a script's SELECT returns are not kept: one at a time, then dropped */
+	PQsetSingleRowMode(conn->pg);
 	while ((res = PQgetResult(conn->pg)) != NULL) {
 		switch (PQresultStatus(res)) {
+		case PGRES_SINGLE_TUPLE:
+			break;
 		case PGRES_COMMAND_OK:
 		case PGRES_TUPLES_OK:
 		case PGRES_EMPTY_QUERY:
