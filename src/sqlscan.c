@@ -138,7 +138,11 @@ static int read_line(struct sqlscan *scan, struct err *err)
 		free(buffer);
 		return -1;
 	}
-	strbuf_add(&scan->line, buffer, (size_t)len);
+	/* a byte-order mark from a Windows editor is not part of the first statement */
+	if (scan->line_number == 1 && len >= 3 && memcmp(buffer, "\xef\xbb\xbf", 3) == 0)
+		strbuf_add(&scan->line, buffer + 3, (size_t)len - 3);
+	else
+		strbuf_add(&scan->line, buffer, (size_t)len);
 	free(buffer);
 	return 1;
 }

@@ -175,6 +175,10 @@ int main(void)
 		    (const char *[]){ "copy t to stdout;", "select 1;", END });
 	check_split(pg, "casts are not variables", "select 'a'::text, x::\"MyType\";",
 		    (const char *[]){ "select 'a'::text, x::\"MyType\";", END });
+	check_split(pg, "a UTF-8 byte-order mark is dropped", "\xef\xbb\xbfselect 1;",
+		    (const char *[]){ "@1:1 select 1;", END });
+	check_split(pg, "CRLF line endings", "select 1;\r\ncopy t from stdin;\r\n1\r\n\\.\r\nselect 2;\r\n",
+		    (const char *[]){ "select 1;", "copy t from stdin;", "@5:1 select 2;", END });
 	check_split(pg, "multi-byte characters count as one column", "select 'é'; select 2;",
 		    (const char *[]){ "@1:1 select 'é';", "@1:13 select 2;", END });
 	check_split(SQLSCAN_SQLITE, "SQLite: a trigger body without the library's help",
