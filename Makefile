@@ -37,7 +37,7 @@ MODULES = $(MODDIR)/dbctl-pg.so $(MODDIR)/dbctl-redis.so $(MODDIR)/dbctl-sqlite.
 
 UNIT_TESTS = $(BUILD)/tests/test_url $(BUILD)/tests/test_config $(BUILD)/tests/test_pool \
              $(BUILD)/tests/test_redisargs $(BUILD)/tests/test_json $(BUILD)/tests/test_pool_live \
-             $(BUILD)/tests/test_sqlscan
+             $(BUILD)/tests/test_sqlscan $(BUILD)/tests/test_sha256 $(BUILD)/tests/test_migrate_files
 
 .PHONY: all deps demo check unit asan fuzz install uninstall clean
 .DEFAULT_GOAL := all
@@ -81,6 +81,11 @@ $(BUILD)/tests/test_pool: $(OBJ)/test_pool.o $(OBJ)/pool.o $(OBJ)/clock.o $(OBJ)
 $(BUILD)/tests/test_redisargs: $(OBJ)/test_redisargs.o $(OBJ)/redisargs.o $(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/test_sqlscan: $(OBJ)/test_sqlscan.o $(OBJ)/sqlscan.o $(OBJ)/redisargs.o $(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
+	$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/tests/test_sha256: $(OBJ)/test_sha256.o $(OBJ)/sha256.o | $(BUILD)/tests
+	$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/tests/test_migrate_files: $(OBJ)/test_migrate_files.o $(OBJ)/migrate_files.o $(OBJ)/sha256.o \
+		$(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/test_json: $(OBJ)/test_json.o $(OBJ)/json.o $(OBJ)/strbuf.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^ -lm

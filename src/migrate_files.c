@@ -1,0 +1,394 @@
+/* Migration file discovery and parsing (dbmate, golang-migrate, goose). */
+#include "migrate_files.h"
+#include "sha256.h"
+#include "strbuf.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+char *migrate_version_normalize(const char *text)
+{
+	const char *p = text;
+	struct strbuf sb;
+
+	if (!*text)
+		return NULL;
+	for (p = text; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return NULL;
+	for (p = text; *p == '0' && p[1]; p++)
+		;
+	strbuf_init(&sb);
+	strbuf_addstr(&sb, p);
+	return strbuf_detach(&sb);
+}
+
+int migrate_version_compare(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(a, b);
+}
+
+void migrate_files_release(struct migration_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->count; i++) {
+		struct migration *m = &set->items[i];
+
+		free(m->version);
+		free(m->name);
+		free(m->path);
+		free(m->down_path);
+		free(m->up.text);
+		free(m->down.text);
+	}
+	free(set->items);
+	memset(set, 0, sizeof(*set));
+}
+
+const struct migration *migrate_files_find(const struct migration_set *set, const char *version)
+{
+	size_t i;
+
+	for (i = 0; i < set->count; i++)
+		if (strcmp(set->items[i].version, version) == 0)
+			return &set->items[i];
+	return NULL;
+}
+
+static void checksum(struct migration_section *section)
+{
+	const char *p = section->text;
+	struct sha256 ctx;
+
+	sha256_init(&ctx);
+	if (strncmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	/* a file saved with CRLF on one machine and LF on another is the same migration */
+	while (*p) {
+		size_t run = strcspn(p, "\r");
+
+		sha256_update(&ctx, p, run);
+		p += run;
+		if (*p == '\r') {
+			if (p[1] != '\n')
+				sha256_update(&ctx, "\r", 1);
+			p++;
+		}
+	}
+	sha256_final_hex(&ctx, section->checksum);
+}
+
+static int read_file(const char *path, struct strbuf *out, struct err *err)
+{
+	FILE *f = fopen(path, "r");
+	char buffer[65536];
+	size_t n;
+
+	if (!f)
+		return err_set(err, EXIT_USAGE, "cannot read '%s': %s", path, strerror(errno));
+	while ((n = fread(buffer, 1, sizeof(buffer), f)) > 0)
+		strbuf_add(out, buffer, n);
+	fclose(f);
+	if (memchr(out->buf, '\0', out->len))
+		return err_set(err, EXIT_USAGE, "%s: NUL byte: this is not a text file", path);
+	return 0;
+}
+
+static bool contains(const char *s, size_t len, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (i = 0; i + n <= len; i++)
+		if (memcmp(s + i, needle, n) == 0)
+			return true;
+	return false;
+}
+
+/* A marker line: dbmate's "-- migrate:up|down [options]" or goose's "-- +goose ...". */
+enum marker { MARK_NONE, MARK_UP, MARK_DOWN, MARK_GOOSE_NO_TRANSACTION, MARK_GOOSE_OTHER };
+
+static enum marker parse_marker(const char *line, size_t len, enum migration_format *format, bool *no_transaction)
+{
+	const char *p = line, *end = line + len;
+
+	*no_transaction = false;
+	if (len < 2 || p[0] != '-' || p[1] != '-')
+		return MARK_NONE;
+	for (p += 2; p < end && (*p == ' ' || *p == '\t'); p++)
+		;
+	if ((size_t)(end - p) >= 8 && strncmp(p, "migrate:", 8) == 0) {
+		const char *word = p + 8;
+		enum marker m;
+
+		if ((size_t)(end - word) >= 2 && strncmp(word, "up", 2) == 0 && (end - word == 2 || isspace((unsigned char)word[2])))
+			m = MARK_UP;
+		else if ((size_t)(end - word) >= 4 && strncmp(word, "down", 4) == 0 &&
+			 (end - word == 4 || isspace((unsigned char)word[4])))
+			m = MARK_DOWN;
+		else
+			return MARK_NONE;
+		*format = MIGRATION_DBMATE;
+		/* options: key:value words after the marker; transaction:false is the one that matters */
+		*no_transaction = contains(word, (size_t)(end - word), "transaction:false");
+		return m;
+	}
+	if ((size_t)(end - p) >= 6 && strncmp(p, "+goose", 6) == 0) {
+		const char *word = p + 6;
+		size_t rest;
+
+		while (word < end && isspace((unsigned char)*word))
+			word++;
+		rest = (size_t)(end - word);
+		while (rest && isspace((unsigned char)word[rest - 1]))
+			rest--;
+		*format = MIGRATION_GOOSE;
+		if (rest == 2 && strncasecmp(word, "up", 2) == 0)
+			return MARK_UP;
+		if (rest == 4 && strncasecmp(word, "down", 4) == 0)
+			return MARK_DOWN;
+		if (rest == 14 && strncasecmp(word, "no transaction", 14) == 0)
+			return MARK_GOOSE_NO_TRANSACTION;
+		return MARK_GOOSE_OTHER;   /* StatementBegin/End, ENVSUB: comments to us */
+	}
+	return MARK_NONE;
+}
+
+static bool is_blank_or_comment(const char *line, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && isspace((unsigned char)line[i]))
+		i++;
+	return i == len || (len - i >= 2 && line[i] == '-' && line[i + 1] == '-');
+}
+
+static void set_section(struct migration_section *section, const char *path, const char *text, size_t len,
+			int first_line, bool transaction)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	strbuf_add(&sb, text, len);
+	section->present = true;
+	section->text = strbuf_detach(&sb);
+	section->path = path;
+	section->first_line = first_line;
+	section->transaction = transaction;
+	checksum(section);
+}
+
+/* Splits a dbmate or goose file into its sections. */
+static int parse_sections(struct migration *m, const struct strbuf *content, struct err *err)
+{
+	const char *p = content->buf, *section_start = NULL;
+	enum marker current = MARK_NONE;
+	bool goose_no_transaction = false, current_no_transaction = false, any_marker = false;
+	int line = 1, section_line = 0;
+	enum migration_format format = MIGRATION_DBMATE;
+
+	if (strncmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	for (;;) {
+		size_t len = strcspn(p, "\n");
+		size_t text_len = len && p[len - 1] == '\r' ? len - 1 : len;
+		bool no_transaction = false, at_end = !*p;
+		enum marker marker = at_end ? MARK_NONE : parse_marker(p, text_len, &format, &no_transaction);
+
+		if (marker == MARK_GOOSE_NO_TRANSACTION) {
+			goose_no_transaction = true;
+			any_marker = true;
+		} else if (marker == MARK_UP || marker == MARK_DOWN || at_end) {
+			struct migration_section *done = current == MARK_UP ? &m->up : current == MARK_DOWN ? &m->down : NULL;
+
+			if (done)
+				set_section(done, m->path, section_start, (size_t)(p - section_start), section_line,
+					    !current_no_transaction);
+			if (at_end)
+				break;
+			if ((marker == MARK_UP && m->up.present) || (marker == MARK_DOWN && m->down.present))
+				return err_set(err, EXIT_USAGE, "%s:%d: a second %s section", m->path, line,
+					       marker == MARK_UP ? "up" : "down");
+			current = marker;
+			current_no_transaction = no_transaction;
+			any_marker = true;
+			section_start = p + len + (p[len] == '\n');
+			section_line = line + 1;
+		} else if (current == MARK_NONE && marker == MARK_NONE && !is_blank_or_comment(p, text_len)) {
+			return err_set(err, EXIT_USAGE, "%s:%d: statements before the first '-- migrate:up' marker", m->path,
+				       line);
+		}
+		p += len + (p[len] == '\n');
+		line++;
+	}
+	if (!any_marker || !m->up.present)
+		return err_set(err, EXIT_USAGE, "%s: no up section: expected a '-- migrate:up' (dbmate) or "
+			       "'-- +goose Up' line", m->path);
+	m->format = format;
+	/* goose's NO TRANSACTION applies to the whole file, wherever it stands */
+	if (goose_no_transaction) {
+		m->up.transaction = false;
+		m->down.transaction = false;
+	}
+	return 0;
+}
+
+/* VERSION_name.sql, VERSION_name.up.sql, VERSION_name.down.sql, VERSION.sql. */
+static int parse_name(const char *file, char **version, char **name, int *direction)
+{
+	size_t digits = strspn(file, "0123456789"), len = strlen(file), stem;
+	struct strbuf sb;
+
+	*direction = 0;
+	if (digits == 0 || (file[digits] != '_' && file[digits] != '.'))
+		return -1;
+	if (len > 7 && strcmp(file + len - 7, ".up.sql") == 0)
+		*direction = 1, stem = len - 7;
+	else if (len > 9 && strcmp(file + len - 9, ".down.sql") == 0)
+		*direction = -1, stem = len - 9;
+	else
+		stem = len - 4;
+	strbuf_init(&sb);
+	strbuf_add(&sb, file, digits);
+	*version = migrate_version_normalize(sb.buf);
+	strbuf_release(&sb);
+	strbuf_init(&sb);
+	if (file[digits] == '_' && stem > digits + 1)
+		strbuf_add(&sb, file + digits + 1, stem - digits - 1);
+	*name = strbuf_detach(&sb);
+	return 0;
+}
+
+static int compare_migrations(const void *a, const void *b)
+{
+	return migrate_version_compare(((const struct migration *)a)->version, ((const struct migration *)b)->version);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int migrate_files_load(const char *dir, struct migration_set *out, struct err *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *entry;
+	char **files = NULL;
+	size_t file_count = 0, i;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return err_set(err, EXIT_USAGE, "cannot read migrations directory '%s': %s", dir, strerror(errno));
+	}
+	while ((entry = readdir(d)) != NULL) {
+		size_t len = strlen(entry->d_name);
+		struct strbuf sb;
+
+		if (len < 4 || strcmp(entry->d_name + len - 4, ".sql") != 0)
+			continue;
+		strbuf_init(&sb);
+		strbuf_addstr(&sb, entry->d_name);
+		files = realloc(files, (file_count + 1) * sizeof(*files));
+		files[file_count++] = strbuf_detach(&sb);
+	}
+	closedir(d);
+	qsort(files, file_count, sizeof(*files), compare_names);   /* the same order on every machine */
+
+	for (i = 0; i < file_count && rc == 0; i++) {
+		char *version = NULL, *name = NULL, path[4096];
+		struct migration *m = NULL;
+		int direction;
+		size_t j;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (parse_name(files[i], &version, &name, &direction) != 0) {
+			rc = err_set(err, EXIT_USAGE, "%s: cannot read a version in this name", path);
+			err_hint(err, "name migrations VERSION_description.sql, e.g. 20260101120000_create_users.sql");
+			free(name);
+			break;
+		}
+		for (j = 0; j < out->count; j++)
+			if (strcmp(out->items[j].version, version) == 0)
+				m = &out->items[j];
+		if (m && (direction == 0 || (direction == 1 && m->path && !m->down_path && m->up.present) ||
+			  (direction == -1 && m->down_path) || m->format != MIGRATION_GOLANG_MIGRATE ||
+			  strcmp(m->name, name) != 0)) {
+			rc = err_set(err, EXIT_USAGE, "%s: version %s is also used by %s", path, version,
+				     m->path ? m->path : m->down_path);
+			free(version);
+			free(name);
+			break;
+		}
+		if (!m) {
+			out->items = realloc(out->items, (out->count + 1) * sizeof(*out->items));
+			m = &out->items[out->count++];
+			memset(m, 0, sizeof(*m));
+			m->version = version;
+			m->name = name;
+		} else {
+			free(version);
+			free(name);
+		}
+		if (direction != 0) {
+			struct strbuf content;
+
+			m->format = MIGRATION_GOLANG_MIGRATE;
+			strbuf_init(&content);
+			rc = read_file(path, &content, err);
+			if (rc == 0) {
+				struct strbuf sb;
+
+				strbuf_init(&sb);
+				strbuf_addstr(&sb, path);
+				if (direction == 1) {
+					m->path = strbuf_detach(&sb);
+					set_section(&m->up, m->path, content.buf, content.len, 1, true);
+				} else {
+					m->down_path = strbuf_detach(&sb);
+					set_section(&m->down, m->down_path, content.buf, content.len, 1, true);
+				}
+			}
+			strbuf_release(&content);
+		} else {
+			struct strbuf content, sb;
+
+			strbuf_init(&sb);
+			strbuf_addstr(&sb, path);
+			m->path = strbuf_detach(&sb);
+			strbuf_init(&content);
+			rc = read_file(path, &content, err);
+			if (rc == 0)
+				rc = parse_sections(m, &content, err);
+			strbuf_release(&content);
+		}
+	}
+	for (i = 0; i < out->count && rc == 0; i++)
+		if (!out->items[i].up.present)
+			rc = err_set(err, EXIT_USAGE, "%s: a down migration without its .up.sql", out->items[i].down_path);
+	for (i = 0; i < file_count; i++)
+		free(files[i]);
+	free(files);
+	if (rc != 0) {
+		migrate_files_release(out);
+		return -1;
+	}
+	qsort(out->items, out->count, sizeof(*out->items), compare_migrations);
+	/* sections point at their migration's path: fix them up after the moves */
+	for (i = 0; i < out->count; i++) {
+		out->items[i].up.path = out->items[i].path;
+		out->items[i].down.path = out->items[i].down_path ? out->items[i].down_path : out->items[i].path;
+	}
+	return 0;
+}

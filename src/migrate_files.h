@@ -1,0 +1,57 @@
+/* Migration files: discovery and parsing of dbmate, golang-migrate and goose
+ * formats, with a checksum per section. Reads files; touches no database. */
+#ifndef DBCTL_MIGRATE_FILES_H
+#define DBCTL_MIGRATE_FILES_H
+
+#include "err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum migration_format {
+	MIGRATION_DBMATE,          /* -- migrate:up / -- migrate:down in one file */
+	MIGRATION_GOLANG_MIGRATE,  /* VERSION_name.up.sql and VERSION_name.down.sql */
+	MIGRATION_GOOSE,           /* -- +goose Up / -- +goose Down */
+};
+
+struct migration_section {
+	bool present;
+	char *text;          /* owned; exactly as in the file */
+	const char *path;    /* borrowed from the migration */
+	int first_line;      /* line of the file where text starts */
+	bool transaction;    /* false: transaction:false or NO TRANSACTION */
+	char checksum[65];   /* SHA-256 of text with CRLF as LF and no BOM */
+};
+
+struct migration {
+	char *version;       /* owned; digits without leading zeros, compared numerically */
+	char *name;          /* owned; the part after VERSION_ */
+	char *path;          /* owned; the file with the up section */
+	char *down_path;     /* owned; golang-migrate's .down.sql, or NULL */
+	enum migration_format format;
+	struct migration_section up;
+	struct migration_section down;
+};
+
+struct migration_set {
+	struct migration *items;   /* owned; sorted by version */
+	size_t count;
+};
+
+/* Reads every *.sql file of dir. Names that do not parse, two files with one
+ * version, a file without an up section, statements before the first marker:
+ * -1 with exit 3 and the file (and line). A missing directory is an empty set. */
+int migrate_files_load(const char *dir, struct migration_set *out, struct err *err) MUST_CHECK;
+void migrate_files_release(struct migration_set *set);
+
+/* Finds a version; NULL when absent. */
+const struct migration *migrate_files_find(const struct migration_set *set, const char *version);
+
+/* <0, 0, >0 comparing two versions numerically (any number of digits). */
+int migrate_version_compare(const char *a, const char *b);
+
+/* Canonical form of a version: digits with leading zeros removed ("0" for zero);
+ * NULL when text is not all digits. Caller frees. */
+char *migrate_version_normalize(const char *text);
+
+#endif
