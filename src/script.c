@@ -147,7 +147,7 @@ static int refuse_statement(const char *name, const struct sqlscan_statement *s,
 
 static int check_sources(struct source *sources, size_t count, enum sqlscan_dialect dialect,
 			 const struct script_options *options, sqlscan_complete_fn complete, long *statements,
-			 struct err *err)
+			 int first_line, struct err *err)
 {
 	struct variables vars = { options, NULL, NULL, false };
 	struct sqlscan_statement statement;
@@ -162,6 +162,7 @@ static int check_sources(struct source *sources, size_t count, enum sqlscan_dial
 		struct sqlscan scan;
 
 		sqlscan_init(&scan, sources[i].stream, sources[i].name, dialect);
+		scan.line_number = first_line > 0 ? first_line - 1 : 0;
 		scan.variable = lookup_variable;
 		scan.variable_context = &vars;
 		scan.complete = complete;
@@ -192,7 +193,7 @@ int script_check(const char *const *paths, size_t count, enum sqlscan_dialect di
 	for (i = 0; i < count && rc == 0; i++)
 		rc = open_source(paths[i], &sources[i], err);
 	if (rc == 0)
-		rc = check_sources(sources, count, dialect, options, NULL, statements, err);
+		rc = check_sources(sources, count, dialect, options, NULL, statements, 1, err);
 	close_sources(sources, count);
 	return rc;
 }
@@ -286,7 +287,7 @@ static void locate_error(struct err *err, const char *file, const struct batch *
 }
 
 struct run_state {
-	struct engine *engine;
+	const struct driver *driver;
 	struct driver_conn *conn;
 	const struct script_options *options;
 	struct script_summary *summary;
@@ -315,7 +316,7 @@ static int flush(struct run_state *run, const char *file, struct copy_reader *co
 		request.copy.next_line = next_copy_line;
 		request.copy.context = copy;
 	}
-	rc = run->engine->driver->exec_batch(run->conn, &request, err);
+	rc = run->driver->exec_batch(run->conn, &request, err);
 	run->summary->statements += (long)request.completed;
 	run->summary->affected += request.affected;
 	if (rc != 0 && !interrupted)
@@ -327,18 +328,20 @@ static int flush(struct run_state *run, const char *file, struct copy_reader *co
 	return rc;
 }
 
-static int run_source(struct run_state *run, struct source *source, enum sqlscan_dialect dialect,
+static int run_source(struct run_state *run, const struct script_stream *source, enum sqlscan_dialect dialect,
 		      struct variables *vars, struct err *err)
 {
 	struct sqlscan scan;
 	struct sqlscan_statement statement;
 	struct copy_reader copy;
+	long skip = run->options->skip_statements;
 	int rc;
 
 	sqlscan_init(&scan, source->stream, source->name, dialect);
+	scan.line_number = source->first_line > 0 ? source->first_line - 1 : 0;
 	scan.variable = lookup_variable;
 	scan.variable_context = vars;
-	scan.complete = run->engine->driver->statement_complete;
+	scan.complete = run->driver->statement_complete;
 	sqlscan_statement_init(&statement);
 	copy.scan = &scan;
 	strbuf_init(&copy.line);
@@ -346,6 +349,14 @@ static int run_source(struct run_state *run, struct source *source, enum sqlscan
 		if (interrupted) {
 			rc = -1;
 			break;
+		}
+		if (skip > 0) {
+			skip--;
+			while (statement.kind == SQLSCAN_COPY_IN && (rc = sqlscan_copy_line(&scan, &copy.line, err)) == 1)
+				;
+			if (rc < 0)
+				break;
+			continue;
 		}
 		if (run->options->on_statement)
 			run->options->on_statement(run->options->context, source->name, &statement);
@@ -407,8 +418,42 @@ static void rollback_quietly(struct run_state *run)
 	struct err ignored;
 
 	err_init(&ignored);
-	if (run->engine->driver->rollback(run->conn, &ignored) != 0)
+	if (run->driver->rollback(run->conn, &ignored) != 0)
 		return;   /* a lost connection rolled back on its own */
+}
+
+int script_check_stream(const struct script_stream *input, enum sqlscan_dialect dialect,
+			const struct script_options *options, bool (*complete)(const char *text), long *statements,
+			struct err *err)
+{
+	struct source source = { input->name, input->stream };
+
+	return check_sources(&source, 1, dialect, options, complete, statements, input->first_line, err);
+}
+
+int script_run_stream(const struct driver *driver, struct driver_conn *conn, const struct script_stream *input,
+		      enum sqlscan_dialect dialect, const struct script_options *options,
+		      struct script_summary *summary, struct err *err)
+{
+	struct variables vars = { options, driver, conn, false };
+	struct run_state run;
+	int rc;
+
+	memset(&run, 0, sizeof(run));
+	run.driver = driver;
+	run.conn = conn;
+	run.options = options;
+	run.summary = summary;
+	running_driver = driver;
+	running_conn = conn;
+	rc = run_source(&run, input, dialect, &vars, err);
+	if (rc == 0 && interrupted)
+		rc = -1;
+	if (rc != 0 && interrupted)
+		err_set(err, EXIT_INTERRUPTED, "interrupted");
+	running_conn = NULL;
+	batch_release(&run.batch);
+	return rc;
 }
 
 int script_run(struct engine *engine, const char *const *paths, size_t count, const struct script_options *options,
@@ -427,7 +472,7 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 
 	memset(summary, 0, sizeof(*summary));
 	memset(&run, 0, sizeof(run));
-	run.engine = engine;
+	run.driver = engine->driver;
 	run.options = options;
 	run.summary = summary;
 	summary->files = (long)count;
@@ -435,7 +480,7 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 	for (i = 0; i < count && rc == 0; i++)
 		rc = open_source(paths[i], &sources[i], err);
 	if (rc == 0)
-		rc = check_sources(sources, count, dialect, options, engine->driver->statement_complete, &statements, err);
+		rc = check_sources(sources, count, dialect, options, engine->driver->statement_complete, &statements, 1, err);
 	if (rc != 0)
 		goto out;
 	if (interrupted) {
@@ -458,8 +503,11 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 		discard = true;
 		goto out;
 	}
-	for (i = 0; i < count && rc == 0; i++)
-		rc = run_source(&run, &sources[i], dialect, &vars, err);
+	for (i = 0; i < count && rc == 0; i++) {
+		struct script_stream input = { sources[i].stream, sources[i].name, 1 };
+
+		rc = run_source(&run, &input, dialect, &vars, err);
+	}
 
 	if (rc == 0 && interrupted)
 		rc = -1;

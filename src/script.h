@@ -14,6 +14,7 @@ struct script_options {
 	bool dry_run;                    /* roll back at the end */
 	const char *const *variables;    /* "NAME=VALUE", borrowed */
 	size_t variable_count;
+	long skip_statements;            /* leave out the first N (resuming where a run stopped) */
 	/* called for each statement just before it is sent (for --echo) */
 	void (*on_statement)(void *context, const char *file, const struct sqlscan_statement *statement);
 	void *context;
@@ -40,6 +41,25 @@ int script_check(const char *const *paths, size_t count, enum sqlscan_dialect di
  * column, the source line with a caret) and the run is rolled back. */
 int script_run(struct engine *engine, const char *const *paths, size_t count, const struct script_options *options,
 	       struct script_summary *summary, struct err *err) MUST_CHECK;
+
+/* One input as a stream: a file or a section of one, starting at first_line. */
+struct script_stream {
+	FILE *stream;          /* borrowed */
+	const char *name;      /* for messages */
+	int first_line;
+};
+
+/* Checks one stream (lexes and classifies, runs nothing); complete may be NULL. */
+int script_check_stream(const struct script_stream *input, enum sqlscan_dialect dialect,
+			const struct script_options *options, bool (*complete)(const char *text), long *statements,
+			struct err *err) MUST_CHECK;
+
+/* Runs one stream on conn inside whatever transaction the caller holds (none
+ * for options->transaction false: then statement by statement); stops at the
+ * first error, with its place in err. summary->statements counts successes. */
+int script_run_stream(const struct driver *driver, struct driver_conn *conn, const struct script_stream *input,
+		      enum sqlscan_dialect dialect, const struct script_options *options,
+		      struct script_summary *summary, struct err *err) MUST_CHECK;
 
 /* Stops the run in flight from a signal handler: cancels the statement the
  * server is running; the run then rolls back and fails with exit 130. */
