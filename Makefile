@@ -31,7 +31,8 @@ MODDIR = $(BUILD)/lib/dbctl
 
 # Shared by the binary and the modules (each module carries its own copy).
 COMMON = err strbuf url clock driver
-CORE   = main cmd_ping cmd_pool cmd_config cmd_run config engine pool module json script sqlscan redisargs $(COMMON)
+CORE   = main cmd_ping cmd_pool cmd_config cmd_run cmd_migrate config engine pool module json script sqlscan redisargs \
+         migrate migrate_files sha256 $(COMMON)
 
 MODULES = $(MODDIR)/dbctl-pg.so $(MODDIR)/dbctl-redis.so $(MODDIR)/dbctl-sqlite.so
 

@@ -75,6 +75,13 @@ int cmd_ping(struct cli *cli, struct err *err);
 int cmd_pool_stats(struct cli *cli, struct err *err);
 int cmd_config_show(struct cli *cli, struct err *err);
 int cmd_run(struct cli *cli, struct err *err);
+int cmd_migrate_up(struct cli *cli, struct err *err);
+int cmd_migrate_down(struct cli *cli, struct err *err);
+int cmd_migrate_redo(struct cli *cli, struct err *err);
+int cmd_migrate_to(struct cli *cli, struct err *err);
+int cmd_migrate_status(struct cli *cli, struct err *err);
+int cmd_migrate_new(struct cli *cli, struct err *err);
+int cmd_migrate_accept(struct cli *cli, struct err *err);
 
 
 
@@ -83,4 +90,10 @@ extern const struct cli_option ping_options[];
 extern const struct cli_option pool_stats_options[];
 extern const struct cli_option config_show_options[];
 extern const struct cli_option run_options[];
+extern const struct cli_option migrate_up_options[];
+extern const struct cli_option migrate_down_options[];
+extern const struct cli_option migrate_to_options[];
+extern const struct cli_option migrate_status_options[];
+extern const struct cli_option migrate_new_options[];
+extern const struct cli_option migrate_accept_options[];
 #endif

@@ -45,6 +45,12 @@ const struct cfg_key cfg_keys[CFG_KEY_COUNT] = {
 		"SQLite: milliseconds to wait on a locked database" },
 	[CFG_JOURNAL_MODE] = { "journal_mode", CFG_CHOICE, "wal", "wal|delete|truncate|persist|memory|off|keep", false, 0,
 		"SQLite journal mode set on connect; keep leaves the file's mode alone" },
+	[CFG_MIGRATIONS_DIR] = { "migrations_dir", CFG_STRING, "migrations", NULL, false, 0,
+		"directory of migration files (dbmate, golang-migrate or goose format)" },
+	[CFG_MIGRATIONS_TABLE] = { "migrations_table", CFG_STRING, "schema_migrations", NULL, false, 0,
+		"table that records applied migrations" },
+	[CFG_MIGRATIONS_LOCK_ID] = { "migrations_lock_id", CFG_INT, "0", NULL, false, 0,
+		"PostgreSQL advisory lock id for migrate; 0 derives one from the database and table" },
 };
 
 /* One key = value line of the INI file; strings owned. */

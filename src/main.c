@@ -25,6 +25,20 @@ static const struct command commands[] = {
 	  pool_stats_options, true, true, cmd_pool_stats },
 	{ "run", "FILE... | -", "run SQL or Redis scripts in one transaction: all or nothing",
 	  run_options, true, true, cmd_run },
+	{ "migrate up", "", "apply pending migrations, each with its tracking row in one transaction",
+	  migrate_up_options, true, true, cmd_migrate_up },
+	{ "migrate down", "[N]", "revert the last N applied migrations (default 1)",
+	  migrate_down_options, true, true, cmd_migrate_down },
+	{ "migrate redo", "", "revert the last applied migration and apply it again",
+	  migrate_down_options, true, true, cmd_migrate_redo },
+	{ "migrate to", "VERSION", "migrate up or down to VERSION (0 reverts everything)",
+	  migrate_to_options, true, true, cmd_migrate_to },
+	{ "migrate status", "", "applied, pending, modified, missing and failed migrations; exit 4 when pending",
+	  migrate_status_options, true, true, cmd_migrate_status },
+	{ "migrate new", "NAME", "create migrations/TIMESTAMP_NAME.sql with up and down sections",
+	  migrate_new_options, true, false, cmd_migrate_new },
+	{ "migrate accept", "VERSION", "record the current file of an applied or failed migration as the right one",
+	  migrate_accept_options, true, true, cmd_migrate_accept },
 	{ "config show", "", "print every effective setting and where it came from, secrets masked",
 	  config_show_options, true, false, cmd_config_show },
 	{ "help", "[COMMAND]", "show help for dbctl or one command", no_options, false, false, cmd_help },
@@ -65,7 +79,7 @@ static void print_usage(FILE *out)
 
 	fputs("usage: dbctl [OPTIONS] COMMAND [ARGS]\n\ncommands:\n", out);
 	for (i = 0; i < COMMAND_COUNT; i++)
-		fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-15s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nglobal options:\n", out);
 	print_options(out, global_options);
 	fputs("\nexit codes: 0 ok, 1 refused or failed (rolled back), 2 no answer, 3 bad usage/config/input,\n"

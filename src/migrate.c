@@ -1,0 +1,944 @@
+/* Migrations: tracking table (created or adopted), status, lock, apply and revert. */
+#include "migrate.h"
+#include "clock.h"
+#include "strbuf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The tracking table as dbctl writes it; dbmate's has the first column only,
+ * golang-migrate's has (version bigint, dirty boolean). */
+static const char *const tracking_columns[] = { "version", "name", "checksum", "checksum_algorithm", "applied_at",
+						"duration_ms", "failed_statement", "error" };
+#define TRACKING_COLUMN_COUNT 8
+
+/* One connection's access to the tracking table. */
+struct tracker {
+	struct engine *engine;
+	struct driver_conn *conn;
+	bool postgres;
+	char *table;         /* owned; quoted identifier */
+	char *table_name;    /* owned; quoted literal of the bare name */
+	bool has_column[TRACKING_COLUMN_COUNT];
+	bool golang_migrate; /* (version, dirty) */
+	bool exists;
+};
+
+static void emit(const struct migrate_options *options, enum migrate_event_kind kind, const struct migration *m,
+		 const char *message, double seconds, bool transaction)
+{
+	struct migrate_event event = { kind, m ? m->version : NULL, m ? m->name : NULL, message, seconds, transaction };
+
+	if (options->on_event)
+		options->on_event(options->context, &event);
+}
+
+static int tracker_sql(struct tracker *t, const char *sql, struct driver_result *out, struct err *err)
+{
+	struct driver_result ignored;
+	int rc = t->engine->driver->exec(t->conn, sql, out ? out : &ignored, err);
+
+	if (rc == 0 && !out)
+		driver_result_release(&ignored);
+	return rc;
+}
+
+static char *literal(struct tracker *t, const char *value)
+{
+	char *quoted = t->engine->driver->quote(t->conn, value, false);
+
+	if (!quoted)
+		abort();
+	return quoted;
+}
+
+static int tracker_open(struct tracker *t, struct engine *engine, struct driver_conn *conn, const char *table,
+			struct err *err)
+{
+	memset(t, 0, sizeof(*t));
+	t->engine = engine;
+	t->conn = conn;
+	t->postgres = engine->backend == URL_BACKEND_POSTGRESQL;
+	if (!engine->driver->quote)
+		return err_set(err, EXIT_USAGE, "migrate is not supported for %s yet", engine->driver->display_name);
+	t->table = engine->driver->quote(conn, table, true);
+	t->table_name = engine->driver->quote(conn, table, false);
+	return 0;
+}
+
+static void tracker_close(struct tracker *t)
+{
+	free(t->table);
+	free(t->table_name);
+}
+
+/* Which columns the table has; none means it does not exist. */
+static int tracker_inspect(struct tracker *t, struct err *err)
+{
+	struct driver_result r;
+	struct strbuf sql;
+	long i;
+	int c, rc;
+
+	strbuf_init(&sql);
+	if (t->postgres)
+		strbuf_addf(&sql, "SELECT column_name::text FROM information_schema.columns WHERE table_schema = "
+				  "current_schema() AND table_name = %s", t->table_name);
+	else
+		strbuf_addf(&sql, "SELECT name FROM pragma_table_info(%s)", t->table_name);
+	rc = tracker_sql(t, sql.buf, &r, err);
+	strbuf_release(&sql);
+	if (rc != 0)
+		return -1;
+	memset(t->has_column, 0, sizeof(t->has_column));
+	t->golang_migrate = false;
+	t->exists = r.row_count > 0;
+	for (i = 0; i < r.row_count; i++) {
+		const char *name = r.cells[i];
+
+		for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
+			if (name && strcmp(name, tracking_columns[c]) == 0)
+				t->has_column[c] = true;
+		if (name && strcmp(name, "dirty") == 0)
+			t->golang_migrate = true;
+	}
+	driver_result_release(&r);
+	return 0;
+}
+
+/* ---- status ---- */
+
+static const char *cell(const struct driver_result *r, long row, int column)
+{
+	const char *value = r->cells[row * r->column_count + column];
+
+	return value ? value : "";
+}
+
+static struct migrate_entry *add_entry(struct migrate_status *status)
+{
+	status->entries = realloc(status->entries, (status->count + 1) * sizeof(*status->entries));
+	if (!status->entries)
+		abort();
+	memset(&status->entries[status->count], 0, sizeof(*status->entries));
+	status->entries[status->count].duration_ms = -1;
+	status->entries[status->count].failed_statement = -1;
+	return &status->entries[status->count++];
+}
+
+static int compare_entries(const void *a, const void *b)
+{
+	return migrate_version_compare(((const struct migrate_entry *)a)->version,
+				       ((const struct migrate_entry *)b)->version);
+}
+
+void migrate_status_release(struct migrate_status *status)
+{
+	free(status->entries);
+	memset(status, 0, sizeof(*status));
+}
+
+/* Rows of the tracking table as entries; golang-migrate's one row means every
+ * version up to it. */
+static int read_rows(struct tracker *t, const struct migration_set *files, struct migrate_status *status,
+		     struct err *err)
+{
+	struct driver_result r;
+	struct strbuf sql;
+	long i;
+	int c, rc;
+
+	strbuf_init(&sql);
+	if (t->golang_migrate) {
+		strbuf_addf(&sql, "SELECT CAST(version AS TEXT), CAST(dirty AS TEXT) FROM %s", t->table);
+	} else {
+		strbuf_addstr(&sql, "SELECT ");
+		for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
+			strbuf_addf(&sql, "%s%s%s%s", c ? ", " : "", t->has_column[c] ? "CAST(" : "",
+				    t->has_column[c] ? tracking_columns[c] : "NULL", t->has_column[c] ? " AS TEXT)" : "");
+		strbuf_addf(&sql, " FROM %s", t->table);
+	}
+	rc = tracker_sql(t, sql.buf, &r, err);
+	strbuf_release(&sql);
+	if (rc != 0)
+		return -1;
+	for (i = 0; i < r.row_count; i++) {
+		char *version = migrate_version_normalize(cell(&r, i, 0));
+		const char *raw = version ? version : cell(&r, i, 0);
+
+		if (t->golang_migrate) {
+			bool dirty = strcmp(cell(&r, i, 1), "true") == 0 || strcmp(cell(&r, i, 1), "1") == 0;
+			size_t f;
+
+			for (f = 0; f < files->count; f++) {
+				int order = migrate_version_compare(files->items[f].version, raw);
+				struct migrate_entry *e;
+
+				if (order > 0)
+					break;
+				e = add_entry(status);
+				snprintf(e->version, sizeof(e->version), "%s", files->items[f].version);
+				e->checksum_unknown = true;
+				if (order == 0 && dirty) {
+					e->state = MIGRATE_FAILED;
+					snprintf(e->error, sizeof(e->error), "golang-migrate marked this version dirty");
+				}
+			}
+		} else {
+			struct migrate_entry *e = add_entry(status);
+
+			snprintf(e->version, sizeof(e->version), "%s", raw);
+			snprintf(e->name, sizeof(e->name), "%s", cell(&r, i, 1));
+			snprintf(e->checksum, sizeof(e->checksum), "%s", cell(&r, i, 2));
+			e->checksum_unknown = !*cell(&r, i, 2);
+			snprintf(e->applied_at, sizeof(e->applied_at), "%s", cell(&r, i, 4));
+			e->duration_ms = *cell(&r, i, 5) ? atol(cell(&r, i, 5)) : -1;
+			if (*cell(&r, i, 6)) {
+				e->state = MIGRATE_FAILED;
+				e->failed_statement = atol(cell(&r, i, 6));
+			}
+			if (e->state == MIGRATE_FAILED)
+				snprintf(e->error, sizeof(e->error), "%s", cell(&r, i, 7));
+			else
+				e->state = MIGRATE_APPLIED;
+		}
+		free(version);
+	}
+	driver_result_release(&r);
+	return 0;
+}
+
+static int build_status(struct tracker *t, const struct migration_set *files, struct migrate_status *status,
+			struct err *err)
+{
+	size_t applied_rows, i, f;
+	const char *newest = NULL;
+
+	memset(status, 0, sizeof(*status));
+	if (tracker_inspect(t, err) != 0)
+		return -1;
+	status->table_exists = t->exists;
+	if (t->exists && read_rows(t, files, status, err) != 0) {
+		migrate_status_release(status);
+		return -1;
+	}
+	applied_rows = status->count;
+	for (i = 0; i < applied_rows; i++) {
+		struct migrate_entry *e = &status->entries[i];
+
+		e->file = migrate_files_find(files, e->version);
+		if (!newest || migrate_version_compare(e->version, newest) > 0)
+			newest = e->version;
+		if (!e->file) {
+			if (e->state != MIGRATE_FAILED)
+				e->state = MIGRATE_MISSING_FILE;
+			continue;
+		}
+		snprintf(e->name, sizeof(e->name), "%s", e->file->name);
+		if (e->state == MIGRATE_APPLIED && !e->checksum_unknown && strcmp(e->checksum, e->file->up.checksum) != 0)
+			e->state = MIGRATE_MODIFIED;
+	}
+	for (f = 0; f < files->count; f++) {
+		const struct migration *m = &files->items[f];
+		struct migrate_entry *e;
+		bool recorded = false;
+
+		for (i = 0; i < applied_rows && !recorded; i++)
+			recorded = strcmp(status->entries[i].version, m->version) == 0;
+		if (recorded)
+			continue;
+		e = add_entry(status);
+		snprintf(e->version, sizeof(e->version), "%s", m->version);
+		snprintf(e->name, sizeof(e->name), "%s", m->name);
+		e->file = m;
+		e->state = newest && migrate_version_compare(m->version, newest) < 0 ? MIGRATE_OUT_OF_ORDER : MIGRATE_PENDING;
+	}
+	qsort(status->entries, status->count, sizeof(*status->entries), compare_entries);
+	for (i = 0; i < status->count; i++) {
+		switch (status->entries[i].state) {
+		case MIGRATE_APPLIED: status->applied++; break;
+		case MIGRATE_PENDING: status->pending++; break;
+		case MIGRATE_MODIFIED: status->modified++; break;
+		case MIGRATE_MISSING_FILE: status->missing++; break;
+		case MIGRATE_OUT_OF_ORDER: status->out_of_order++; break;
+		case MIGRATE_FAILED: status->failed++; break;
+		}
+	}
+	return 0;
+}
+
+int migrate_status(struct engine *engine, const struct migration_set *files, const struct migrate_options *options,
+		   struct migrate_status *out, struct err *err)
+{
+	struct pool_conn *pc;
+	struct tracker t;
+	int rc;
+
+	if (engine_checkout(engine, clock_now() + 86400, &pc, err) != 0)
+		return -1;
+	rc = tracker_open(&t, engine, pc->conn, options->table, err);
+	if (rc == 0)
+		rc = build_status(&t, files, out, err);
+	tracker_close(&t);
+	engine_checkin(engine, pc, rc != 0);
+	return rc;
+}
+
+/* ---- creating and adopting the tracking table ---- */
+
+static int ensure_table(struct tracker *t, const struct migration_set *files, struct err *err)
+{
+	static const char *const types_pg[] = { "varchar(128) PRIMARY KEY", "text", "text", "text",
+						"timestamptz DEFAULT now()", "bigint", "integer", "text" };
+	static const char *const types_sqlite[] = { "TEXT PRIMARY KEY", "TEXT", "TEXT", "TEXT",
+						    "TEXT DEFAULT CURRENT_TIMESTAMP", "INTEGER", "INTEGER", "TEXT" };
+	const char *const *types = t->postgres ? types_pg : types_sqlite;
+	struct strbuf sql;
+	int c, rc = 0;
+	size_t f;
+
+	if (tracker_inspect(t, err) != 0)
+		return -1;
+	strbuf_init(&sql);
+	if (t->golang_migrate) {
+		/* golang-migrate: one row (version, dirty); keep it under another name
+		 * and record every version up to it in dbctl's table */
+		struct migrate_status status;
+		char *old_name = NULL, *old;
+
+		if (build_status(t, files, &status, err) != 0)
+			return -1;
+		if (status.failed) {
+			migrate_status_release(&status);
+			err_set(err, EXIT_FAILED, "the tracking table comes from golang-migrate, which marked a version dirty");
+			err_hint(err, "check that migration by hand, fix the row (dirty = false), then run dbctl again");
+			return -1;
+		}
+		strbuf_addf(&sql, "%s_golang_migrate", t->table_name + 1);
+		sql.buf[sql.len - 1 - strlen("_golang_migrate")] = '\0';
+		old_name = strdup(sql.buf);
+		strbuf_reset(&sql);
+		strbuf_addf(&sql, "%s_golang_migrate", old_name);
+		old = t->engine->driver->quote(t->conn, sql.buf, true);
+		strbuf_reset(&sql);
+		strbuf_addf(&sql, "ALTER TABLE %s RENAME TO %s", t->table, old);
+		rc = tracker_sql(t, sql.buf, NULL, err);
+		free(old);
+		free(old_name);
+		t->golang_migrate = false;
+		t->exists = false;
+		if (rc == 0) {
+			strbuf_reset(&sql);
+			strbuf_addf(&sql, "CREATE TABLE %s (", t->table);
+			for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
+				strbuf_addf(&sql, "%s%s %s", c ? ", " : "", tracking_columns[c], types[c]);
+			strbuf_addch(&sql, ')');
+			rc = tracker_sql(t, sql.buf, NULL, err);
+		}
+		for (f = 0; rc == 0 && f < status.count; f++) {
+			char *version = literal(t, status.entries[f].version);
+
+			strbuf_reset(&sql);
+			strbuf_addf(&sql, "INSERT INTO %s (version) VALUES (%s)", t->table, version);
+			free(version);
+			rc = tracker_sql(t, sql.buf, NULL, err);
+		}
+		migrate_status_release(&status);
+	} else if (!t->exists) {
+		strbuf_addf(&sql, "CREATE TABLE IF NOT EXISTS %s (", t->table);
+		for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
+			strbuf_addf(&sql, "%s%s %s", c ? ", " : "", tracking_columns[c], types[c]);
+		strbuf_addch(&sql, ')');
+		rc = tracker_sql(t, sql.buf, NULL, err);
+	} else {
+		/* dbmate's table: add dbctl's columns beside its version */
+		for (c = 1; c < TRACKING_COLUMN_COUNT && rc == 0; c++) {
+			if (t->has_column[c])
+				continue;
+			strbuf_reset(&sql);
+			/* SQLite cannot add a column with a non-constant default */
+			strbuf_addf(&sql, "ALTER TABLE %s ADD COLUMN %s %s", t->table, tracking_columns[c],
+				    c == 4 ? (t->postgres ? "timestamptz" : "TEXT") : types[c]);
+			rc = tracker_sql(t, sql.buf, NULL, err);
+		}
+	}
+	/* adopted rows get their name and checksum from the files */
+	for (f = 0; rc == 0 && f < files->count; f++) {
+		char *version = literal(t, files->items[f].version), *name = literal(t, files->items[f].name);
+
+		strbuf_reset(&sql);
+		strbuf_addf(&sql, "UPDATE %s SET name = %s, checksum = '%s', checksum_algorithm = 'sha256' "
+				  "WHERE version = %s AND checksum IS NULL AND failed_statement IS NULL",
+			    t->table, name, files->items[f].up.checksum, version);
+		free(version);
+		free(name);
+		rc = tracker_sql(t, sql.buf, NULL, err);
+	}
+	strbuf_release(&sql);
+	if (rc == 0)
+		t->exists = true;
+	return rc;
+}
+
+/* ---- the lock ---- */
+
+static void lock_key(struct tracker *t, const struct migrate_options *options, struct strbuf *out)
+{
+	if (options->lock_id)
+		strbuf_addf(out, "%ld", options->lock_id);
+	else
+		strbuf_addf(out, "hashtext(current_database() || ':dbctl:' || %s)", t->table_name);
+}
+
+static void sleep_seconds(double seconds)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/* pg_try_advisory_lock in a loop, never pg_advisory_lock: a blocked waiter
+ * holds a snapshot, and CREATE INDEX CONCURRENTLY in the runner holding the
+ * lock would wait for it forever. */
+static int take_lock(struct tracker *lock, const struct migrate_options *options, struct err *err)
+{
+	double deadline = clock_now() + options->lock_timeout, pause = 0.05;
+	struct strbuf sql, key;
+	bool waited = false;
+	int rc = 0;
+
+	strbuf_init(&sql);
+	strbuf_init(&key);
+	lock_key(lock, options, &key);
+	strbuf_addf(&sql, "SELECT pg_try_advisory_lock(%s)", key.buf);
+	for (;;) {
+		struct driver_result r;
+		bool got;
+
+		if (tracker_sql(lock, sql.buf, &r, err) != 0) {
+			rc = -1;
+			break;
+		}
+		got = r.row_count == 1 && r.cells[0] && strcmp(r.cells[0], "t") == 0;
+		driver_result_release(&r);
+		if (got) {
+			emit(options, MIGRATE_EVENT_LOCKED, NULL, NULL, 0, false);
+			break;
+		}
+		if (clock_now() + pause > deadline) {
+			rc = err_set(err, EXIT_FAILED, "could not take the migration lock within %g s: another dbctl migrate "
+						       "is running on this database", options->lock_timeout);
+			err_hint(err, "wait for it, or raise --lock-timeout");
+			break;
+		}
+		if (!waited)
+			emit(options, MIGRATE_EVENT_LOCK_WAIT, NULL, "another migrate holds the lock; waiting", 0, false);
+		waited = true;
+		sleep_seconds(pause);
+		pause = pause * 2 > 1 ? 1 : pause * 2;
+	}
+	strbuf_release(&sql);
+	strbuf_release(&key);
+	return rc;
+}
+
+static void release_lock(struct tracker *lock, const struct migrate_options *options)
+{
+	struct strbuf sql, key;
+	struct err ignored;
+
+	strbuf_init(&sql);
+	strbuf_init(&key);
+	lock_key(lock, options, &key);
+	strbuf_addf(&sql, "SELECT pg_advisory_unlock(%s)", key.buf);
+	err_init(&ignored);
+	if (tracker_sql(lock, sql.buf, NULL, &ignored) != 0) {
+		/* the connection is discarded, which releases the lock too */
+	}
+	strbuf_release(&sql);
+	strbuf_release(&key);
+}
+
+/* ---- running a section ---- */
+
+static int run_section(struct tracker *t, const struct migration_section *section, bool transaction, long skip,
+		       const struct migrate_options *options, long *completed, struct err *err)
+{
+	struct script_options script;
+	struct script_summary summary;
+	struct script_stream input;
+	int rc;
+
+	memset(&script, 0, sizeof(script));
+	memset(&summary, 0, sizeof(summary));
+	script.transaction = transaction;
+	script.skip_statements = skip;
+	script.on_statement = options->on_statement;
+	script.context = options->context;
+	input.stream = fmemopen(section->text, strlen(section->text), "r");
+	input.name = section->path;
+	input.first_line = section->first_line;
+	if (!input.stream)
+		return err_set(err, EXIT_FAILED, "out of memory");
+	rc = script_run_stream(t->engine->driver, t->conn, &input, script_dialect(t->engine->backend), &script, &summary,
+			       err);
+	fclose(input.stream);
+	*completed = summary.statements;
+	return rc;
+}
+
+/* Refuses, before anything runs, sections whose statements do not fit their mode. */
+static int check_section(const struct engine *engine, const struct migration_section *section, bool transaction,
+			 struct err *err)
+{
+	struct script_options script;
+	struct script_stream input;
+	long statements;
+	int rc;
+
+	memset(&script, 0, sizeof(script));
+	script.transaction = transaction;
+	input.stream = fmemopen(section->text, strlen(section->text), "r");
+	input.name = section->path;
+	input.first_line = section->first_line;
+	if (!input.stream)
+		return err_set(err, EXIT_FAILED, "out of memory");
+	rc = script_check_stream(&input, script_dialect(engine->backend), &script, engine->driver->statement_complete,
+				 &statements, err);
+	fclose(input.stream);
+	if (rc != 0 && err->code == EXIT_USAGE && strstr(err->hint, "--no-transaction"))
+		err_hint(err, "mark the section '-- migrate:up transaction:false' (goose: '-- +goose NO TRANSACTION')");
+	return rc;
+}
+
+static int record(struct tracker *t, const struct migration *m, long duration_ms, long failed_statement,
+		  const char *error, bool update, struct err *err)
+{
+	char *version = literal(t, m->version), *name = literal(t, m->name);
+	char *message = literal(t, error ? error : "");
+	struct strbuf sql;
+	char failed[32] = "NULL";
+	int rc;
+
+	if (failed_statement >= 0)
+		snprintf(failed, sizeof(failed), "%ld", failed_statement);
+	strbuf_init(&sql);
+	if (update)
+		strbuf_addf(&sql, "UPDATE %s SET name = %s, checksum = '%s', checksum_algorithm = 'sha256', "
+				  "applied_at = CURRENT_TIMESTAMP, duration_ms = %ld, failed_statement = %s, error = %s "
+				  "WHERE version = %s",
+			    t->table, name, m->up.checksum, duration_ms, failed, error ? message : "NULL", version);
+	else
+		strbuf_addf(&sql, "INSERT INTO %s (version, name, checksum, checksum_algorithm, applied_at, duration_ms, "
+				  "failed_statement, error) VALUES (%s, %s, '%s', 'sha256', CURRENT_TIMESTAMP, %ld, %s, %s)",
+			    t->table, version, name, m->up.checksum, duration_ms, failed, error ? message : "NULL");
+	rc = tracker_sql(t, sql.buf, NULL, err);
+	strbuf_release(&sql);
+	free(version);
+	free(name);
+	free(message);
+	return rc;
+}
+
+static bool row_exists(struct tracker *t, const char *version_text, struct err *err, int *rc)
+{
+	char *version = literal(t, version_text);
+	struct driver_result r;
+	struct strbuf sql;
+	bool exists = false;
+
+	strbuf_init(&sql);
+	strbuf_addf(&sql, "SELECT 1 FROM %s WHERE version = %s", t->table, version);
+	*rc = tracker_sql(t, sql.buf, &r, err);
+	if (*rc == 0) {
+		exists = r.row_count > 0;
+		driver_result_release(&r);
+	}
+	strbuf_release(&sql);
+	free(version);
+	return exists;
+}
+
+/* Applies one migration: its statements and its row commit together. A
+ * transaction:false section records how far it got instead. */
+static int apply_one(struct tracker *t, const struct migrate_entry *entry, const struct migrate_options *options,
+		     bool in_outer_transaction, struct migrate_result *result, struct err *err)
+{
+	const struct migration *m = entry->file;
+	double started = clock_now();
+	long completed = 0, skip = entry->state == MIGRATE_FAILED ? entry->failed_statement : 0;
+	int rc, exists_rc;
+
+	emit(options, MIGRATE_EVENT_APPLYING, m, NULL, 0, m->up.transaction);
+	if (!m->up.transaction) {
+		if (options->dry_run) {
+			emit(options, MIGRATE_EVENT_PLAN, m, "transaction:false section: shown, not run in a dry run", 0, false);
+			return 0;
+		}
+		rc = run_section(t, &m->up, false, skip, options, &completed, err);
+		if (rc != 0) {
+			struct err record_err;
+			char message[sizeof(err->message)];
+
+			snprintf(message, sizeof(message), "%s", err->message);
+			err_init(&record_err);
+			if (err->code != EXIT_NO_ANSWER && err->code != EXIT_INTERRUPTED)
+				(void)record(t, m, (long)((clock_now() - started) * 1000), skip + completed, message,
+					     entry->state == MIGRATE_FAILED, &record_err);
+			err_hint(err, "statements before it stayed applied (no transaction); fix the file and run up again "
+				      "to resume at statement %ld, or fix the database and run 'migrate accept %s'",
+				 skip + completed + 1, m->version);
+			return -1;
+		}
+		result->statements += completed;
+		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL, entry->state == MIGRATE_FAILED, err);
+		if (rc == 0) {
+			result->applied++;
+			emit(options, MIGRATE_EVENT_APPLIED, m, NULL, clock_now() - started, false);
+		}
+		return rc;
+	}
+	if (!in_outer_transaction && t->engine->driver->begin(t->conn, err) != 0)
+		return -1;
+	/* SQLite has no advisory lock: BEGIN IMMEDIATE serialises runners, and a
+	 * runner that waited finds the row its rival wrote */
+	if (row_exists(t, m->version, err, &exists_rc) || exists_rc != 0) {
+		if (!in_outer_transaction && t->engine->driver->rollback(t->conn, err) != 0)
+			return -1;
+		return exists_rc;
+	}
+	rc = run_section(t, &m->up, true, 0, options, &completed, err);
+	if (rc == 0)
+		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL, false, err);
+	if (rc != 0) {
+		struct err ignored;
+
+		err_init(&ignored);
+		if (!in_outer_transaction && err->code != EXIT_NO_ANSWER)
+			(void)t->engine->driver->rollback(t->conn, &ignored);
+		return -1;
+	}
+	if (!in_outer_transaction) {
+		rc = options->dry_run ? t->engine->driver->rollback(t->conn, err) : t->engine->driver->commit(t->conn, err);
+		if (rc != 0)
+			return -1;
+	}
+	result->applied++;
+	result->statements += completed;
+	emit(options, MIGRATE_EVENT_APPLIED, m, NULL, clock_now() - started, true);
+	return 0;
+}
+
+/* ---- up ---- */
+
+static bool wanted(const struct migrate_entry *e, const char *target)
+{
+	return (e->state == MIGRATE_PENDING || e->state == MIGRATE_OUT_OF_ORDER || e->state == MIGRATE_FAILED) &&
+	       (!target || migrate_version_compare(e->version, target) <= 0);
+}
+
+/* Drift, missing files, order and failed sections, decided before anything runs. */
+static int check_plan(const struct migrate_status *status, const char *target, const struct migrate_options *options,
+		      struct err *err)
+{
+	size_t i;
+
+	for (i = 0; i < status->count; i++) {
+		const struct migrate_entry *e = &status->entries[i];
+		char message[512];
+
+		if (e->state == MIGRATE_MODIFIED) {
+			if (!options->drift_warn) {
+				err_set(err, EXIT_FAILED, "%s: migration %s was applied, and its file has changed since",
+					e->file->path, e->version);
+				err_hint(err, "restore the file, or run 'dbctl migrate accept %s' if the change is deliberate "
+					      "(--on-drift=warn only warns)", e->version);
+				return -1;
+			}
+			snprintf(message, sizeof(message), "%s: applied migration %s has changed since", e->file->path, e->version);
+			emit(options, MIGRATE_EVENT_WARNING, e->file, message, 0, false);
+		} else if (e->state == MIGRATE_MISSING_FILE) {
+			snprintf(message, sizeof(message), "applied migration %s has no file in the migrations directory",
+				 e->version);
+			emit(options, MIGRATE_EVENT_WARNING, NULL, message, 0, false);
+		} else if (e->state == MIGRATE_OUT_OF_ORDER && wanted(e, target) && !options->out_of_order_apply) {
+			err_set(err, EXIT_FAILED, "%s: migration %s is pending but older than one already applied",
+				e->file->path, e->version);
+			err_hint(err, "--out-of-order=apply applies it anyway; or give it a newer version");
+			return -1;
+		} else if (e->state == MIGRATE_FAILED && wanted(e, target)) {
+			/* a transaction:false section resumes once its file was fixed, or with --retry;
+			 * golang-migrate's dirty flag needs a person to look */
+			bool resumable = e->file && !e->file->up.transaction && e->failed_statement >= 0 &&
+					 (options->retry_failed || strcmp(e->checksum, e->file->up.checksum) != 0);
+
+			if (resumable)
+				continue;
+			err_set(err, EXIT_FAILED, "%s: migration %s stopped at statement %ld: %s",
+				e->file ? e->file->path : "?", e->version, e->failed_statement + 1, e->error);
+			err_hint(err, "fix the file and run up again (it resumes at that statement), run up --retry to "
+				      "retry it unchanged, or 'migrate accept %s' after fixing the database by hand", e->version);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int migrate_up(struct engine *engine, const struct migration_set *files, const char *target,
+	       const struct migrate_options *options, struct migrate_result *result, struct err *err)
+{
+	struct pool_conn *work = NULL, *lock_pc = NULL;
+	struct migrate_status status;
+	struct tracker t, lock;
+	size_t i, pending = 0;
+	bool locked = false, outer = false;
+	int rc;
+
+	memset(result, 0, sizeof(*result));
+	memset(&status, 0, sizeof(status));
+	memset(&lock, 0, sizeof(lock));
+	if (engine_checkout(engine, clock_now() + 86400, &work, err) != 0)
+		return -1;
+	rc = tracker_open(&t, engine, work->conn, options->table, err);
+	if (rc == 0)
+		rc = build_status(&t, files, &status, err);
+	for (i = 0; rc == 0 && i < status.count; i++)
+		pending += wanted(&status.entries[i], target);
+	if (rc == 0)
+		rc = check_plan(&status, target, options, err);
+	/* what CI runs on every deploy: nothing pending, no lock, two queries */
+	if (rc != 0 || pending == 0)
+		goto out;
+
+	for (i = 0; rc == 0 && i < status.count; i++) {
+		const struct migrate_entry *e = &status.entries[i];
+
+		if (!wanted(e, target))
+			continue;
+		if (options->single_transaction && !e->file->up.transaction) {
+			rc = err_set(err, EXIT_USAGE, "%s: --single-transaction cannot include a transaction:false migration",
+				     e->file->path);
+			break;
+		}
+		rc = check_section(engine, &e->file->up, e->file->up.transaction, err);
+	}
+	if (rc != 0)
+		goto out;
+
+	if (t.postgres) {
+		if (options->dry_run)
+			emit(options, MIGRATE_EVENT_PLAN, NULL, "would take the advisory lock (pg_try_advisory_lock, polled)", 0, false);
+		if (engine_checkout(engine, clock_now() + 86400, &lock_pc, err) != 0 ||
+		    tracker_open(&lock, engine, lock_pc->conn, options->table, err) != 0 || take_lock(&lock, options, err) != 0) {
+			rc = -1;
+			goto out;
+		}
+		locked = true;
+		/* another runner may have applied some while we waited */
+		migrate_status_release(&status);
+		if (build_status(&t, files, &status, err) != 0) {
+			rc = -1;
+			goto out;
+		}
+	}
+	if (options->dry_run || options->single_transaction) {
+		emit(options, MIGRATE_EVENT_PLAN, NULL, options->dry_run ? "BEGIN (everything below is rolled back)" : "BEGIN",
+		     0, true);
+		if (engine->driver->begin(work->conn, err) != 0) {
+			rc = -1;
+			goto out;
+		}
+		outer = true;
+	}
+	rc = ensure_table(&t, files, err);
+	for (i = 0; rc == 0 && i < status.count; i++)
+		if (wanted(&status.entries[i], target))
+			rc = apply_one(&t, &status.entries[i], options, outer, result, err);
+	if (outer) {
+		struct err end_err;
+
+		err_init(&end_err);
+		if (rc != 0 || options->dry_run) {
+			if (err->code != EXIT_NO_ANSWER)
+				(void)engine->driver->rollback(work->conn, &end_err);
+			if (options->dry_run && rc == 0)
+				emit(options, MIGRATE_EVENT_PLAN, NULL, "ROLLBACK (dry run: nothing was written)", 0, true);
+		} else if (engine->driver->commit(work->conn, err) != 0) {
+			rc = -1;
+		}
+	}
+out:
+	if (locked)
+		release_lock(&lock, options);
+	if (lock_pc) {
+		tracker_close(&lock);
+		engine_checkin(engine, lock_pc, !locked);
+	}
+	migrate_status_release(&status);
+	tracker_close(&t);
+	engine_checkin(engine, work, rc != 0);
+	return rc;
+}
+
+/* ---- down ---- */
+
+int migrate_down(struct engine *engine, const struct migration_set *files, long count, const char *target_version,
+		 const struct migrate_options *options, struct migrate_result *result, struct err *err)
+{
+	struct pool_conn *work = NULL, *lock_pc = NULL;
+	struct migrate_status status;
+	struct tracker t, lock;
+	bool locked = false;
+	size_t i;
+	int rc;
+
+	memset(result, 0, sizeof(*result));
+	memset(&status, 0, sizeof(status));
+	memset(&lock, 0, sizeof(lock));
+	if (engine_checkout(engine, clock_now() + 86400, &work, err) != 0)
+		return -1;
+	rc = tracker_open(&t, engine, work->conn, options->table, err);
+	if (rc == 0 && t.postgres && !options->dry_run) {
+		if (engine_checkout(engine, clock_now() + 86400, &lock_pc, err) != 0 ||
+		    tracker_open(&lock, engine, lock_pc->conn, options->table, err) != 0 || take_lock(&lock, options, err) != 0)
+			rc = -1;
+		else
+			locked = true;
+	}
+	if (rc == 0)
+		rc = build_status(&t, files, &status, err);
+	if (rc == 0 && status.table_exists)
+		rc = ensure_table(&t, files, err);
+	/* every migration to revert must be revertible before the first one is */
+	{
+		long planned = 0;
+
+		for (i = status.count; rc == 0 && i-- > 0;) {
+			const struct migrate_entry *e = &status.entries[i];
+
+			if (e->state != MIGRATE_APPLIED && e->state != MIGRATE_MODIFIED && e->state != MIGRATE_MISSING_FILE &&
+			    e->state != MIGRATE_FAILED)
+				continue;
+			if (target_version ? migrate_version_compare(e->version, target_version) <= 0 : planned >= count)
+				break;
+			planned++;
+			if (!e->file)
+				rc = err_set(err, EXIT_USAGE, "cannot revert migration %s: its file is missing", e->version);
+			else if (!e->file->down.present)
+				rc = err_set(err, EXIT_USAGE, "%s: migration %s has no down section", e->file->path, e->version);
+			else
+				rc = check_section(engine, &e->file->down, e->file->down.transaction, err);
+		}
+	}
+	for (i = status.count; rc == 0 && i-- > 0;) {
+		const struct migrate_entry *e = &status.entries[i];
+		const struct migration *m = e->file;
+		double started = clock_now();
+		long completed = 0;
+		char *version;
+		struct strbuf sql;
+
+		if (e->state != MIGRATE_APPLIED && e->state != MIGRATE_MODIFIED && e->state != MIGRATE_MISSING_FILE &&
+		    e->state != MIGRATE_FAILED)
+			continue;
+		if (target_version ? migrate_version_compare(e->version, target_version) <= 0 : result->reverted >= count)
+			break;
+		if (!m) {
+			rc = err_set(err, EXIT_USAGE, "cannot revert migration %s: its file is missing", e->version);
+			break;
+		}
+		if (!m->down.present) {
+			rc = err_set(err, EXIT_USAGE, "%s: migration %s has no down section", m->path, m->version);
+			break;
+		}
+		rc = check_section(engine, &m->down, m->down.transaction, err);
+		if (rc != 0)
+			break;
+		emit(options, MIGRATE_EVENT_REVERTING, m, NULL, 0, m->down.transaction);
+		if (m->down.transaction && engine->driver->begin(work->conn, err) != 0) {
+			rc = -1;
+			break;
+		}
+		if (!m->down.transaction && options->dry_run) {
+			emit(options, MIGRATE_EVENT_PLAN, m, "transaction:false section: shown, not run in a dry run", 0, false);
+			continue;
+		}
+		rc = run_section(&t, &m->down, m->down.transaction, 0, options, &completed, err);
+		if (rc == 0) {
+			version = literal(&t, m->version);
+			strbuf_init(&sql);
+			strbuf_addf(&sql, "DELETE FROM %s WHERE version = %s", t.table, version);
+			rc = tracker_sql(&t, sql.buf, NULL, err);
+			strbuf_release(&sql);
+			free(version);
+		}
+		if (m->down.transaction) {
+			struct err ignored;
+
+			err_init(&ignored);
+			if (rc != 0 || options->dry_run) {
+				if (err->code != EXIT_NO_ANSWER)
+					(void)engine->driver->rollback(work->conn, &ignored);
+			} else {
+				rc = engine->driver->commit(work->conn, err);
+			}
+		}
+		if (rc == 0) {
+			result->reverted++;
+			result->statements += completed;
+			emit(options, MIGRATE_EVENT_REVERTED, m, NULL, clock_now() - started, m->down.transaction);
+		}
+	}
+	if (locked)
+		release_lock(&lock, options);
+	if (lock_pc) {
+		tracker_close(&lock);
+		engine_checkin(engine, lock_pc, !locked);
+	}
+	migrate_status_release(&status);
+	tracker_close(&t);
+	engine_checkin(engine, work, rc != 0);
+	return rc;
+}
+
+/* ---- accept ---- */
+
+int migrate_accept(struct engine *engine, const struct migration_set *files, const char *version,
+		   const struct migrate_options *options, struct err *err)
+{
+	const struct migration *m = migrate_files_find(files, version);
+	struct pool_conn *work;
+	struct tracker t;
+	struct strbuf sql;
+	int rc, exists_rc = 0;
+
+	if (!m)
+		return err_set(err, EXIT_USAGE, "no migration file has version %s", version);
+	if (engine_checkout(engine, clock_now() + 86400, &work, err) != 0)
+		return -1;
+	rc = tracker_open(&t, engine, work->conn, options->table, err);
+	if (rc == 0)
+		rc = ensure_table(&t, files, err);
+	if (rc == 0 && !row_exists(&t, m->version, err, &exists_rc) && exists_rc == 0)
+		rc = err_set(err, EXIT_USAGE, "migration %s is not applied: nothing to accept", version);
+	if (rc == 0 && exists_rc == 0) {
+		char *v = literal(&t, m->version);
+
+		strbuf_init(&sql);
+		strbuf_addf(&sql, "UPDATE %s SET checksum = '%s', checksum_algorithm = 'sha256', failed_statement = NULL, "
+				  "error = NULL WHERE version = %s", t.table, m->up.checksum, v);
+		rc = tracker_sql(&t, sql.buf, NULL, err);
+		strbuf_release(&sql);
+		free(v);
+	}
+	if (exists_rc != 0)
+		rc = exists_rc;
+	tracker_close(&t);
+	engine_checkin(engine, work, rc != 0);
+	return rc;
+}

@@ -1,0 +1,100 @@
+/* Migrations against a database: the tracking table, status, the lock, and
+ * applying or reverting sections each with its tracking row in one transaction. */
+#ifndef DBCTL_MIGRATE_H
+#define DBCTL_MIGRATE_H
+
+#include "engine.h"
+#include "migrate_files.h"
+#include "script.h"
+
+enum migrate_state {
+	MIGRATE_APPLIED,
+	MIGRATE_PENDING,
+	MIGRATE_MODIFIED,       /* applied, and the file changed since */
+	MIGRATE_MISSING_FILE,   /* applied, and no file has its version */
+	MIGRATE_OUT_OF_ORDER,   /* pending, older than the newest applied */
+	MIGRATE_FAILED,         /* a transaction:false section stopped part way */
+};
+
+struct migrate_entry {
+	char version[64];
+	char name[256];
+	const struct migration *file;   /* NULL for MIGRATE_MISSING_FILE */
+	enum migrate_state state;
+	char applied_at[64];            /* "" when not applied */
+	long duration_ms;               /* -1 unknown */
+	long failed_statement;          /* MIGRATE_FAILED: index of the statement that failed */
+	char error[512];
+	char checksum[65];              /* as recorded; "" when unknown */
+	bool checksum_unknown;          /* adopted from dbmate/golang-migrate: filled in by the next up */
+};
+
+struct migrate_status {
+	struct migrate_entry *entries;  /* owned; by version */
+	size_t count;
+	size_t applied, pending, modified, missing, out_of_order, failed;
+	bool table_exists;
+};
+
+enum migrate_lock_mode { MIGRATE_LOCK_ADVISORY, MIGRATE_LOCK_TABLE };
+
+enum migrate_event_kind {
+	MIGRATE_EVENT_LOCK_WAIT,        /* another runner holds the lock */
+	MIGRATE_EVENT_LOCKED,
+	MIGRATE_EVENT_APPLYING,
+	MIGRATE_EVENT_APPLIED,
+	MIGRATE_EVENT_REVERTING,
+	MIGRATE_EVENT_REVERTED,
+	MIGRATE_EVENT_WARNING,
+	MIGRATE_EVENT_PLAN,             /* dry run: what would happen */
+};
+
+struct migrate_event {
+	enum migrate_event_kind kind;
+	const char *version;
+	const char *name;
+	const char *message;            /* warnings and plan lines */
+	double seconds;
+	bool transaction;
+};
+
+struct migrate_options {
+	const char *table;
+	bool dry_run;
+	bool single_transaction;
+	bool drift_warn;                /* --on-drift=warn */
+	bool out_of_order_apply;        /* --out-of-order=apply */
+	bool retry_failed;              /* retry a failed transaction:false section though unchanged */
+	double lock_timeout;
+	enum migrate_lock_mode lock_mode;
+	long lock_id;                   /* 0: derived from the database and table */
+	void (*on_event)(void *context, const struct migrate_event *event);
+	void (*on_statement)(void *context, const char *file, const struct sqlscan_statement *statement);
+	void *context;
+};
+
+struct migrate_result {
+	long applied;
+	long reverted;
+	long statements;
+};
+
+/* Reads the tracking table (creating nothing) and compares it with the files. */
+int migrate_status(struct engine *engine, const struct migration_set *files, const struct migrate_options *options,
+		   struct migrate_status *out, struct err *err) MUST_CHECK;
+void migrate_status_release(struct migrate_status *status);
+
+/* Applies pending migrations up to target (NULL: all). */
+int migrate_up(struct engine *engine, const struct migration_set *files, const char *target,
+	       const struct migrate_options *options, struct migrate_result *result, struct err *err) MUST_CHECK;
+
+/* Reverts applied migrations, newest first: count of them, or down to (not
+ * including) target_version when it is not NULL ("0" reverts everything). */
+int migrate_down(struct engine *engine, const struct migration_set *files, long count, const char *target_version,
+		 const struct migrate_options *options, struct migrate_result *result, struct err *err) MUST_CHECK;
+
+/* Records the file's current checksum for an applied or failed version. */
+int migrate_accept(struct engine *engine, const struct migration_set *files, const char *version,
+		   const struct migrate_options *options, struct err *err) MUST_CHECK;
+
+#endif
