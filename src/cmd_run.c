@@ -104,8 +104,11 @@ static int list_statements(struct cli *cli, enum sqlscan_dialect dialect, sqlsca
 	return rc < 0 ? err->code : EXIT_OK;
 }
 
-static const char *outcome_of(const struct script_options *options, const struct script_summary *summary, int rc)
+static const char *outcome_of(const struct script_options *options, const struct script_summary *summary, int rc,
+			      int code)
 {
+	if (rc != 0 && code == EXIT_USAGE)
+		return "refused";   /* nothing was sent */
 	if (rc != 0)
 		return summary->partly_applied ? "failed_partly_applied" : "rolled_back";
 	if (options->dry_run)
@@ -167,7 +170,7 @@ int cmd_run(struct cli *cli, struct err *err)
 		json_int(&json, "statements", summary.statements);
 		json_int(&json, "rows_affected", summary.affected);
 		json_double(&json, "duration_s", summary.seconds);
-		json_string(&json, "outcome", outcome_of(&options, &summary, rc));
+		json_string(&json, "outcome", outcome_of(&options, &summary, rc, code));
 		if (rc != 0)
 			cli_json_error(cli, &json, err);
 		json_object_end(&json);

@@ -48,11 +48,10 @@ static int sqlite_filename(const char *url, char **out, bool *is_uri, struct err
 	return 0;
 }
 
+/* SQLite's result codes are not SQLSTATEs, so none is claimed. */
 static int sqlite_error(sqlite3 *db, int rc, int code, struct err *err)
 {
-	err_set(err, code, "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-	snprintf(err->sqlstate, sizeof(err->sqlstate), "%05d", (db ? sqlite3_extended_errcode(db) : rc) & 0xffff);
-	return -1;
+	return err_set(err, code, "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
 /* Runs statements that return at most one row of one column into value (may be NULL). */
@@ -265,6 +264,8 @@ static int sqlite_exec_batch(struct driver_conn *conn, struct driver_batch *batc
 	for (i = 0; i < batch->count; i++) {
 		sqlite3_stmt *stmt = NULL;
 		const char *tail = NULL;
+		/* sqlite3_changes() repeats the last DML's count after DDL; the total does not */
+		int before = sqlite3_total_changes(conn->db);
 		int rc = sqlite3_prepare_v2(conn->db, batch->texts[i], (int)batch->lengths[i], &stmt, &tail);
 
 		if (rc == SQLITE_OK && stmt) {
@@ -272,8 +273,7 @@ static int sqlite_exec_batch(struct driver_conn *conn, struct driver_batch *batc
 				;
 			if (rc == SQLITE_DONE) {
 				rc = SQLITE_OK;
-				if (!sqlite3_stmt_readonly(stmt))
-					batch->affected += sqlite3_changes(conn->db);
+				batch->affected += sqlite3_total_changes(conn->db) - before;
 			}
 		}
 		if (rc != SQLITE_OK) {

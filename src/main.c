@@ -399,31 +399,39 @@ void cli_print_error(const struct cli *cli, const struct err *err)
 {
 	char message[sizeof(err->message)], hint[sizeof(err->hint)];
 
+	char context[sizeof(err->context)], detail[sizeof(err->detail)];
+
 	memcpy(message, err->message, sizeof(message));
 	memcpy(hint, err->hint, sizeof(hint));
+	memcpy(context, err->context, sizeof(context));
+	memcpy(detail, err->detail, sizeof(detail));
 	cli_scrub(cli, message, sizeof(message));
 	cli_scrub(cli, hint, sizeof(hint));
+	cli_scrub(cli, context, sizeof(context));
+	cli_scrub(cli, detail, sizeof(detail));
 	fprintf(stderr, "dbctl: %s\n", message);
-	if (err->context[0])
-		fprintf(stderr, "%s\n", err->context);
-	if (err->detail[0])
-		fprintf(stderr, "DETAIL: %s\n", err->detail);
+	if (context[0])
+		fprintf(stderr, "%s\n", context);
+	if (detail[0])
+		fprintf(stderr, "DETAIL: %s\n", detail);
 	if (hint[0])
 		fprintf(stderr, "hint: %s\n", hint);
 }
 
 void cli_json_error(const struct cli *cli, struct json *json, const struct err *err)
 {
-	char message[sizeof(err->message)], hint[sizeof(err->hint)];
+	char message[sizeof(err->message)], hint[sizeof(err->hint)], detail[sizeof(err->detail)];
 
 	memcpy(message, err->message, sizeof(message));
 	memcpy(hint, err->hint, sizeof(hint));
+	memcpy(detail, err->detail, sizeof(detail));
 	cli_scrub(cli, message, sizeof(message));
 	cli_scrub(cli, hint, sizeof(hint));
+	cli_scrub(cli, detail, sizeof(detail));
 	json_object_begin(json, "error");
 	json_string(json, "message", message);
 	json_string(json, "sqlstate", err->sqlstate[0] ? err->sqlstate : NULL);
-	json_string(json, "detail", err->detail[0] ? err->detail : NULL);
+	json_string(json, "detail", detail[0] ? detail : NULL);
 	json_string(json, "hint", hint[0] ? hint : NULL);
 	if (err->file[0]) {
 		json_string(json, "file", err->file);

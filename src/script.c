@@ -89,6 +89,7 @@ struct variables {
 	const struct driver *driver;    /* NULL while checking: values are not needed yet */
 	struct driver_conn *conn;
 	bool failed;
+	char undefined[128];            /* the first :name no -v defines */
 };
 
 static const char *variable_value(const struct script_options *options, const char *name)
@@ -107,8 +108,11 @@ static bool lookup_variable(void *context, const char *name, char quote, struct 
 	const char *value = variable_value(vars->options, name);
 	char *quoted;
 
-	if (!value)
+	if (!value) {
+		if (!vars->undefined[0])
+			snprintf(vars->undefined, sizeof(vars->undefined), "%s", name);
 		return false;
+	}
 	if (!quote) {
 		strbuf_addstr(out, value);
 		return true;
@@ -149,7 +153,7 @@ static int check_sources(struct source *sources, size_t count, enum sqlscan_dial
 			 const struct script_options *options, sqlscan_complete_fn complete, long *statements,
 			 int first_line, struct err *err)
 {
-	struct variables vars = { options, NULL, NULL, false };
+	struct variables vars = { options, NULL, NULL, false, "" };
 	struct sqlscan_statement statement;
 	struct strbuf data;
 	size_t i;
@@ -169,6 +173,14 @@ static int check_sources(struct source *sources, size_t count, enum sqlscan_dial
 		while (rc == 0 && (rc = sqlscan_next(&scan, &statement, err)) == 1) {
 			rc = 0;
 			(*statements)++;
+			/* SQLite would bind a stray :name to NULL and carry on: a typo in -v must not */
+			if (dialect == SQLSCAN_SQLITE && vars.undefined[0]) {
+				rc = err_set(err, EXIT_USAGE, "%s:%d:%d: :%s is not defined, and SQLite would take it as NULL",
+					     sources[i].name, statement.line, statement.column, vars.undefined);
+				err_hint(err, "pass -v %s=VALUE", vars.undefined);
+				break;
+			}
+			vars.undefined[0] = '\0';
 			if (options->transaction && (statement.kind == SQLSCAN_TRANSACTION_CONTROL ||
 						     statement.kind == SQLSCAN_OUTSIDE_TRANSACTION))
 				rc = refuse_statement(sources[i].name, &statement, err);
@@ -256,14 +268,15 @@ static int next_copy_line(void *context, const char **data, size_t *length, stru
 }
 
 /* Fills err's location from statement `index` of the batch and the server's position. */
-static void locate_error(struct err *err, const char *file, const struct batch *b, size_t index)
+static void locate_error(struct err *err, enum sqlscan_dialect dialect, const char *file, const struct batch *b,
+			 size_t index)
 {
 	struct sqlscan_statement s;
 	struct strbuf source_line;
 	int line, column, caret;
 	char message[sizeof(err->message)];
-	/* SQL servers' messages read "ERROR: ... (SQLSTATE)" as in psql; Redis's carry their own prefix */
-	const char *severity = err->code == EXIT_FAILED && err->sqlstate[0] ? "ERROR: " : "";
+	/* SQL errors read "ERROR: ... (SQLSTATE)" as in psql; Redis's carry their own prefix */
+	const char *severity = err->code == EXIT_FAILED && dialect != SQLSCAN_REDIS ? "ERROR: " : "";
 
 	sqlscan_statement_init(&s);
 	strbuf_init(&source_line);
@@ -287,6 +300,7 @@ static void locate_error(struct err *err, const char *file, const struct batch *
 }
 
 struct run_state {
+	enum sqlscan_dialect dialect;
 	const struct driver *driver;
 	struct driver_conn *conn;
 	const struct script_options *options;
@@ -320,7 +334,7 @@ static int flush(struct run_state *run, const char *file, struct copy_reader *co
 	run->summary->statements += (long)request.completed;
 	run->summary->affected += request.affected;
 	if (rc != 0 && !interrupted)
-		locate_error(err, file, &run->batch, err->item >= 0 && (size_t)err->item < run->batch.count
+		locate_error(err, run->dialect, file, &run->batch, err->item >= 0 && (size_t)err->item < run->batch.count
 							     ? (size_t)err->item : run->batch.count - 1);
 	free(texts);
 	strbuf_reset(&run->batch.texts);
@@ -435,11 +449,12 @@ int script_run_stream(const struct driver *driver, struct driver_conn *conn, con
 		      enum sqlscan_dialect dialect, const struct script_options *options,
 		      struct script_summary *summary, struct err *err)
 {
-	struct variables vars = { options, driver, conn, false };
+	struct variables vars = { options, driver, conn, false, "" };
 	struct run_state run;
 	int rc;
 
 	memset(&run, 0, sizeof(run));
+	run.dialect = dialect;
 	run.driver = driver;
 	run.conn = conn;
 	run.options = options;
@@ -461,7 +476,7 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 {
 	enum sqlscan_dialect dialect = script_dialect(engine->backend);
 	struct source *sources = calloc(count, sizeof(*sources));
-	struct variables vars = { options, NULL, NULL, false };
+	struct variables vars = { options, NULL, NULL, false, "" };
 	struct run_state run;
 	struct pool_conn *pc = NULL;
 	double started = clock_now();
@@ -472,6 +487,7 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 
 	memset(summary, 0, sizeof(*summary));
 	memset(&run, 0, sizeof(run));
+	run.dialect = dialect;
 	run.driver = engine->driver;
 	run.options = options;
 	run.summary = summary;

@@ -212,6 +212,10 @@ is "$(/usr/bin/python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]
 	2 "SQLite: the failed run left nothing"
 printf 'begin;\nselect 1;\n' >sqbegin.sql
 expect_exit 3 "SQLite: BEGIN refused" -- "$DBCTL" --url "$sq" run sqbegin.sql
+printf 'insert into item (n) values (:count);\n' >undefined.sql
+expect_exit 3 "SQLite: an undefined :name is refused, not bound to NULL" -- "$DBCTL" --url "$sq" run undefined.sql
+like "$ERR" "undefined\.sql:1:1: :count is not defined" "... named, with its place"
+expect_exit 0 "SQLite: defined with -v, it runs" -- "$DBCTL" --url "$sq" run -v count=7 undefined.sql
 printf '.tables\n' >dot.sql
 expect_exit 3 "SQLite: a dot-command refused" -- "$DBCTL" --url "$sq" run dot.sql
 
