@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The tracking table as dbctl writes it; dbmate's has the first column only,
  * golang-migrate's has (version bigint, dirty boolean). */
@@ -24,6 +25,7 @@ struct tracker {
 	bool has_column[TRACKING_COLUMN_COUNT];
 	bool golang_migrate; /* (version, dirty) */
 	bool exists;
+	char holder[256];    /* --lock=table: who we are in the lease row */
 };
 
 static void emit(const struct migrate_options *options, enum migrate_event_kind kind, const struct migration *m,
@@ -447,6 +449,86 @@ static int take_lock(struct tracker *lock, const struct migrate_options *options
 	return rc;
 }
 
+/* --lock=table: behind PgBouncer in transaction pooling a session lock does
+ * not hold, so a lease row does: taken when free or expired, renewed before
+ * each migration, deleted at the end. */
+#define LEASE_SECONDS 600
+
+static int lease_sql(struct tracker *lock, const char *holder, bool renew, struct driver_result *out, struct err *err)
+{
+	char *lock_table, *who = literal(lock, holder);
+	struct strbuf sql, name;
+	int rc;
+
+	strbuf_init(&name);
+	strbuf_addf(&name, "%.*s_lock", (int)strlen(lock->table_name) - 2, lock->table_name + 1);
+	lock_table = lock->engine->driver->quote(lock->conn, name.buf, true);
+	strbuf_init(&sql);
+	if (renew)
+		strbuf_addf(&sql, "UPDATE %s SET expires_at = now() + interval '%d seconds' WHERE id = 1 AND holder = %s "
+				  "RETURNING holder", lock_table, LEASE_SECONDS, who);
+	else
+		strbuf_addf(&sql, "SET LOCAL client_min_messages = warning; "
+				  "CREATE TABLE IF NOT EXISTS %s (id int PRIMARY KEY, holder text NOT NULL, "
+				  "expires_at timestamptz NOT NULL); "
+				  "INSERT INTO %s (id, holder, expires_at) VALUES (1, %s, now() + interval '%d seconds') "
+				  "ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at "
+				  "WHERE %s.expires_at < now() RETURNING holder",
+			    lock_table, lock_table, who, LEASE_SECONDS, lock_table);
+	rc = tracker_sql(lock, sql.buf, out, err);
+	strbuf_release(&sql);
+	strbuf_release(&name);
+	free(lock_table);
+	free(who);
+	return rc;
+}
+
+static void lease_holder(char *out, size_t size)
+{
+	char host[128] = "?";
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(out, size, "%s:%ld:%ld", host, (long)getpid(), (long)time(NULL));
+}
+
+static int take_lease(struct tracker *lock, const struct migrate_options *options, const char *holder, struct err *err)
+{
+	double deadline = clock_now() + options->lock_timeout, pause = 0.05;
+	bool waited = false;
+
+	for (;;) {
+		struct driver_result r;
+		bool got;
+
+		if (lease_sql(lock, holder, false, &r, err) != 0) {
+			/* two runners creating the table at once: one loses, and tries again */
+			if (err->code == EXIT_NO_ANSWER || clock_now() > deadline)
+				return -1;
+			err_init(err);
+			sleep_seconds(pause);
+			continue;
+		}
+		got = r.row_count == 1;
+		driver_result_release(&r);
+		if (got) {
+			emit(options, MIGRATE_EVENT_LOCKED, NULL, NULL, 0, false);
+			return 0;
+		}
+		if (clock_now() + pause > deadline) {
+			err_set(err, EXIT_FAILED, "could not take the migration lease within %g s: another dbctl migrate "
+						  "holds it", options->lock_timeout);
+			err_hint(err, "wait for it, or raise --lock-timeout; a lease left by a crashed runner expires after %d s",
+				 LEASE_SECONDS);
+			return -1;
+		}
+		if (!waited)
+			emit(options, MIGRATE_EVENT_LOCK_WAIT, NULL, "another migrate holds the lease; waiting", 0, false);
+		waited = true;
+		sleep_seconds(pause);
+		pause = pause * 2 > 1 ? 1 : pause * 2;
+	}
+}
+
 static void release_lock(struct tracker *lock, const struct migrate_options *options)
 {
 	struct strbuf sql, key;
@@ -454,8 +536,18 @@ static void release_lock(struct tracker *lock, const struct migrate_options *opt
 
 	strbuf_init(&sql);
 	strbuf_init(&key);
-	lock_key(lock, options, &key);
-	strbuf_addf(&sql, "SELECT pg_advisory_unlock(%s)", key.buf);
+	if (options->lock_mode == MIGRATE_LOCK_TABLE) {
+		char *lock_table, *who = literal(lock, lock->holder);
+
+		strbuf_addf(&key, "%.*s_lock", (int)strlen(lock->table_name) - 2, lock->table_name + 1);
+		lock_table = lock->engine->driver->quote(lock->conn, key.buf, true);
+		strbuf_addf(&sql, "DELETE FROM %s WHERE id = 1 AND holder = %s", lock_table, who);
+		free(lock_table);
+		free(who);
+	} else {
+		lock_key(lock, options, &key);
+		strbuf_addf(&sql, "SELECT pg_advisory_unlock(%s)", key.buf);
+	}
 	err_init(&ignored);
 	if (tracker_sql(lock, sql.buf, NULL, &ignored) != 0) {
 		/* the connection is discarded, which releases the lock too */
@@ -734,7 +826,13 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 		if (options->dry_run)
 			emit(options, MIGRATE_EVENT_PLAN, NULL, "would take the advisory lock (pg_try_advisory_lock, polled)", 0, false);
 		if (engine_checkout(engine, clock_now() + 86400, &lock_pc, err) != 0 ||
-		    tracker_open(&lock, engine, lock_pc->conn, options->table, err) != 0 || take_lock(&lock, options, err) != 0) {
+		    tracker_open(&lock, engine, lock_pc->conn, options->table, err) != 0) {
+			rc = -1;
+			goto out;
+		}
+		lease_holder(lock.holder, sizeof(lock.holder));
+		if ((options->lock_mode == MIGRATE_LOCK_TABLE ? take_lease(&lock, options, lock.holder, err)
+							      : take_lock(&lock, options, err)) != 0) {
 			rc = -1;
 			goto out;
 		}
@@ -756,9 +854,24 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 		outer = true;
 	}
 	rc = ensure_table(&t, files, err);
-	for (i = 0; rc == 0 && i < status.count; i++)
-		if (wanted(&status.entries[i], target))
-			rc = apply_one(&t, &status.entries[i], options, outer, result, err);
+	for (i = 0; rc == 0 && i < status.count; i++) {
+		if (!wanted(&status.entries[i], target))
+			continue;
+		if (locked && options->lock_mode == MIGRATE_LOCK_TABLE) {
+			struct driver_result r;
+
+			if (lease_sql(&lock, lock.holder, true, &r, err) != 0) {
+				rc = -1;
+				break;
+			}
+			if (r.row_count != 1)
+				rc = err_set(err, EXIT_FAILED, "the migration lease expired and another runner took it; stopping");
+			driver_result_release(&r);
+			if (rc != 0)
+				break;
+		}
+		rc = apply_one(&t, &status.entries[i], options, outer, result, err);
+	}
 	if (outer) {
 		struct err end_err;
 
@@ -805,10 +918,14 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 	rc = tracker_open(&t, engine, work->conn, options->table, err);
 	if (rc == 0 && t.postgres && !options->dry_run) {
 		if (engine_checkout(engine, clock_now() + 86400, &lock_pc, err) != 0 ||
-		    tracker_open(&lock, engine, lock_pc->conn, options->table, err) != 0 || take_lock(&lock, options, err) != 0)
+		    tracker_open(&lock, engine, lock_pc->conn, options->table, err) != 0) {
 			rc = -1;
-		else
-			locked = true;
+		} else {
+			lease_holder(lock.holder, sizeof(lock.holder));
+			rc = options->lock_mode == MIGRATE_LOCK_TABLE ? take_lease(&lock, options, lock.holder, err)
+								      : take_lock(&lock, options, err);
+			locked = rc == 0;
+		}
 	}
 	if (rc == 0)
 		rc = build_status(&t, files, &status, err);
