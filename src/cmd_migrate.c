@@ -263,16 +263,28 @@ static int do_down(struct cli *cli, struct engine *engine, struct migration_set 
 	return migrate_down(engine, files, count, NULL, options, result, err);
 }
 
+/* Reverts the newest applied migration and applies that one again, nothing else. */
 static int do_redo(struct cli *cli, struct engine *engine, struct migration_set *files,
 		   struct migrate_options *options, struct migrate_result *result, struct err *err)
 {
+	struct migrate_status status;
 	struct migrate_result up;
+	char newest[64] = "";
+	size_t i;
 	int rc;
 
 	(void)cli;
+	if (migrate_status(engine, files, options, &status, err) != 0)
+		return -1;
+	for (i = 0; i < status.count; i++)
+		if (status.entries[i].state == MIGRATE_APPLIED || status.entries[i].state == MIGRATE_MODIFIED)
+			snprintf(newest, sizeof(newest), "%s", status.entries[i].version);
+	migrate_status_release(&status);
+	if (!newest[0])
+		return err_set(err, EXIT_USAGE, "nothing to redo: no migration is applied");
 	rc = migrate_down(engine, files, 1, NULL, options, result, err);
 	if (rc == 0 && !options->dry_run) {
-		rc = migrate_up(engine, files, NULL, options, &up, err);
+		rc = migrate_up(engine, files, newest, options, &up, err);
 		result->applied = up.applied;
 		result->statements += up.statements;
 	}

@@ -20,6 +20,7 @@ struct tracker {
 	struct engine *engine;
 	struct driver_conn *conn;
 	bool postgres;
+	const char *name;    /* borrowed; the table's name as configured */
 	char *table;         /* owned; quoted identifier */
 	char *table_name;    /* owned; quoted literal of the bare name */
 	bool has_column[TRACKING_COLUMN_COUNT];
@@ -63,6 +64,7 @@ static int tracker_open(struct tracker *t, struct engine *engine, struct driver_
 	t->engine = engine;
 	t->conn = conn;
 	t->postgres = engine->backend == URL_BACKEND_POSTGRESQL;
+	t->name = table;
 	if (!engine->driver->quote)
 		return err_set(err, EXIT_USAGE, "migrate is not supported for %s yet", engine->driver->display_name);
 	t->table = engine->driver->quote(conn, table, true);
@@ -308,7 +310,7 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, st
 		/* golang-migrate: one row (version, dirty); keep it under another name
 		 * and record every version up to it in dbctl's table */
 		struct migrate_status status;
-		char *old_name = NULL, *old;
+		char *old;
 
 		if (build_status(t, files, &status, err) != 0)
 			return -1;
@@ -318,17 +320,12 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, st
 			err_hint(err, "check that migration by hand, fix the row (dirty = false), then run dbctl again");
 			return -1;
 		}
-		strbuf_addf(&sql, "%s_golang_migrate", t->table_name + 1);
-		sql.buf[sql.len - 1 - strlen("_golang_migrate")] = '\0';
-		old_name = strdup(sql.buf);
-		strbuf_reset(&sql);
-		strbuf_addf(&sql, "%s_golang_migrate", old_name);
+		strbuf_addf(&sql, "%s_golang_migrate", t->name);
 		old = t->engine->driver->quote(t->conn, sql.buf, true);
 		strbuf_reset(&sql);
 		strbuf_addf(&sql, "ALTER TABLE %s RENAME TO %s", t->table, old);
 		rc = tracker_sql(t, sql.buf, NULL, err);
 		free(old);
-		free(old_name);
 		t->golang_migrate = false;
 		t->exists = false;
 		if (rc == 0) {
@@ -461,7 +458,7 @@ static int lease_sql(struct tracker *lock, const char *holder, bool renew, struc
 	int rc;
 
 	strbuf_init(&name);
-	strbuf_addf(&name, "%.*s_lock", (int)strlen(lock->table_name) - 2, lock->table_name + 1);
+	strbuf_addf(&name, "%s_lock", lock->name);
 	lock_table = lock->engine->driver->quote(lock->conn, name.buf, true);
 	strbuf_init(&sql);
 	if (renew)
@@ -539,7 +536,7 @@ static void release_lock(struct tracker *lock, const struct migrate_options *opt
 	if (options->lock_mode == MIGRATE_LOCK_TABLE) {
 		char *lock_table, *who = literal(lock, lock->holder);
 
-		strbuf_addf(&key, "%.*s_lock", (int)strlen(lock->table_name) - 2, lock->table_name + 1);
+		strbuf_addf(&key, "%s_lock", lock->name);
 		lock_table = lock->engine->driver->quote(lock->conn, key.buf, true);
 		strbuf_addf(&sql, "DELETE FROM %s WHERE id = 1 AND holder = %s", lock_table, who);
 		free(lock_table);
