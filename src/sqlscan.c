@@ -22,7 +22,7 @@ enum lex_state {
 struct lex {
 	enum lex_state state;
 	char close_quote;            /* LEX_QUOTED_NAME: '"', ']' or '`' */
-	char dollar_tag[64];         /* LEX_DOLLAR: the whole delimiter, "$tag$" */
+	char dollar_tag[256];        /* LEX_DOLLAR: the whole delimiter, "$tag$" */
 	int comment_depth;
 	int paren_depth;
 	int begin_depth;             /* BEGIN ... END inside CREATE FUNCTION/TRIGGER bodies */
@@ -30,7 +30,7 @@ struct lex {
 	char leading[4];             /* first letters of CREATE/OR/REPLACE/FUNCTION/PROCEDURE/TRIGGER/TEMP */
 	bool has_tokens;             /* anything besides comments and ';' */
 	bool concurrently;           /* CONCURRENTLY among the first identifiers */
-	char tokens[MAX_TOKENS][24]; /* leading tokens at paren depth 0, identifiers upper-cased */
+	char tokens[MAX_TOKENS][40]; /* leading tokens at paren depth 0, identifiers upper-cased */
 	int token_count;
 	int open_line, open_column;  /* where an unterminated construct began */
 };
@@ -322,6 +322,24 @@ static void classify(struct lex *lex, enum sqlscan_dialect dialect, struct sqlsc
 	}
 }
 
+/* SET [SESSION|LOCAL] standard_conforming_strings {=|TO} on|off: psql follows
+ * the server's setting, so that 'a\' means the same to both; so do we. */
+static void track_string_setting(struct sqlscan *scan, const struct lex *lex)
+{
+	int i = 1;
+
+	if (scan->dialect != SQLSCAN_POSTGRESQL || !token_is(lex, 0, "SET"))
+		return;
+	if (token_is(lex, i, "SESSION") || token_is(lex, i, "LOCAL"))
+		i++;
+	if (!token_is(lex, i, "STANDARD_CONFORMING_STRINGS") || !(token_is(lex, i + 1, "=") || token_is(lex, i + 1, "TO")))
+		return;
+	if (token_is(lex, i + 2, "OFF") || token_is(lex, i + 2, "FALSE"))
+		scan->backslash_strings = true;
+	else if (token_is(lex, i + 2, "ON") || token_is(lex, i + 2, "TRUE") || token_is(lex, i + 2, "DEFAULT"))
+		scan->backslash_strings = false;
+}
+
 /* ---- scanning ---- */
 
 static int unterminated(const struct sqlscan *scan, const struct lex *lex, struct err *err)
@@ -417,9 +435,10 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 	}
 	if (c == ';') {
 		take(scan, out, 1);
+		/* SQLite's own rule decides when the library is there; the heuristic otherwise */
+		if (scan->dialect == SQLSCAN_SQLITE && scan->complete)
+			return scan->complete(out->text.buf) ? 1 : 0;
 		if (lex->paren_depth > 0 || lex->begin_depth > 0)
-			return 0;
-		if (scan->dialect == SQLSCAN_SQLITE && scan->complete && !scan->complete(out->text.buf))
 			return 0;
 		return 1;
 	}
@@ -429,6 +448,8 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 
 		while (scan->pos + len < scan->line.len && isalpha((unsigned char)scan->line.buf[scan->pos + len]))
 			len++;
+		if (len == 1 && scan->pos + 1 < scan->line.len && !isspace((unsigned char)scan->line.buf[scan->pos + 1]))
+			len = 2;   /* \; \! \? */
 		err_set(err, EXIT_USAGE, "%s:%d:%d: psql meta-command '%.*s' is not supported in scripts", scan->name,
 			scan->line_number, scan->line_column + 1, (int)len, scan->line.buf + scan->pos);
 		err_hint(err, "dbctl runs SQL only; use -v NAME=VALUE for variables and list files on the command line for \\i");
@@ -441,7 +462,7 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 		return -1;
 	}
 	if (c == '\'') {
-		open_construct(scan, lex, LEX_STRING);
+		open_construct(scan, lex, postgres && scan->backslash_strings ? LEX_ESCAPE_STRING : LEX_STRING);
 		take(scan, out, 1);
 		return 0;
 	}
@@ -455,7 +476,12 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 	if (c == '$' && postgres) {
 		size_t len = dollar_delimiter(scan);
 
-		if (len && len < sizeof(lex->dollar_tag)) {
+		if (len >= sizeof(lex->dollar_tag)) {
+			err_set(err, EXIT_USAGE, "%s:%d:%d: dollar-quote tag longer than %zu characters", scan->name,
+				scan->line_number, scan->line_column + 1, sizeof(lex->dollar_tag) - 3);
+			return -1;
+		}
+		if (len) {
 			open_construct(scan, lex, LEX_DOLLAR);
 			memcpy(lex->dollar_tag, scan->line.buf + scan->pos, len);
 			lex->dollar_tag[len] = '\0';
@@ -642,12 +668,16 @@ int sqlscan_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err
 					return unterminated(scan, &lex, err);
 				if (!lex.has_tokens)
 					return 0;   /* only comments or blanks were left */
-				/* trailing whitespace is not part of the statement */
-				while (out->text.len && isspace((unsigned char)out->text.buf[out->text.len - 1]))
+				/* like psql: the last line's newline is not part of the statement */
+				if (out->text.len && out->text.buf[out->text.len - 1] == '\n')
 					out->text.buf[--out->text.len] = '\0';
 				classify(&lex, scan->dialect, out);
 				return 1;
 			}
+			/* psql drops empty lines between tokens; inside quotes they are data */
+			if (scan->dialect == SQLSCAN_POSTGRESQL && lex.state == LEX_NORMAL && scan->line.len == 1 &&
+			    scan->line.buf[0] == '\n')
+				scan->pos = scan->line.len;
 			continue;
 		}
 		if (lex.state != LEX_NORMAL) {
@@ -666,6 +696,7 @@ int sqlscan_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err
 			continue;
 		}
 		classify(&lex, scan->dialect, out);
+		track_string_setting(scan, &lex);
 		if (out->kind == SQLSCAN_COPY_IN) {
 			/* the data starts on the next line; what follows ';' on this
 			 * one is blank or a comment in every dump we know of */

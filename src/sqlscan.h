@@ -52,6 +52,7 @@ struct sqlscan {
 	int line_column;                 /* characters before pos in this line */
 	bool at_eof;
 	bool copy_pending;               /* the last statement was COPY FROM STDIN: data comes next */
+	bool backslash_strings;          /* after SET standard_conforming_strings = off, as psql tracks it */
 };
 
 void sqlscan_init(struct sqlscan *scan, FILE *in, const char *name, enum sqlscan_dialect dialect);

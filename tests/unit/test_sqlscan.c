@@ -175,6 +175,18 @@ int main(void)
 		    (const char *[]){ "copy t to stdout;", "select 1;", END });
 	check_split(pg, "casts are not variables", "select 'a'::text, x::\"MyType\";",
 		    (const char *[]){ "select 'a'::text, x::\"MyType\";", END });
+	check_split(pg, "empty lines between tokens are dropped, as psql does; kept inside quotes",
+		    "select 1,\n\n2;\nselect $$a\n\nb$$, 'x\n\ny';\n",
+		    (const char *[]){ "select 1,\n2;", "select $$a\n\nb$$, 'x\n\ny';", END });
+	check_split(pg, "at the end of the input only the last newline goes", "select 1 \t\nselect 2\n   \n",
+		    (const char *[]){ "select 1 \t\nselect 2\n   ", END });
+	check_split(pg, "SET standard_conforming_strings = off: backslash escapes in plain strings",
+		    "set standard_conforming_strings = off;\nselect 'a\\'; b';\nset standard_conforming_strings to on;\nselect 'c\\';\n",
+		    (const char *[]){ "set standard_conforming_strings = off;", "select 'a\\'; b';",
+				      "set standard_conforming_strings to on;", "select 'c\\';", END });
+	check_split(SQLSCAN_SQLITE, "SQLite: BEGIN as a column name inside a trigger, heuristics only",
+		    "create table t(a, \"begin\");\nselect 1;\n",
+		    (const char *[]){ "create table t(a, \"begin\");", "select 1;", END });
 	check_split(pg, "a UTF-8 byte-order mark is dropped", "\xef\xbb\xbfselect 1;",
 		    (const char *[]){ "@1:1 select 1;", END });
 	check_split(pg, "CRLF line endings", "select 1;\r\ncopy t from stdin;\r\n1\r\n\\.\r\nselect 2;\r\n",
@@ -213,6 +225,7 @@ int main(void)
 	check_error(pg, "unterminated comment", "select 1; /* /* */\n", "f.sql:1:11: unterminated /* comment");
 	check_error(pg, "unterminated identifier", "select \"abc\n", "f.sql:1:8: unterminated quoted identifier");
 	check_error(pg, "meta-command", "select 1;\n  \\i other.sql\n", "f.sql:2:3: psql meta-command '\\i'");
+	check_error(pg, "\\; is named", "select 1\\; select 2;\n", "meta-command '\\;'");
 	check_error(pg, "\\g after a statement", "select 1\n\\g\n", "f.sql:2:1: psql meta-command '\\g'");
 	check_error_n(pg, "NUL byte", "select 1;\nsel\0ect;\n", 19, "f.sql:2:4: NUL byte");
 	check_error(pg, "invalid UTF-8", "select 'caf\xe9';\n", "f.sql:1:12: invalid UTF-8");
