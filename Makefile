@@ -104,6 +104,8 @@ demo:
 	@$(MAKE) --no-print-directory all
 	./dbctl --config config.ini.example run examples/demo.sql
 	./dbctl --config config.ini.example ping
+	./dbctl --config config.ini.example migrate up --dir examples/migrations
+	./dbctl --config config.ini.example migrate status --dir examples/migrations
 	./dbctl --config config.ini.example pool stats
 	./dbctl --config config.ini.example config show
 

@@ -2,13 +2,20 @@
 # Installed as share/bash-completion/completions/dbctl, or: source completions/dbctl.bash
 # Works with or without the bash-completion package.
 
-_dbctl_commands="ping pool config help"
+_dbctl_commands="ping pool run migrate config help"
+_dbctl_migrate_commands="up down redo to status new accept"
 _dbctl_global_options="-p --profile --url --config -o --option --json -q --quiet -h --help --version"
 _dbctl_ping_options="-t --timeout -w --wait -c --count -i --interval -l --level --all"
 _dbctl_pool_stats_options="-w --workers"
+_dbctl_run_options="--no-transaction -n --dry-run -v --set -e --echo --list"
+_dbctl_migrate_up_options="-d --dir -w --wait -n --dry-run --lock-timeout --lock -e --echo --single-transaction --on-drift --out-of-order --retry"
+_dbctl_migrate_apply_options="-d --dir -w --wait -n --dry-run --lock-timeout --lock -e --echo"
+_dbctl_migrate_status_options="-d --dir -w --wait"
+_dbctl_migrate_new_options="-d --dir"
 _dbctl_levels="reach server auth query"
 _dbctl_settings="profile url password pool_size max_overflow pool_timeout pool_recycle pool_pre_ping
-connect_timeout statement_timeout lock_timeout application_name search_path busy_timeout journal_mode"
+connect_timeout statement_timeout lock_timeout application_name search_path busy_timeout journal_mode
+migrations_dir migrations_table migrations_lock_id"
 _dbctl_journal_modes="wal delete truncate persist memory off keep"
 _dbctl_url_schemes="postgresql:// postgres:// redis:// unix:/// sqlite:/// sqlite::memory:"
 
@@ -21,8 +28,23 @@ _dbctl_takes_value() {
 	ping:-t | ping:--timeout | ping:-w | ping:--wait | ping:-c | ping:--count | \
 		ping:-i | ping:--interval | ping:-l | ping:--level) return 0 ;;
 	"pool stats":-w | "pool stats":--workers) return 0 ;;
+	run:-v | run:--set) return 0 ;;
+	"migrate "*:-d | "migrate "*:--dir) return 0 ;;
+	"migrate new":*) return 1 ;;
+	"migrate "*:-w | "migrate "*:--wait) return 0 ;;
+	"migrate "*:--lock-timeout | "migrate "*:--lock | "migrate "*:--on-drift | "migrate "*:--out-of-order) return 0 ;;
 	esac
 	return 1
+}
+
+# _dbctl_migration_versions DIR: the versions of the migration files in DIR.
+_dbctl_migration_versions() {
+	local f b v
+	for f in "${1:-migrations}"/*.sql; do
+		[[ -f $f ]] || continue
+		b=${f##*/} v=${b%%[!0-9]*}
+		[[ -n $v ]] && printf '%s\n' "$v"
+	done | sort -u
 }
 
 # _dbctl_profiles CONFIG: the [sections] of the config file dbctl would read, [defaults] excluded.
@@ -40,7 +62,7 @@ _dbctl_profiles() {
 }
 
 _dbctl() {
-	local cur=${COMP_WORDS[COMP_CWORD]} prev="" opt="" cmd="" config="" word
+	local cur=${COMP_WORDS[COMP_CWORD]} prev="" opt="" cmd="" config="" dir="" word
 	local -a words=()
 	local i n=0
 
@@ -67,6 +89,11 @@ _dbctl() {
 			[[ $config == "=" ]] && config=${COMP_WORDS[i + 2]}
 		elif [[ $word == --config=* ]]; then
 			config=${word#--config=}
+		elif [[ $word == -d || $word == --dir ]]; then
+			dir=${COMP_WORDS[i + 1]}
+			[[ $dir == "=" ]] && dir=${COMP_WORDS[i + 2]}
+		elif [[ $word == --dir=* ]]; then
+			dir=${word#--dir=}
 		fi
 		if [[ $word == -?* ]]; then
 			if [[ ${COMP_WORDS[i + 1]} != "=" ]] && _dbctl_takes_value "$word" "$cmd" && ((i + 1 < COMP_CWORD)); then
@@ -77,8 +104,8 @@ _dbctl() {
 		words+=("$word")
 		n=${#words[@]}
 		case $n:${words[0]} in
-		1:ping | 1:help) cmd=${words[0]} ;;
-		2:pool | 2:config) cmd="${words[0]} ${words[1]}" ;;
+		1:ping | 1:run | 1:help) cmd=${words[0]} ;;
+		2:pool | 2:config | 2:migrate) cmd="${words[0]} ${words[1]}" ;;
 		esac
 	done
 
@@ -101,6 +128,15 @@ _dbctl() {
 			mapfile -t COMPREPLY < <(compgen -W "$_dbctl_settings" -S = -- "$cur") ;;
 		-l | --level)
 			mapfile -t COMPREPLY < <(compgen -W "$_dbctl_levels" -- "$cur") ;;
+		-d | --dir)
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
+		--on-drift)
+			mapfile -t COMPREPLY < <(compgen -W "fail warn" -- "$cur") ;;
+		--out-of-order)
+			mapfile -t COMPREPLY < <(compgen -W "fail apply" -- "$cur") ;;
+		--lock)
+			mapfile -t COMPREPLY < <(compgen -W "advisory table" -- "$cur") ;;
 		*) COMPREPLY=() ;;
 		esac
 		return 0
@@ -111,6 +147,9 @@ _dbctl() {
 		pool_pre_ping) mapfile -t COMPREPLY < <(compgen -W "true false" -- "$cur") ;;
 		journal_mode) mapfile -t COMPREPLY < <(compgen -W "$_dbctl_journal_modes" -- "$cur") ;;
 		profile) mapfile -t COMPREPLY < <(compgen -W "$(_dbctl_profiles "$config")" -- "$cur") ;;
+		migrations_dir)
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
 		*) COMPREPLY=() ;;
 		esac
 		return 0
@@ -120,17 +159,35 @@ _dbctl() {
 	case $cmd in
 	ping) options="$_dbctl_ping_options $options" ;;
 	"pool stats") options="$_dbctl_pool_stats_options $options" ;;
+	run) options="$_dbctl_run_options $options" ;;
+	"migrate up") options="$_dbctl_migrate_up_options $options" ;;
+	"migrate down" | "migrate redo" | "migrate to") options="$_dbctl_migrate_apply_options $options" ;;
+	"migrate status" | "migrate accept") options="$_dbctl_migrate_status_options $options" ;;
+	"migrate new") options="$_dbctl_migrate_new_options $options" ;;
 	esac
 	if [[ $cur == -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
+		return 0
+	fi
+	# run FILE... | -: script files, any number of them
+	if [[ $cmd == run ]]; then
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return 0
 	fi
 	case $n:${words[*]} in
 	0:) mapfile -t COMPREPLY < <(compgen -W "$_dbctl_commands" -- "$cur") ;;
 	1:pool | "2:help pool") mapfile -t COMPREPLY < <(compgen -W "stats" -- "$cur") ;;
 	1:config | "2:help config") mapfile -t COMPREPLY < <(compgen -W "show" -- "$cur") ;;
-	1:help) mapfile -t COMPREPLY < <(compgen -W "ping pool config" -- "$cur") ;;
-	1:ping | "2:pool stats" | "2:config show")
+	1:migrate | "2:help migrate") mapfile -t COMPREPLY < <(compgen -W "$_dbctl_migrate_commands" -- "$cur") ;;
+	1:help) mapfile -t COMPREPLY < <(compgen -W "ping pool run migrate config" -- "$cur") ;;
+	# migrate to VERSION, migrate accept VERSION: the versions of the files
+	"2:migrate to" | "2:migrate accept")
+		local versions
+		versions=$(_dbctl_migration_versions "$dir")
+		[[ ${words[1]} == to ]] && versions="0 $versions" # to 0 reverts everything
+		mapfile -t COMPREPLY < <(compgen -W "$versions" -- "$cur") ;;
+	1:ping | "2:pool stats" | "2:config show" | "2:migrate "*)
 		mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur") ;;
 	*) COMPREPLY=() ;;
 	esac

@@ -11,7 +11,8 @@ function __dbctl_words
             continue
         end
         switch $t
-            case -p --profile --url --config -o --option -t --timeout -w --wait -c --count -i --interval -l --level --workers
+            case -p --profile --url --config -o --option -t --timeout -w --wait -c --count -i --interval -l --level --workers -v --set \
+                -d --dir --lock-timeout --lock --on-drift --out-of-order
                 set skip 1
             case '-*'
             case '*'
@@ -24,6 +25,36 @@ end
 function __dbctl_at
     set -l words (string join ' ' -- (__dbctl_words))
     contains -- "$words" $argv
+end
+
+# True after the command word run: its arguments are script files.
+function __dbctl_in_run
+    set -l words (__dbctl_words)
+    test "$words[1]" = run
+end
+
+# True after "migrate SUB" with SUB one of the arguments (the subcommand's own arguments may follow).
+function __dbctl_in_migrate
+    set -l words (__dbctl_words)
+    test "$words[1]" = migrate; and contains -- "$words[2]" $argv
+end
+
+# The versions of the migration files in --dir (default ./migrations); "to" also takes 0.
+function __dbctl_migration_versions
+    set -l tokens (commandline -opc)
+    set -l dir migrations
+    for i in (seq (count $tokens))
+        switch $tokens[$i]
+            case -d --dir
+                set dir $tokens[(math $i + 1)]
+            case '--dir=*'
+                set dir (string replace -- --dir= '' $tokens[$i])
+        end
+    end
+    __dbctl_in_migrate to; and echo 0
+    for f in $dir/*.sql
+        string match -rq '^(?<v>[0-9]+)' -- (basename -- $f); and echo $v
+    end | sort -u
 end
 
 # The [sections] of the config file dbctl would read, [defaults] excluded.
@@ -63,6 +94,8 @@ function __dbctl_settings
             printf 'journal_mode=%s\n' wal delete truncate persist memory off keep
         case 'profile=*'
             printf 'profile=%s\n' (__dbctl_profiles)
+        case 'migrations_dir=*'
+            printf 'migrations_dir=%s\n' (__fish_complete_directories (string replace -- migrations_dir= '' $token) '')
         case '*'
             printf '%s\n' \
                 'profile=	profile (INI section) to use' \
@@ -79,7 +112,10 @@ function __dbctl_settings
                 'application_name=	PostgreSQL application_name (default dbctl)' \
                 'search_path=	PostgreSQL search_path (default: the server\'s)' \
                 'busy_timeout=	SQLite ms to wait on a locked database (default 5000)' \
-                'journal_mode=	SQLite journal mode set on connect (default wal)'
+                'journal_mode=	SQLite journal mode set on connect (default wal)' \
+                'migrations_dir=	directory of migration files (default migrations)' \
+                'migrations_table=	table that records applied migrations (default schema_migrations)' \
+                'migrations_lock_id=	PostgreSQL advisory lock id for migrate (default 0, derived)'
     end
 end
 
@@ -88,11 +124,20 @@ complete -c dbctl -f
 # commands
 complete -c dbctl -n '__dbctl_at ""' -a ping -d 'check that the database answers'
 complete -c dbctl -n '__dbctl_at ""' -a pool -d 'pool stats: the pool beside the server\'s connection budget'
+complete -c dbctl -n '__dbctl_at ""' -a run -d 'run SQL or Redis scripts in one transaction: all or nothing'
+complete -c dbctl -n '__dbctl_at ""' -a migrate -d 'migrations: up, down, redo, to, status, new, accept'
 complete -c dbctl -n '__dbctl_at ""' -a config -d 'config show: every effective setting and its source'
 complete -c dbctl -n '__dbctl_at ""' -a help -d 'show help for dbctl or one command'
 complete -c dbctl -n '__dbctl_at pool "help pool"' -a stats -d 'the pool beside the server\'s connection budget'
 complete -c dbctl -n '__dbctl_at config "help config"' -a show -d 'every effective setting and where it came from'
-complete -c dbctl -n '__dbctl_at help' -a 'ping pool config'
+complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a up -d 'apply pending migrations, each with its tracking row in one transaction'
+complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a down -d 'revert the last N applied migrations (default 1)'
+complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a redo -d 'revert the last applied migration and apply it again'
+complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a to -d 'migrate up or down to VERSION (0 reverts everything)'
+complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a status -d 'applied, pending, modified, missing and failed; exit 4 when pending'
+complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a new -d 'create migrations/TIMESTAMP_NAME.sql with up and down sections'
+complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a accept -d 'record the current file of a migration as the right one'
+complete -c dbctl -n '__dbctl_at help' -a 'ping pool run migrate config'
 
 # global options
 complete -c dbctl -s p -l profile -x -a '(__dbctl_profiles)' -d 'use profile NAME of the config file'
@@ -114,3 +159,24 @@ complete -c dbctl -n '__dbctl_at ping' -l all -d 'ping every profile of the conf
 
 # pool stats
 complete -c dbctl -n '__dbctl_at "pool stats"' -s w -l workers -x -d 'would N processes, each with this pool, fit?'
+
+# run FILE... | -
+complete -c dbctl -n __dbctl_in_run -F
+complete -c dbctl -n __dbctl_in_run -l no-transaction -d 'run statement by statement, stopping at the first error'
+complete -c dbctl -n __dbctl_in_run -s n -l dry-run -d 'run everything, report, then roll back'
+complete -c dbctl -n __dbctl_in_run -s v -l set -x -d 'psql variable NAME=VALUE for :NAME, :\'NAME\' and :"NAME"'
+complete -c dbctl -n __dbctl_in_run -s e -l echo -d 'print each statement as it is sent'
+complete -c dbctl -n __dbctl_in_run -l list -d 'print the statements with their file, line and column; run nothing'
+
+# migrate up|down|redo|to|status|new|accept
+complete -c dbctl -n '__dbctl_in_migrate up down redo to status new accept' -s d -l dir -x -a '(__fish_complete_directories)' -d 'migrations directory (default ./migrations)'
+complete -c dbctl -n '__dbctl_in_migrate up down redo to status accept' -s w -l wait -x -d 'wait up to SECONDS for the database to accept connections'
+complete -c dbctl -n '__dbctl_in_migrate up down redo to' -s n -l dry-run -d 'show the plan, apply it inside a transaction and roll back'
+complete -c dbctl -n '__dbctl_in_migrate up down redo to' -l lock-timeout -x -d 'give up when another runner holds the lock this long (default 60)'
+complete -c dbctl -n '__dbctl_in_migrate up down redo to' -l lock -x -a 'advisory table' -d 'PostgreSQL lock: session advisory lock, or a lease row (PgBouncer)'
+complete -c dbctl -n '__dbctl_in_migrate up down redo to' -s e -l echo -d 'print each statement as it is sent'
+complete -c dbctl -n '__dbctl_in_migrate up' -l single-transaction -d 'apply every pending migration in one transaction: all or nothing'
+complete -c dbctl -n '__dbctl_in_migrate up' -l on-drift -x -a 'fail warn' -d 'an applied migration whose file changed (default fail)'
+complete -c dbctl -n '__dbctl_in_migrate up' -l out-of-order -x -a 'fail apply' -d 'a pending migration older than an applied one (default fail)'
+complete -c dbctl -n '__dbctl_in_migrate up' -l retry -d 'retry a failed transaction:false migration though its file is unchanged'
+complete -c dbctl -n '__dbctl_at "migrate to" "migrate accept"' -a '(__dbctl_migration_versions)' -d version

@@ -270,15 +270,13 @@ static int do_redo(struct cli *cli, struct engine *engine, struct migration_set 
 	struct migrate_status status;
 	struct migrate_result up;
 	char newest[64] = "";
-	size_t i;
 	int rc;
 
 	(void)cli;
 	if (migrate_status(engine, files, options, &status, err) != 0)
 		return -1;
-	for (i = 0; i < status.count; i++)
-		if (status.entries[i].state == MIGRATE_APPLIED || status.entries[i].state == MIGRATE_MODIFIED)
-			snprintf(newest, sizeof(newest), "%s", status.entries[i].version);
+	if (migrate_newest_revertible(&status))
+		snprintf(newest, sizeof(newest), "%s", migrate_newest_revertible(&status));
 	migrate_status_release(&status);
 	if (!newest[0])
 		return err_set(err, EXIT_USAGE, "nothing to redo: no migration is applied");
@@ -352,6 +350,7 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 		json_release(&run.events);
 		return err->code ? err->code : EXIT_USAGE;
 	}
+	engine_observe_only(&engine);   /* status reads; it creates no SQLite file */
 	if (migrate_status(&engine, &files, &options, &status, err) != 0) {
 		code = err->code ? err->code : EXIT_FAILED;
 		goto out;
@@ -486,8 +485,18 @@ int cmd_migrate_accept(struct cli *cli, struct err *err)
 	version = migrate_version_normalize(cli->args[0]);
 	rc = version ? migrate_accept(&engine, &files, version, &options, err)
 		     : err_set(err, EXIT_USAGE, "'%s' is not a version", cli->args[0]);
-	if (rc == 0 && !cli->quiet && !cli->json)
+	if (rc == 0 && cli->json) {
+		struct json json;
+
+		cli_json_begin(cli, &json, EXIT_OK);
+		json_string(&json, "accepted", version);
+		json_object_end(&json);
+		printf("%s\n", json.out.buf);
+		json_release(&json);
+		cli->json_written = true;
+	} else if (rc == 0 && !cli->quiet) {
 		printf("accepted %s: its current file is now the recorded one\n", version);
+	}
 	free(version);
 	json_release(&run.events);
 	engine_close(&engine);

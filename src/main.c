@@ -1,6 +1,7 @@
 /* Entry point: the command table, option parsing, and the one place that turns errors into exit codes. */
 #include "cli.h"
 #include "json.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -126,6 +127,20 @@ static int cmd_help(struct cli *cli, struct err *err)
 		command = find_by_name(name);
 	}
 	if (!command) {
+		size_t i, len = strlen(cli->args[0]);
+		bool group = false;
+
+		/* dbctl help migrate: the group's commands */
+		for (i = 0; i < COMMAND_COUNT; i++) {
+			if (strncmp(commands[i].name, cli->args[0], len) == 0 && commands[i].name[len] == ' ') {
+				if (!group)
+					printf("%s commands:\n", cli->args[0]);
+				group = true;
+				printf("  %-15s %s\n", commands[i].name, commands[i].summary);
+			}
+		}
+		if (group)
+			return EXIT_OK;
 		err_set(err, EXIT_USAGE, "no such command '%s'", name);
 		return EXIT_USAGE;
 	}
@@ -271,11 +286,20 @@ static int find_command(int argc, char **argv, const struct command **out, int *
 			return 0;
 		}
 	}
-	for (c = 0; c < COMMAND_COUNT; c++) {
-		if (strncmp(commands[c].name, words[0], strlen(words[0])) == 0 && commands[c].name[strlen(words[0])] == ' ') {
-			err_set(err, EXIT_USAGE, "'%s' needs a subcommand: %s", words[0], commands[c].name);
+	{
+		struct strbuf names;
+
+		strbuf_init(&names);
+		for (c = 0; c < COMMAND_COUNT; c++)
+			if (strncmp(commands[c].name, words[0], strlen(words[0])) == 0 &&
+			    commands[c].name[strlen(words[0])] == ' ')
+				strbuf_addf(&names, "%s%s", names.len ? ", " : "", commands[c].name + strlen(words[0]) + 1);
+		if (names.len) {
+			err_set(err, EXIT_USAGE, "'%s' needs a subcommand: %s", words[0], names.buf);
+			strbuf_release(&names);
 			return -1;
 		}
+		strbuf_release(&names);
 	}
 	err_set(err, EXIT_USAGE, "unknown command '%s'", words[0]);
 	err_hint(err, "dbctl --help lists the commands");

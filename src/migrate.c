@@ -292,7 +292,7 @@ int migrate_status(struct engine *engine, const struct migration_set *files, con
 
 /* ---- creating and adopting the tracking table ---- */
 
-static int ensure_table(struct tracker *t, const struct migration_set *files, struct err *err)
+static int ensure_table(struct tracker *t, const struct migration_set *files, bool in_transaction, struct err *err)
 {
 	static const char *const types_pg[] = { "varchar(128) PRIMARY KEY", "text", "text", "text",
 						"timestamptz DEFAULT now()", "bigint", "integer", "text" };
@@ -324,7 +324,10 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, st
 		old = t->engine->driver->quote(t->conn, sql.buf, true);
 		strbuf_reset(&sql);
 		strbuf_addf(&sql, "ALTER TABLE %s RENAME TO %s", t->table, old);
-		rc = tracker_sql(t, sql.buf, NULL, err);
+		/* the whole adoption or none of it: DDL is transactional in both backends */
+		rc = in_transaction ? 0 : t->engine->driver->begin(t->conn, err);
+		if (rc == 0)
+			rc = tracker_sql(t, sql.buf, NULL, err);
 		free(old);
 		t->golang_migrate = false;
 		t->exists = false;
@@ -337,7 +340,11 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, st
 			rc = tracker_sql(t, sql.buf, NULL, err);
 		}
 		for (f = 0; rc == 0 && f < status.count; f++) {
-			char *version = literal(t, status.entries[f].version);
+			char *version;
+
+			if (status.entries[f].state != MIGRATE_APPLIED)
+				continue;   /* versions above golang-migrate's row are still to come */
+			version = literal(t, status.entries[f].version);
 
 			strbuf_reset(&sql);
 			strbuf_addf(&sql, "INSERT INTO %s (version) VALUES (%s)", t->table, version);
@@ -345,6 +352,15 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, st
 			rc = tracker_sql(t, sql.buf, NULL, err);
 		}
 		migrate_status_release(&status);
+		if (!in_transaction) {
+			struct err ignored;
+
+			err_init(&ignored);
+			if (rc == 0)
+				rc = t->engine->driver->commit(t->conn, err);
+			else
+				(void)t->engine->driver->rollback(t->conn, &ignored);
+		}
 	} else if (!t->exists) {
 		strbuf_addf(&sql, "CREATE TABLE IF NOT EXISTS %s (", t->table);
 		for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
@@ -676,7 +692,7 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 
 			snprintf(message, sizeof(message), "%s", err->message);
 			err_init(&record_err);
-			if (err->code != EXIT_NO_ANSWER && err->code != EXIT_INTERRUPTED)
+			if (err->code != EXIT_NO_ANSWER)
 				(void)record(t, m, (long)((clock_now() - started) * 1000), skip + completed, message,
 					     entry->state == MIGRATE_FAILED, &record_err);
 			err_hint(err, "statements before it stayed applied (no transaction); fix the file and run up again "
@@ -768,6 +784,13 @@ static int check_plan(const struct migrate_status *status, const char *target, c
 
 			if (resumable)
 				continue;
+			if (e->failed_statement < 0) {
+				err_set(err, EXIT_FAILED, "golang-migrate marked version %s dirty: it stopped there and "
+							  "may be half applied", e->version);
+				err_hint(err, "check that migration's changes by hand, then UPDATE %s SET dirty = false and run "
+					      "dbctl again", options->table);
+				return -1;
+			}
 			err_set(err, EXIT_FAILED, "%s: migration %s stopped at statement %ld: %s",
 				e->file ? e->file->path : "?", e->version, e->failed_statement + 1, e->error);
 			err_hint(err, "fix the file and run up again (it resumes at that statement), run up --retry to "
@@ -821,7 +844,10 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 
 	if (t.postgres) {
 		if (options->dry_run)
-			emit(options, MIGRATE_EVENT_PLAN, NULL, "would take the advisory lock (pg_try_advisory_lock, polled)", 0, false);
+			emit(options, MIGRATE_EVENT_PLAN, NULL, options->lock_mode == MIGRATE_LOCK_TABLE
+					? "takes the lease row (held while the dry run lasts)"
+					: "takes the advisory lock (pg_try_advisory_lock, polled; held while the dry run lasts)",
+			     0, false);
 		if (engine_checkout(engine, clock_now() + 86400, &lock_pc, err) != 0 ||
 		    tracker_open(&lock, engine, lock_pc->conn, options->table, err) != 0) {
 			rc = -1;
@@ -850,7 +876,7 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 		}
 		outer = true;
 	}
-	rc = ensure_table(&t, files, err);
+	rc = ensure_table(&t, files, outer, err);
 	for (i = 0; rc == 0 && i < status.count; i++) {
 		if (!wanted(&status.entries[i], target))
 			continue;
@@ -880,6 +906,8 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 				emit(options, MIGRATE_EVENT_PLAN, NULL, "ROLLBACK (dry run: nothing was written)", 0, true);
 		} else if (engine->driver->commit(work->conn, err) != 0) {
 			rc = -1;
+		} else {
+			emit(options, MIGRATE_EVENT_PLAN, NULL, "COMMIT", 0, true);
 		}
 	}
 out:
@@ -897,13 +925,29 @@ out:
 
 /* ---- down ---- */
 
+static bool revertible(enum migrate_state state)
+{
+	return state == MIGRATE_APPLIED || state == MIGRATE_MODIFIED || state == MIGRATE_MISSING_FILE ||
+	       state == MIGRATE_FAILED;
+}
+
+const char *migrate_newest_revertible(const struct migrate_status *status)
+{
+	size_t i;
+
+	for (i = status->count; i-- > 0;)
+		if (revertible(status->entries[i].state))
+			return status->entries[i].version;
+	return NULL;
+}
+
 int migrate_down(struct engine *engine, const struct migration_set *files, long count, const char *target_version,
 		 const struct migrate_options *options, struct migrate_result *result, struct err *err)
 {
 	struct pool_conn *work = NULL, *lock_pc = NULL;
 	struct migrate_status status;
 	struct tracker t, lock;
-	bool locked = false;
+	bool locked = false, dry_outer = false;
 	size_t i;
 	int rc;
 
@@ -927,7 +971,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 	if (rc == 0)
 		rc = build_status(&t, files, &status, err);
 	if (rc == 0 && status.table_exists)
-		rc = ensure_table(&t, files, err);
+		rc = ensure_table(&t, files, false, err);
 	/* every migration to revert must be revertible before the first one is */
 	{
 		long planned = 0;
@@ -935,8 +979,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		for (i = status.count; rc == 0 && i-- > 0;) {
 			const struct migrate_entry *e = &status.entries[i];
 
-			if (e->state != MIGRATE_APPLIED && e->state != MIGRATE_MODIFIED && e->state != MIGRATE_MISSING_FILE &&
-			    e->state != MIGRATE_FAILED)
+			if (!revertible(e->state))
 				continue;
 			if (target_version ? migrate_version_compare(e->version, target_version) <= 0 : planned >= count)
 				break;
@@ -949,6 +992,12 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 				rc = check_section(engine, &e->file->down, e->file->down.transaction, err);
 		}
 	}
+	/* a dry run reverts everything inside one transaction, so that later reverts see earlier ones */
+	if (rc == 0 && options->dry_run) {
+		emit(options, MIGRATE_EVENT_PLAN, NULL, "BEGIN (everything below is rolled back)", 0, true);
+		rc = engine->driver->begin(work->conn, err);
+		dry_outer = rc == 0;
+	}
 	for (i = status.count; rc == 0 && i-- > 0;) {
 		const struct migrate_entry *e = &status.entries[i];
 		const struct migration *m = e->file;
@@ -957,8 +1006,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		char *version;
 		struct strbuf sql;
 
-		if (e->state != MIGRATE_APPLIED && e->state != MIGRATE_MODIFIED && e->state != MIGRATE_MISSING_FILE &&
-		    e->state != MIGRATE_FAILED)
+		if (!revertible(e->state))
 			continue;
 		if (target_version ? migrate_version_compare(e->version, target_version) <= 0 : result->reverted >= count)
 			break;
@@ -974,13 +1022,14 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		if (rc != 0)
 			break;
 		emit(options, MIGRATE_EVENT_REVERTING, m, NULL, 0, m->down.transaction);
-		if (m->down.transaction && engine->driver->begin(work->conn, err) != 0) {
-			rc = -1;
-			break;
-		}
 		if (!m->down.transaction && options->dry_run) {
 			emit(options, MIGRATE_EVENT_PLAN, m, "transaction:false section: shown, not run in a dry run", 0, false);
+			result->reverted++;
 			continue;
+		}
+		if (m->down.transaction && !dry_outer && engine->driver->begin(work->conn, err) != 0) {
+			rc = -1;
+			break;
 		}
 		rc = run_section(&t, &m->down, m->down.transaction, 0, options, &completed, err);
 		if (rc == 0) {
@@ -991,11 +1040,11 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			strbuf_release(&sql);
 			free(version);
 		}
-		if (m->down.transaction) {
+		if (m->down.transaction && !dry_outer) {
 			struct err ignored;
 
 			err_init(&ignored);
-			if (rc != 0 || options->dry_run) {
+			if (rc != 0) {
 				if (err->code != EXIT_NO_ANSWER)
 					(void)engine->driver->rollback(work->conn, &ignored);
 			} else {
@@ -1007,6 +1056,15 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			result->statements += completed;
 			emit(options, MIGRATE_EVENT_REVERTED, m, NULL, clock_now() - started, m->down.transaction);
 		}
+	}
+	if (dry_outer) {
+		struct err ignored;
+
+		err_init(&ignored);
+		if (err->code != EXIT_NO_ANSWER)
+			(void)engine->driver->rollback(work->conn, &ignored);
+		if (rc == 0)
+			emit(options, MIGRATE_EVENT_PLAN, NULL, "ROLLBACK (dry run: nothing was written)", 0, true);
 	}
 	if (locked)
 		release_lock(&lock, options);
@@ -1037,7 +1095,7 @@ int migrate_accept(struct engine *engine, const struct migration_set *files, con
 		return -1;
 	rc = tracker_open(&t, engine, work->conn, options->table, err);
 	if (rc == 0)
-		rc = ensure_table(&t, files, err);
+		rc = ensure_table(&t, files, false, err);
 	if (rc == 0 && !row_exists(&t, m->version, err, &exists_rc) && exists_rc == 0)
 		rc = err_set(err, EXIT_USAGE, "migration %s is not applied: nothing to accept", version);
 	if (rc == 0 && exists_rc == 0) {

@@ -84,6 +84,9 @@ int migrate_status(struct engine *engine, const struct migration_set *files, con
 		   struct migrate_status *out, struct err *err) MUST_CHECK;
 void migrate_status_release(struct migrate_status *status);
 
+/* The version down would revert first, or NULL. Points into status. */
+const char *migrate_newest_revertible(const struct migrate_status *status);
+
 /* Applies pending migrations up to target (NULL: all). */
 int migrate_up(struct engine *engine, const struct migration_set *files, const char *target,
 	       const struct migrate_options *options, struct migrate_result *result, struct err *err) MUST_CHECK;

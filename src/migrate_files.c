@@ -288,9 +288,10 @@ int migrate_files_load(const char *dir, struct migration_set *out, struct err *e
 
 	memset(out, 0, sizeof(*out));
 	if (!d) {
+		err_set(err, EXIT_USAGE, "cannot read migrations directory '%s': %s", dir, strerror(errno));
 		if (errno == ENOENT)
-			return 0;
-		return err_set(err, EXIT_USAGE, "cannot read migrations directory '%s': %s", dir, strerror(errno));
+			err_hint(err, "pass --dir, set migrations_dir, or create it with 'dbctl migrate new NAME'");
+		return -1;
 	}
 	while ((entry = readdir(d)) != NULL) {
 		size_t len = strlen(entry->d_name);

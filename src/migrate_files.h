@@ -40,7 +40,7 @@ struct migration_set {
 
 /* Reads every *.sql file of dir. Names that do not parse, two files with one
  * version, a file without an up section, statements before the first marker:
- * -1 with exit 3 and the file (and line). A missing directory is an empty set. */
+ * -1 with exit 3 and the file (and line); so is a missing directory. */
 int migrate_files_load(const char *dir, struct migration_set *out, struct err *err) MUST_CHECK;
 void migrate_files_release(struct migration_set *set);
 

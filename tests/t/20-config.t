@@ -9,7 +9,7 @@ json_field() { /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); pri
 
 expect_exit 0 "config show --help" -- "$DBCTL" config show --help
 expect_exit 3 "config with no subcommand is exit 3" -- "$DBCTL" config
-like "$ERR" "needs a subcommand: config show" "... and names the subcommand"
+like "$ERR" "'config' needs a subcommand: show" "... and names the subcommands"
 expect_exit 3 "unknown command is exit 3" -- "$DBCTL" frobnicate
 expect_exit 3 "no command at all is exit 3" -- "$DBCTL"
 like "$ERR" "usage: dbctl" "... with the usage on stderr"

@@ -176,6 +176,9 @@ run_cmd clean --config example.ini config show
 is "$RC" 0 "config.ini.example loads"
 like "$OUT" 'url += sqlite:' "config.ini.example: the default profile is SQLite"
 unlike "$ERR" 'warning' "config.ini.example: no warning"
+# ping never creates a SQLite file (a missing one is exit 2): run creates it first
+run_cmd clean --config example.ini run - <<<'select 1;'
+is "$RC" 0 "config.ini.example: run creates its SQLite database"
 run_cmd clean --config example.ini ping
 is "$RC" 0 "config.ini.example: ping succeeds"
 long=$(awk 'length > 197 { print FNR }' "$example")

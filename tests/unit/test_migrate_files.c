@@ -106,7 +106,8 @@ int main(void)
 	ok(migrate_files_load(dir, &set, &err) != 0 && strstr(err.message, "without its .up.sql"), "a lone .down.sql");
 	clear();
 	snprintf(path, sizeof(path), "%s/nowhere", dir);
-	ok(migrate_files_load(path, &set, &err) == 0 && set.count == 0, "a missing directory is an empty set");
+	ok(migrate_files_load(path, &set, &err) != 0 && strstr(err.message, "nowhere"), "a missing directory is refused: %s",
+	   err.message);
 
 	is_int(migrate_version_compare("9", "10") < 0, 1, "9 < 10 numerically");
 	is_int(migrate_version_compare("20260101000000", "3") > 0, 1, "timestamps after small numbers");
