@@ -142,6 +142,8 @@ static int prepare(struct cli *cli, struct engine *engine, struct migration_set 
 		migrate_files_release(files);
 		return err_set(err, EXIT_USAGE, "migrate is not supported for %s yet", engine->driver->display_name);
 	}
+	signal(SIGINT, on_interrupt);
+	signal(SIGTERM, on_interrupt);
 	/* --wait: for deploys that start the database and the migration together */
 	if (wait > 0) {
 		double until = clock_now() + wait, pause = 0.1;
@@ -155,13 +157,17 @@ static int prepare(struct cli *cli, struct engine *engine, struct migration_set 
 				engine_checkin(engine, pc, false);
 				break;
 			}
-			if (clock_now() + pause > until || probe.code == EXIT_USAGE) {
+			if (clock_now() >= until || probe.code == EXIT_USAGE || script_interrupted()) {
 				*err = probe;
 				engine_close(engine);
 				migrate_files_release(files);
 				return -1;
 			}
-			nanosleep(&(struct timespec){ 0, (long)(pause * 1e9) }, NULL);
+			{
+				double left = until - clock_now(), nap = pause < left ? pause : (left > 0 ? left : 0);
+
+				nanosleep(&(struct timespec){ (time_t)nap, (long)((nap - (double)(time_t)nap) * 1e9) }, NULL);
+			}
 			pause = pause * 2 > 1 ? 1 : pause * 2;
 		}
 	}
@@ -272,7 +278,6 @@ static int do_redo(struct cli *cli, struct engine *engine, struct migration_set 
 	char newest[64] = "";
 	int rc;
 
-	(void)cli;
 	if (migrate_status(engine, files, options, &status, err) != 0)
 		return -1;
 	if (migrate_newest_revertible(&status))
@@ -281,7 +286,16 @@ static int do_redo(struct cli *cli, struct engine *engine, struct migration_set 
 	if (!newest[0])
 		return err_set(err, EXIT_USAGE, "nothing to redo: no migration is applied");
 	rc = migrate_down(engine, files, 1, NULL, options, result, err);
-	if (rc == 0 && !options->dry_run) {
+	if (rc == 0 && options->dry_run) {
+		/* the revert was rolled back, so up would find nothing to do: show what it would run */
+		const struct migration *m = migrate_files_find(files, newest);
+		struct migrate_event event = { MIGRATE_EVENT_PLAN, newest, m ? m->name : "", "then applies it again:", 0, true };
+
+		options->on_event(options->context, &event);
+		if (m && options->on_statement && !cli->json)
+			printf("-- %s:%d\n%s", m->path, m->up.first_line, m->up.text);
+		result->applied = 1;
+	} else if (rc == 0) {
 		rc = migrate_up(engine, files, newest, options, &up, err);
 		result->applied = up.applied;
 		result->statements += up.statements;
@@ -441,7 +455,23 @@ int cmd_migrate_new(struct cli *cli, struct err *err)
 			       EXIT_USAGE;
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
 		return err_set(err, EXIT_USAGE, "cannot create '%s': %s", dir, strerror(errno)), EXIT_USAGE;
-	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", gmtime(&now));
+	/* two in the same second must not share a version: take the next free second */
+	{
+		struct migration_set existing;
+		struct err ignored;
+
+		err_init(&ignored);
+		memset(&existing, 0, sizeof(existing));
+		if (migrate_files_load(dir, &existing, &ignored) != 0)
+			memset(&existing, 0, sizeof(existing));
+		for (;;) {
+			strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", gmtime(&now));
+			if (!migrate_files_find(&existing, stamp))
+				break;
+			now++;
+		}
+		migrate_files_release(&existing);
+	}
 	snprintf(path, sizeof(path), "%s/%s_%s.sql", dir, stamp, cli->args[0]);
 	f = fopen(path, "wx");
 	if (!f)

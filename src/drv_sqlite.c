@@ -79,9 +79,10 @@ static int sqlite_scalar(sqlite3 *db, const char *sql, char *value, size_t size,
 
 /* WAL lets readers run beside a writer. It must be set outside a transaction,
  * so here, once per connection; a read-only file keeps what it has. */
-static int set_journal_mode(sqlite3 *db, const char *mode, struct err *err)
+static int set_journal_mode(sqlite3 *db, const char *mode, long busy_timeout_ms, struct err *err)
 {
 	char current[32], sql[64];
+	long waited_ms;
 
 	if (strcmp(mode, "keep") == 0 || sqlite3_db_readonly(db, "main") == 1)
 		return 0;
@@ -90,7 +91,22 @@ static int set_journal_mode(sqlite3 *db, const char *mode, struct err *err)
 	if (strcasecmp(current, mode) == 0 || strcmp(current, "memory") == 0)
 		return 0;   /* :memory: databases only do "memory" */
 	snprintf(sql, sizeof(sql), "PRAGMA journal_mode=%s", mode);
-	return sqlite_scalar(db, sql, NULL, 0, err);
+	/* switching needs the file to itself, and SQLite does not wait for that on
+	 * its own: retry within busy_timeout, then carry on in the current mode */
+	for (waited_ms = 0;; waited_ms += 10) {
+		struct err attempt;
+
+		err_init(&attempt);
+		if (sqlite_scalar(db, sql, NULL, 0, &attempt) == 0)
+			return 0;
+		if ((sqlite3_errcode(db) & 0xff) != SQLITE_BUSY && (sqlite3_errcode(db) & 0xff) != SQLITE_LOCKED) {
+			*err = attempt;
+			return -1;
+		}
+		if (waited_ms >= busy_timeout_ms)
+			return 0;
+		sqlite3_sleep(10);
+	}
 }
 
 static int sqlite_connect(const struct driver_target *target, double deadline, struct driver_conn **out,
@@ -125,7 +141,7 @@ static int sqlite_connect(const struct driver_target *target, double deadline, s
 	filename = NULL;
 	sqlite3_extended_result_codes(conn->db, 1);
 	sqlite3_busy_timeout(conn->db, (int)target->busy_timeout_ms);
-	if (!target->observe_only && set_journal_mode(conn->db, target->journal_mode, err) != 0) {
+	if (!target->observe_only && set_journal_mode(conn->db, target->journal_mode, target->busy_timeout_ms, err) != 0) {
 		err_prefix(err, "cannot set journal_mode=%s", target->journal_mode);
 		err->stage = STAGE_REACH;
 		goto fail;

@@ -218,7 +218,7 @@ static int build_status(struct tracker *t, const struct migration_set *files, st
 			struct err *err)
 {
 	size_t applied_rows, i, f;
-	const char *newest = NULL;
+	char newest[64] = "";   /* a copy: add_entry() below may move the entries */
 
 	memset(status, 0, sizeof(*status));
 	if (tracker_inspect(t, err) != 0)
@@ -233,8 +233,8 @@ static int build_status(struct tracker *t, const struct migration_set *files, st
 		struct migrate_entry *e = &status->entries[i];
 
 		e->file = migrate_files_find(files, e->version);
-		if (!newest || migrate_version_compare(e->version, newest) > 0)
-			newest = e->version;
+		if (!newest[0] || migrate_version_compare(e->version, newest) > 0)
+			snprintf(newest, sizeof(newest), "%s", e->version);
 		if (!e->file) {
 			if (e->state != MIGRATE_FAILED)
 				e->state = MIGRATE_MISSING_FILE;
@@ -257,7 +257,7 @@ static int build_status(struct tracker *t, const struct migration_set *files, st
 		snprintf(e->version, sizeof(e->version), "%s", m->version);
 		snprintf(e->name, sizeof(e->name), "%s", m->name);
 		e->file = m;
-		e->state = newest && migrate_version_compare(m->version, newest) < 0 ? MIGRATE_OUT_OF_ORDER : MIGRATE_PENDING;
+		e->state = newest[0] && migrate_version_compare(m->version, newest) < 0 ? MIGRATE_OUT_OF_ORDER : MIGRATE_PENDING;
 	}
 	qsort(status->entries, status->count, sizeof(*status->entries), compare_entries);
 	for (i = 0; i < status->count; i++) {
@@ -280,8 +280,28 @@ int migrate_status(struct engine *engine, const struct migration_set *files, con
 	struct tracker t;
 	int rc;
 
-	if (engine_checkout(engine, clock_now() + 86400, &pc, err) != 0)
+	if (engine_checkout(engine, clock_now() + 86400, &pc, err) != 0) {
+		/* a SQLite file that does not exist yet: nothing applied, and status creates nothing */
+		if (engine->backend == URL_BACKEND_SQLITE && engine->target.observe_only && err->code == EXIT_NO_ANSWER) {
+			struct tracker none;
+			size_t f;
+
+			memset(out, 0, sizeof(*out));
+			memset(&none, 0, sizeof(none));
+			for (f = 0; f < files->count; f++) {
+				struct migrate_entry *e = add_entry(out);
+
+				snprintf(e->version, sizeof(e->version), "%s", files->items[f].version);
+				snprintf(e->name, sizeof(e->name), "%s", files->items[f].name);
+				e->file = &files->items[f];
+				e->state = MIGRATE_PENDING;
+				out->pending++;
+			}
+			err_init(err);
+			return 0;
+		}
 		return -1;
+	}
 	rc = tracker_open(&t, engine, pc->conn, options->table, err);
 	if (rc == 0)
 		rc = build_status(&t, files, out, err);
@@ -407,14 +427,20 @@ static void lock_key(struct tracker *t, const struct migrate_options *options, s
 		strbuf_addf(out, "hashtext(current_database() || ':dbctl:' || %s)", t->table_name);
 }
 
-static void sleep_seconds(double seconds)
+/* Sleeps until the earlier of seconds and deadline; false when interrupted. */
+static bool pause_until(double seconds, double deadline)
 {
+	double left = deadline - clock_now();
 	struct timespec ts;
 
+	if (seconds > left)
+		seconds = left > 0 ? left : 0;
 	ts.tv_sec = (time_t)seconds;
 	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts) != 0)
-		;
+		if (script_interrupted())
+			return false;
+	return !script_interrupted();
 }
 
 /* pg_try_advisory_lock in a loop, never pg_advisory_lock: a blocked waiter
@@ -445,7 +471,7 @@ static int take_lock(struct tracker *lock, const struct migrate_options *options
 			emit(options, MIGRATE_EVENT_LOCKED, NULL, NULL, 0, false);
 			break;
 		}
-		if (clock_now() + pause > deadline) {
+		if (clock_now() >= deadline) {
 			rc = err_set(err, EXIT_FAILED, "could not take the migration lock within %g s: another dbctl migrate "
 						       "is running on this database", options->lock_timeout);
 			err_hint(err, "wait for it, or raise --lock-timeout");
@@ -454,7 +480,10 @@ static int take_lock(struct tracker *lock, const struct migrate_options *options
 		if (!waited)
 			emit(options, MIGRATE_EVENT_LOCK_WAIT, NULL, "another migrate holds the lock; waiting", 0, false);
 		waited = true;
-		sleep_seconds(pause);
+		if (!pause_until(pause, deadline)) {
+			rc = err_set(err, EXIT_INTERRUPTED, "interrupted while waiting for the migration lock");
+			break;
+		}
 		pause = pause * 2 > 1 ? 1 : pause * 2;
 	}
 	strbuf_release(&sql);
@@ -518,7 +547,8 @@ static int take_lease(struct tracker *lock, const struct migrate_options *option
 			if (err->code == EXIT_NO_ANSWER || clock_now() > deadline)
 				return -1;
 			err_init(err);
-			sleep_seconds(pause);
+			if (!pause_until(pause, deadline))
+				return err_set(err, EXIT_INTERRUPTED, "interrupted while waiting for the migration lease");
 			continue;
 		}
 		got = r.row_count == 1;
@@ -527,7 +557,7 @@ static int take_lease(struct tracker *lock, const struct migrate_options *option
 			emit(options, MIGRATE_EVENT_LOCKED, NULL, NULL, 0, false);
 			return 0;
 		}
-		if (clock_now() + pause > deadline) {
+		if (clock_now() >= deadline) {
 			err_set(err, EXIT_FAILED, "could not take the migration lease within %g s: another dbctl migrate "
 						  "holds it", options->lock_timeout);
 			err_hint(err, "wait for it, or raise --lock-timeout; a lease left by a crashed runner expires after %d s",
@@ -537,7 +567,8 @@ static int take_lease(struct tracker *lock, const struct migrate_options *option
 		if (!waited)
 			emit(options, MIGRATE_EVENT_LOCK_WAIT, NULL, "another migrate holds the lease; waiting", 0, false);
 		waited = true;
-		sleep_seconds(pause);
+		if (!pause_until(pause, deadline))
+			return err_set(err, EXIT_INTERRUPTED, "interrupted while waiting for the migration lease");
 		pause = pause * 2 > 1 ? 1 : pause * 2;
 	}
 }
@@ -595,6 +626,37 @@ static int run_section(struct tracker *t, const struct migration_section *sectio
 	fclose(input.stream);
 	*completed = summary.statements;
 	return rc;
+}
+
+/* A dry run shows a transaction:false section's statements without running them. */
+static void show_section(const struct engine *engine, const struct migration_section *section,
+			 const struct migrate_options *options)
+{
+	struct sqlscan_statement statement;
+	struct strbuf data;
+	struct sqlscan scan;
+	struct err ignored;
+	FILE *in = fmemopen(section->text, strlen(section->text), "r");
+
+	if (!in || !options->on_statement) {
+		if (in)
+			fclose(in);
+		return;
+	}
+	sqlscan_init(&scan, in, section->path, script_dialect(engine->backend));
+	scan.line_number = section->first_line - 1;
+	scan.complete = engine->driver->statement_complete;
+	sqlscan_statement_init(&statement);
+	strbuf_init(&data);
+	while (sqlscan_next(&scan, &statement, &ignored) == 1) {
+		options->on_statement(options->context, section->path, &statement);
+		while (statement.kind == SQLSCAN_COPY_IN && sqlscan_copy_line(&scan, &data, &ignored) == 1)
+			;
+	}
+	strbuf_release(&data);
+	sqlscan_statement_release(&statement);
+	sqlscan_release(&scan);
+	fclose(in);
 }
 
 /* Refuses, before anything runs, sections whose statements do not fit their mode. */
@@ -683,6 +745,7 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 	if (!m->up.transaction) {
 		if (options->dry_run) {
 			emit(options, MIGRATE_EVENT_PLAN, m, "transaction:false section: shown, not run in a dry run", 0, false);
+			show_section(t->engine, &m->up, options);
 			return 0;
 		}
 		rc = run_section(t, &m->up, false, skip, options, &completed, err);
@@ -970,8 +1033,14 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 	}
 	if (rc == 0)
 		rc = build_status(&t, files, &status, err);
+	/* a dry run reverts everything inside one transaction, adopting the table included */
+	if (rc == 0 && options->dry_run) {
+		emit(options, MIGRATE_EVENT_PLAN, NULL, "BEGIN (everything below is rolled back)", 0, true);
+		rc = engine->driver->begin(work->conn, err);
+		dry_outer = rc == 0;
+	}
 	if (rc == 0 && status.table_exists)
-		rc = ensure_table(&t, files, false, err);
+		rc = ensure_table(&t, files, dry_outer, err);
 	/* every migration to revert must be revertible before the first one is */
 	{
 		long planned = 0;
@@ -991,12 +1060,6 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			else
 				rc = check_section(engine, &e->file->down, e->file->down.transaction, err);
 		}
-	}
-	/* a dry run reverts everything inside one transaction, so that later reverts see earlier ones */
-	if (rc == 0 && options->dry_run) {
-		emit(options, MIGRATE_EVENT_PLAN, NULL, "BEGIN (everything below is rolled back)", 0, true);
-		rc = engine->driver->begin(work->conn, err);
-		dry_outer = rc == 0;
 	}
 	for (i = status.count; rc == 0 && i-- > 0;) {
 		const struct migrate_entry *e = &status.entries[i];
@@ -1024,6 +1087,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		emit(options, MIGRATE_EVENT_REVERTING, m, NULL, 0, m->down.transaction);
 		if (!m->down.transaction && options->dry_run) {
 			emit(options, MIGRATE_EVENT_PLAN, m, "transaction:false section: shown, not run in a dry run", 0, false);
+			show_section(engine, &m->down, options);
 			result->reverted++;
 			continue;
 		}

@@ -305,7 +305,8 @@ int migrate_files_load(const char *dir, struct migration_set *out, struct err *e
 		files[file_count++] = strbuf_detach(&sb);
 	}
 	closedir(d);
-	qsort(files, file_count, sizeof(*files), compare_names);   /* the same order on every machine */
+	if (file_count)
+		qsort(files, file_count, sizeof(*files), compare_names);   /* the same order on every machine */
 
 	for (i = 0; i < file_count && rc == 0; i++) {
 		char *version = NULL, *name = NULL, path[4096];
@@ -385,7 +386,8 @@ int migrate_files_load(const char *dir, struct migration_set *out, struct err *e
 		migrate_files_release(out);
 		return -1;
 	}
-	qsort(out->items, out->count, sizeof(*out->items), compare_migrations);
+	if (out->count)
+		qsort(out->items, out->count, sizeof(*out->items), compare_migrations);
 	/* sections point at their migration's path: fix them up after the moves */
 	for (i = 0; i < out->count; i++) {
 		out->items[i].up.path = out->items[i].path;

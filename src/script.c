@@ -18,6 +18,11 @@ static volatile sig_atomic_t interrupted;
 static const struct driver *volatile running_driver;
 static struct driver_conn *volatile running_conn;
 
+bool script_interrupted(void)
+{
+	return interrupted != 0;
+}
+
 void script_interrupt(void)
 {
 	struct driver_conn *conn = running_conn;

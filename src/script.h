@@ -65,4 +65,7 @@ int script_run_stream(const struct driver *driver, struct driver_conn *conn, con
  * server is running; the run then rolls back and fails with exit 130. */
 void script_interrupt(void);
 
+/* Whether script_interrupt was called, for waits outside a statement. */
+bool script_interrupted(void);
+
 #endif
