@@ -184,7 +184,6 @@ static void set_section(struct migration_section *section, const char *path, con
 	section->path = path;
 	section->first_line = first_line;
 	section->transaction = transaction;
-	checksum(section);
 }
 
 /* Splits a dbmate or goose file into its sections. */
@@ -392,6 +391,7 @@ int migrate_files_load(const char *dir, struct migration_set *out, struct err *e
 	for (i = 0; i < out->count; i++) {
 		out->items[i].up.path = out->items[i].path;
 		out->items[i].down.path = out->items[i].down_path ? out->items[i].down_path : out->items[i].path;
+		checksum(&out->items[i].up);   /* only up sections are compared */
 	}
 	return 0;
 }

@@ -20,7 +20,7 @@ struct migration_section {
 	const char *path;    /* borrowed from the migration */
 	int first_line;      /* line of the file where text starts */
 	bool transaction;    /* false: transaction:false or NO TRANSACTION */
-	char checksum[65];   /* SHA-256 of text with CRLF as LF and no BOM */
+	char checksum[65];   /* up sections: SHA-256 of text with CRLF as LF and no BOM */
 };
 
 struct migration {

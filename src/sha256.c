@@ -1,7 +1,6 @@
 /* SHA-256 as specified in FIPS 180-4. */
 #include "sha256.h"
 
-#include <stdio.h>
 #include <string.h>
 
 static const uint32_t round_constants[64] = {
@@ -77,16 +76,26 @@ void sha256_update(struct sha256 *ctx, const void *data, size_t len)
 
 void sha256_final_hex(struct sha256 *ctx, char hex[65])
 {
+	static const char digits[] = "0123456789abcdef";
 	uint64_t bits = ctx->length * 8;
-	unsigned char pad = 0x80, zero = 0, length[8];
 	int i;
 
-	sha256_update(ctx, &pad, 1);
-	while (ctx->used != 56)
-		sha256_update(ctx, &zero, 1);
+	/* 0x80, zeros up to 56 bytes into a block, then the length in bits */
+	ctx->block[ctx->used++] = 0x80;
+	if (ctx->used > 56) {
+		memset(ctx->block + ctx->used, 0, 64 - ctx->used);
+		compress(ctx, ctx->block);
+		ctx->used = 0;
+	}
+	memset(ctx->block + ctx->used, 0, 56 - ctx->used);
 	for (i = 0; i < 8; i++)
-		length[i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha256_update(ctx, length, 8);
-	for (i = 0; i < 8; i++)
-		snprintf(hex + i * 8, 9, "%08x", ctx->state[i]);
+		ctx->block[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
+	compress(ctx, ctx->block);
+	for (i = 0; i < 32; i++) {
+		unsigned char byte = (unsigned char)(ctx->state[i / 4] >> (24 - 8 * (i % 4)));
+
+		hex[2 * i] = digits[byte >> 4];
+		hex[2 * i + 1] = digits[byte & 15];
+	}
+	hex[64] = '\0';
 }

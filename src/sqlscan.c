@@ -47,6 +47,8 @@ void sqlscan_init(struct sqlscan *scan, FILE *in, const char *name, enum sqlscan
 void sqlscan_release(struct sqlscan *scan)
 {
 	strbuf_release(&scan->line);
+	free(scan->read_buffer);
+	scan->read_buffer = NULL;
 }
 
 void sqlscan_statement_init(struct sqlscan_statement *statement)
@@ -100,6 +102,12 @@ static int check_line(const struct sqlscan *scan, const char *line, size_t len, 
 	while (i < len) {
 		size_t step;
 
+		/* plain ASCII, the common case, needs no decoding */
+		if ((unsigned char)line[i] < 0x80 && line[i] != '\0') {
+			i++;
+			column++;
+			continue;
+		}
 		if (line[i] == '\0')
 			return err_set(err, EXIT_USAGE, "%s:%d:%d: NUL byte: this is not a text script", scan->name,
 				       scan->line_number, column);
@@ -116,8 +124,6 @@ static int check_line(const struct sqlscan *scan, const char *line, size_t len, 
 /* Reads the next line into scan->line; 0 at end of input. */
 static int read_line(struct sqlscan *scan, struct err *err)
 {
-	char *buffer = NULL;
-	size_t capacity = 0;
 	ssize_t len;
 
 	strbuf_reset(&scan->line);
@@ -125,25 +131,21 @@ static int read_line(struct sqlscan *scan, struct err *err)
 	scan->line_column = 0;
 	if (scan->at_eof)
 		return 0;
-	len = getline(&buffer, &capacity, scan->in);
+	len = getline(&scan->read_buffer, &scan->read_capacity, scan->in);
 	if (len < 0) {
-		free(buffer);
 		scan->at_eof = true;
 		if (ferror(scan->in))
 			return err_set(err, EXIT_USAGE, "%s: read error", scan->name);
 		return 0;
 	}
 	scan->line_number++;
-	if (check_line(scan, buffer, (size_t)len, err) != 0) {
-		free(buffer);
+	if (check_line(scan, scan->read_buffer, (size_t)len, err) != 0)
 		return -1;
-	}
 	/* a byte-order mark from a Windows editor is not part of the first statement */
-	if (scan->line_number == 1 && len >= 3 && memcmp(buffer, "\xef\xbb\xbf", 3) == 0)
-		strbuf_add(&scan->line, buffer + 3, (size_t)len - 3);
+	if (scan->line_number == 1 && len >= 3 && memcmp(scan->read_buffer, "\xef\xbb\xbf", 3) == 0)
+		strbuf_add(&scan->line, scan->read_buffer + 3, (size_t)len - 3);
 	else
-		strbuf_add(&scan->line, buffer, (size_t)len);
-	free(buffer);
+		strbuf_add(&scan->line, scan->read_buffer, (size_t)len);
 	return 1;
 }
 
@@ -159,17 +161,17 @@ static char peek(const struct sqlscan *scan, size_t ahead)
 /* Moves n bytes from the line into the statement, counting characters. */
 static void take(struct sqlscan *scan, struct sqlscan_statement *out, size_t n)
 {
+	const char *from = scan->line.buf + scan->pos;
 	size_t i;
 
-	for (i = 0; i < n && scan->pos < scan->line.len; i++) {
-		unsigned char c = (unsigned char)scan->line.buf[scan->pos];
-
-		if (out)
-			strbuf_addch(&out->text, (char)c);
-		if ((c & 0xc0) != 0x80)
+	if (n > scan->line.len - scan->pos)
+		n = scan->line.len - scan->pos;
+	if (out)
+		strbuf_add(&out->text, from, n);
+	for (i = 0; i < n; i++)
+		if (((unsigned char)from[i] & 0xc0) != 0x80)
 			scan->line_column++;
-		scan->pos++;
-	}
+	scan->pos += n;
 }
 
 static bool is_identifier_start(unsigned char c)
@@ -225,6 +227,11 @@ static void track_body_keywords(struct lex *lex, enum sqlscan_dialect dialect, c
 	bool in_body_statement;
 	size_t i;
 
+	/* only CREATE ... statements have bodies: most identifiers stop here */
+	if (lex->identifier_count >= 1 && lex->leading[0] != 'c') {
+		lex->identifier_count++;
+		return;
+	}
 	if (lex->identifier_count < 4) {
 		for (i = 0; i < sizeof(leading_words) / sizeof(leading_words[0]); i++)
 			if (strlen(leading_words[i]) == len && strncasecmp(word, leading_words[i], len) == 0)
@@ -414,7 +421,11 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 	bool postgres = scan->dialect == SQLSCAN_POSTGRESQL;
 
 	if (isspace(c)) {
-		take(scan, out->text.len ? out : NULL, 1);
+		size_t len = 1;
+
+		while (scan->pos + len < scan->line.len && isspace((unsigned char)scan->line.buf[scan->pos + len]))
+			len++;
+		take(scan, out->text.len ? out : NULL, len);
 		return 0;
 	}
 	if (c == '-' && next == '-') {
@@ -574,10 +585,14 @@ static void scan_quoted(struct sqlscan *scan, struct lex *lex, struct sqlscan_st
 	case LEX_STRING:
 		if (c == '\'' && next == '\'')
 			take(scan, out, 2);
-		else {
-			if (c == '\'')
-				lex->state = LEX_NORMAL;
+		else if (c == '\'') {
+			lex->state = LEX_NORMAL;
 			take(scan, out, 1);
+		} else {
+			/* everything up to the next quote (or backslash, for E'') is string */
+			size_t len = strcspn(scan->line.buf + scan->pos, lex->state == LEX_ESCAPE_STRING ? "'\\" : "'");
+
+			take(scan, out, len ? len : 1);
 		}
 		return;
 	case LEX_QUOTED_NAME:

@@ -47,6 +47,8 @@ struct sqlscan {
 	void *variable_context;
 	sqlscan_complete_fn complete;
 	struct strbuf line;              /* the current input line */
+	char *read_buffer;               /* owned; getline's, kept between lines */
+	size_t read_capacity;
 	size_t pos;                      /* scan position in line */
 	int line_number;
 	int line_column;                 /* characters before pos in this line */
