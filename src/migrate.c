@@ -622,6 +622,43 @@ static void release_lock(struct tracker *lock, const struct migrate_options *opt
 	strbuf_release(&key);
 }
 
+/* The migration lock on its own pooled connection, whichever the mode. */
+struct migration_lock {
+	struct pool_conn *pc;
+	struct tracker tracker;
+	bool opened;
+	bool held;
+};
+
+static int lock_acquire(struct engine *engine, const struct migrate_options *options, struct migration_lock *lock,
+			struct err *err)
+{
+	memset(lock, 0, sizeof(*lock));
+	if (engine_checkout(engine, clock_now() + 86400, &lock->pc, err) != 0)
+		return -1;
+	if (tracker_open(&lock->tracker, engine, lock->pc->conn, options->table, err) != 0)
+		return -1;
+	lock->opened = true;
+	lease_holder(lock->tracker.holder, sizeof(lock->tracker.holder));
+	if ((options->lock_mode == MIGRATE_LOCK_TABLE ? take_lease(&lock->tracker, options, lock->tracker.holder, err)
+						      : take_lock(&lock->tracker, options, err)) != 0)
+		return -1;
+	lock->held = true;
+	return 0;
+}
+
+/* Releases what lock_acquire took, also after it failed half way. */
+static void lock_release(struct engine *engine, const struct migrate_options *options, struct migration_lock *lock)
+{
+	if (lock->held)
+		release_lock(&lock->tracker, options);
+	if (lock->opened)
+		tracker_close(&lock->tracker);
+	if (lock->pc)
+		engine_checkin(engine, lock->pc, !lock->held);
+	memset(lock, 0, sizeof(*lock));
+}
+
 /* ---- running a section ---- */
 
 static int run_section(struct tracker *t, const struct migration_section *section, bool transaction, long skip,
@@ -897,11 +934,12 @@ static int check_plan(const struct migrate_status *status, const char *target, c
 int migrate_up(struct engine *engine, const struct migration_set *files, const char *target,
 	       const struct migrate_options *options, struct migrate_result *result, struct err *err)
 {
-	struct pool_conn *work = NULL, *lock_pc = NULL;
+	struct pool_conn *work = NULL;
+	struct migration_lock lock;
 	struct migrate_status status;
-	struct tracker t, lock;
+	struct tracker t;
 	size_t i, pending = 0;
-	bool locked = false, outer = false;
+	bool outer = false;
 	int rc;
 
 	memset(result, 0, sizeof(*result));
@@ -941,18 +979,10 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 					? "takes the lease row (held while the dry run lasts)"
 					: "takes the advisory lock (pg_try_advisory_lock, polled; held while the dry run lasts)",
 			     0, false);
-		if (engine_checkout(engine, clock_now() + 86400, &lock_pc, err) != 0 ||
-		    tracker_open(&lock, engine, lock_pc->conn, options->table, err) != 0) {
+		if (lock_acquire(engine, options, &lock, err) != 0) {
 			rc = -1;
 			goto out;
 		}
-		lease_holder(lock.holder, sizeof(lock.holder));
-		if ((options->lock_mode == MIGRATE_LOCK_TABLE ? take_lease(&lock, options, lock.holder, err)
-							      : take_lock(&lock, options, err)) != 0) {
-			rc = -1;
-			goto out;
-		}
-		locked = true;
 		/* another runner may have applied some while we waited */
 		migrate_status_release(&status);
 		if (build_status(&t, files, &status, err) != 0) {
@@ -973,10 +1003,10 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 	for (i = 0; rc == 0 && i < status.count; i++) {
 		if (!wanted(&status.entries[i], target))
 			continue;
-		if (locked && options->lock_mode == MIGRATE_LOCK_TABLE) {
+		if (lock.held && options->lock_mode == MIGRATE_LOCK_TABLE) {
 			struct driver_result r;
 
-			if (lease_sql(&lock, lock.holder, true, &r, err) != 0) {
+			if (lease_sql(&lock.tracker, lock.tracker.holder, true, &r, err) != 0) {
 				rc = -1;
 				break;
 			}
@@ -1004,12 +1034,7 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 		}
 	}
 out:
-	if (locked)
-		release_lock(&lock, options);
-	if (lock_pc) {
-		tracker_close(&lock);
-		engine_checkin(engine, lock_pc, !locked);
-	}
+	lock_release(engine, options, &lock);
 	migrate_status_release(&status);
 	tracker_close(&t);
 	engine_checkin(engine, work, rc != 0);
@@ -1037,10 +1062,11 @@ const char *migrate_newest_revertible(const struct migrate_status *status)
 int migrate_down(struct engine *engine, const struct migration_set *files, long count, const char *target_version,
 		 const struct migrate_options *options, struct migrate_result *result, struct err *err)
 {
-	struct pool_conn *work = NULL, *lock_pc = NULL;
+	struct pool_conn *work = NULL;
+	struct migration_lock lock;
 	struct migrate_status status;
-	struct tracker t, lock;
-	bool locked = false, dry_outer = false;
+	struct tracker t;
+	bool dry_outer = false;
 	size_t i;
 	int rc;
 
@@ -1050,17 +1076,8 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 	if (engine_checkout(engine, clock_now() + 86400, &work, err) != 0)
 		return -1;
 	rc = tracker_open(&t, engine, work->conn, options->table, err);
-	if (rc == 0 && t.postgres && !options->dry_run) {
-		if (engine_checkout(engine, clock_now() + 86400, &lock_pc, err) != 0 ||
-		    tracker_open(&lock, engine, lock_pc->conn, options->table, err) != 0) {
-			rc = -1;
-		} else {
-			lease_holder(lock.holder, sizeof(lock.holder));
-			rc = options->lock_mode == MIGRATE_LOCK_TABLE ? take_lease(&lock, options, lock.holder, err)
-								      : take_lock(&lock, options, err);
-			locked = rc == 0;
-		}
-	}
+	if (rc == 0 && t.postgres && !options->dry_run)
+		rc = lock_acquire(engine, options, &lock, err);
 	if (rc == 0)
 		rc = build_status(&t, files, &status, err);
 	/* a dry run reverts everything inside one transaction, adopting the table included */
@@ -1160,12 +1177,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		if (rc == 0)
 			emit(options, MIGRATE_EVENT_PLAN, NULL, "ROLLBACK (dry run: nothing was written)", 0, true);
 	}
-	if (locked)
-		release_lock(&lock, options);
-	if (lock_pc) {
-		tracker_close(&lock);
-		engine_checkin(engine, lock_pc, !locked);
-	}
+	lock_release(engine, options, &lock);
 	migrate_status_release(&status);
 	tracker_close(&t);
 	engine_checkin(engine, work, rc != 0);
