@@ -24,6 +24,8 @@ CFLAGS_PG    = $(shell pkg-config --cflags libpq)
 CFLAGS_REDIS = $(shell pkg-config --cflags hiredis)
 CFLAGS_SQL   = $(shell pkg-config --cflags sqlite3)
 CFLAGS_INIH  = $(shell pkg-config --cflags inih)
+PKG_EDIT     = $(shell pkg-config --libs libedit)
+CFLAGS_EDIT  = $(shell pkg-config --cflags libedit)
 
 OBJ = $(BUILD)/obj
 BIN = $(BUILD)/bin/dbctl
@@ -32,13 +34,14 @@ MODDIR = $(BUILD)/lib/dbctl
 # Shared by the binary and the modules (each module carries its own copy).
 COMMON = err strbuf url clock driver
 CORE   = main cmd_ping cmd_pool cmd_config cmd_run cmd_migrate config engine pool module json script sqlscan redisargs \
-         migrate migrate_files sha256 $(COMMON)
+         migrate migrate_files sha256 cmd_shell shell session printer output complete $(COMMON)
 
-MODULES = $(MODDIR)/dbctl-pg.so $(MODDIR)/dbctl-redis.so $(MODDIR)/dbctl-sqlite.so
+MODULES = $(MODDIR)/dbctl-pg.so $(MODDIR)/dbctl-redis.so $(MODDIR)/dbctl-sqlite.so $(MODDIR)/dbctl-edit.so
 
 UNIT_TESTS = $(BUILD)/tests/test_url $(BUILD)/tests/test_config $(BUILD)/tests/test_pool \
              $(BUILD)/tests/test_redisargs $(BUILD)/tests/test_json $(BUILD)/tests/test_pool_live \
-             $(BUILD)/tests/test_sqlscan $(BUILD)/tests/test_sha256 $(BUILD)/tests/test_migrate_files
+             $(BUILD)/tests/test_sqlscan $(BUILD)/tests/test_sha256 $(BUILD)/tests/test_migrate_files \
+             $(BUILD)/tests/test_output
 
 .PHONY: all deps demo check unit asan fuzz install uninstall clean
 .DEFAULT_GOAL := all
@@ -52,7 +55,7 @@ dbctl: $(BIN)
 	@[ "$(BUILD)" != build ] || ln -sf build/bin/dbctl dbctl
 
 $(OBJ)/%.o: src/%.c | $(OBJ)
-	$(CC) $(ALL_CFLAGS) $(CFLAGS_PG) $(CFLAGS_REDIS) $(CFLAGS_SQL) $(CFLAGS_INIH) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(CFLAGS_PG) $(CFLAGS_REDIS) $(CFLAGS_SQL) $(CFLAGS_INIH) $(CFLAGS_EDIT) -c -o $@ $<
 
 $(OBJ)/%.o: tests/unit/%.c | $(OBJ)
 	$(CC) $(ALL_CFLAGS) -Isrc $(CFLAGS_INIH) -c -o $@ $<
@@ -72,6 +75,10 @@ $(MODDIR)/dbctl-redis.so: $(OBJ)/drv_redis.o $(OBJ)/redisargs.o $(COMMON:%=$(OBJ
 $(MODDIR)/dbctl-sqlite.so: $(OBJ)/drv_sqlite.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(PKG_SQLITE)
 
+# libedit (and ncurses with it) only for the interactive shell.
+$(MODDIR)/dbctl-edit.so: $(OBJ)/lineedit.o | $(MODDIR)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(PKG_EDIT)
+
 # Unit tests link only the module under test and what it needs.
 $(BUILD)/tests/test_url: $(OBJ)/test_url.o $(OBJ)/url.o $(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
@@ -87,6 +94,8 @@ $(BUILD)/tests/test_sha256: $(OBJ)/test_sha256.o $(OBJ)/sha256.o | $(BUILD)/test
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/test_migrate_files: $(OBJ)/test_migrate_files.o $(OBJ)/migrate_files.o $(OBJ)/sha256.o \
 		$(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
+	$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/tests/test_output: $(OBJ)/test_output.o $(OBJ)/output.o $(OBJ)/strbuf.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/test_json: $(OBJ)/test_json.o $(OBJ)/json.o $(OBJ)/strbuf.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^ -lm

@@ -2,7 +2,7 @@
 # Installed as share/bash-completion/completions/dbctl, or: source completions/dbctl.bash
 # Works with or without the bash-completion package.
 
-_dbctl_commands="ping pool run migrate config help"
+_dbctl_commands="ping pool run migrate shell config help"
 _dbctl_migrate_commands="up down redo to status new accept"
 _dbctl_global_options="-p --profile --url --config -o --option --json -q --quiet -h --help --version"
 _dbctl_ping_options="-t --timeout -w --wait -c --count -i --interval -l --level --all"
@@ -12,7 +12,9 @@ _dbctl_migrate_up_options="-d --dir -w --wait -n --dry-run --lock-timeout --lock
 _dbctl_migrate_apply_options="-d --dir -w --wait -n --dry-run --lock-timeout --lock -e --echo"
 _dbctl_migrate_status_options="-d --dir -w --wait"
 _dbctl_migrate_new_options="-d --dir"
+_dbctl_shell_options="-f --format -x --expanded --autocommit -v --set --no-history"
 _dbctl_levels="reach server auth query"
+_dbctl_formats="table csv json tsv"
 _dbctl_settings="profile url password pool_size max_overflow pool_timeout pool_recycle pool_pre_ping
 connect_timeout statement_timeout lock_timeout application_name search_path busy_timeout journal_mode
 migrations_dir migrations_table migrations_lock_id"
@@ -29,6 +31,7 @@ _dbctl_takes_value() {
 		ping:-i | ping:--interval | ping:-l | ping:--level) return 0 ;;
 	"pool stats":-w | "pool stats":--workers) return 0 ;;
 	run:-v | run:--set) return 0 ;;
+	shell:-f | shell:--format | shell:-v | shell:--set) return 0 ;;
 	"migrate "*:-d | "migrate "*:--dir) return 0 ;;
 	"migrate new":*) return 1 ;;
 	"migrate "*:-w | "migrate "*:--wait) return 0 ;;
@@ -104,7 +107,7 @@ _dbctl() {
 		words+=("$word")
 		n=${#words[@]}
 		case $n:${words[0]} in
-		1:ping | 1:run | 1:help) cmd=${words[0]} ;;
+		1:ping | 1:run | 1:shell | 1:help) cmd=${words[0]} ;;
 		2:pool | 2:config | 2:migrate) cmd="${words[0]} ${words[1]}" ;;
 		esac
 	done
@@ -128,6 +131,8 @@ _dbctl() {
 			mapfile -t COMPREPLY < <(compgen -W "$_dbctl_settings" -S = -- "$cur") ;;
 		-l | --level)
 			mapfile -t COMPREPLY < <(compgen -W "$_dbctl_levels" -- "$cur") ;;
+		-f | --format)
+			mapfile -t COMPREPLY < <(compgen -W "$_dbctl_formats" -- "$cur") ;;
 		-d | --dir)
 			compopt -o filenames 2>/dev/null
 			mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
@@ -164,6 +169,7 @@ _dbctl() {
 	"migrate down" | "migrate redo" | "migrate to") options="$_dbctl_migrate_apply_options $options" ;;
 	"migrate status" | "migrate accept") options="$_dbctl_migrate_status_options $options" ;;
 	"migrate new") options="$_dbctl_migrate_new_options $options" ;;
+	shell) options="$_dbctl_shell_options $options" ;;
 	esac
 	if [[ $cur == -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
@@ -180,14 +186,14 @@ _dbctl() {
 	1:pool | "2:help pool") mapfile -t COMPREPLY < <(compgen -W "stats" -- "$cur") ;;
 	1:config | "2:help config") mapfile -t COMPREPLY < <(compgen -W "show" -- "$cur") ;;
 	1:migrate | "2:help migrate") mapfile -t COMPREPLY < <(compgen -W "$_dbctl_migrate_commands" -- "$cur") ;;
-	1:help) mapfile -t COMPREPLY < <(compgen -W "ping pool run migrate config" -- "$cur") ;;
+	1:help) mapfile -t COMPREPLY < <(compgen -W "ping pool run migrate shell config" -- "$cur") ;;
 	# migrate to VERSION, migrate accept VERSION: the versions of the files
 	"2:migrate to" | "2:migrate accept")
 		local versions
 		versions=$(_dbctl_migration_versions "$dir")
 		[[ ${words[1]} == to ]] && versions="0 $versions" # to 0 reverts everything
 		mapfile -t COMPREPLY < <(compgen -W "$versions" -- "$cur") ;;
-	1:ping | "2:pool stats" | "2:config show" | "2:migrate "*)
+	1:ping | 1:shell | "2:pool stats" | "2:config show" | "2:migrate "*)
 		mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur") ;;
 	*) COMPREPLY=() ;;
 	esac

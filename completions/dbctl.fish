@@ -12,7 +12,7 @@ function __dbctl_words
         end
         switch $t
             case -p --profile --url --config -o --option -t --timeout -w --wait -c --count -i --interval -l --level --workers -v --set \
-                -d --dir --lock-timeout --lock --on-drift --out-of-order
+                -d --dir --lock-timeout --lock --on-drift --out-of-order -f --format
                 set skip 1
             case '-*'
             case '*'
@@ -126,6 +126,7 @@ complete -c dbctl -n '__dbctl_at ""' -a ping -d 'check that the database answers
 complete -c dbctl -n '__dbctl_at ""' -a pool -d 'pool stats: the pool beside the server\'s connection budget'
 complete -c dbctl -n '__dbctl_at ""' -a run -d 'run SQL or Redis scripts in one transaction: all or nothing'
 complete -c dbctl -n '__dbctl_at ""' -a migrate -d 'migrations: up, down, redo, to, status, new, accept'
+complete -c dbctl -n '__dbctl_at ""' -a shell -d 'an interactive transactional session; piped input runs like run -'
 complete -c dbctl -n '__dbctl_at ""' -a config -d 'config show: every effective setting and its source'
 complete -c dbctl -n '__dbctl_at ""' -a help -d 'show help for dbctl or one command'
 complete -c dbctl -n '__dbctl_at pool "help pool"' -a stats -d 'the pool beside the server\'s connection budget'
@@ -137,7 +138,7 @@ complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a to -d 'migrate up or
 complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a status -d 'applied, pending, modified, missing and failed; exit 4 when pending'
 complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a new -d 'create migrations/TIMESTAMP_NAME.sql with up and down sections'
 complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a accept -d 'record the current file of a migration as the right one'
-complete -c dbctl -n '__dbctl_at help' -a 'ping pool run migrate config'
+complete -c dbctl -n '__dbctl_at help' -a 'ping pool run migrate shell config'
 
 # global options
 complete -c dbctl -s p -l profile -x -a '(__dbctl_profiles)' -d 'use profile NAME of the config file'
@@ -167,6 +168,13 @@ complete -c dbctl -n __dbctl_in_run -s n -l dry-run -d 'run everything, report, 
 complete -c dbctl -n __dbctl_in_run -s v -l set -x -d 'psql variable NAME=VALUE for :NAME, :\'NAME\' and :"NAME"'
 complete -c dbctl -n __dbctl_in_run -s e -l echo -d 'print each statement as it is sent'
 complete -c dbctl -n __dbctl_in_run -l list -d 'print the statements with their file, line and column; run nothing'
+
+# shell
+complete -c dbctl -n '__dbctl_at shell' -s f -l format -x -a 'table csv json tsv' -d 'result format (default table)'
+complete -c dbctl -n '__dbctl_at shell' -s x -l expanded -d 'one field a line, as \\x'
+complete -c dbctl -n '__dbctl_at shell' -l autocommit -d 'commit each statement at once (interactive; off by default)'
+complete -c dbctl -n '__dbctl_at shell' -s v -l set -x -d 'psql variable NAME=VALUE for :NAME, :\'NAME\' and :"NAME" in piped input'
+complete -c dbctl -n '__dbctl_at shell' -l no-history -d 'do not read or write the history file'
 
 # migrate up|down|redo|to|status|new|accept
 complete -c dbctl -n '__dbctl_in_migrate up down redo to status new accept' -s d -l dir -x -a '(__fish_complete_directories)' -d 'migrations directory (default ./migrations)'

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 /* Bumped whenever struct driver changes, so that a stale module is refused. */
-#define DRIVER_ABI_VERSION 2
+#define DRIVER_ABI_VERSION 3
 
 /* Everything a driver needs to connect; every pointer is borrowed from the settings. */
 struct driver_target {
@@ -53,6 +53,28 @@ struct driver_server_stats {
 };
 
 struct driver_conn;   /* defined by each driver */
+
+/* Where a query's results go, one row at a time, so that a result of any size
+ * is never held whole. Each callback returns 0, or -1 to stop (the output
+ * failed): the driver then cancels the statement and fails with EXIT_FAILED.
+ * Every pointer passed is borrowed for the call only. */
+struct driver_row_sink {
+	int (*columns)(void *context, int count, const char *const *names);   /* a result set starts */
+	int (*row)(void *context, const char *const *cells);                  /* NULL cell: SQL NULL */
+	/* a statement ended: its command tag ("INSERT 0 1"; "" when the backend has none) */
+	int (*done)(void *context, const char *tag, long affected);
+	/* a reply that is not a table (Redis), rendered the way redis-cli shows it */
+	int (*text)(void *context, const char *text);
+	void *context;
+};
+
+/* Where the connection stands, as far as the backend can tell. */
+enum driver_transaction {
+	DRIVER_TRANSACTION_NONE,     /* autocommit: no transaction open */
+	DRIVER_TRANSACTION_OPEN,     /* inside a transaction block */
+	DRIVER_TRANSACTION_FAILED,   /* inside a failed one: only ROLLBACK works */
+	DRIVER_TRANSACTION_UNKNOWN,  /* the connection is gone, or the backend cannot say */
+};
 
 /* Where COPY ... FROM STDIN data comes from: 1 with a line (newline
  * included), 0 at the end of the data, -1 with err set. */
@@ -100,6 +122,9 @@ struct driver {
 	/* Quotes value as a literal or an identifier with the library's own
 	 * escaping; the caller frees the result. NULL when the backend has none. */
 	char *(*quote)(struct driver_conn *conn, const char *value, bool identifier);
+	/* Runs one statement, streaming its rows into sink. */
+	int (*query)(struct driver_conn *conn, const char *text, const struct driver_row_sink *sink, struct err *err);
+	enum driver_transaction (*transaction_state)(struct driver_conn *conn);
 	/* Optional: does text end with a complete statement? (SQLite's own rule) */
 	bool (*statement_complete)(const char *text);
 	void (*close)(struct driver_conn *conn);

@@ -489,6 +489,144 @@ static int pg_exec_batch(struct driver_conn *conn, struct driver_batch *batch, s
 	return failed ? -1 : 0;
 }
 
+/* ---- interactive queries ---- */
+
+/* Hands one result's column names to the sink. */
+static int send_columns(const PGresult *res, const struct driver_row_sink *sink)
+{
+	int count = PQnfields(res), c, rc;
+	const char **names = calloc((size_t)count + 1, sizeof(*names));
+
+	if (!names)
+		return -1;
+	for (c = 0; c < count; c++)
+		names[c] = PQfname(res, c);
+	rc = sink->columns(sink->context, count, names);
+	free(names);
+	return rc;
+}
+
+static int send_row(const PGresult *res, const struct driver_row_sink *sink)
+{
+	int count = PQnfields(res), c, rc;
+	const char **cells = calloc((size_t)count + 1, sizeof(*cells));
+
+	if (!cells)
+		return -1;
+	for (c = 0; c < count; c++)
+		cells[c] = PQgetisnull(res, 0, c) ? NULL : PQgetvalue(res, 0, c);
+	rc = sink->row(sink->context, cells);
+	free(cells);
+	return rc;
+}
+
+/* COPY ... TO STDOUT: the data is text, passed on line by line as it comes. */
+static int send_copy_out(PGconn *pg, const struct driver_row_sink *sink)
+{
+	char *data;
+	int n, rc = 0;
+
+	while ((n = PQgetCopyData(pg, &data, 0)) > 0) {
+		if (rc == 0)
+			rc = sink->text(sink->context, data);
+		PQfreemem(data);
+	}
+	return rc;
+}
+
+/* Single-row mode: each row reaches the sink as it arrives and is freed, so a
+ * result of millions of rows costs one row of memory. */
+static int pg_query(struct driver_conn *conn, const char *text, const struct driver_row_sink *sink, struct err *err)
+{
+	PGresult *res;
+	bool failed = false, stopped = false, columns_sent = false;
+
+	if (!PQsendQuery(conn->pg, text)) {
+		err_set(err, EXIT_NO_ANSWER, "%s", "");
+		copy_message(err->message, sizeof(err->message), PQerrorMessage(conn->pg));
+		return -1;
+	}
+	PQsetSingleRowMode(conn->pg);
+	while ((res = PQgetResult(conn->pg)) != NULL) {
+		ExecStatusType status = PQresultStatus(res);
+		int rc = 0;
+
+		if (failed || stopped) {
+			if (status == PGRES_COPY_IN)
+				PQputCopyEnd(conn->pg, "dbctl: stopped");
+			PQclear(res);
+			continue;
+		}
+		switch (status) {
+		case PGRES_SINGLE_TUPLE:
+			if (!columns_sent)
+				rc = send_columns(res, sink);
+			columns_sent = true;
+			if (rc == 0)
+				rc = send_row(res, sink);
+			break;
+		case PGRES_TUPLES_OK:
+			/* the end of a result set; it carries the columns when there were no rows */
+			if (!columns_sent)
+				rc = send_columns(res, sink);
+			columns_sent = false;
+			if (rc == 0)
+				rc = sink->done(sink->context, PQcmdStatus(res), -1);
+			break;
+		case PGRES_COMMAND_OK:
+		case PGRES_EMPTY_QUERY: {
+			const char *affected = PQcmdTuples(res);
+
+			rc = sink->done(sink->context, PQcmdStatus(res), affected && *affected ? atol(affected) : -1);
+			break;
+		}
+		case PGRES_COPY_OUT:
+			rc = send_copy_out(conn->pg, sink);
+			break;
+		case PGRES_COPY_IN:
+			PQputCopyEnd(conn->pg, "COPY FROM STDIN has no data here");
+			break;
+		default:
+			failed = true;
+			pg_result_error(res, conn->pg, PQstatus(conn->pg) == CONNECTION_BAD ? EXIT_NO_ANSWER : EXIT_FAILED,
+					err);
+			{
+				const char *position = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+
+				err->position = position ? atoi(position) : 0;
+			}
+		}
+		if (rc != 0) {
+			stopped = true;
+			pg_cancel(conn);
+		}
+		PQclear(res);
+	}
+	if (stopped && !failed)
+		return err_set(err, EXIT_FAILED, "stopped: the output could not be written");
+	if (!failed && PQstatus(conn->pg) == CONNECTION_BAD) {
+		err_set(err, EXIT_NO_ANSWER, "%s", "");
+		copy_message(err->message, sizeof(err->message), PQerrorMessage(conn->pg));
+		return -1;
+	}
+	return failed ? -1 : 0;
+}
+
+static enum driver_transaction pg_transaction_state(struct driver_conn *conn)
+{
+	switch (PQtransactionStatus(conn->pg)) {
+	case PQTRANS_IDLE:
+		return DRIVER_TRANSACTION_NONE;
+	case PQTRANS_INTRANS:
+	case PQTRANS_ACTIVE:
+		return DRIVER_TRANSACTION_OPEN;
+	case PQTRANS_INERROR:
+		return DRIVER_TRANSACTION_FAILED;
+	default:
+		return DRIVER_TRANSACTION_UNKNOWN;
+	}
+}
+
 /* PQescapeLiteral knows the connection's encoding and standard_conforming_strings. */
 static char *pg_quote(struct driver_conn *conn, const char *value, bool identifier)
 {
@@ -526,6 +664,8 @@ static const struct driver pg_driver = {
 	.server_stats = pg_server_stats,
 	.exec_batch = pg_exec_batch,
 	.quote = pg_quote,
+	.query = pg_query,
+	.transaction_state = pg_transaction_state,
 	.close = pg_close,
 };
 

@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 struct driver_conn {
 	redisContext *redis;
+	bool in_multi;   /* a MULTI of the shell's user is queueing commands */
 };
 
 /* Where and as whom to connect, from redis://, rediss:// or unix:// URLs. */
@@ -250,27 +252,42 @@ static void reply_to_text(const redisReply *reply, struct strbuf *out)
 	}
 }
 
-/* One command line; an array reply becomes one row per element. */
-static int redis_exec(struct driver_conn *conn, const char *text, struct driver_result *out, struct err *err)
+/* Splits one command line and sends it: 1 with the reply (the caller frees
+ * it) and the command's name, 0 for a blank line, -1 with err set. */
+static int send_line(struct driver_conn *conn, const char *text, redisReply **reply, char *name, size_t name_size,
+		     struct err *err)
 {
 	struct redisargs args;
-	redisReply *reply;
-	size_t i, rows;
-	int rc = 0;
 
-	memset(out, 0, sizeof(*out));
-	out->affected = -1;
 	if (redisargs_split(text, &args, err) != 0)
 		return -1;
 	if (args.count == 0) {
 		redisargs_release(&args);
 		return 0;
 	}
+	snprintf(name, name_size, "%s", args.values[0]);
 	redisSetTimeout(conn->redis, (struct timeval){ 0, 0 });
-	reply = redisCommandArgv(conn->redis, args.count, (const char **)args.values, args.lengths);
+	*reply = redisCommandArgv(conn->redis, args.count, (const char **)args.values, args.lengths);
 	redisargs_release(&args);
-	if (!reply)
+	if (!*reply)
 		return io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
+	return 1;
+}
+
+/* One command line; an array reply becomes one row per element. */
+static int redis_exec(struct driver_conn *conn, const char *text, struct driver_result *out, struct err *err)
+{
+	redisReply *reply = NULL;
+	char name[32];
+	size_t i, rows;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->affected = -1;
+	rc = send_line(conn, text, &reply, name, sizeof(name), err);
+	if (rc <= 0)
+		return rc;
+	rc = 0;
 	if (reply->type == REDIS_REPLY_ERROR) {
 		rc = reply_error(reply, err);
 		freeReplyObject(reply);
@@ -294,6 +311,118 @@ static int redis_exec(struct driver_conn *conn, const char *text, struct driver_
 	out->row_count = (long)rows;
 	freeReplyObject(reply);
 	return 0;
+}
+
+/* ---- interactive queries ---- */
+
+/* A bulk string as redis-cli quotes it: printable bytes as they are, the rest escaped. */
+static void quote_bulk(const char *data, size_t len, struct strbuf *out)
+{
+	size_t i;
+
+	strbuf_addch(out, '"');
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)data[i];
+
+		switch (c) {
+		case '\\':
+		case '"':
+			strbuf_addch(out, '\\');
+			strbuf_addch(out, (char)c);
+			break;
+		case '\n':
+			strbuf_addstr(out, "\\n");
+			break;
+		case '\r':
+			strbuf_addstr(out, "\\r");
+			break;
+		case '\t':
+			strbuf_addstr(out, "\\t");
+			break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				strbuf_addf(out, "\\x%02x", c);
+			else
+				strbuf_addch(out, (char)c);
+		}
+	}
+	strbuf_addch(out, '"');
+}
+
+/* redis-cli's human form: (integer) 1, (nil), "text", numbered nested arrays. */
+static void render_reply(const redisReply *reply, size_t indent, struct strbuf *out)
+{
+	size_t i, digits = 1, n;
+
+	switch (reply->type) {
+	case REDIS_REPLY_NIL:
+		strbuf_addstr(out, "(nil)");
+		break;
+	case REDIS_REPLY_INTEGER:
+		strbuf_addf(out, "(integer) %lld", reply->integer);
+		break;
+	case REDIS_REPLY_STATUS:
+		strbuf_add(out, reply->str, reply->len);
+		break;
+	case REDIS_REPLY_ERROR:
+		strbuf_addstr(out, "(error) ");
+		strbuf_add(out, reply->str, reply->len);
+		break;
+	case REDIS_REPLY_ARRAY:
+		if (reply->elements == 0) {
+			strbuf_addstr(out, "(empty array)");
+			break;
+		}
+		for (n = reply->elements; n >= 10; n /= 10)
+			digits++;
+		for (i = 0; i < reply->elements; i++) {
+			if (i > 0)
+				strbuf_addf(out, "\n%*s", (int)indent, "");
+			strbuf_addf(out, "%*zu) ", (int)digits, i + 1);
+			render_reply(reply->element[i], indent + digits + 2, out);
+		}
+		break;
+	default:
+		quote_bulk(reply->str ? reply->str : "", reply->str ? reply->len : 0, out);
+	}
+}
+
+static int redis_query(struct driver_conn *conn, const char *text, const struct driver_row_sink *sink, struct err *err)
+{
+	struct strbuf rendered;
+	redisReply *reply = NULL;
+	char name[32];
+	bool ends_multi;
+	int rc;
+
+	rc = send_line(conn, text, &reply, name, sizeof(name), err);
+	if (rc <= 0)
+		return rc;
+	rc = 0;
+	/* EXEC and DISCARD end MULTI even when they fail (EXECABORT) */
+	ends_multi = strcasecmp(name, "EXEC") == 0 || strcasecmp(name, "DISCARD") == 0;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		rc = reply_error(reply, err);
+	} else {
+		if (strcasecmp(name, "MULTI") == 0)
+			conn->in_multi = true;
+		strbuf_init(&rendered);
+		render_reply(reply, 0, &rendered);
+		if (sink->text(sink->context, rendered.buf) != 0 || sink->done(sink->context, "", -1) != 0)
+			rc = err_set(err, EXIT_FAILED, "stopped: the output could not be written");
+		strbuf_release(&rendered);
+	}
+	if (ends_multi)
+		conn->in_multi = false;
+	freeReplyObject(reply);
+	return rc;
+}
+
+static enum driver_transaction redis_transaction_state(struct driver_conn *conn)
+{
+	if (!conn->redis || conn->redis->err)
+		return DRIVER_TRANSACTION_UNKNOWN;
+	return conn->in_multi ? DRIVER_TRANSACTION_OPEN : DRIVER_TRANSACTION_NONE;
 }
 
 static int redis_simple(struct driver_conn *conn, const char *command, struct err *err)
@@ -476,6 +605,8 @@ static const struct driver redis_driver = {
 	.cancel = redis_cancel,
 	.server_stats = redis_server_stats,
 	.exec_batch = redis_exec_batch,
+	.query = redis_query,
+	.transaction_state = redis_transaction_state,
 	.close = redis_close,
 };
 

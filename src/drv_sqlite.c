@@ -217,6 +217,61 @@ static int sqlite_exec(struct driver_conn *conn, const char *text, struct driver
 	return 0;
 }
 
+/* Rows go to the sink as sqlite3_step produces them; a text may hold several
+ * statements, each its own result. */
+static int sqlite_query(struct driver_conn *conn, const char *text, const struct driver_row_sink *sink,
+			struct err *err)
+{
+	const char *tail = text;
+	sqlite3_stmt *stmt = NULL;
+	const char **values = NULL;   /* owned; one row's cells, borrowed from stmt */
+	int rc = 0, step;
+
+	while (rc == 0 && tail && *tail) {
+		int count, c;
+
+		step = sqlite3_prepare_v2(conn->db, tail, -1, &stmt, &tail);
+		if (step != SQLITE_OK) {
+			rc = sqlite_error(conn->db, step, EXIT_FAILED, err);
+			break;
+		}
+		if (!stmt)
+			continue;   /* whitespace or a comment */
+		count = sqlite3_column_count(stmt);
+		free(values);
+		values = calloc((size_t)count + 1, sizeof(*values));
+		if (!values) {
+			rc = err_set(err, EXIT_FAILED, "out of memory");
+			break;
+		}
+		if (count > 0) {
+			for (c = 0; c < count; c++)
+				values[c] = sqlite3_column_name(stmt, c);
+			if (sink->columns(sink->context, count, values) != 0)
+				rc = err_set(err, EXIT_FAILED, "stopped: the output could not be written");
+		}
+		while (rc == 0 && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+			for (c = 0; c < count; c++)
+				values[c] = (const char *)sqlite3_column_text(stmt, c);
+			if (sink->row(sink->context, values) != 0)
+				rc = err_set(err, EXIT_FAILED, "stopped: the output could not be written");
+		}
+		if (rc == 0 && step != SQLITE_DONE)
+			rc = sqlite_error(conn->db, step, EXIT_FAILED, err);
+		if (rc == 0 && sink->done(sink->context, "", sqlite3_stmt_readonly(stmt) ? -1 : sqlite3_changes(conn->db)) != 0)
+			rc = err_set(err, EXIT_FAILED, "stopped: the output could not be written");
+		sqlite3_finalize(stmt);
+		stmt = NULL;
+	}
+	free(values);
+	return rc;
+}
+
+static enum driver_transaction sqlite_transaction_state(struct driver_conn *conn)
+{
+	return sqlite3_get_autocommit(conn->db) ? DRIVER_TRANSACTION_NONE : DRIVER_TRANSACTION_OPEN;
+}
+
 static int sqlite_begin(struct driver_conn *conn, struct err *err)
 {
 	/* IMMEDIATE takes the write lock now, so a concurrent writer waits at the
@@ -350,6 +405,8 @@ static const struct driver sqlite_driver = {
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
 	.cancel = sqlite_cancel,
+	.query = sqlite_query,
+	.transaction_state = sqlite_transaction_state,
 	.server_stats = sqlite_server_stats,
 	.exec_batch = sqlite_exec_batch,
 	.quote = sqlite_quote,

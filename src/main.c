@@ -40,6 +40,8 @@ static const struct command commands[] = {
 	  migrate_new_options, true, false, cmd_migrate_new },
 	{ "migrate accept", "VERSION", "record the current file of an applied or failed migration as the right one",
 	  migrate_accept_options, true, true, cmd_migrate_accept },
+	{ "shell", "", "an interactive transactional session; piped input runs like run - and prints results",
+	  shell_options, true, true, cmd_shell },
 	{ "config show", "", "print every effective setting and where it came from, secrets masked",
 	  config_show_options, true, false, cmd_config_show },
 	{ "help", "[COMMAND]", "show help for dbctl or one command", no_options, false, false, cmd_help },

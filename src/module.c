@@ -1,4 +1,4 @@
-/* Driver modules: each backend's client library is linked into its own .so,
+/* Modules: each backend's client library (and libedit, for the shell) is linked into its own .so,
  * opened here on first use. Linking libpq into the binary would cost every
  * Redis or SQLite probe ~5 ms of loading krb5, ldap and gnutls. */
 #include "module.h"
@@ -33,31 +33,43 @@ static int module_dir(char *out, size_t size, struct err *err)
 	return 0;
 }
 
-const struct driver *module_load(const char *short_name, struct err *err)
+void *module_symbol(const char *short_name, const char *symbol, struct err *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 64];
-	const struct driver *driver;
-	driver_entry_fn entry;
-	void *handle;
+	void *handle, *found;
 
 	if (module_dir(dir, sizeof(dir), err) != 0)
 		return NULL;
 	if ((size_t)snprintf(path, sizeof(path), "%s/dbctl-%s.so", dir, short_name) >= sizeof(path)) {
-		err_set(err, EXIT_USAGE, "driver module path too long");
+		err_set(err, EXIT_USAGE, "module path too long");
 		return NULL;
 	}
 	/* lazy binding: a probe calls a handful of libpq's functions, not all of them */
 	handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
 	if (!handle) {
-		err_set(err, EXIT_USAGE, "cannot load the %s driver: %s", short_name, dlerror());
-		err_hint(err, "dbctl looks for its driver modules in %s (or $DBCTL_MODULE_DIR)", dir);
+		err_set(err, EXIT_USAGE, "cannot load the %s module: %s", short_name, dlerror());
+		err_hint(err, "dbctl looks for its modules in %s (or $DBCTL_MODULE_DIR)", dir);
 		return NULL;
 	}
-	*(void **)&entry = dlsym(handle, DRIVER_ENTRY_SYMBOL);
-	driver = entry ? entry() : NULL;
-	if (!driver || driver->abi_version != DRIVER_ABI_VERSION) {
-		err_set(err, EXIT_USAGE, "driver module '%s' does not match this dbctl; reinstall it", path);
+	found = dlsym(handle, symbol);
+	if (!found) {
+		err_set(err, EXIT_USAGE, "module '%s' does not match this dbctl; reinstall it", path);
 		dlclose(handle);
+	}
+	return found;
+}
+
+const struct driver *module_load(const char *short_name, struct err *err)
+{
+	const struct driver *driver;
+	driver_entry_fn entry;
+
+	*(void **)&entry = module_symbol(short_name, DRIVER_ENTRY_SYMBOL, err);
+	if (!entry)
+		return NULL;
+	driver = entry();
+	if (!driver || driver->abi_version != DRIVER_ABI_VERSION) {
+		err_set(err, EXIT_USAGE, "the %s driver module does not match this dbctl; reinstall it", short_name);
 		return NULL;
 	}
 	return driver;

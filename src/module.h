@@ -8,4 +8,7 @@
  * The module stays loaded until the process exits. */
 const struct driver *module_load(const char *short_name, struct err *err) MUST_CHECK;
 
+/* Loads dbctl-<short_name>.so the same way and finds one exported symbol; NULL with err set. */
+void *module_symbol(const char *short_name, const char *symbol, struct err *err) MUST_CHECK;
+
 #endif

@@ -336,7 +336,13 @@ static int flush(struct run_state *run, const char *file, struct copy_reader *co
 		request.copy.next_line = next_copy_line;
 		request.copy.context = copy;
 	}
-	rc = run->driver->exec_batch(run->conn, &request, err);
+	if (run->options->rows && !copy && run->batch.count == 1) {
+		rc = run->driver->query(run->conn, texts[0], run->options->rows, err);
+		request.completed = rc == 0;
+		err->item = 0;
+	} else {
+		rc = run->driver->exec_batch(run->conn, &request, err);
+	}
 	run->summary->statements += (long)request.completed;
 	run->summary->affected += request.affected;
 	if (rc != 0 && !interrupted)
@@ -382,7 +388,7 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 			run->options->on_statement(run->options->context, source->name, &statement);
 		batch_add(&run->batch, &statement);
 		/* without a transaction each statement stands alone: stop at the first error */
-		if (statement.kind == SQLSCAN_COPY_IN || !run->options->transaction ||
+		if (statement.kind == SQLSCAN_COPY_IN || !run->options->transaction || run->options->rows ||
 		    run->batch.texts.len >= BATCH_BYTES || run->batch.count >= BATCH_STATEMENTS) {
 			rc = flush(run, source->name, statement.kind == SQLSCAN_COPY_IN ? &copy : NULL, err);
 			if (rc != 0)

@@ -18,6 +18,9 @@ struct script_options {
 	/* called for each statement just before it is sent (for --echo) */
 	void (*on_statement)(void *context, const char *file, const struct sqlscan_statement *statement);
 	void *context;
+	/* when set, each statement's results go here (the piped shell prints
+	 * them), which sends statements one at a time instead of in batches */
+	const struct driver_row_sink *rows;
 };
 
 struct script_summary {

@@ -349,7 +349,7 @@ static void track_string_setting(struct sqlscan *scan, const struct lex *lex)
 
 /* ---- scanning ---- */
 
-static int unterminated(const struct sqlscan *scan, const struct lex *lex, struct err *err)
+static int unterminated(struct sqlscan *scan, const struct lex *lex, struct err *err)
 {
 	static const char *const names[] = {
 		[LEX_BLOCK_COMMENT] = "/* comment", [LEX_STRING] = "quoted string",
@@ -357,6 +357,7 @@ static int unterminated(const struct sqlscan *scan, const struct lex *lex, struc
 		[LEX_DOLLAR] = "dollar-quoted string",
 	};
 
+	scan->input_ended_open = true;
 	if (lex->state == LEX_DOLLAR)
 		return err_set(err, EXIT_USAGE, "%s:%d:%d: unterminated dollar-quoted string: no closing %s", scan->name,
 			       lex->open_line, lex->open_column, lex->dollar_tag);
@@ -665,6 +666,8 @@ int sqlscan_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err
 	out->line = out->column = 0;
 	out->kind = SQLSCAN_PLAIN;
 	out->what[0] = '\0';
+	out->terminated = true;
+	scan->input_ended_open = false;
 	if (scan->copy_pending)
 		return err_set(err, EXIT_USAGE, "%s: COPY data not read", scan->name);
 	if (scan->dialect == SQLSCAN_REDIS)
@@ -687,6 +690,7 @@ int sqlscan_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err
 				if (out->text.len && out->text.buf[out->text.len - 1] == '\n')
 					out->text.buf[--out->text.len] = '\0';
 				classify(&lex, scan->dialect, out);
+				out->terminated = false;
 				return 1;
 			}
 			/* psql drops empty lines between tokens; inside quotes they are data */

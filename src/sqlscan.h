@@ -29,6 +29,7 @@ struct sqlscan_statement {
 	int column;               /* in characters, 1-based */
 	enum sqlscan_kind kind;
 	char what[64];            /* the leading keywords, e.g. "CREATE INDEX CONCURRENTLY" */
+	bool terminated;          /* ended by its own ';' (or line, for Redis), not by the end of the input */
 };
 
 /* Looks up a psql variable; quote is 0 (:name), '\'' (:'name') or '"' (:"name").
@@ -54,6 +55,7 @@ struct sqlscan {
 	int line_column;                 /* characters before pos in this line */
 	bool at_eof;
 	bool copy_pending;               /* the last statement was COPY FROM STDIN: data comes next */
+	bool input_ended_open;           /* the last error: input ended inside a quote or comment (the shell reads on) */
 	bool backslash_strings;          /* after SET standard_conforming_strings = off, as psql tracks it */
 };
 

@@ -1,0 +1,131 @@
+/* dbctl shell: interactive on a terminal; from a pipe or file, `run -` that prints its results. */
+#include "cli.h"
+#include "engine.h"
+#include "printer.h"
+#include "script.h"
+#include "shell.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const struct cli_option shell_options[] = {
+	{ "format", 'f', "FORMAT", "result format: table (default), csv, json or tsv" },
+	{ "expanded", 'x', NULL, "one field a line, as \\x" },
+	{ "autocommit", 0, NULL, "commit each statement at once (interactive; off by default)" },
+	{ "set", 'v', "NAME=VALUE", "psql variable for :NAME, :'NAME' and :\"NAME\" in piped input (repeatable)" },
+	{ "no-history", 0, NULL, "do not read or write the history file" },
+	{ 0 },
+};
+
+static void on_interrupt(int signo)
+{
+	(void)signo;
+	script_interrupt();
+}
+
+/* $XDG_STATE_HOME/dbctl/history, else ~/.local/state/dbctl/history; the
+ * directory is made 0700 since statements may hold data. */
+static char *history_path(void)
+{
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char dir[4096], path[4200];
+
+	if (state && *state)
+		snprintf(dir, sizeof(dir), "%s/dbctl", state);
+	else if (home && *home)
+		snprintf(dir, sizeof(dir), "%s/.local/state/dbctl", home);
+	else
+		return NULL;
+	/* mkdir -p, each level 0700 */
+	for (char *p = dir + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+				return NULL;
+			*p = '/';
+		}
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/history", dir);
+	return strdup(path);
+}
+
+/* Piped input: the runner's rules (checked first, one transaction, the same
+ * errors and exit codes), and each statement's result printed. Redis has no
+ * transaction to offer: commands run one by one, as redis-cli runs a file. */
+static int run_piped(struct cli *cli, struct engine *engine, enum output_format format, bool expanded,
+		     struct err *err)
+{
+	static const char *const inputs[] = { "-" };
+	struct script_options options;
+	struct script_summary summary;
+	struct driver_row_sink sink;
+	struct printer printer;
+	int rc;
+
+	printer_init(&printer, stdout);
+	printer.options.format = format;
+	printer.options.expanded = expanded;
+	printer.show_tags = !cli->quiet;
+	printer_sink(&printer, &sink);
+	memset(&options, 0, sizeof(options));
+	options.transaction = engine->backend != URL_BACKEND_REDIS;
+	options.variables = cli_values(cli, "set", &options.variable_count);
+	options.rows = &sink;
+	signal(SIGINT, on_interrupt);
+	signal(SIGTERM, on_interrupt);
+	rc = script_run(engine, inputs, 1, &options, &summary, err);
+	if (rc != 0)
+		printer_abandon(&printer);
+	printer_release(&printer);
+	/* the runner's hint names run's option, which the shell does not have */
+	if (rc != 0 && strstr(err->hint, "--no-transaction"))
+		err_hint(err, "type it at an interactive dbctl shell prompt, or use dbctl run --no-transaction");
+	if (rc != 0 && summary.partly_applied && engine->backend == URL_BACKEND_REDIS)
+		err_hint(err, "Redis has no rollback: the commands before this one were applied");
+	return rc == 0 ? EXIT_OK : (err->code ? err->code : EXIT_FAILED);
+}
+
+int cmd_shell(struct cli *cli, struct err *err)
+{
+	struct shell_options options;
+	struct engine engine;
+	const char *format = cli_value(cli, "format");
+	char *history = NULL;
+	int code;
+
+	memset(&options, 0, sizeof(options));
+	options.format = cli->json ? OUTPUT_JSON : OUTPUT_TABLE;
+	if (format && !output_parse_format(format, &options.format)) {
+		err_set(err, EXIT_USAGE, "--format expects table, csv, json or tsv, got '%s'", format);
+		return EXIT_USAGE;
+	}
+	options.expanded = cli_switch(cli, "expanded");
+	options.autocommit = cli_switch(cli, "autocommit");
+	options.profile = cfg_get(&cli->settings, CFG_PROFILE);
+	if (options.profile && !*options.profile)
+		options.profile = NULL;
+	/* results are the output: --json means JSON rows, not a summary envelope */
+	cli->json_written = cli->json;
+	if (engine_open(&engine, &cli->settings, err) != 0)
+		return err->code;
+	if (!isatty(STDIN_FILENO)) {
+		code = run_piped(cli, &engine, options.format, options.expanded, err);
+	} else {
+		if (!cli_switch(cli, "no-history"))
+			history = history_path();
+		options.history_path = history;
+		code = shell_interactive(&engine, &options, err);
+		if (code < 0)
+			code = err->code ? err->code : EXIT_FAILED;
+	}
+	free(history);
+	engine_close(&engine);
+	return code;
+}

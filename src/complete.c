@@ -1,0 +1,278 @@
+/* Tab completion: which names fit where the cursor is. The catalog is read
+ * on a second pooled connection, so completion still works while the
+ * session's own transaction has failed. */
+#include "complete.h"
+#include "clock.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const sql_keywords[] = {
+	"ALTER", "AND", "AS", "ASC", "BEGIN", "BETWEEN", "BY", "CASCADE", "CASE", "COLUMN", "COMMIT", "CONSTRAINT",
+	"COPY", "CREATE", "CROSS", "DATABASE", "DEFAULT", "DELETE", "DESC", "DISTINCT", "DROP", "ELSE", "END",
+	"EXISTS", "EXPLAIN", "FALSE", "FOREIGN", "FROM", "FULL", "FUNCTION", "GRANT", "GROUP", "HAVING", "IN",
+	"INDEX", "INNER", "INSERT", "INTERVAL", "INTO", "IS", "JOIN", "KEY", "LEFT", "LIKE", "LIMIT", "NOT", "NULL",
+	"OFFSET", "ON", "OR", "ORDER", "OUTER", "PRIMARY", "REFERENCES", "RETURNING", "REVOKE", "RIGHT", "ROLLBACK",
+	"SAVEPOINT", "SCHEMA", "SELECT", "SEQUENCE", "SET", "SHOW", "TABLE", "THEN", "TRUE", "TRUNCATE", "UNION",
+	"UNIQUE", "UPDATE", "USING", "VALUES", "VIEW", "WHEN", "WHERE", "WITH", NULL,
+};
+
+/* Used when the server cannot list its commands (COMMAND LIST is Redis 7). */
+static const char *const redis_commands[] = {
+	"APPEND", "AUTH", "DBSIZE", "DECR", "DEL", "DISCARD", "EXEC", "EXISTS", "EXPIRE", "GET", "HDEL", "HGET",
+	"HGETALL", "HSET", "INCR", "INFO", "KEYS", "LPOP", "LPUSH", "LRANGE", "MGET", "MSET", "MULTI", "PING",
+	"RPOP", "RPUSH", "SADD", "SCAN", "SELECT", "SET", "SMEMBERS", "TTL", "TYPE", "UNWATCH", "WATCH", "ZADD",
+	"ZRANGE", NULL,
+};
+
+static const char pg_catalog_sql[] =
+	"SELECT 's', nspname, NULL, NULL FROM pg_catalog.pg_namespace"
+	" WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'"
+	" UNION ALL"
+	" SELECT 'r', n.nspname, NULL, c.relname FROM pg_catalog.pg_class c"
+	" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+	" WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"
+	" UNION ALL"
+	" (SELECT 'c', n.nspname, c.relname, a.attname FROM pg_catalog.pg_attribute a"
+	" JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+	" WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+	" AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' LIMIT 20000)";
+
+static const char sqlite_catalog_sql[] =
+	"SELECT 'r', 'main', NULL, name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
+	" UNION ALL"
+	" SELECT 'c', 'main', m.name, p.name FROM sqlite_schema m JOIN pragma_table_info(m.name) p"
+	" WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite_%'";
+
+void complete_init(struct completer *completer, struct engine *engine, const char *const *backslash_commands)
+{
+	memset(completer, 0, sizeof(*completer));
+	completer->engine = engine;
+	completer->backslash_commands = backslash_commands;
+}
+
+static void free_names(struct completer *completer)
+{
+	size_t i;
+
+	for (i = 0; i < completer->count; i++) {
+		free(completer->names[i].schema);
+		free(completer->names[i].relation);
+		free(completer->names[i].name);
+	}
+	free(completer->names);
+	completer->names = NULL;
+	completer->count = 0;
+}
+
+void complete_release(struct completer *completer)
+{
+	free_names(completer);
+}
+
+void complete_invalidate(struct completer *completer)
+{
+	completer->loaded = false;
+}
+
+static char *dup_or_null(const char *text)
+{
+	return text ? strdup(text) : NULL;
+}
+
+/* Reads the catalog; any failure leaves completion with keywords only. */
+static void load_catalog(struct completer *completer)
+{
+	struct engine *engine = completer->engine;
+	struct driver_result result;
+	struct pool_conn *pc = NULL;
+	struct err err;
+	const char *sql;
+	long r;
+
+	completer->loaded = true;
+	free_names(completer);
+	err_init(&err);
+	if (engine->backend == URL_BACKEND_POSTGRESQL)
+		sql = pg_catalog_sql;
+	else if (engine->backend == URL_BACKEND_SQLITE)
+		sql = sqlite_catalog_sql;
+	else
+		sql = "COMMAND LIST";
+	/* a busy pool must not freeze the keyboard: give up after a second */
+	if (engine_checkout(engine, clock_now() + 1.0, &pc, &err) != 0)
+		return;
+	if (engine->driver->exec(pc->conn, sql, &result, &err) != 0) {
+		engine_checkin(engine, pc, err.code == EXIT_NO_ANSWER);
+		return;
+	}
+	engine_checkin(engine, pc, false);
+	completer->names = calloc((size_t)result.row_count + 1, sizeof(*completer->names));
+	for (r = 0; completer->names && r < result.row_count; r++) {
+		char **row = result.cells + r * result.column_count;
+		struct complete_name *n = &completer->names[completer->count];
+
+		if (result.column_count == 4 && row[0] && row[3]) {
+			n->kind = row[0][0];
+			n->schema = dup_or_null(row[1]);
+			n->relation = dup_or_null(row[2]);
+			n->name = strdup(row[3]);
+			completer->count++;
+		} else if (result.column_count == 4 && row[0] && row[0][0] == 's' && row[1]) {
+			n->kind = 's';
+			n->name = strdup(row[1]);
+			completer->count++;
+		} else if (result.column_count == 1 && row[0]) {
+			n->kind = 'k';
+			n->name = strdup(row[0]);
+			completer->count++;
+		}
+	}
+	driver_result_release(&result);
+}
+
+/* ---- candidates ---- */
+
+struct candidates {
+	char **items;
+	size_t count;
+	size_t capacity;
+};
+
+static void add(struct candidates *c, const char *text, size_t text_len)
+{
+	size_t i;
+
+	for (i = 0; i < c->count; i++)
+		if (strlen(c->items[i]) == text_len && strncmp(c->items[i], text, text_len) == 0)
+			return;
+	if (c->count + 2 > c->capacity) {
+		char **grown;
+
+		c->capacity = c->capacity ? c->capacity * 2 : 32;
+		grown = realloc(c->items, c->capacity * sizeof(char *));
+		if (!grown)
+			return;
+		c->items = grown;
+	}
+	c->items[c->count] = strndup(text, text_len);
+	if (c->items[c->count])
+		c->count++;
+	c->items[c->count] = NULL;
+}
+
+/* Keywords are offered in the case the user started typing them in. */
+static void add_keyword(struct candidates *c, const char *keyword, const char *word)
+{
+	char lowered[64];
+	size_t i, len = strlen(keyword);
+
+	if (strncasecmp(keyword, word, strlen(word)) != 0)
+		return;
+	if (*word && islower((unsigned char)word[0]) && len < sizeof(lowered)) {
+		for (i = 0; i <= len; i++)
+			lowered[i] = (char)tolower((unsigned char)keyword[i]);
+		add(c, lowered, len);
+	} else {
+		add(c, keyword, len);
+	}
+}
+
+static void add_if_prefix(struct candidates *c, const char *name, const char *word, size_t word_len)
+{
+	if (name && strncmp(name, word, word_len) == 0)
+		add(c, name, strlen(name));
+}
+
+/* The word before the one being completed, uppercased, or "" at the start. */
+static void previous_word(const char *line, const char *word, char *out, size_t size)
+{
+	size_t end = strlen(line) - strlen(word), start, i;
+
+	while (end > 0 && (isspace((unsigned char)line[end - 1]) || line[end - 1] == ','))
+		end--;
+	start = end;
+	while (start > 0 && !isspace((unsigned char)line[start - 1]) && line[start - 1] != '(' && line[start - 1] != ',')
+		start--;
+	for (i = 0; start + i < end && i + 1 < size; i++)
+		out[i] = (char)toupper((unsigned char)line[start + i]);
+	out[i] = '\0';
+}
+
+static bool wants_relation(const char *previous)
+{
+	static const char *const words[] = { "FROM", "JOIN", "INTO", "UPDATE", "TABLE", "TRUNCATE", "\\D", "\\DT",
+					     "DESCRIBE", NULL };
+	size_t i;
+
+	for (i = 0; words[i]; i++)
+		if (strcmp(previous, words[i]) == 0)
+			return true;
+	return false;
+}
+
+/* "schema.rel" or "rel.col": what comes after the dot, among what lives in what is before it. */
+static void complete_qualified(struct completer *completer, struct candidates *c, const char *word)
+{
+	const char *dot = strrchr(word, '.');
+	size_t qualifier_len = (size_t)(dot - word), i;
+	const char *rest = dot + 1;
+	size_t rest_len = strlen(rest);
+
+	for (i = 0; i < completer->count; i++) {
+		const struct complete_name *n = &completer->names[i];
+		const char *owner = n->kind == 'r' ? n->schema : n->kind == 'c' ? n->relation : NULL;
+		char full[512];
+
+		if (!owner || strlen(owner) != qualifier_len || strncmp(owner, word, qualifier_len) != 0 ||
+		    strncmp(n->name, rest, rest_len) != 0)
+			continue;
+		snprintf(full, sizeof(full), "%.*s.%s", (int)qualifier_len, word, n->name);
+		add(c, full, strlen(full));
+	}
+}
+
+char **complete_words(struct completer *completer, const char *line, const char *word)
+{
+	struct candidates c = { NULL, 0, 0 };
+	enum url_backend backend = completer->engine->backend;
+	size_t i, word_len = strlen(word);
+	char previous[32];
+
+	if (word[0] == '\\') {
+		for (i = 0; completer->backslash_commands[i]; i++)
+			add_if_prefix(&c, completer->backslash_commands[i], word, word_len);
+		return c.items;
+	}
+	if (!completer->loaded)
+		load_catalog(completer);
+	previous_word(line, word, previous, sizeof(previous));
+
+	if (backend == URL_BACKEND_REDIS) {
+		/* a command name only as the first word of the line */
+		if (previous[0])
+			return NULL;
+		for (i = 0; i < completer->count; i++)
+			add_keyword(&c, completer->names[i].name, word);
+		for (i = 0; !completer->count && redis_commands[i]; i++)
+			add_keyword(&c, redis_commands[i], word);
+		return c.items;
+	}
+	if (strchr(word, '.')) {
+		complete_qualified(completer, &c, word);
+		return c.items;
+	}
+	for (i = 0; i < completer->count; i++) {
+		const struct complete_name *n = &completer->names[i];
+
+		if (n->kind == 'r' || n->kind == 's' || (!wants_relation(previous) && n->kind == 'c'))
+			add_if_prefix(&c, n->name, word, word_len);
+	}
+	if (!wants_relation(previous))
+		for (i = 0; sql_keywords[i]; i++)
+			add_keyword(&c, sql_keywords[i], word);
+	return c.items;
+}

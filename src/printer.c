@@ -1,0 +1,197 @@
+/* The shell's result printer: streams rows into the output writers; on a
+ * terminal, a result taller than the screen goes through $PAGER. */
+#include "printer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void printer_init(struct printer *printer, FILE *stream)
+{
+	memset(printer, 0, sizeof(*printer));
+	printer->stream = stream;
+	printer->options.format = OUTPUT_TABLE;
+	printer->options.footer = true;
+	printer->options.null_text = "(null)";
+	printer->show_tags = true;
+	printer->screen_lines = 24;
+}
+
+static void free_held(struct printer *printer)
+{
+	long i;
+
+	for (i = 0; i < printer->held_rows * printer->column_count; i++)
+		free(printer->held[i]);
+	free(printer->held);
+	printer->held = NULL;
+	printer->held_rows = 0;
+}
+
+static void free_names(struct printer *printer)
+{
+	int i;
+
+	for (i = 0; printer->names && i < printer->column_count; i++)
+		free(printer->names[i]);
+	free(printer->names);
+	printer->names = NULL;
+}
+
+/* How many screen lines `rows` rows take in the current format. */
+static long lines_for(const struct printer *printer, long rows)
+{
+	if (printer->options.format == OUTPUT_TABLE && printer->options.expanded)
+		return rows * (printer->column_count + 1);
+	return rows + 3;   /* header, separator, footer */
+}
+
+/* Starts writing the result to the screen or, when it is too tall, the pager. */
+static int start_output(struct printer *printer, bool use_pager)
+{
+	FILE *stream = printer->stream;
+	long i;
+	int rc = 0;
+
+	fflush(printer->stream);
+	if (use_pager) {
+		printer->pager_stream = popen(printer->pager, "w");
+		if (printer->pager_stream)
+			stream = printer->pager_stream;
+	}
+	output_begin(&printer->out, stream, &printer->options, printer->column_count,
+		     (const char *const *)printer->names);
+	for (i = 0; i < printer->held_rows && rc == 0; i++)
+		rc = output_row(&printer->out, (const char *const *)printer->held + i * printer->column_count);
+	free_held(printer);
+	printer->in_result = true;
+	return rc;
+}
+
+static int on_columns(void *context, int count, const char *const *names)
+{
+	struct printer *printer = context;
+	int i;
+
+	free_names(printer);
+	printer->column_count = count;
+	printer->result_rows = 0;
+	printer->names = calloc((size_t)count + 1, sizeof(char *));
+	if (!printer->names)
+		return -1;
+	for (i = 0; i < count; i++)
+		printer->names[i] = strdup(names[i]);
+	if (!printer->pager)
+		return start_output(printer, false);
+	return 0;   /* rows are held until we know whether they fit the screen */
+}
+
+static int hold_row(struct printer *printer, const char *const *cells)
+{
+	char **grown = realloc(printer->held, (size_t)(printer->held_rows + 1) * (size_t)printer->column_count *
+						      sizeof(char *));
+	int i;
+
+	if (!grown)
+		return -1;
+	printer->held = grown;
+	for (i = 0; i < printer->column_count; i++)
+		grown[printer->held_rows * printer->column_count + i] = cells[i] ? strdup(cells[i]) : NULL;
+	printer->held_rows++;
+	return 0;
+}
+
+static int fail_quietly_if_pager_quit(struct printer *printer, int rc)
+{
+	if (rc != 0 && printer->pager_stream)
+		printer->pager_quit = true;
+	return rc;
+}
+
+static int on_row(void *context, const char *const *cells)
+{
+	struct printer *printer = context;
+
+	printer->result_rows++;
+	if (printer->in_result)
+		return fail_quietly_if_pager_quit(printer, output_row(&printer->out, cells));
+	if (hold_row(printer, cells) != 0)
+		return -1;
+	if (lines_for(printer, printer->held_rows) > printer->screen_lines)
+		return fail_quietly_if_pager_quit(printer, start_output(printer, true));
+	return 0;
+}
+
+static void close_pager(struct printer *printer)
+{
+	if (printer->pager_stream) {
+		pclose(printer->pager_stream);
+		printer->pager_stream = NULL;
+	}
+}
+
+static int finish_result(struct printer *printer)
+{
+	int rc = 0;
+
+	if (!printer->in_result && printer->names)
+		rc = start_output(printer, false);
+	if (printer->in_result) {
+		if (output_end(&printer->out) != 0)
+			rc = -1;
+		printer->in_result = false;
+	}
+	close_pager(printer);
+	free_names(printer);
+	printer->column_count = 0;
+	return rc;
+}
+
+static int on_done(void *context, const char *tag, long affected)
+{
+	struct printer *printer = context;
+	bool had_result = printer->names != NULL;
+	int rc = finish_result(printer);
+
+	(void)affected;
+	if (rc == 0 && !had_result && printer->show_tags && tag && *tag && fprintf(printer->stream, "%s\n", tag) < 0)
+		rc = -1;
+	if (printer->pager_quit)
+		rc = 0;
+	return rc;
+}
+
+static int on_text(void *context, const char *text)
+{
+	struct printer *printer = context;
+	size_t len = strlen(text);
+
+	/* COPY TO STDOUT lines end in their own newline; a Redis reply does not */
+	if (fputs(text, printer->stream) < 0 || ((len == 0 || text[len - 1] != '\n') && fputc('\n', printer->stream) < 0))
+		return -1;
+	return 0;
+}
+
+void printer_sink(struct printer *printer, struct driver_row_sink *sink)
+{
+	sink->columns = on_columns;
+	sink->row = on_row;
+	sink->done = on_done;
+	sink->text = on_text;
+	sink->context = printer;
+}
+
+void printer_abandon(struct printer *printer)
+{
+	if (printer->in_result || printer->held_rows)
+		(void)finish_result(printer);
+	close_pager(printer);
+	free_held(printer);
+	free_names(printer);
+	printer->column_count = 0;
+	printer->pager_quit = false;
+}
+
+void printer_release(struct printer *printer)
+{
+	printer_abandon(printer);
+}

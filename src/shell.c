@@ -1,0 +1,671 @@
+/* The interactive shell: read a statement (several lines if need be), run it
+ * in the session's transaction, print its result; backslash commands. */
+#include "shell.h"
+#include "clock.h"
+#include "complete.h"
+#include "lineedit.h"
+#include "module.h"
+#include "printer.h"
+#include "script.h"
+#include "session.h"
+#include "sqlscan.h"
+#include "strbuf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+struct shell {
+	struct engine *engine;                 /* borrowed */
+	const struct shell_options *options;   /* borrowed */
+	struct session session;
+	struct printer printer;
+	struct completer completer;
+	const struct lineedit *edit;           /* module's static table */
+	struct line_editor *editor;            /* owned */
+	struct strbuf pending;                 /* lines of a statement not yet complete */
+	long pending_done;                     /* statements of pending already run */
+	char name[128];                        /* profile:database, for the prompt */
+	char prompt[192];
+	bool timing;
+	bool quit;
+	int exit_code;
+};
+
+/* What a signal handler may touch: flags, and the session to cancel. */
+static volatile sig_atomic_t interrupted, hung_up, statement_running;
+static struct session *volatile running_session;
+
+static void on_interrupt(int signo)
+{
+	if (signo == SIGHUP || signo == SIGTERM)
+		hung_up = 1;
+	else
+		interrupted = 1;
+	if (statement_running && running_session)
+		session_cancel(running_session);
+}
+
+/* Without SA_RESTART, so that a read waiting for a key returns at Ctrl-C. */
+static void install_signals(void)
+{
+	struct sigaction action;
+
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = on_interrupt;
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGHUP, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+	/* a pager the user quits early must not kill the shell */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---- output of statements ---- */
+
+static void print_error(struct shell *shell, const struct sqlscan_statement *statement, const struct err *err)
+{
+	if (shell->engine->backend == URL_BACKEND_REDIS) {
+		printf("(error) %s\n", err->message);
+	} else {
+		fprintf(stderr, "ERROR: %s%s%s%s\n", err->message, err->sqlstate[0] ? " (" : "", err->sqlstate,
+			err->sqlstate[0] ? ")" : "");
+		if (err->detail[0])
+			fprintf(stderr, "DETAIL: %s\n", err->detail);
+		if (statement && err->position > 0) {
+			struct strbuf line;
+			int at_line, at_column, caret;
+
+			strbuf_init(&line);
+			sqlscan_locate(statement, err->position, &at_line, &at_column, &line, &caret);
+			fprintf(stderr, "LINE %d: %s\n%*s^\n", at_line - statement->line + 1, line.buf,
+				(int)(caret - 1 + snprintf(NULL, 0, "LINE %d: ", at_line - statement->line + 1)), "");
+			strbuf_release(&line);
+		}
+	}
+	if (err->hint[0])
+		fprintf(stderr, "hint: %s\n", err->hint);
+}
+
+static void print_notice(struct shell *shell)
+{
+	if (shell->session.notice[0])
+		fprintf(stderr, "dbctl: %s\n", shell->session.notice);
+	shell->session.notice[0] = '\0';
+}
+
+/* Runs fn with Ctrl-C armed to cancel the statement in flight. */
+static void arm(struct shell *shell)
+{
+	interrupted = 0;
+	running_session = &shell->session;
+	statement_running = 1;
+}
+
+static void disarm(void)
+{
+	statement_running = 0;
+}
+
+static bool is_ddl(const char *what)
+{
+	return strcasecmp(what, "CREATE") == 0 || strcasecmp(what, "ALTER") == 0 || strcasecmp(what, "DROP") == 0;
+}
+
+static void run_statement(struct shell *shell, const struct sqlscan_statement *statement)
+{
+	struct driver_row_sink sink;
+	struct err err;
+	double started = clock_now();
+	int rc;
+
+	err_init(&err);
+	printer_sink(&shell->printer, &sink);
+	arm(shell);
+	rc = session_execute(&shell->session, statement, &sink, &err);
+	disarm();
+	if (rc != 0) {
+		bool pager_quit = shell->printer.pager_quit;
+
+		printer_abandon(&shell->printer);
+		if (!pager_quit)
+			print_error(shell, statement, &err);
+	}
+	print_notice(shell);
+	if (shell->timing)
+		printf("Time: %.3f ms\n", (clock_now() - started) * 1000.0);
+	if (rc == 0 && is_ddl(statement->what))
+		complete_invalidate(&shell->completer);
+	fflush(stdout);
+}
+
+/* ---- backslash commands ---- */
+
+static void set_switch(bool *value, const char *arg, const char *name)
+{
+	if (!arg || !*arg)
+		*value = !*value;
+	else if (strcasecmp(arg, "on") == 0)
+		*value = true;
+	else if (strcasecmp(arg, "off") == 0)
+		*value = false;
+	else {
+		fprintf(stderr, "dbctl: \\%s expects on or off, got '%s'\n", name, arg);
+		return;
+	}
+	printf("%s is %s.\n", name, *value ? "on" : "off");
+}
+
+/* Runs catalog SQL for \d and friends and prints it as a result. */
+static void show_query(struct shell *shell, const char *sql)
+{
+	struct driver_row_sink sink;
+	struct err err;
+	bool show_tags = shell->printer.show_tags;
+
+	err_init(&err);
+	shell->printer.show_tags = false;
+	printer_sink(&shell->printer, &sink);
+	arm(shell);
+	if (session_query(&shell->session, sql, &sink, &err) != 0) {
+		printer_abandon(&shell->printer);
+		print_error(shell, NULL, &err);
+	}
+	disarm();
+	shell->printer.show_tags = show_tags;
+}
+
+static const char pg_relations_sql[] =
+	"SELECT n.nspname AS \"Schema\", c.relname AS \"Name\","
+	" CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'"
+	" WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table' END AS \"Type\","
+	" pg_catalog.pg_get_userbyid(c.relowner) AS \"Owner\""
+	" FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+	" WHERE c.relkind IN (%s) AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"
+	" AND pg_catalog.pg_table_is_visible(c.oid) ORDER BY 1, 2";
+
+static const char pg_describe_sql[] =
+	"SELECT a.attname AS \"Column\", pg_catalog.format_type(a.atttypid, a.atttypmod) AS \"Type\","
+	" CASE WHEN a.attnotnull THEN 'not null' ELSE '' END AS \"Nullable\","
+	" pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS \"Default\""
+	" FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d"
+	" ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+	" WHERE a.attrelid = %s::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
+
+static void describe(struct shell *shell, const char *command, const char *arg)
+{
+	enum url_backend backend = shell->engine->backend;
+	struct strbuf sql;
+	bool tables_only = strcmp(command, "dt") == 0, schemas = strcmp(command, "dn") == 0;
+
+	if (backend == URL_BACKEND_REDIS) {
+		fprintf(stderr, "dbctl: Redis has no catalog: try SCAN 0 MATCH pattern, or TYPE key\n");
+		return;
+	}
+	strbuf_init(&sql);
+	if (arg && *arg && !schemas) {
+		char *literal;
+		struct err err;
+
+		err_init(&err);
+		if (!shell->session.work && session_begin(&shell->session, &err) != 0) {
+			print_error(shell, NULL, &err);
+			strbuf_release(&sql);
+			return;
+		}
+		literal = shell->engine->driver->quote(shell->session.work->conn, arg, false);
+		if (literal && backend == URL_BACKEND_POSTGRESQL)
+			strbuf_addf(&sql, pg_describe_sql, literal);
+		else if (literal)
+			strbuf_addf(&sql,
+				    "SELECT name AS \"Column\", type AS \"Type\","
+				    " CASE WHEN \"notnull\" THEN 'not null' ELSE '' END AS \"Nullable\","
+				    " dflt_value AS \"Default\", CASE WHEN pk > 0 THEN 'primary key' ELSE '' END AS \"Key\""
+				    " FROM pragma_table_info(%s)",
+				    literal);
+		free(literal);
+	} else if (backend == URL_BACKEND_POSTGRESQL) {
+		if (schemas)
+			strbuf_addstr(&sql, "SELECT nspname AS \"Name\", pg_catalog.pg_get_userbyid(nspowner) AS \"Owner\""
+					    " FROM pg_catalog.pg_namespace WHERE nspname !~ '^pg_'"
+					    " AND nspname <> 'information_schema' ORDER BY 1");
+		else
+			strbuf_addf(&sql, pg_relations_sql, tables_only ? "'r', 'p'" : "'r', 'p', 'v', 'm', 'S', 'f'");
+	} else {
+		if (schemas)
+			strbuf_addstr(&sql, "SELECT name AS \"Name\", file AS \"File\" FROM pragma_database_list");
+		else
+			strbuf_addf(&sql,
+				    "SELECT name AS \"Name\", type AS \"Type\" FROM sqlite_schema"
+				    " WHERE name NOT LIKE 'sqlite_%%' AND type IN (%s) ORDER BY 1",
+				    tables_only ? "'table'" : "'table', 'view', 'index', 'trigger'");
+	}
+	if (sql.len)
+		show_query(shell, sql.buf);
+	strbuf_release(&sql);
+}
+
+static void show_pool(struct shell *shell)
+{
+	struct pool_stats s;
+
+	pool_get_stats(&shell->engine->pool, &s);
+	printf("pool: size %d, max overflow %d, in use %d, idle %d, waiting %d\n", s.size, s.max_overflow, s.in_use,
+	       s.idle, s.waiting);
+	printf("      connects %ld (%.1f ms average), checkouts %ld, waits %ld, pre-ping failures %ld, recycles %ld\n",
+	       s.connects, s.connects ? s.connect_ms_total / (double)s.connects : 0.0, s.checkouts, s.waits,
+	       s.pre_ping_failures, s.recycles);
+}
+
+static void run_file(struct shell *shell, const char *path)
+{
+	struct err err;
+	long statements = 0;
+	int rc;
+
+	if (!path || !*path) {
+		fprintf(stderr, "dbctl: \\i needs a FILE\n");
+		return;
+	}
+	err_init(&err);
+	arm(shell);
+	rc = session_run_file(&shell->session, path, &statements, &err);
+	disarm();
+	if (rc != 0) {
+		fprintf(stderr, "dbctl: %s\n", err.message);
+		if (err.context[0])
+			fprintf(stderr, "%s\n", err.context);
+		if (err.hint[0])
+			fprintf(stderr, "hint: %s\n", err.hint);
+		if (shell->session.transactional && shell->session.autocommit)
+			fprintf(stderr, "dbctl: autocommit is on: the statements before the failing one stayed applied\n");
+		else if (shell->session.transactional)
+			fprintf(stderr, "dbctl: the file was rolled back; the transaction goes on\n");
+		return;
+	}
+	printf("%ld statement%s from %s%s\n", statements, statements == 1 ? "" : "s", path,
+	       session_state(&shell->session) == SESSION_IN_TRANSACTION ? " (in the transaction: \\commit keeps them)" : "");
+	complete_invalidate(&shell->completer);
+}
+
+static void transaction_command(struct shell *shell, int (*action)(struct session *, struct err *), const char *done)
+{
+	struct err err;
+
+	err_init(&err);
+	if (action(&shell->session, &err) != 0)
+		print_error(shell, NULL, &err);
+	else if (!shell->session.notice[0] && done)
+		printf("%s\n", done);
+	print_notice(shell);
+	complete_invalidate(&shell->completer);
+}
+
+static void set_autocommit(struct shell *shell, const char *arg)
+{
+	bool value = shell->session.autocommit;
+
+	if (session_state(&shell->session) != SESSION_IDLE && session_has_changes(&shell->session)) {
+		fprintf(stderr, "dbctl: the open transaction has changes: \\commit or \\rollback before \\autocommit\n");
+		return;
+	}
+	set_switch(&value, arg, "autocommit");
+	if (value && session_state(&shell->session) != SESSION_IDLE) {
+		struct err err;
+
+		err_init(&err);
+		if (session_rollback(&shell->session, &err) != 0)
+			print_error(shell, NULL, &err);
+		shell->session.notice[0] = '\0';
+	}
+	shell->session.autocommit = value;
+}
+
+static const char *const backslash_commands[] = {
+	"\\?", "\\autocommit", "\\begin", "\\commit", "\\conninfo", "\\d", "\\dn", "\\dt", "\\format", "\\i",
+	"\\pool", "\\q", "\\rollback", "\\timing", "\\x", NULL,
+};
+
+static void print_help(void)
+{
+	puts("transaction (nothing commits until you say so; each statement runs in a savepoint):\n"
+	     "  \\commit              commit the open transaction (or type COMMIT)\n"
+	     "  \\rollback            roll it back (or type ROLLBACK)\n"
+	     "  \\begin               open a transaction now\n"
+	     "  \\autocommit on|off   commit each statement at once (off by default)\n"
+	     "catalog:\n"
+	     "  \\d [NAME]            list relations, or describe NAME\n"
+	     "  \\dt                  list tables\n"
+	     "  \\dn                  list schemas\n"
+	     "output:\n"
+	     "  \\x [on|off]          expanded rows, one field a line\n"
+	     "  \\format FORMAT       table, csv, json or tsv\n"
+	     "  \\timing [on|off]     show how long each statement took\n"
+	     "other:\n"
+	     "  \\i FILE              run FILE through the runner, inside the transaction\n"
+	     "  \\pool                the engine's pool statistics\n"
+	     "  \\conninfo            where this shell is connected (password masked)\n"
+	     "  \\?                   this help\n"
+	     "  \\q                   quit (asks when there are uncommitted changes)\n"
+	     "prompt: => no transaction, *> in a transaction, !> the transaction failed (\\rollback)");
+}
+
+static void backslash(struct shell *shell, const char *line)
+{
+	char command[32];
+	const char *arg;
+	size_t len = strcspn(line + 1, " \t");
+	char argument[1024];
+
+	snprintf(command, sizeof(command), "%.*s", (int)len, line + 1);
+	arg = line + 1 + len;
+	arg += strspn(arg, " \t");
+	snprintf(argument, sizeof(argument), "%s", arg);
+	len = strlen(argument);
+	while (len && (isspace((unsigned char)argument[len - 1]) || argument[len - 1] == ';'))
+		argument[--len] = '\0';
+
+	if (strcmp(command, "q") == 0 || strcmp(command, "quit") == 0)
+		shell->quit = true;
+	else if (strcmp(command, "?") == 0 || strcmp(command, "help") == 0)
+		print_help();
+	else if (strcmp(command, "commit") == 0)
+		transaction_command(shell, session_commit, "COMMIT");
+	else if (strcmp(command, "rollback") == 0)
+		transaction_command(shell, session_rollback, "ROLLBACK");
+	else if (strcmp(command, "begin") == 0)
+		transaction_command(shell, session_begin, "BEGIN");
+	else if (strcmp(command, "autocommit") == 0)
+		set_autocommit(shell, argument);
+	else if (strcmp(command, "d") == 0 || strcmp(command, "dt") == 0 || strcmp(command, "dn") == 0)
+		describe(shell, command, argument);
+	else if (strcmp(command, "x") == 0)
+		set_switch(&shell->printer.options.expanded, argument, "expanded display");
+	else if (strcmp(command, "timing") == 0)
+		set_switch(&shell->timing, argument, "timing");
+	else if (strcmp(command, "format") == 0) {
+		if (!output_parse_format(argument, &shell->printer.options.format))
+			fprintf(stderr, "dbctl: \\format expects table, csv, json or tsv\n");
+		else
+			printf("output format is %s.\n", output_format_name(shell->printer.options.format));
+	} else if (strcmp(command, "i") == 0)
+		run_file(shell, argument);
+	else if (strcmp(command, "pool") == 0)
+		show_pool(shell);
+	else if (strcmp(command, "conninfo") == 0)
+		printf("connected to %s (%s)\n", shell->engine->display_url, shell->engine->driver->display_name);
+	else
+		fprintf(stderr, "dbctl: unknown command \\%s: \\? lists them\n", command);
+}
+
+/* ---- reading statements ---- */
+
+/* A statement that sets a password stays out of the history file. */
+static bool is_secret(const char *text)
+{
+	const char *p;
+
+	for (p = text; *p; p++)
+		if (strncasecmp(p, "password", 8) == 0 || strncasecmp(p, "requirepass", 11) == 0 ||
+		    strncasecmp(p, "masterauth", 10) == 0)
+			return true;
+	p = text + strspn(text, " \t");
+	return strncasecmp(p, "AUTH", 4) == 0 || strncasecmp(p, "ACL", 3) == 0 || strncasecmp(p, "\\password", 9) == 0;
+}
+
+static void remember(struct shell *shell, const char *text)
+{
+	if (!*text || is_secret(text))
+		return;
+	shell->edit->add_history(shell->editor, text);
+	if (shell->options->history_path)
+		(void)shell->edit->save_history(shell->editor, shell->options->history_path);
+}
+
+static void update_prompt(struct shell *shell)
+{
+	const char *state = "=";
+
+	if (shell->engine->backend == URL_BACKEND_REDIS) {
+		snprintf(shell->prompt, sizeof(shell->prompt), "%s%s> ", shell->name,
+			 session_state(&shell->session) == SESSION_IN_TRANSACTION ? "(TX)" : "");
+		return;
+	}
+	switch (session_state(&shell->session)) {
+	case SESSION_IN_TRANSACTION:
+		state = "*";
+		break;
+	case SESSION_FAILED:
+		state = "!";
+		break;
+	default:
+		break;
+	}
+	snprintf(shell->prompt, sizeof(shell->prompt), "%s%s> ", shell->name, shell->pending.len ? "-" : state);
+}
+
+/* Runs every complete statement of the pending text that has not run yet.
+ * Returns true when the text is used up; false while a statement goes on. */
+static bool run_pending(struct shell *shell)
+{
+	struct sqlscan_statement statement;
+	struct sqlscan scan;
+	struct err err;
+	FILE *in = fmemopen(shell->pending.buf, shell->pending.len, "r");
+	long seen = 0;
+	bool finished = true;
+	int rc;
+
+	if (!in)
+		return true;
+	sqlscan_init(&scan, in, "<input>", script_dialect(shell->engine->backend));
+	scan.complete = shell->engine->driver->statement_complete;
+	sqlscan_statement_init(&statement);
+	err_init(&err);
+	while ((rc = sqlscan_next(&scan, &statement, &err)) == 1) {
+		if (!statement.terminated) {
+			finished = false;
+			break;
+		}
+		if (++seen <= shell->pending_done)
+			continue;
+		shell->pending_done = seen;
+		run_statement(shell, &statement);
+		/* its data never came (the session refused it): nothing after it can be read */
+		if (statement.kind == SQLSCAN_COPY_IN || interrupted || hung_up)
+			break;
+	}
+	if (rc < 0) {
+		if (scan.input_ended_open) {
+			finished = false;
+		} else {
+			fprintf(stderr, "dbctl: %s\n", err.message);
+			if (err.hint[0])
+				fprintf(stderr, "hint: %s\n", err.hint);
+		}
+	}
+	sqlscan_statement_release(&statement);
+	sqlscan_release(&scan);
+	fclose(in);
+	return finished;
+}
+
+static void handle_line(struct shell *shell, const char *line)
+{
+	const char *start = line + strspn(line, " \t");
+
+	if (shell->pending.len == 0 && *start == '\\') {
+		remember(shell, start);
+		backslash(shell, start);
+		return;
+	}
+	if (shell->pending.len == 0 && *start == '\0')
+		return;
+	strbuf_addstr(&shell->pending, line);
+	strbuf_addch(&shell->pending, '\n');
+	if (run_pending(shell)) {
+		/* the whole statement, as typed, is one history entry */
+		if (shell->pending.len)
+			shell->pending.buf[shell->pending.len - 1] = '\0';
+		remember(shell, shell->pending.buf);
+		strbuf_reset(&shell->pending);
+		shell->pending_done = 0;
+	}
+}
+
+/* Leaving with uncommitted changes: commit, roll back, or stay? */
+static bool may_leave(struct shell *shell)
+{
+	struct err err;
+	const char *answer;
+	int rc;
+
+	if (!session_has_changes(&shell->session))
+		return true;
+	err_init(&err);
+	for (;;) {
+		rc = shell->edit->read(shell->editor, "uncommitted changes: commit, roll back, or stay? [c/r/s] ", &answer);
+		if (rc == 0 || hung_up) {
+			fputs("\nrolled back\n", stdout);
+			return true;   /* the session's release rolls back */
+		}
+		if (rc < 0)
+			continue;
+		answer += strspn(answer, " \t");
+		if (*answer == 'c' || *answer == 'C') {
+			if (session_commit(&shell->session, &err) != 0) {
+				print_error(shell, NULL, &err);
+				return false;
+			}
+			puts("COMMIT");
+			return true;
+		}
+		if (*answer == 'r' || *answer == 'R') {
+			if (session_rollback(&shell->session, &err) != 0)
+				print_error(shell, NULL, &err);
+			puts("ROLLBACK");
+			return true;
+		}
+		if (*answer == 's' || *answer == 'S')
+			return false;
+	}
+}
+
+static void name_target(struct shell *shell)
+{
+	const char *url = shell->engine->display_url, *start, *end;
+
+	start = strstr(url, "//");
+	start = start ? start + 2 : url;
+	if (shell->engine->backend != URL_BACKEND_REDIS && strrchr(start, '/'))
+		start = strrchr(start, '/') + 1;
+	else if (strchr(start, '@'))
+		start = strchr(start, '@') + 1;
+	end = start + strcspn(start, shell->engine->backend == URL_BACKEND_REDIS ? "/?" : "?");
+	snprintf(shell->name, sizeof(shell->name), "%s%s%.*s", shell->options->profile ? shell->options->profile : "",
+		 shell->options->profile ? ":" : "", (int)(end - start), start);
+}
+
+static char **complete_callback(void *context, const char *line, const char *word)
+{
+	struct shell *shell = context;
+
+	return complete_words(&shell->completer, line, word);
+}
+
+static int screen_lines(void)
+{
+	struct winsize size;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_row > 4)
+		return size.ws_row - 2;
+	return 22;
+}
+
+static void loop(struct shell *shell)
+{
+	const char *line;
+	int rc;
+
+	while (!shell->quit && !hung_up) {
+		update_prompt(shell);
+		shell->printer.screen_lines = screen_lines();
+		interrupted = 0;
+		rc = shell->edit->read(shell->editor, shell->prompt, &line);
+		if (hung_up)
+			break;
+		if (rc < 0) {
+			/* Ctrl-C at the prompt: drop the line and any statement in progress */
+			fputc('\n', stdout);
+			strbuf_reset(&shell->pending);
+			shell->pending_done = 0;
+			continue;
+		}
+		if (rc == 0) {
+			fputc('\n', stdout);
+			shell->quit = true;
+		} else {
+			handle_line(shell, line);
+		}
+		if (shell->quit && !may_leave(shell))
+			shell->quit = false;
+	}
+}
+
+int shell_interactive(struct engine *engine, const struct shell_options *options, struct err *err)
+{
+	struct shell shell;
+	lineedit_entry_fn entry;
+	const char *pager = getenv("PAGER");
+
+	memset(&shell, 0, sizeof(shell));
+	shell.engine = engine;
+	shell.options = options;
+	*(void **)&entry = module_symbol("edit", LINEEDIT_ENTRY_SYMBOL, err);
+	if (!entry)
+		return -1;
+	shell.edit = entry();
+	if (!shell.edit || shell.edit->abi_version != LINEEDIT_ABI_VERSION)
+		return err_set(err, EXIT_USAGE, "the line editor module does not match this dbctl; reinstall it");
+	shell.editor = shell.edit->open("dbctl", stdin, stdout, stderr);
+	if (!shell.editor)
+		return err_set(err, EXIT_USAGE, "cannot start the line editor");
+	session_init(&shell.session, engine);
+	shell.session.autocommit = options->autocommit;
+	printer_init(&shell.printer, stdout);
+	shell.printer.options.format = options->format;
+	shell.printer.options.expanded = options->expanded;
+	/* PAGER set but empty turns paging off, as for psql */
+	shell.printer.pager = pager ? (*pager ? pager : NULL) : "less -FRSX";
+	complete_init(&shell.completer, engine, backslash_commands);
+	strbuf_init(&shell.pending);
+	name_target(&shell);
+	shell.edit->set_completion(shell.editor, complete_callback, &shell);
+	if (options->history_path)
+		(void)shell.edit->load_history(shell.editor, options->history_path);
+	install_signals();
+
+	printf("dbctl %s shell on %s: %s. \\? for help, \\q to quit.\n", engine->driver->display_name,
+	       engine->display_url,
+	       shell.session.transactional
+		       ? (options->autocommit ? "autocommit is on" : "nothing commits until \\commit")
+		       : "commands apply as they run (Redis has no rollback)");
+	fflush(stdout);
+	loop(&shell);
+
+	if (hung_up)
+		shell.exit_code = EXIT_INTERRUPTED;
+	running_session = NULL;
+	session_release(&shell.session);   /* rolls back whatever was not committed */
+	printer_release(&shell.printer);
+	complete_release(&shell.completer);
+	strbuf_release(&shell.pending);
+	shell.edit->close(shell.editor);
+	return shell.exit_code;
+}
