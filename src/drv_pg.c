@@ -26,6 +26,33 @@ static void copy_message(char *out, size_t size, const char *message)
 		out[--len] = '\0';
 }
 
+/* libpq's conninfo parse errors quote what they choked on: the whole URI, a
+ * percent-encoded token, a word of a keyword string; any of them can be the
+ * password. Keep libpq's words and drop what it quotes, except one-character
+ * quotes ("]", "=") that name the syntax it expected. */
+static void copy_parse_reason(char *out, size_t size, const char *message)
+{
+	const char *p, *close;
+	size_t len = 0;
+
+	for (p = message; *p && len + 6 < size; p++) {
+		if (p[0] == ':' && p[1] == ' ' && p[2] == '"')
+			break;   /* ': "the input"' ends libpq's URI messages */
+		if (*p == '"' && (close = strchr(p + 1, '"')) != NULL) {
+			if (close - p > 2)
+				memcpy(out + len, "\"...\"", 5), len += 5;
+			else
+				memcpy(out + len, p, (size_t)(close - p) + 1), len += (size_t)(close - p) + 1;
+			p = close;
+			continue;
+		}
+		out[len++] = *p;
+	}
+	out[len] = '\0';
+	while (len && (out[len - 1] == '\n' || out[len - 1] == ' '))
+		out[--len] = '\0';
+}
+
 static int pg_result_error(const PGresult *res, const PGconn *pg, int code, struct err *err)
 {
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -119,7 +146,9 @@ static int pg_connect(const struct driver_target *target, double deadline, struc
 	if (!parsed) {
 		char reason[512];
 
-		copy_message(reason, sizeof(reason), parse_error ? parse_error : "out of memory");
+		/* the URL itself stays out: ping and --json show it masked, and a
+		 * keyword string malformed enough to get here may defeat the masking */
+		copy_parse_reason(reason, sizeof(reason), parse_error ? parse_error : "out of memory");
 		err_set(err, EXIT_USAGE, "invalid PostgreSQL URL: %s", reason);
 		PQfreemem(parse_error);
 		return -1;

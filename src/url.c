@@ -353,6 +353,26 @@ static char *keyword_password(const char *text)
 	return NULL;
 }
 
+/* The password of a URL that does not parse, as typed: its text between the
+ * userinfo's first ':' and the authority's last '@'. A malformed URL is the
+ * one most likely to be echoed back by a library, so the scrubber still needs
+ * to know its secret. NULL when there is none. */
+static char *raw_userinfo_password(const char *text)
+{
+	const char *rest = strstr(text, "://") + 3, *at = NULL, *colon, *p;
+	size_t auth_len = authority_length(rest);
+
+	for (p = rest; p < rest + auth_len; p++)
+		if (*p == '@')
+			at = p;
+	if (!at)
+		return NULL;
+	colon = memchr(rest, ':', (size_t)(at - rest));
+	if (!colon || colon + 1 == at)
+		return NULL;
+	return copy_span(colon + 1, (size_t)(at - colon - 1));
+}
+
 char *url_password(const char *text)
 {
 	struct url url;
@@ -362,7 +382,7 @@ char *url_password(const char *text)
 	if (!strstr(text, "://"))
 		return url_backend_of(text) == URL_BACKEND_POSTGRESQL ? keyword_password(text) : NULL;
 	if (url_parse(text, &url, &err) != 0)
-		return NULL;
+		return raw_userinfo_password(text);
 	password = url.password;
 	url.password = NULL;
 	if (!password && url.query)

@@ -36,7 +36,8 @@ const char *url_backend_name(enum url_backend backend);
  * Returns a string the caller frees. */
 char *url_mask(const char *text);
 
-/* The password embedded in text, decoded, or NULL; caller frees. */
+/* The password embedded in text, decoded, or NULL; caller frees. When a URL
+ * does not parse, the raw text after the userinfo's ':' (not decoded). */
 char *url_password(const char *text);
 
 /* Value of key in a query string "a=1&b=2", percent-decoded; caller frees;

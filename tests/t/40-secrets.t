@@ -90,6 +90,25 @@ run_cmd env POSTGRES_USER=app POSTGRES_PASSWORD="$wrong" POSTGRES_HOST=127.0.0.1
 is "$RC" 1 "POSTGRES_PASSWORD wrong: refused"
 check_clean "POSTGRES_* ping --json"
 
+# URLs that neither libpq nor dbctl can parse: libpq's parse errors quote the
+# offending text, and the scrubber must find the password without a parse
+odd='Odd5ecr3tPw'
+secrets+=("$odd")
+mkdir -p migrations
+printf -- '-- migrate:up\ncreate table t(a int);\n-- migrate:down\ndrop table t;\n' >migrations/001_t.sql
+for url in "postgresql://app:${odd}%zz@$pg_host/app" "postgresql://app:$odd@[::1/app"; do
+	for command in "ping --timeout 0.5" "ping --timeout 0.5 --json" "run fail.sql" "run --json fail.sql" \
+		"config show" "config show --json" "migrate up --json" "migrate status --json"; do
+		# shellcheck disable=SC2086
+		run_cmd "$DBCTL" --url "$url" $command
+		check_clean "malformed ${url%%@*}@... $command"
+	done
+done
+run_cmd "$DBCTL" --url "postgresql://app:$odd@[::1/app" run fail.sql
+is "$RC" 3 "unparseable URL: exit 3"
+like "$ERR" "invalid PostgreSQL URL: end of string reached" "... with libpq's reason"
+unlike "$ERR" 'URI: "' "... but not the URI libpq quotes"
+
 # a config error in a file that holds a password
 printf '[defaults]\nprofile = p\n[p]\nurl = postgresql://app:%s@h/db\npool_size = x\n' "$wrong_enc" >bad.ini
 run_cmd "$DBCTL" --config bad.ini ping --json

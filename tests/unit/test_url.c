@@ -77,6 +77,11 @@ int main(void)
 	check_password("postgresql://db/app?password=x%20y", "x y");
 	check_password("host=db password='a b' dbname=x", "a b");
 	check_password("postgresql://app@db/app", NULL);
+	/* URLs that do not parse still give up their password, as typed */
+	check_password("postgresql://u:se%zzcret@h/db", "se%zzcret");
+	check_password("postgresql://u:secret@[::1/db", "secret");
+	check_password("postgresql://u:p@ss:w%zz@[h/db", "p@ss:w%zz");
+	check_password("postgresql://u@[::1/db", NULL);
 
 	{
 		char *enc = url_encode("p@ss:w/rd%1 ");
