@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Batches stay below these so that memory stays flat in the script's size,
  * and below psql's: 2,000 statements is already one round trip per ~100 KB. */
@@ -49,32 +50,60 @@ struct source {
 	FILE *stream;        /* owned */
 };
 
-/* Standard input can be read once only: it is copied to an unlinked file so
- * that the check pass and the run pass read the same bytes. */
-static int open_source(const char *path, struct source *out, struct err *err)
+/* Copies in to an unlinked file: standard input, pipes, FIFOs and bash's
+ * <(...) can be read once only, and the check pass and the run pass must
+ * read the same bytes. */
+static int spool_source(FILE *in, struct source *out, struct err *err)
 {
-	if (strcmp(path, "-") != 0) {
-		out->name = path;
-		out->stream = fopen(path, "r");
-		if (!out->stream)
-			return err_set(err, EXIT_USAGE, "cannot read '%s': %s", path, strerror(errno));
-		return 0;
-	}
-	out->name = "<stdin>";
+	char buffer[65536];
+	size_t n;
+
 	out->stream = tmpfile();
 	if (!out->stream)
-		return err_set(err, EXIT_USAGE, "cannot buffer standard input: %s", strerror(errno));
-	{
-		char buffer[65536];
-		size_t n;
-
-		while ((n = fread(buffer, 1, sizeof(buffer), stdin)) > 0)
-			if (fwrite(buffer, 1, n, out->stream) != n)
-				return err_set(err, EXIT_USAGE, "cannot buffer standard input: %s", strerror(errno));
-		if (ferror(stdin))
-			return err_set(err, EXIT_USAGE, "cannot read standard input: %s", strerror(errno));
-	}
+		return err_set(err, EXIT_USAGE, "cannot buffer '%s': %s", out->name, strerror(errno));
+	while ((n = fread(buffer, 1, sizeof(buffer), in)) > 0)
+		if (fwrite(buffer, 1, n, out->stream) != n)
+			return err_set(err, EXIT_USAGE, "cannot buffer '%s': %s", out->name, strerror(errno));
+	if (ferror(in))
+		return err_set(err, EXIT_USAGE, "cannot read '%s': %s", out->name, strerror(errno));
 	rewind(out->stream);
+	return 0;
+}
+
+/* Opens each input once; only a regular file can be rewound, so anything
+ * else is spooled. */
+static int open_sources(const char *const *paths, size_t count, struct source *sources, struct err *err)
+{
+	bool stdin_taken = false;
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		struct stat st;
+		FILE *in;
+		int rc;
+
+		if (strcmp(paths[i], "-") == 0) {
+			if (stdin_taken)
+				return err_set(err, EXIT_USAGE, "'-' given twice: standard input can be read only once");
+			stdin_taken = true;
+			sources[i].name = "<stdin>";
+			if (spool_source(stdin, &sources[i], err) != 0)
+				return -1;
+			continue;
+		}
+		sources[i].name = paths[i];
+		in = fopen(paths[i], "r");
+		if (!in)
+			return err_set(err, EXIT_USAGE, "cannot read '%s': %s", paths[i], strerror(errno));
+		if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode)) {
+			sources[i].stream = in;
+			continue;
+		}
+		rc = spool_source(in, &sources[i], err);
+		fclose(in);
+		if (rc != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -205,11 +234,9 @@ int script_check(const char *const *paths, size_t count, enum sqlscan_dialect di
 		 const struct script_options *options, long *statements, struct err *err)
 {
 	struct source *sources = calloc(count, sizeof(*sources));
-	size_t i;
-	int rc = 0;
+	int rc;
 
-	for (i = 0; i < count && rc == 0; i++)
-		rc = open_source(paths[i], &sources[i], err);
+	rc = open_sources(paths, count, sources, err);
 	if (rc == 0)
 		rc = check_sources(sources, count, dialect, options, NULL, statements, 1, err);
 	close_sources(sources, count);
@@ -505,8 +532,7 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 	run.summary = summary;
 	summary->files = (long)count;
 
-	for (i = 0; i < count && rc == 0; i++)
-		rc = open_source(paths[i], &sources[i], err);
+	rc = open_sources(paths, count, sources, err);
 	if (rc == 0)
 		rc = check_sources(sources, count, dialect, options, engine->driver->statement_complete, &statements, 1, err);
 	if (rc != 0)

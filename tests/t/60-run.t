@@ -84,6 +84,22 @@ is "$(table_exists run_multi)" f "nothing from m1.sql stayed"
 expect_exit 0 "the same inputs without the bad one" -- "$DBCTL" --url "$TEST_PG_URL" run m1.sql m2.sql - <<<"select 1;"
 is "$(psql -c 'select sum(x) from run_multi')" 3 "all applied"
 
+# inputs that can be read only once (process substitution, a FIFO) are run, not skipped
+expect_exit 0 "process substitution inputs" -- "$DBCTL" --url "$TEST_PG_URL" run \
+	<(printf 'create table run_once (x int);\n') <(printf 'insert into run_once values (1);\n')
+like "$OUT" "^2 statements, 1 row affected, committed" "... both statements run"
+is "$(psql -c 'select count(*) from run_once')" 1 "... and committed"
+expect_exit 1 "an error in a process substitution" -- "$DBCTL" --url "$TEST_PG_URL" run \
+	<(printf 'insert into run_once values (2);\nselect 1/0;\n')
+like "$ERR" "/dev/fd/[0-9]+:2:1: ERROR: division by zero" "... says where"
+mkfifo once.fifo
+timeout 30 sh -c "printf 'insert into run_once values (3);\n' >once.fifo" &
+expect_exit 0 "a FIFO input" -- "$DBCTL" --url "$TEST_PG_URL" run once.fifo
+wait $!
+is "$(psql -c 'select sum(x) from run_once')" 4 "... applied once, the failed run left nothing"
+expect_exit 3 "'-' given twice is exit 3" -- "$DBCTL" --url "$TEST_PG_URL" run - - <<<"select 1;"
+like "$ERR" "'-' given twice: standard input can be read only once" "... and says why"
+
 # --- refused before anything is sent ---
 for stmt in "BEGIN;" "commit;" "ROLLBACK;" "start transaction;" "vacuum run_ok;" "create database run_x;" \
 	"create index concurrently run_i on run_ok (note);" "CREATE UNIQUE INDEX CONCURRENTLY run_j ON run_ok (id);"; do
@@ -208,6 +224,8 @@ printf 'insert into item (n) values (3);\ninsert into nosuch values (1);\n' >sqf
 expect_exit 1 "SQLite: an error rolls back" -- "$DBCTL" --url "$sq" run sqfail.sql
 like "$ERR" "sqfail\.sql:2:[0-9]+: ERROR: no such table: nosuch" "FILE:LINE:COL"
 expect_exit 0 "SQLite: count" -- "$DBCTL" --url "$sq" run --echo - <<<"select 1;"
+expect_exit 0 "SQLite: a process substitution input" -- "$DBCTL" --url "$sq" run <(printf 'create table once (a int);\n')
+like "$OUT" "^1 statement, 0 rows affected, committed" "... is run"
 is "$(/usr/bin/python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from item").fetchone()[0])' "$tmp/run.db")" \
 	2 "SQLite: the failed run left nothing"
 printf 'begin;\nselect 1;\n' >sqbegin.sql
