@@ -187,6 +187,8 @@ static int read_rows(struct tracker *t, const struct migration_set *files, struc
 					break;
 				e = add_entry(status);
 				snprintf(e->version, sizeof(e->version), "%s", files->items[f].version);
+				/* adopting the table writes one row per version, under this text */
+				snprintf(e->row_version, sizeof(e->row_version), "%s", files->items[f].version);
 				e->checksum_unknown = true;
 				if (order == 0 && dirty) {
 					e->state = MIGRATE_FAILED;
@@ -197,6 +199,8 @@ static int read_rows(struct tracker *t, const struct migration_set *files, struc
 			struct migrate_entry *e = add_entry(status);
 
 			snprintf(e->version, sizeof(e->version), "%s", raw);
+			/* WHERE clauses need the text as stored: '001' = '1' in neither backend */
+			snprintf(e->row_version, sizeof(e->row_version), "%s", cell(&r, i, 0));
 			snprintf(e->name, sizeof(e->name), "%s", cell(&r, i, 1));
 			snprintf(e->checksum, sizeof(e->checksum), "%s", cell(&r, i, 2));
 			e->checksum_unknown = !*cell(&r, i, 2);
@@ -742,12 +746,13 @@ static int check_section(const struct engine *engine, const struct migration_sec
 	return rc;
 }
 
-/* Writes the migration's row; with and_commit the transaction ends in the
- * same message, saving a round trip per migration. */
+/* Writes the migration's row, updating the one stored as row_version when
+ * not NULL; with and_commit the transaction ends in the same message,
+ * saving a round trip per migration. */
 static int record(struct tracker *t, const struct migration *m, long duration_ms, long failed_statement,
-		  const char *error, bool update, bool and_commit, struct err *err)
+		  const char *error, const char *row_version, bool and_commit, struct err *err)
 {
-	char *version = literal(t, m->version), *name = literal(t, m->name);
+	char *version = literal(t, row_version ? row_version : m->version), *name = literal(t, m->name);
 	char *message = literal(t, error ? error : "");
 	struct strbuf sql;
 	char failed[32] = "NULL";
@@ -756,7 +761,7 @@ static int record(struct tracker *t, const struct migration *m, long duration_ms
 	if (failed_statement >= 0)
 		snprintf(failed, sizeof(failed), "%ld", failed_statement);
 	strbuf_init(&sql);
-	if (update)
+	if (row_version)
 		strbuf_addf(&sql, "UPDATE %s SET name = %s, checksum = '%s', checksum_algorithm = 'sha256', "
 				  "applied_at = CURRENT_TIMESTAMP, duration_ms = %ld, failed_statement = %s, error = %s "
 				  "WHERE version = %s",
@@ -821,15 +826,15 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 			err_init(&record_err);
 			if (err->code != EXIT_NO_ANSWER)
 				(void)record(t, m, (long)((clock_now() - started) * 1000), skip + completed, message,
-					     entry->state == MIGRATE_FAILED, false, &record_err);
+					     entry->state == MIGRATE_FAILED ? entry->row_version : NULL, false, &record_err);
 			err_hint(err, "statements before it stayed applied (no transaction); fix the file and run up again "
 				      "to resume at statement %ld, or fix the database and run 'migrate accept %s'",
 				 skip + completed + 1, m->version);
 			return -1;
 		}
 		result->statements += completed;
-		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL, entry->state == MIGRATE_FAILED, false,
-			    err);
+		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL,
+			    entry->state == MIGRATE_FAILED ? entry->row_version : NULL, false, err);
 		if (rc == 0) {
 			result->applied++;
 			emit(options, MIGRATE_EVENT_APPLIED, m, NULL, clock_now() - started, false);
@@ -849,7 +854,7 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 	commit_with_row = !in_outer_transaction && !options->dry_run;
 	rc = run_section(t, &m->up, true, 0, options, &completed, err);
 	if (rc == 0)
-		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL, false, commit_with_row, err);
+		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL, NULL, commit_with_row, err);
 	if (rc != 0) {
 		struct err ignored;
 
@@ -1144,7 +1149,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		}
 		rc = run_section(&t, &m->down, m->down.transaction, 0, options, &completed, err);
 		if (rc == 0) {
-			version = literal(&t, m->version);
+			version = literal(&t, e->row_version);
 			strbuf_init(&sql);
 			strbuf_addf(&sql, "DELETE FROM %s WHERE version = %s", t.table, version);
 			rc = tracker_sql(&t, sql.buf, NULL, err);
@@ -1190,22 +1195,32 @@ int migrate_accept(struct engine *engine, const struct migration_set *files, con
 		   const struct migrate_options *options, struct err *err)
 {
 	const struct migration *m = migrate_files_find(files, version);
+	const struct migrate_entry *row = NULL;
+	struct migrate_status status;
 	struct pool_conn *work;
 	struct tracker t;
 	struct strbuf sql;
-	int rc, exists_rc = 0;
+	size_t i;
+	int rc;
 
 	if (!m)
 		return err_set(err, EXIT_USAGE, "no migration file has version %s", version);
 	if (engine_checkout(engine, clock_now() + 86400, &work, err) != 0)
 		return -1;
+	memset(&status, 0, sizeof(status));
 	rc = tracker_open(&t, engine, work->conn, options->table, err);
 	if (rc == 0)
 		rc = ensure_table(&t, files, false, err);
-	if (rc == 0 && !row_exists(&t, m->version, err, &exists_rc) && exists_rc == 0)
+	/* the row as stored, which may spell the version '001' */
+	if (rc == 0)
+		rc = build_status(&t, files, &status, err);
+	for (i = 0; rc == 0 && i < status.count && !row; i++)
+		if (status.entries[i].row_version[0] && strcmp(status.entries[i].version, m->version) == 0)
+			row = &status.entries[i];
+	if (rc == 0 && !row)
 		rc = err_set(err, EXIT_USAGE, "migration %s is not applied: nothing to accept", version);
-	if (rc == 0 && exists_rc == 0) {
-		char *v = literal(&t, m->version);
+	if (rc == 0) {
+		char *v = literal(&t, row->row_version);
 
 		strbuf_init(&sql);
 		strbuf_addf(&sql, "UPDATE %s SET checksum = '%s', checksum_algorithm = 'sha256', failed_statement = NULL, "
@@ -1214,8 +1229,7 @@ int migrate_accept(struct engine *engine, const struct migration_set *files, con
 		strbuf_release(&sql);
 		free(v);
 	}
-	if (exists_rc != 0)
-		rc = exists_rc;
+	migrate_status_release(&status);
 	tracker_close(&t);
 	engine_checkin(engine, work, rc != 0);
 	return rc;

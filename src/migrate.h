@@ -17,7 +17,8 @@ enum migrate_state {
 };
 
 struct migrate_entry {
-	char version[64];
+	char version[64];               /* normalised: "001" is "1" */
+	char row_version[64];           /* as the tracking row stores it ("001" from dbmate); "" when no row */
 	char name[256];
 	const struct migration *file;   /* NULL for MIGRATE_MISSING_FILE */
 	enum migrate_state state;

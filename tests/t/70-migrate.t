@@ -605,6 +605,23 @@ is "$(q "select count(*) from schema_migrations where length(checksum) = 64 and 
 expect_exit 0 "dbmate table: status up to date" -- "${dbctl[@]}" migrate status -d "$d"
 expect_exit 0 "dbmate table: an adopted migration reverts" -- "${dbctl[@]}" migrate down 2 -d "$d"
 is "$(versions)|$(exists ad_2)" "20200101000001|f" "... down 2"
+# dbmate keeps a file's version as written: '001' is migration 1, and its row
+# must be found under '001' by down and accept
+pd=$tmp/adopt_padded
+printf -- '-- migrate:up\ncreate table pad_1 (x int);\n-- migrate:down\ndrop table pad_1;\n' | wr "$pd/001_one.sql"
+newdb dbmate_padded
+q "create table schema_migrations (version varchar(128) primary key);
+   insert into schema_migrations values ('001'); create table pad_1 (x int);" >/dev/null
+expect_exit 0 "dbmate table with version '001': status sees it applied" -- "${dbctl[@]}" migrate status -d "$pd"
+printf -- '-- migrate:up\ncreate table pad_1 (x int, y int);\n-- migrate:down\ndrop table pad_1;\n' | wr "$pd/001_one.sql"
+expect_exit 0 "... accept 1 after an edit finds the row '001'" -- "${dbctl[@]}" migrate accept 1 -d "$pd"
+expect_exit 0 "... status up to date after accept" -- "${dbctl[@]}" migrate status -d "$pd"
+expect_exit 0 "... down" -- "${dbctl[@]}" migrate down -d "$pd"
+is "$(versions)|$(exists pad_1)" "|f" "... drops the table and deletes the row '001'"
+expect_exit 4 "... status shows it pending again" -- "${dbctl[@]}" migrate status -d "$pd"
+like "$OUT" "0 applied, 1 pending" "... 0 applied, 1 pending"
+expect_exit 0 "... up re-applies it" -- "${dbctl[@]}" migrate up -d "$pd"
+is "$(versions)|$(exists pad_1)" "1|t" "... recorded and created"
 newdb golang_adopt
 q "create table schema_migrations (version bigint not null primary key, dirty boolean not null);
    insert into schema_migrations values (20200101000002, false);
@@ -681,5 +698,16 @@ is "$(sqlite_count "$sqf" "select count(*) from schema_migrations")|$(sqlite_cou
 expect_exit 0 "SQLite: up --dry-run" -- "$DBCTL" --url "$sq_url" migrate up --dry-run -d "$d"
 is "$(sqlite_count "$sqf" "select count(*) from schema_migrations")|$(sqlite_count "$sqf" "select count(*) from sqlite_master where name like 's\_%' escape '\\'")" \
 	"0|0" "... wrote nothing"
+sqf=$tmp/padded.db
+d=$tmp/sqlite_padded
+printf -- '-- migrate:up\ncreate table sp_1 (x int);\n-- migrate:down\ndrop table sp_1;\n' | wr "$d/001_one.sql"
+/usr/bin/python3 -c 'import sqlite3,sys; sqlite3.connect(sys.argv[1]).executescript("create table schema_migrations (version varchar(128) primary key); insert into schema_migrations values (\x27001\x27); create table sp_1 (x int);")' "$sqf"
+expect_exit 0 "SQLite: dbmate row '001': down" -- "$DBCTL" --url "sqlite:///$sqf" migrate down -d "$d"
+is "$(sqlite_count "$sqf" "select count(*) from schema_migrations")|$(sqlite_count "$sqf" "select count(*) from sqlite_master where name = 'sp_1'")" \
+	"0|0" "... the table dropped and its row '001' deleted"
+expect_exit 4 "SQLite: ... status shows it pending" -- "$DBCTL" --url "sqlite:///$sqf" migrate status -d "$d"
+expect_exit 0 "SQLite: ... up re-applies it" -- "$DBCTL" --url "sqlite:///$sqf" migrate up -d "$d"
+is "$(sqlite_count "$sqf" "select group_concat(version) from schema_migrations")|$(sqlite_count "$sqf" "select count(*) from sqlite_master where name = 'sp_1'")" \
+	"1|1" "... recorded and created"
 
 done_testing
