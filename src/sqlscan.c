@@ -305,7 +305,30 @@ static void classify(struct lex *lex, enum sqlscan_dialect dialect, struct sqlsc
 		out->kind = SQLSCAN_OUTSIDE_TRANSACTION;
 		return;
 	}
+	/* ALTER TABLE t DETACH PARTITION p CONCURRENTLY: the keyword ends the
+	 * statement, after the partition's name ("s.concurrently" is a name) */
+	if (strcmp(first, "ALTER") == 0 && token_is(lex, 1, "TABLE") && lex->token_count < MAX_TOKENS) {
+		int last = lex->token_count - 1;
+
+		for (i = 2; i + 1 < last; i++)
+			if (strcmp(lex->tokens[i], "DETACH") == 0 && token_is(lex, i + 1, "PARTITION"))
+				break;
+		if (i + 2 < last && token_is(lex, last, "CONCURRENTLY") && !token_is(lex, last - 1, ".")) {
+			snprintf(out->what, sizeof(out->what), "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY");
+			out->kind = SQLSCAN_OUTSIDE_TRANSACTION;
+			return;
+		}
+	}
 	if (strcmp(first, "REINDEX") == 0) {
+		/* the ones that commit per table; SCHEMA refuses a transaction block too */
+		int object = token_is(lex, 1, "(") ? 2 : 1;
+
+		if (token_is(lex, object, "DATABASE") || token_is(lex, object, "SYSTEM") ||
+		    token_is(lex, object, "SCHEMA")) {
+			snprintf(out->what, sizeof(out->what), "REINDEX %s", lex->tokens[object]);
+			out->kind = SQLSCAN_OUTSIDE_TRANSACTION;
+			return;
+		}
 		for (i = 1; i < lex->token_count && i < 6; i++)
 			lex->concurrently = lex->concurrently || strcmp(lex->tokens[i], "CONCURRENTLY") == 0;
 		if (lex->concurrently) {

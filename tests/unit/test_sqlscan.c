@@ -248,6 +248,22 @@ int main(void)
 	check_kind("drop index concurrently i;", SQLSCAN_OUTSIDE_TRANSACTION, NULL);
 	check_kind("reindex (verbose) table concurrently t;", SQLSCAN_OUTSIDE_TRANSACTION, "REINDEX CONCURRENTLY");
 	check_kind("create index i on t (concurrently);", SQLSCAN_PLAIN, NULL);
+	check_kind("alter table t detach partition p concurrently;", SQLSCAN_OUTSIDE_TRANSACTION,
+		   "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY");
+	check_kind("ALTER TABLE IF EXISTS ONLY s.t DETACH PARTITION s.\"P 1\" CONCURRENTLY ;",
+		   SQLSCAN_OUTSIDE_TRANSACTION, NULL);
+	check_kind("alter table t detach partition p finalize;", SQLSCAN_PLAIN, NULL);
+	check_kind("alter table t detach partition p;", SQLSCAN_PLAIN, NULL);
+	check_kind("alter table t detach partition s.concurrently;", SQLSCAN_PLAIN, NULL);
+	check_kind("alter table t add column \"concurrently\" int;", SQLSCAN_PLAIN, NULL);
+	check_kind("alter table t rename column a to \"concurrently\";", SQLSCAN_PLAIN, NULL);
+	check_kind("alter table t add constraint c check (concurrently > 0);", SQLSCAN_PLAIN, NULL);
+	check_kind("alter table t alter column a set default 1, add column b int;", SQLSCAN_PLAIN, NULL);
+	check_kind("reindex database app;", SQLSCAN_OUTSIDE_TRANSACTION, "REINDEX DATABASE");
+	check_kind("REINDEX SYSTEM;", SQLSCAN_OUTSIDE_TRANSACTION, "REINDEX SYSTEM");
+	check_kind("reindex (verbose) schema s;", SQLSCAN_OUTSIDE_TRANSACTION, "REINDEX SCHEMA");
+	check_kind("reindex table t;", SQLSCAN_PLAIN, NULL);
+	check_kind("reindex index database;", SQLSCAN_PLAIN, NULL);
 	check_kind("alter system set work_mem = '1MB';", SQLSCAN_OUTSIDE_TRANSACTION, "ALTER SYSTEM");
 	check_kind("COPY public.actor (actor_id, first_name) FROM stdin;", SQLSCAN_COPY_IN, NULL);
 	check_kind("copy t from '/tmp/file';", SQLSCAN_PLAIN, NULL);
