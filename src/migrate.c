@@ -722,9 +722,47 @@ static void show_section(const struct engine *engine, const struct migration_sec
 	fclose(in);
 }
 
+/* Whether a section runs in dbctl's transaction. golang-migrate has no
+ * transaction:false marker and wraps nothing in a transaction itself: a file
+ * of its with a statement that cannot run in one (CREATE INDEX CONCURRENTLY)
+ * runs without, unless it wrapped itself in BEGIN/COMMIT or holds other
+ * transaction control, which the check then refuses. Lexes the section: call
+ * it only for sections about to run. */
+static bool section_transaction(const struct engine *engine, const struct migration *m,
+				const struct migration_section *section)
+{
+	struct sqlscan_statement statement;
+	struct strbuf data;
+	struct sqlscan scan;
+	struct err ignored;
+	bool outside = false, control = false;
+	FILE *in;
+
+	if (m->format != MIGRATION_GOLANG_MIGRATE || !section->transaction || section->unwrapped)
+		return section->transaction;
+	in = fmemopen(section->text, strlen(section->text), "r");
+	if (!in)
+		return true;
+	sqlscan_init(&scan, in, section->path, script_dialect(engine->backend));
+	scan.complete = engine->driver->statement_complete;
+	sqlscan_statement_init(&statement);
+	strbuf_init(&data);
+	while (sqlscan_next(&scan, &statement, &ignored) == 1) {
+		outside = outside || statement.kind == SQLSCAN_OUTSIDE_TRANSACTION;
+		control = control || statement.kind == SQLSCAN_TRANSACTION_CONTROL;
+		while (statement.kind == SQLSCAN_COPY_IN && sqlscan_copy_line(&scan, &data, &ignored) == 1)
+			;
+	}
+	strbuf_release(&data);
+	sqlscan_statement_release(&statement);
+	sqlscan_release(&scan);
+	fclose(in);
+	return !outside || control;
+}
+
 /* Refuses, before anything runs, sections whose statements do not fit their mode. */
-static int check_section(const struct engine *engine, const struct migration_section *section, bool transaction,
-			 struct err *err)
+static int check_section(const struct engine *engine, const struct migration *m,
+			 const struct migration_section *section, bool transaction, struct err *err)
 {
 	struct script_options script;
 	struct script_stream input;
@@ -741,8 +779,17 @@ static int check_section(const struct engine *engine, const struct migration_sec
 	rc = script_check_stream(&input, script_dialect(engine->backend), &script, engine->driver->statement_complete,
 				 &statements, err);
 	fclose(input.stream);
-	if (rc != 0 && err->code == EXIT_USAGE && strstr(err->hint, "--no-transaction"))
-		err_hint(err, "mark the section '-- migrate:up transaction:false' (goose: '-- +goose NO TRANSACTION')");
+	if (rc != 0 && err->code == EXIT_USAGE && strstr(err->hint, "--no-transaction")) {
+		/* golang-migrate has no marker to suggest: say what works for its files */
+		if (m->format != MIGRATION_GOLANG_MIGRATE)
+			err_hint(err, "mark the section '-- migrate:up transaction:false' (goose: '-- +goose NO TRANSACTION')");
+		else if (strstr(err->hint, "remove it"))
+			err_hint(err, "remove it: dbctl runs each golang-migrate file in a transaction, and drops only a "
+				      "BEGIN that opens the file and a COMMIT that closes it");
+		else
+			err_hint(err, "move it to a migration of its own without BEGIN/COMMIT: such a file runs without a "
+				      "transaction");
+	}
 	return rc;
 }
 
@@ -807,11 +854,11 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 	const struct migration *m = entry->file;
 	double started = clock_now();
 	long completed = 0, skip = entry->state == MIGRATE_FAILED ? entry->failed_statement : 0;
-	bool commit_with_row;
+	bool commit_with_row, transaction = section_transaction(t->engine, m, &m->up);
 	int rc, exists_rc = 0;
 
-	emit(options, MIGRATE_EVENT_APPLYING, m, NULL, 0, m->up.transaction);
-	if (!m->up.transaction) {
+	emit(options, MIGRATE_EVENT_APPLYING, m, NULL, 0, transaction);
+	if (!transaction) {
 		if (options->dry_run) {
 			emit(options, MIGRATE_EVENT_PLAN, m, "transaction:false section: shown, not run in a dry run", 0, false);
 			show_section(t->engine, &m->up, options);
@@ -883,8 +930,8 @@ static bool wanted(const struct migrate_entry *e, const char *target)
 }
 
 /* Drift, missing files, order and failed sections, decided before anything runs. */
-static int check_plan(const struct migrate_status *status, const char *target, const struct migrate_options *options,
-		      struct err *err)
+static int check_plan(const struct engine *engine, const struct migrate_status *status, const char *target,
+		      const struct migrate_options *options, struct err *err)
 {
 	size_t i;
 
@@ -914,8 +961,9 @@ static int check_plan(const struct migrate_status *status, const char *target, c
 		} else if (e->state == MIGRATE_FAILED && wanted(e, target)) {
 			/* a transaction:false section resumes once its file was fixed, or with --retry;
 			 * golang-migrate's dirty flag needs a person to look */
-			bool resumable = e->file && !e->file->up.transaction && e->failed_statement >= 0 &&
-					 (options->retry_failed || strcmp(e->checksum, e->file->up.checksum) != 0);
+			bool resumable = e->file && e->failed_statement >= 0 &&
+					 (options->retry_failed || strcmp(e->checksum, e->file->up.checksum) != 0) &&
+					 !section_transaction(engine, e->file, &e->file->up);
 
 			if (resumable)
 				continue;
@@ -958,22 +1006,24 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 	for (i = 0; rc == 0 && i < status.count; i++)
 		pending += wanted(&status.entries[i], target);
 	if (rc == 0)
-		rc = check_plan(&status, target, options, err);
+		rc = check_plan(engine, &status, target, options, err);
 	/* what CI runs on every deploy: nothing pending, no lock, two queries */
 	if (rc != 0 || pending == 0)
 		goto out;
 
 	for (i = 0; rc == 0 && i < status.count; i++) {
 		const struct migrate_entry *e = &status.entries[i];
+		bool transaction;
 
 		if (!wanted(e, target))
 			continue;
-		if (options->single_transaction && !e->file->up.transaction) {
+		transaction = section_transaction(engine, e->file, &e->file->up);
+		if (options->single_transaction && !transaction) {
 			rc = err_set(err, EXIT_USAGE, "%s: --single-transaction cannot include a transaction:false migration",
 				     e->file->path);
 			break;
 		}
-		rc = check_section(engine, &e->file->up, e->file->up.transaction, err);
+		rc = check_section(engine, e->file, &e->file->up, transaction, err);
 	}
 	if (rc != 0)
 		goto out;
@@ -1110,7 +1160,8 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			else if (!e->file->down.present)
 				rc = err_set(err, EXIT_USAGE, "%s: migration %s has no down section", e->file->path, e->version);
 			else
-				rc = check_section(engine, &e->file->down, e->file->down.transaction, err);
+				rc = check_section(engine, e->file, &e->file->down,
+						   section_transaction(engine, e->file, &e->file->down), err);
 		}
 	}
 	for (i = status.count; rc == 0 && i-- > 0;) {
@@ -1120,6 +1171,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		long completed = 0;
 		char *version;
 		struct strbuf sql;
+		bool transaction;
 
 		if (!revertible(e->state))
 			continue;
@@ -1133,21 +1185,22 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			rc = err_set(err, EXIT_USAGE, "%s: migration %s has no down section", m->path, m->version);
 			break;
 		}
-		rc = check_section(engine, &m->down, m->down.transaction, err);
+		transaction = section_transaction(engine, m, &m->down);
+		rc = check_section(engine, m, &m->down, transaction, err);
 		if (rc != 0)
 			break;
-		emit(options, MIGRATE_EVENT_REVERTING, m, NULL, 0, m->down.transaction);
-		if (!m->down.transaction && options->dry_run) {
+		emit(options, MIGRATE_EVENT_REVERTING, m, NULL, 0, transaction);
+		if (!transaction && options->dry_run) {
 			emit(options, MIGRATE_EVENT_PLAN, m, "transaction:false section: shown, not run in a dry run", 0, false);
 			show_section(engine, &m->down, options);
 			result->reverted++;
 			continue;
 		}
-		if (m->down.transaction && !dry_outer && engine->driver->begin(work->conn, err) != 0) {
+		if (transaction && !dry_outer && engine->driver->begin(work->conn, err) != 0) {
 			rc = -1;
 			break;
 		}
-		rc = run_section(&t, &m->down, m->down.transaction, 0, options, &completed, err);
+		rc = run_section(&t, &m->down, transaction, 0, options, &completed, err);
 		if (rc == 0) {
 			version = literal(&t, e->row_version);
 			strbuf_init(&sql);
@@ -1156,7 +1209,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			strbuf_release(&sql);
 			free(version);
 		}
-		if (m->down.transaction && !dry_outer) {
+		if (transaction && !dry_outer) {
 			struct err ignored;
 
 			err_init(&ignored);
@@ -1170,7 +1223,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		if (rc == 0) {
 			result->reverted++;
 			result->statements += completed;
-			emit(options, MIGRATE_EVENT_REVERTED, m, NULL, clock_now() - started, m->down.transaction);
+			emit(options, MIGRATE_EVENT_REVERTED, m, NULL, clock_now() - started, transaction);
 		}
 	}
 	if (dry_outer) {

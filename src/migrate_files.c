@@ -241,6 +241,127 @@ static int parse_sections(struct migration *m, const struct strbuf *content, str
 	return 0;
 }
 
+/* Whitespace and comments (nested block comments, as PostgreSQL has them). */
+static const char *skip_blank(const char *p)
+{
+	for (;;) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (p[0] == '-' && p[1] == '-') {
+			p += strcspn(p, "\n");
+		} else if (p[0] == '/' && p[1] == '*') {
+			int depth = 1;
+
+			for (p += 2; *p && depth; p++) {
+				if (p[0] == '/' && p[1] == '*')
+					depth++, p++;
+				else if (p[0] == '*' && p[1] == '/')
+					depth--, p++;
+			}
+		} else {
+			return p;
+		}
+	}
+}
+
+/* Length of word at p when it stands there alone, case-insensitively; else 0. */
+static size_t word_at(const char *p, const char *word)
+{
+	size_t len = strlen(word);
+
+	return strncasecmp(p, word, len) == 0 && !isalnum((unsigned char)p[len]) && p[len] != '_' ? len : 0;
+}
+
+/* Whether the word that ends at end (exclusive) is word; *start gets where it begins. */
+static bool word_before(const char *text, const char *end, const char *word, const char **start)
+{
+	const char *p = end;
+
+	while (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+		p--;
+	*start = p;
+	return (size_t)(end - p) == strlen(word) && strncasecmp(p, word, strlen(word)) == 0;
+}
+
+static const char *trim_end(const char *text, const char *end)
+{
+	while (end > text && isspace((unsigned char)end[-1]))
+		end--;
+	return end;
+}
+
+/* Spaces over [p, end), line ends kept. */
+static void blank(char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (*p != '\n' && *p != '\r')
+			*p = ' ';
+}
+
+/* golang-migrate sends a file as it is, so its PostgreSQL tutorial wraps each
+ * one in BEGIN; ... COMMIT; to make it atomic. dbctl runs every migration in
+ * a transaction already: a BEGIN [TRANSACTION|WORK] or START TRANSACTION
+ * that opens the file and a COMMIT [TRANSACTION|WORK] that closes it, after a
+ * ';', are blanked out (spaces, so that lines and columns stay right).
+ * Anything less regular is left for the check before running to refuse. */
+static void unwrap_transaction(struct migration_section *section)
+{
+	char *text = section->text;
+	const char *p = skip_blank(text), *open_start = p, *open_end, *close_start, *close_end, *word;
+	size_t len;
+
+	if ((len = word_at(p, "begin")) != 0) {
+		p = skip_blank(p + len);
+		if ((len = word_at(p, "transaction")) != 0 || (len = word_at(p, "work")) != 0)
+			p = skip_blank(p + len);
+	} else if ((len = word_at(p, "start")) != 0) {
+		p = skip_blank(p + len);
+		if ((len = word_at(p, "transaction")) == 0)
+			return;
+		p = skip_blank(p + len);
+	} else {
+		return;
+	}
+	if (*p != ';')
+		return;
+	open_end = p + 1;
+
+	/* the end, before trailing blank lines and whole-line -- comments */
+	close_end = trim_end(text, text + strlen(text));
+	for (;;) {
+		const char *line = close_end;
+
+		while (line > text && line[-1] != '\n')
+			line--;
+		line += strspn(line, " \t");
+		if (line[0] != '-' || line[1] != '-')
+			break;
+		close_end = trim_end(text, line);
+	}
+	p = close_end;
+	if (p > text && p[-1] == ';')
+		p = trim_end(text, p - 1);
+	if (word_before(text, p, "transaction", &word) || word_before(text, p, "work", &word))
+		p = trim_end(text, word);
+	if (!word_before(text, p, "commit", &close_start))
+		return;
+	/* COMMIT must be a statement of its own: a ';' (maybe BEGIN's) before it */
+	p = trim_end(text, close_start);
+	if (p < open_end || p[-1] != ';')
+		return;
+	if (p > open_end) {
+		const char *line = p - 1;
+
+		while (line > text && line[-1] != '\n')
+			line--;
+		if (contains(line, (size_t)(p - line), "--"))
+			return;   /* maybe a ';' in a comment: too close to call */
+	}
+	blank(text + (open_start - text), text + (open_end - text));
+	blank(text + (close_start - text), text + (close_end - text));
+	section->unwrapped = true;
+}
+
 /* VERSION_name.sql, VERSION_name.up.sql, VERSION_name.down.sql, VERSION.sql. */
 static int parse_name(const char *file, char **version, char **name, int *direction)
 {
@@ -392,6 +513,12 @@ int migrate_files_load(const char *dir, struct migration_set *out, struct err *e
 		out->items[i].up.path = out->items[i].path;
 		out->items[i].down.path = out->items[i].down_path ? out->items[i].down_path : out->items[i].path;
 		checksum(&out->items[i].up);   /* only up sections are compared */
+		/* after the checksum, which stays that of the file as written */
+		if (out->items[i].format == MIGRATION_GOLANG_MIGRATE) {
+			unwrap_transaction(&out->items[i].up);
+			if (out->items[i].down.present)
+				unwrap_transaction(&out->items[i].down);
+		}
 	}
 	return 0;
 }

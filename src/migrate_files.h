@@ -16,10 +16,11 @@ enum migration_format {
 
 struct migration_section {
 	bool present;
-	char *text;          /* owned; exactly as in the file */
+	char *text;          /* owned; as in the file (but see unwrapped) */
 	const char *path;    /* borrowed from the migration */
 	int first_line;      /* line of the file where text starts */
 	bool transaction;    /* false: transaction:false or NO TRANSACTION */
+	bool unwrapped;      /* golang-migrate: the BEGIN; ... COMMIT; around the whole text was blanked out */
 	char checksum[65];   /* up sections: SHA-256 of text with CRLF as LF and no BOM */
 };
 

@@ -222,6 +222,44 @@ expect_exit 3 "golang-migrate: 2 has no .down.sql: exit 3" -- "${dbctl[@]}" migr
 like "$ERR" "0002_create_b\.up\.sql: migration 2 has no down section" "... names it"
 is "$(versions)" "1,2" "... nothing reverted"
 
+# golang-migrate's PostgreSQL tutorial wraps each file in BEGIN; ... COMMIT;, and
+# golang-migrate runs a file with CREATE INDEX CONCURRENTLY without a transaction
+newdb golang_tx
+d=$tmp/golang_tx
+wr "$d/000001_add_mood.up.sql" <<'SQL'
+BEGIN;
+
+CREATE TYPE enum_mood AS ENUM ('happy', 'sad', 'neutral');
+CREATE TABLE gt_users (id int, mood enum_mood);
+
+COMMIT;
+SQL
+printf 'BEGIN;\nDROP TABLE gt_users;\nDROP TYPE enum_mood;\nCOMMIT;\n' | wr "$d/000001_add_mood.down.sql"
+printf 'CREATE INDEX CONCURRENTLY gt_users_id ON gt_users (id);\n' | wr "$d/000002_index.up.sql"
+printf 'DROP INDEX CONCURRENTLY gt_users_id;\n' | wr "$d/000002_index.down.sql"
+expect_exit 0 "golang-migrate: files wrapped in BEGIN/COMMIT, and CONCURRENTLY alone, apply" -- \
+	"${dbctl[@]}" migrate up -d "$d"
+like "$OUT" "applied 1_add_mood \([0-9.]+ ms\)
+applied 2_index \([0-9.]+ ms, no transaction\)" "... the first in dbctl's transaction, the index without one"
+is "$(versions)|$(exists gt_users)|$(exists gt_users_id)" "1,2|t|t" "... applied and recorded"
+expect_exit 0 "golang-migrate: to 0 runs the wrapped and the CONCURRENTLY .down.sql" -- "${dbctl[@]}" migrate to 0 -d "$d"
+is "$(versions)|$(exists gt_users)|$(q "select count(*) from pg_type where typname = 'enum_mood'")" "|f|0" "... reverted"
+printf 'BEGIN;\nCREATE TABLE gt_x (a int);\nINSERT INTO gt_x VALUES (1/0);\nCOMMIT;\n' | wr "$d/000003_fail.up.sql"
+expect_exit 1 "golang-migrate: a failing statement in a wrapped file" -- "${dbctl[@]}" migrate up -d "$d"
+like "$ERR" "000003_fail\.up\.sql:3:[0-9]+: ERROR: division by zero" "... is reported at its own line"
+is "$(versions)|$(exists gt_x)" "1,2|f" "... rolled back, the two before applied"
+printf 'BEGIN;\nCREATE TABLE gt_x (a int);\nCREATE INDEX CONCURRENTLY gt_x_a ON gt_x (a);\nCOMMIT;\n' | wr "$d/000003_fail.up.sql"
+expect_exit 3 "golang-migrate: CONCURRENTLY inside BEGIN/COMMIT is exit 3" -- "${dbctl[@]}" migrate up -d "$d"
+like "$ERR" "000003_fail\.up\.sql:3:1: CREATE INDEX CONCURRENTLY cannot run inside a transaction
+hint: move it to a migration of its own without BEGIN/COMMIT: such a file runs without a transaction" \
+	"... with a hint for a golang-migrate file"
+unlike "$ERR" "migrate:up" "... not dbmate's marker"
+printf 'CREATE TABLE gt_x (a int);\nCOMMIT;\nCREATE TABLE gt_y (a int);\n' | wr "$d/000003_fail.up.sql"
+expect_exit 3 "golang-migrate: a COMMIT in the middle is exit 3" -- "${dbctl[@]}" migrate up -d "$d"
+like "$ERR" "000003_fail\.up\.sql:2:1: COMMIT is not allowed here.*
+hint: remove it: dbctl runs each golang-migrate file in a transaction" "... with a hint for a golang-migrate file"
+is "$(versions)|$(exists gt_x)" "1,2|f" "... nothing applied"
+
 # --- goose annotations --------------------------------------------------------------
 newdb goose
 d=$tmp/goose

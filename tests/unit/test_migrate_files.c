@@ -1,5 +1,6 @@
 /* Migration file parsing: the three formats, the refusals, checksums, and the corpus sets. */
 #include "../../src/migrate_files.h"
+#include "../../src/sha256.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -89,6 +90,42 @@ int main(void)
 	ok(migrate_files_load(dir, &set, &err) == 0, "CRLF file with a BOM loads");
 	is_str(set.items[0].up.checksum, set.items[1].up.checksum, "CRLF + BOM and LF give one checksum");
 	ok(strchr(set.items[1].up.text, '\r') != NULL, "but the CRLF text runs as written");
+	migrate_files_release(&set);
+
+	/* golang-migrate: a BEGIN/COMMIT around the whole file is blanked out, nothing else */
+	clear();
+	put("1_tutorial.up.sql", "BEGIN;\n\nCREATE TYPE mood AS ENUM ('happy');\nALTER TABLE u ADD COLUMN m mood;\n\nCOMMIT;\n");
+	put("1_tutorial.down.sql", "-- undo\nbegin transaction ;\nDROP TYPE mood;\ncommit work;\n-- done\n\n");
+	put("2_start.up.sql", "START TRANSACTION;\nselect 1;\nCOMMIT");
+	put("3_middle.up.sql", "BEGIN;\nselect 1;\nCOMMIT;\nselect 2;\n");
+	put("4_isolation.up.sql", "BEGIN ISOLATION LEVEL SERIALIZABLE;\nselect 1;\nCOMMIT;\n");
+	put("5_atomic.up.sql", "BEGIN;\ncreate function f() returns int language sql\nbegin atomic\n  select 1;\nend;\n");
+	put("6_plain.up.sql", "select 'BEGIN;';\nselect 1; -- COMMIT;\n");
+	put("7_comment.up.sql", "BEGIN;\nselect 1\n-- x;\nCOMMIT;\n");
+	put("8_dbmate.sql", "-- migrate:up\nBEGIN;\nselect 1;\nCOMMIT;\n");
+	ok(migrate_files_load(dir, &set, &err) == 0, "golang-migrate files with BEGIN/COMMIT load (%s)", err.message);
+	is_str(set.items[0].up.text, "      \n\nCREATE TYPE mood AS ENUM ('happy');\nALTER TABLE u ADD COLUMN m mood;\n\n       \n",
+	       "tutorial: BEGIN; and COMMIT; blanked, lines kept");
+	ok(set.items[0].up.unwrapped && set.items[0].up.transaction, "... marked unwrapped, still transactional");
+	is_str(set.items[0].down.text, "-- undo\n                   \nDROP TYPE mood;\n            \n-- done\n\n",
+	       "down: begin transaction / commit work, comments around them kept");
+	is_str(set.items[1].up.text, "                  \nselect 1;\n      ", "START TRANSACTION, COMMIT without ';' at the end");
+	ok(!set.items[2].up.unwrapped && strstr(set.items[2].up.text, "COMMIT;"), "COMMIT not last: left as written");
+	ok(!set.items[3].up.unwrapped, "BEGIN with options: left as written");
+	ok(!set.items[4].up.unwrapped && strstr(set.items[4].up.text, "end;"), "the END of BEGIN ATOMIC is no COMMIT");
+	ok(!set.items[5].up.unwrapped, "BEGIN and COMMIT in a string and a comment: left as written");
+	ok(!set.items[6].up.unwrapped, "a ';' in a comment does not end the statement before COMMIT");
+	ok(!set.items[7].up.unwrapped && strstr(set.items[7].up.text, "BEGIN;"), "dbmate files: left as written");
+	{
+		const char *written = "BEGIN;\n\nCREATE TYPE mood AS ENUM ('happy');\nALTER TABLE u ADD COLUMN m mood;\n\nCOMMIT;\n";
+		struct sha256 ctx;
+		char hex[65];
+
+		sha256_init(&ctx);
+		sha256_update(&ctx, written, strlen(written));
+		sha256_final_hex(&ctx, hex);
+		is_str(set.items[0].up.checksum, hex, "the checksum is that of the file as written");
+	}
 	migrate_files_release(&set);
 
 	check_refused("abc.sql", "-- migrate:up\nselect 1;\n", "cannot read a version");
