@@ -231,6 +231,12 @@ static void mask_keyword_values(struct strbuf *out, const char *s, const char *s
 		while (*eq == ' ' || *eq == '\t')
 			eq++;
 		if (*eq != '=') {
+			/* "password secret": malformed, but the next word is still a secret */
+			if (*separators == ' ' && is_password_key(key, key_len)) {
+				strbuf_add(out, key, key_len);
+				strbuf_addstr(out, " ***");
+				break;
+			}
 			strbuf_add(out, key, (size_t)(eq - key));
 			p = eq;
 			if (*p && !strchr(separators, *p))
@@ -331,6 +337,12 @@ static char *keyword_password(const char *text)
 		}
 		while (isspace((unsigned char)*v))
 			v++;
+		if (*v != '=' && v > p + 8 && *v) {
+			/* "password secret" without '=': libpq refuses it, but it is typed as a secret */
+			strbuf_init(&sb);
+			strbuf_add(&sb, v, strcspn(v, " \t\n"));
+			return strbuf_detach(&sb);
+		}
 		if (*v != '=') {
 			p = v;
 			continue;

@@ -76,6 +76,10 @@ int main(void)
 	check_password("postgresql://app:p%40ss@db/app", "p@ss");
 	check_password("postgresql://db/app?password=x%20y", "x y");
 	check_password("host=db password='a b' dbname=x", "a b");
+	/* malformed, "password" without "=": libpq refuses it, but the next word is still a secret */
+	check_password("host=h password secret7 dbname=x", "secret7");
+	check_mask("host=h password secret7 dbname=x", "host=h password ***");
+	check_mask("host=h passwords=1 dbname=x", "host=h passwords=1 dbname=x");
 	check_password("postgresql://app@db/app", NULL);
 	/* URLs that do not parse still give up their password, as typed */
 	check_password("postgresql://u:se%zzcret@h/db", "se%zzcret");
