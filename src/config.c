@@ -407,6 +407,9 @@ static char *postgres_env_url(void)
 
 	if (!(host && *host) && !(db && *db) && !(user && *user))
 		return NULL;
+	/* the postgres image's own default, which compose files that set only a password rely on */
+	if (!(user && *user) && password && *password)
+		user = "postgres";
 	strbuf_init(&sb);
 	strbuf_addstr(&sb, "postgresql://");
 	if (user && *user) {

@@ -103,6 +103,15 @@ static void test_env_conventions(void)
 	struct settings s;
 	struct err e;
 
+	/* a compose file that sets only the password: the image's default user */
+	cfg_init(&s);
+	clean_env();
+	setenv("POSTGRES_PASSWORD", "pw", 1);
+	setenv("POSTGRES_HOST", "db", 1);
+	ok(load(&s, &e, 0, NULL, NULL, NULL, 0) == 0, "POSTGRES_PASSWORD without POSTGRES_USER");
+	is_str(cfg_get(&s, CFG_URL), "postgresql://postgres:pw@db", "the password is kept, with the image's user postgres");
+	cfg_release(&s);
+
 	cfg_init(&s);
 	clean_env();
 	setenv("POSTGRES_USER", "app", 1);
