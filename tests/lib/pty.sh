@@ -3,7 +3,8 @@
 #   pty_start NAME COMMAND...   start COMMAND in a detached tmux session on a private server
 #   pty_type NAME TEXT          type TEXT literally (a trailing ';' too) and press Enter
 #   pty_keys NAME KEY...        send tmux key names: C-c C-d Tab Enter ...
-#   pty_wait NAME REGEX [SEC]   wait until the screen matches REGEX (bash ERE); 1 on timeout
+#   pty_wait NAME REGEX [SEC]   wait until the screen matches REGEX (bash ERE); 1 after SEC (30)
+#                               seconds: generous, since a loaded CI machine is slow, and a pass is quick
 #   pty_screen NAME             print the screen, scrollback included
 #   pty_stop NAME               kill the session (the program gets SIGHUP)
 # Each test script gets its own tmux server socket, killed on exit by pty_cleanup.
@@ -41,7 +42,7 @@ pty_keys() {
 pty_screen() { _pty capture-pane -p -J -S -200 -t "$1" 2>/dev/null; }
 
 pty_wait() {
-	local name=$1 regex=$2 seconds=${3:-10} i
+	local name=$1 regex=$2 seconds=${3:-30} i
 	for ((i = 0; i < seconds * 20; i++)); do
 		[[ $(pty_screen "$name") =~ $regex ]] && return 0
 		sleep 0.05

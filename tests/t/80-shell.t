@@ -94,6 +94,61 @@ pty_wait sp '\[exit 0\]'
 ok $? "\\q with nothing uncommitted leaves at once, exit 0"
 pty_stop sp
 
+# --- \conninfo masks the password; \timing, \pool; \i runs a file inside the transaction ---
+shell_pg misc
+pty_wait misc 'app=> $'
+pty_type misc '\conninfo'
+pty_wait misc 'connected to postgresql://app:\*\*\*@127\.0\.0\.1'
+ok $? "\\conninfo shows the target with the password masked"
+[[ $(pty_screen misc) != *"$TEST_PG_APP_PASSWORD"* ]]
+ok $? "the password itself appears nowhere on the screen"
+pty_type misc '\timing on'
+pty_type misc "select 1 as timed;"
+pty_wait misc 'Time: [0-9]+\.[0-9]{3} ms'
+ok $? "\\timing shows how long a statement took"
+pty_type misc '\timing off'
+pty_type misc '\pool'
+pty_wait misc 'pool: size [0-9]+, max overflow -?[0-9]+, in use 1'
+ok $? "\\pool shows the engine's pool, the session's connection in use"
+printf "insert into shell_items values (60, 'from a file');\n" >good.sql
+printf "insert into shell_items values (61, 'undone');\nselect nope;\n" >bad.sql
+pty_type misc '\i good.sql'
+pty_wait misc '1 statement from good.sql \(in the transaction'
+ok $? "\\i runs a file inside the open transaction"
+pty_type misc '\i bad.sql'
+pty_wait misc 'bad.sql:2:8: ERROR: column "nope" does not exist.*the file was rolled back; the transaction goes on'
+ok $? "\\i of a failing file names FILE:LINE:COL and undoes only that file"
+pty_type misc '\commit'
+pty_wait misc 'COMMIT'
+is "$(psql -c "select string_agg(id::text, ',' order by id) from shell_items where id in (60, 61)")" 60 \
+	"after \\commit the good file's row is there, the failed file's is not"
+pty_type misc '\q'
+pty_wait misc '\[exit 0\]'
+pty_stop misc
+
+# --- a result taller than the screen goes through $PAGER, a short one does not ---
+cat >pager.sh <<PAGER
+#!/bin/sh
+cat >"$tmp/paged"
+PAGER
+chmod +x pager.sh
+pty_start pager env XDG_STATE_HOME="$XDG_STATE_HOME" PAGER="$tmp/pager.sh" "$DBCTL" --url "$TEST_PG_URL" shell
+pty_wait pager 'app=> $'
+pty_type pager "select 'short' as s;"
+pty_wait pager 'short.*\(1 row\)'
+[ ! -e "$tmp/paged" ]
+ok $? "a short result is printed directly, without the pager"
+pty_type pager "select g from generate_series(1, 500) g;"
+pty_wait pager 'app\*> $'
+for _ in $(seq 300); do [ -s "$tmp/paged" ] && break; sleep 0.1; done
+like "$(cat "$tmp/paged" 2>/dev/null)" '^ +g +
+-+
+ 1
+.* 500
+\(500 rows\)' "a 500-row result goes through \$PAGER, whole"
+pty_type pager '\q'
+pty_stop pager
+
 # --- completion of a table name typed partly ---
 shell_pg comp
 pty_wait comp 'app=> $'
@@ -129,11 +184,10 @@ pty_type cancel "select pg_sleep(30);"
 sleep 0.5
 t0=${EPOCHREALTIME/[.,]/}
 pty_keys cancel C-c
-pty_wait cancel 'canceling statement due to user request.*app\*> $' 10
+# the server's own message proves the sleep was cancelled, not waited out
+pty_wait cancel 'canceling statement due to user request.*app\*> $' 20
 ok $? "Ctrl-C during pg_sleep(30) cancels it and returns to the prompt"
-ms=$(((${EPOCHREALTIME/[.,]/} - t0) / 1000))
-note "back at the prompt ${ms} ms after Ctrl-C"
-cmp_ok "$ms" -lt 5000 "the prompt came back long before the 30 s sleep would have ended"
+note "back at the prompt $(((${EPOCHREALTIME/[.,]/} - t0) / 1000)) ms after Ctrl-C"
 pty_keys cancel -l "select 'half typed"
 pty_keys cancel C-c
 pty_type cancel "select 'after ctrl-c' as still_here;"
@@ -202,7 +256,7 @@ pty_type hup "insert into shell_items values (40, 'terminal lost');"
 pty_wait hup 'INSERT 0 1'
 is "$(open_transactions)" 1 "the shell's transaction is open on the server"
 pty_stop hup
-for _ in $(seq 50); do [ "$(open_transactions)" = 0 ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ "$(open_transactions)" = 0 ] && break; sleep 0.1; done
 is "$(open_transactions)" 0 "closing the terminal ends the transaction"
 is "$(psql -c "select count(*) from shell_items where id = 40")" 0 "and its insert was rolled back"
 
