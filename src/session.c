@@ -25,7 +25,7 @@ static const struct driver *driver_of(const struct session *session)
 	return session->engine->driver;
 }
 
-static int ensure_connection(struct session *session, struct err *err)
+int session_connect(struct session *session, struct err *err)
 {
 	if (session->work)
 		return 0;
@@ -103,7 +103,7 @@ enum session_state session_state(const struct session *session)
 
 int session_begin(struct session *session, struct err *err)
 {
-	if (ensure_connection(session, err) != 0)
+	if (session_connect(session, err) != 0)
 		return -1;
 	if (session_state(session) != SESSION_IDLE) {
 		snprintf(session->notice, sizeof(session->notice), "already in a transaction: \\commit or \\rollback ends it");
@@ -248,7 +248,7 @@ int session_execute(struct session *session, const struct sqlscan_statement *sta
 		err_hint(err, "put the COPY and its data in a file and run it with \\i FILE");
 		return -1;
 	}
-	if (ensure_connection(session, err) != 0)
+	if (session_connect(session, err) != 0)
 		return -1;
 	if (!session->transactional) {
 		if (driver_of(session)->query(session->work->conn, statement->text.buf, sink, err) != 0)
@@ -279,7 +279,7 @@ int session_execute(struct session *session, const struct sqlscan_statement *sta
 
 int session_query(struct session *session, const char *sql, const struct driver_row_sink *sink, struct err *err)
 {
-	if (ensure_connection(session, err) != 0)
+	if (session_connect(session, err) != 0)
 		return -1;
 	switch (session_state(session)) {
 	case SESSION_FAILED:
@@ -315,7 +315,7 @@ int session_run_file(struct session *session, const char *path, long *statements
 	rc = script_check_stream(&input, dialect, &options, driver_of(session)->statement_complete, &count, err);
 	rewind(file);
 	if (rc == 0)
-		rc = ensure_connection(session, err);
+		rc = session_connect(session, err);
 	if (rc == 0 && session->transactional && session_state(session) == SESSION_IDLE && !session->autocommit)
 		rc = session_begin(session, err);
 	/* the whole file in one savepoint: a failing file undoes only itself */

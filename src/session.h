@@ -26,6 +26,9 @@ struct session {
 /* Connects nothing yet; the first statement checks out the connection. */
 void session_init(struct session *session, struct engine *engine);
 
+/* Checks out the session's connection now, opening no transaction (for quoting, catalog reads). */
+int session_connect(struct session *session, struct err *err) MUST_CHECK;
+
 /* Gives the connection back; rolls back an open transaction first. */
 void session_release(struct session *session);
 

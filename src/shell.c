@@ -214,7 +214,7 @@ static void describe(struct shell *shell, const char *command, const char *arg)
 		struct err err;
 
 		err_init(&err);
-		if (!shell->session.work && session_begin(&shell->session, &err) != 0) {
+		if (session_connect(&shell->session, &err) != 0) {
 			print_error(shell, NULL, &err);
 			strbuf_release(&sql);
 			return;
