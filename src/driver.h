@@ -125,6 +125,9 @@ struct driver {
 	/* Runs one statement, streaming its rows into sink. */
 	int (*query)(struct driver_conn *conn, const char *text, const struct driver_row_sink *sink, struct err *err);
 	enum driver_transaction (*transaction_state)(struct driver_conn *conn);
+	/* Has the open transaction changed anything? 1 yes, 0 no, -1 cannot tell
+	 * (the caller then assumes it has). */
+	int (*transaction_wrote)(struct driver_conn *conn);
 	/* Optional: does text end with a complete statement? (SQLite's own rule) */
 	bool (*statement_complete)(const char *text);
 	void (*close)(struct driver_conn *conn);

@@ -633,12 +633,27 @@ static int pg_query(struct driver_conn *conn, const char *text, const struct dri
 	}
 	if (stopped && !failed)
 		return err_set(err, EXIT_FAILED, "stopped: the output could not be written");
+	/* a server shutting down sends its FATAL as an error result, then closes */
+	if (failed && PQstatus(conn->pg) == CONNECTION_BAD)
+		err->code = EXIT_NO_ANSWER;
 	if (!failed && PQstatus(conn->pg) == CONNECTION_BAD) {
 		err_set(err, EXIT_NO_ANSWER, "%s", "");
 		copy_message(err->message, sizeof(err->message), PQerrorMessage(conn->pg));
 		return -1;
 	}
 	return failed ? -1 : 0;
+}
+
+/* A transaction gets an xid at its first write, and only then. */
+static int pg_transaction_wrote(struct driver_conn *conn)
+{
+	PGresult *res = PQexec(conn->pg, "SELECT txid_current_if_assigned() IS NOT NULL");
+	int wrote = -1;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		wrote = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return wrote;
 }
 
 static enum driver_transaction pg_transaction_state(struct driver_conn *conn)
@@ -695,6 +710,7 @@ static const struct driver pg_driver = {
 	.quote = pg_quote,
 	.query = pg_query,
 	.transaction_state = pg_transaction_state,
+	.transaction_wrote = pg_transaction_wrote,
 	.close = pg_close,
 };
 

@@ -267,6 +267,11 @@ static int sqlite_query(struct driver_conn *conn, const char *text, const struct
 	return rc;
 }
 
+static int sqlite_transaction_wrote(struct driver_conn *conn)
+{
+	return sqlite3_txn_state(conn->db, NULL) == SQLITE_TXN_WRITE;
+}
+
 static enum driver_transaction sqlite_transaction_state(struct driver_conn *conn)
 {
 	return sqlite3_get_autocommit(conn->db) ? DRIVER_TRANSACTION_NONE : DRIVER_TRANSACTION_OPEN;
@@ -407,6 +412,7 @@ static const struct driver sqlite_driver = {
 	.cancel = sqlite_cancel,
 	.query = sqlite_query,
 	.transaction_state = sqlite_transaction_state,
+	.transaction_wrote = sqlite_transaction_wrote,
 	.server_stats = sqlite_server_stats,
 	.exec_batch = sqlite_exec_batch,
 	.quote = sqlite_quote,

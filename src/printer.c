@@ -180,10 +180,13 @@ void printer_sink(struct printer *printer, struct driver_row_sink *sink)
 	sink->context = printer;
 }
 
+/* What was not shown yet is dropped, as psql shows nothing of a failed
+ * statement's rows; no footer, which would read as success. */
 void printer_abandon(struct printer *printer)
 {
-	if (printer->in_result || printer->held_rows)
-		(void)finish_result(printer);
+	if (printer->in_result)
+		output_abandon(&printer->out);
+	printer->in_result = false;
 	close_pager(printer);
 	free_held(printer);
 	free_names(printer);

@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "script.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,35 +24,6 @@ void session_init(struct session *session, struct engine *engine)
 static const struct driver *driver_of(const struct session *session)
 {
 	return session->engine->driver;
-}
-
-int session_connect(struct session *session, struct err *err)
-{
-	if (session->work)
-		return 0;
-	return engine_checkout(session->engine, clock_now() + 86400, &session->work, err);
-}
-
-/* After the connection died the server has rolled the transaction back; the
- * next statement connects again. */
-static void drop_connection(struct session *session)
-{
-	if (!session->work)
-		return;
-	engine_checkin(session->engine, session->work, true);
-	session->work = NULL;
-	session->wrote = false;
-}
-
-/* Fails with the connection gone: say what that means for the user's work. */
-static int connection_lost(struct session *session, struct err *err)
-{
-	bool had_work = session->wrote;
-
-	drop_connection(session);
-	err_hint(err, "the connection was lost%s; the next statement connects again",
-		 had_work ? " and the open transaction was rolled back by the server" : "");
-	return -1;
 }
 
 static int ignore_columns(void *context, int count, const char *const *names)
@@ -80,11 +52,40 @@ static int ignore_text(void *context, const char *text)
 
 static const struct driver_row_sink discard_sink = { ignore_columns, ignore_row, ignore_done, ignore_text, NULL };
 
-static int run_sql(struct session *session, const char *sql, struct err *err)
+int session_connect(struct session *session, struct err *err)
 {
-	if (driver_of(session)->query(session->work->conn, sql, &discard_sink, err) != 0)
-		return err->code == EXIT_NO_ANSWER ? connection_lost(session, err) : -1;
+	bool reconnecting = session->lost;
+
+	if (session->work)
+		return 0;
+	if (engine_checkout(session->engine, clock_now() + 86400, &session->work, err) != 0)
+		return -1;
+	session->lost = false;
+	/* a new Redis connection starts on the URL's database, not the one the user chose */
+	if (reconnecting && session->redis_select[0]) {
+		if (driver_of(session)->query(session->work->conn, session->redis_select, &discard_sink, err) != 0)
+			return -1;
+		snprintf(session->notice, sizeof(session->notice), "connected again; restored '%s'",
+			 session->redis_select);
+	}
 	return 0;
+}
+
+/* The connection died: the server rolled back whatever was open. The pointer
+ * is cleared before the connection is freed, so that a Ctrl-C arriving in
+ * between does not cancel through freed memory. */
+static int connection_lost(struct session *session, bool transaction_was_open, struct err *err)
+{
+	struct pool_conn *work = session->work;
+
+	session->work = NULL;
+	session->lost = true;
+	if (work)
+		engine_checkin(session->engine, work, true);
+	err->code = EXIT_NO_ANSWER;
+	err_hint(err, "the connection was lost%s; the next statement connects again",
+		 transaction_was_open ? " and the open transaction was rolled back" : "");
+	return -1;
 }
 
 enum session_state session_state(const struct session *session)
@@ -101,6 +102,34 @@ enum session_state session_state(const struct session *session)
 	}
 }
 
+/* Runs text on the session's connection; a lost connection is reported as such. */
+static int send(struct session *session, const char *text, const struct driver_row_sink *sink, struct err *err)
+{
+	bool was_open = session_state(session) != SESSION_IDLE;
+
+	if (driver_of(session)->query(session->work->conn, text, sink, err) == 0)
+		return 0;
+	if (err->code == EXIT_NO_ANSWER ||
+	    driver_of(session)->transaction_state(session->work->conn) == DRIVER_TRANSACTION_UNKNOWN)
+		return connection_lost(session, was_open, err);
+	return -1;
+}
+
+static int run_sql(struct session *session, const char *sql, struct err *err)
+{
+	return send(session, sql, &discard_sink, err);
+}
+
+bool session_has_changes(struct session *session)
+{
+	int wrote;
+
+	if (!session->work || !session->transactional || session_state(session) == SESSION_IDLE)
+		return false;
+	wrote = driver_of(session)->transaction_wrote ? driver_of(session)->transaction_wrote(session->work->conn) : -1;
+	return wrote != 0;   /* when the backend cannot tell, assume the worst */
+}
+
 int session_begin(struct session *session, struct err *err)
 {
 	if (session_connect(session, err) != 0)
@@ -109,7 +138,6 @@ int session_begin(struct session *session, struct err *err)
 		snprintf(session->notice, sizeof(session->notice), "already in a transaction: \\commit or \\rollback ends it");
 		return 0;
 	}
-	session->wrote = false;
 	/* SQLite: a deferred BEGIN, so that an idle shell holds no write lock */
 	return run_sql(session, "BEGIN", err);
 }
@@ -127,7 +155,6 @@ int session_commit(struct session *session, struct err *err)
 	/* COMMIT of a failed transaction is a rollback on the server: say so */
 	if (state == SESSION_FAILED)
 		snprintf(session->notice, sizeof(session->notice), "the transaction had failed: it was rolled back");
-	session->wrote = false;
 	return 0;
 }
 
@@ -137,27 +164,35 @@ int session_rollback(struct session *session, struct err *err)
 		snprintf(session->notice, sizeof(session->notice), "no transaction is open: nothing to roll back");
 		return 0;
 	}
-	session->wrote = false;
 	return run_sql(session, "ROLLBACK", err);
 }
 
-/* Statements whose effect needs no COMMIT to keep: leaving after only these asks nothing. */
-static bool is_read_only(const char *what)
+/* Does text start with these words (case and spacing aside)? */
+static bool starts_with_words(const char *text, const char *const *words)
 {
-	static const char *const reads[] = { "SELECT", "SHOW", "EXPLAIN", "VALUES", "TABLE", "WITH", "FETCH", "PRAGMA" };
+	const char *p = text;
 	size_t i;
 
-	for (i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
-		if (strcasecmp(what, reads[i]) == 0)
-			return true;
-	return false;
+	for (i = 0; words[i]; i++) {
+		size_t len = strlen(words[i]);
+
+		p += strspn(p, " \t\r\n");
+		if (strncasecmp(p, words[i], len) != 0 || isalnum((unsigned char)p[len]) || p[len] == '_')
+			return false;
+		p += len;
+	}
+	return true;
 }
 
-/* The user's own savepoints: ours around them would release theirs. */
-static bool manages_savepoints(const struct sqlscan_statement *statement)
+/* Statements that must not run inside the shell's own savepoint: the user's
+ * savepoints (ours would release theirs), and SET TRANSACTION (it must not
+ * run in a subtransaction). */
+static bool needs_no_savepoint(const struct sqlscan_statement *statement)
 {
+	static const char *const set_transaction[] = { "SET", "TRANSACTION", NULL };
+
 	return strcasecmp(statement->what, "SAVEPOINT") == 0 || strcasecmp(statement->what, "RELEASE") == 0 ||
-	       strcasecmp(statement->what, "ROLLBACK") == 0;
+	       strcasecmp(statement->what, "ROLLBACK") == 0 || starts_with_words(statement->text.buf, set_transaction);
 }
 
 /* Runs text in a savepoint, so that its failure leaves the transaction usable. */
@@ -168,31 +203,31 @@ static int query_in_savepoint(struct session *session, const char *text, const s
 
 	if (run_sql(session, "SAVEPOINT " STATEMENT_SAVEPOINT, err) != 0)
 		return -1;
-	if (driver_of(session)->query(session->work->conn, text, sink, err) == 0)
+	if (send(session, text, sink, err) == 0)
 		return run_sql(session, "RELEASE SAVEPOINT " STATEMENT_SAVEPOINT, err);
-	if (err->code == EXIT_NO_ANSWER)
-		return connection_lost(session, err);
+	if (!session->work)
+		return -1;   /* lost: err says so */
+	/* SQLite ends the whole transaction on some errors (an interrupted write) */
+	if (session_state(session) == SESSION_IDLE) {
+		snprintf(session->notice, sizeof(session->notice),
+			 "the database ended the transaction: everything since it began was rolled back");
+		return -1;
+	}
 	err_init(&cleanup);
-	if (run_sql(session, "ROLLBACK TO SAVEPOINT " STATEMENT_SAVEPOINT, &cleanup) != 0 ||
-	    run_sql(session, "RELEASE SAVEPOINT " STATEMENT_SAVEPOINT, &cleanup) != 0) {
-		if (!session->work)
-			return connection_lost(session, err);
+	if (run_sql(session, "ROLLBACK TO SAVEPOINT " STATEMENT_SAVEPOINT, &cleanup) == 0)
+		(void)run_sql(session, "RELEASE SAVEPOINT " STATEMENT_SAVEPOINT, &cleanup);
+	if (!session->work) {
+		err->code = EXIT_NO_ANSWER;
+		snprintf(err->hint, sizeof(err->hint), "%s", cleanup.hint);
 	}
 	return -1;
-}
-
-static bool mentions_chain(const char *text)
-{
-	for (; *text; text++)
-		if (strncasecmp(text, "CHAIN", 5) == 0)
-			return true;
-	return false;
 }
 
 static int transaction_control(struct session *session, const struct sqlscan_statement *statement,
 			       const struct driver_row_sink *sink, struct err *err)
 {
-	const char *what = statement->what;
+	static const char *const and_chain[] = { "AND", "CHAIN", NULL };
+	const char *what = statement->what, *rest = statement->text.buf + strspn(statement->text.buf, " \t\r\n");
 
 	if (strcasecmp(what, "BEGIN") == 0 || strcasecmp(what, "START") == 0) {
 		if (session_state(session) != SESSION_IDLE) {
@@ -200,28 +235,26 @@ static int transaction_control(struct session *session, const struct sqlscan_sta
 				 "already in a transaction (the shell opens one for you): \\commit or \\rollback ends it");
 			return 0;
 		}
-		session->wrote = false;
 		return run_sql(session, statement->text.buf, err);
 	}
 	/* COMMIT AND CHAIN, PREPARE TRANSACTION: as written, the server knows them */
-	if (mentions_chain(statement->text.buf) || strcasecmp(what, "PREPARE") == 0) {
-		if (driver_of(session)->query(session->work->conn, statement->text.buf, sink, err) != 0)
-			return err->code == EXIT_NO_ANSWER ? connection_lost(session, err) : -1;
-		session->wrote = false;
-		return 0;
-	}
+	rest += strcspn(rest, " \t\r\n");
+	if (strcasecmp(what, "PREPARE") == 0 || strstr(rest, "chain") || strstr(rest, "CHAIN") ||
+	    starts_with_words(rest, and_chain))
+		return send(session, statement->text.buf, sink, err);
 	if (strcasecmp(what, "COMMIT") == 0 || strcasecmp(what, "END") == 0)
 		return session_commit(session, err);
 	return session_rollback(session, err);
 }
 
-/* VACUUM, CREATE DATABASE, ... CONCURRENTLY: only outside a transaction, so
- * one holding nothing is ended for them, and one holding changes is kept. */
+/* VACUUM, CREATE DATABASE, COMMIT PREPARED, ... CONCURRENTLY: only outside a
+ * transaction, so one holding nothing is ended for them, and one holding
+ * changes is kept and the statement refused. */
 static int outside_transaction(struct session *session, const struct sqlscan_statement *statement,
 			       const struct driver_row_sink *sink, struct err *err)
 {
 	if (session_state(session) != SESSION_IDLE) {
-		if (session->wrote) {
+		if (session_has_changes(session)) {
 			err_set(err, EXIT_USAGE, "%s cannot run inside a transaction, and this one has uncommitted changes",
 				statement->what);
 			err_hint(err, "\\commit or \\rollback first");
@@ -230,10 +263,32 @@ static int outside_transaction(struct session *session, const struct sqlscan_sta
 		if (run_sql(session, "ROLLBACK", err) != 0)
 			return -1;
 	}
-	if (driver_of(session)->query(session->work->conn, statement->text.buf, sink, err) != 0)
-		return err->code == EXIT_NO_ANSWER ? connection_lost(session, err) : -1;
+	if (send(session, statement->text.buf, sink, err) != 0)
+		return -1;
 	snprintf(session->notice, sizeof(session->notice), "%s ran outside a transaction: it is already applied",
 		 statement->what);
+	return 0;
+}
+
+/* Redis commands that turn the connection into a stream of pushes. */
+static bool is_push_mode(const char *what)
+{
+	return strcasecmp(what, "MONITOR") == 0 || strcasecmp(what, "SUBSCRIBE") == 0 ||
+	       strcasecmp(what, "PSUBSCRIBE") == 0 || strcasecmp(what, "SSUBSCRIBE") == 0;
+}
+
+static int execute_redis(struct session *session, const struct sqlscan_statement *statement,
+			 const struct driver_row_sink *sink, struct err *err)
+{
+	if (is_push_mode(statement->what)) {
+		err_set(err, EXIT_USAGE, "%s streams replies forever, which the shell does not show", statement->what);
+		err_hint(err, "use redis-cli for %s", statement->what);
+		return -1;
+	}
+	if (send(session, statement->text.buf, sink, err) != 0)
+		return -1;
+	if (strcasecmp(statement->what, "SELECT") == 0)
+		snprintf(session->redis_select, sizeof(session->redis_select), "%s", statement->text.buf);
 	return 0;
 }
 
@@ -250,11 +305,8 @@ int session_execute(struct session *session, const struct sqlscan_statement *sta
 	}
 	if (session_connect(session, err) != 0)
 		return -1;
-	if (!session->transactional) {
-		if (driver_of(session)->query(session->work->conn, statement->text.buf, sink, err) != 0)
-			return err->code == EXIT_NO_ANSWER ? connection_lost(session, err) : -1;
-		return 0;
-	}
+	if (!session->transactional)
+		return execute_redis(session, statement, sink, err);
 	if (statement->kind == SQLSCAN_TRANSACTION_CONTROL)
 		return transaction_control(session, statement, sink, err);
 	if (statement->kind == SQLSCAN_OUTSIDE_TRANSACTION)
@@ -266,15 +318,9 @@ int session_execute(struct session *session, const struct sqlscan_statement *sta
 			return -1;
 		state = SESSION_IN_TRANSACTION;
 	}
-	if (state == SESSION_IN_TRANSACTION && !manages_savepoints(statement)) {
-		if (query_in_savepoint(session, statement->text.buf, sink, err) != 0)
-			return -1;
-	} else if (driver_of(session)->query(session->work->conn, statement->text.buf, sink, err) != 0) {
-		return err->code == EXIT_NO_ANSWER ? connection_lost(session, err) : -1;
-	}
-	if (session_state(session) != SESSION_IDLE && !is_read_only(statement->what))
-		session->wrote = true;
-	return 0;
+	if (state == SESSION_IN_TRANSACTION && !needs_no_savepoint(statement))
+		return query_in_savepoint(session, statement->text.buf, sink, err);
+	return send(session, statement->text.buf, sink, err);
 }
 
 int session_query(struct session *session, const char *sql, const struct driver_row_sink *sink, struct err *err)
@@ -283,14 +329,13 @@ int session_query(struct session *session, const char *sql, const struct driver_
 		return -1;
 	switch (session_state(session)) {
 	case SESSION_FAILED:
-		err_set(err, EXIT_FAILED, "the transaction has failed: commands are ignored until \\rollback");
+		err_set(err, EXIT_USAGE, "the transaction has failed: commands are ignored until it ends");
+		err_hint(err, "\\rollback, or ROLLBACK TO a savepoint of yours");
 		return -1;
 	case SESSION_IN_TRANSACTION:
 		return query_in_savepoint(session, sql, sink, err);
 	default:
-		if (driver_of(session)->query(session->work->conn, sql, sink, err) != 0)
-			return err->code == EXIT_NO_ANSWER ? connection_lost(session, err) : -1;
-		return 0;
+		return send(session, sql, sink, err);
 	}
 }
 
@@ -301,6 +346,7 @@ int session_run_file(struct session *session, const char *path, long *statements
 	struct script_stream input;
 	enum sqlscan_dialect dialect = script_dialect(session->engine->backend);
 	FILE *file = fopen(path, "r");
+	bool in_savepoint = false;
 	long count = 0;
 	int rc;
 
@@ -308,7 +354,8 @@ int session_run_file(struct session *session, const char *path, long *statements
 	if (!file)
 		return err_set(err, EXIT_USAGE, "cannot read '%s': %s", path, strerror(errno));
 	memset(&options, 0, sizeof(options));
-	options.transaction = session->transactional;
+	/* autocommit: each statement on its own, so that what ran before an error stays */
+	options.transaction = session->transactional && !session->autocommit;
 	input.stream = file;
 	input.name = path;
 	input.first_line = 1;
@@ -316,19 +363,21 @@ int session_run_file(struct session *session, const char *path, long *statements
 	rewind(file);
 	if (rc == 0)
 		rc = session_connect(session, err);
-	if (rc == 0 && session->transactional && session_state(session) == SESSION_IDLE && !session->autocommit)
+	if (rc == 0 && options.transaction && session_state(session) == SESSION_IDLE)
 		rc = session_begin(session, err);
 	/* the whole file in one savepoint: a failing file undoes only itself */
-	if (rc == 0 && session->transactional && session_state(session) == SESSION_IN_TRANSACTION)
+	if (rc == 0 && options.transaction) {
 		rc = run_sql(session, "SAVEPOINT " STATEMENT_SAVEPOINT, err);
+		in_savepoint = rc == 0;
+	}
 	if (rc == 0) {
-		bool in_savepoint = session->transactional && session_state(session) == SESSION_IN_TRANSACTION;
+		bool was_open = session_state(session) != SESSION_IDLE;
 
 		memset(&summary, 0, sizeof(summary));
 		rc = script_run_stream(driver_of(session), session->work->conn, &input, dialect, &options, &summary, err);
 		*statements = summary.statements;
 		if (rc != 0 && err->code == EXIT_NO_ANSWER) {
-			connection_lost(session, err);
+			connection_lost(session, was_open, err);
 		} else if (in_savepoint) {
 			struct err cleanup;
 
@@ -337,33 +386,10 @@ int session_run_file(struct session *session, const char *path, long *statements
 				rc = -1;
 			else if (run_sql(session, "RELEASE SAVEPOINT " STATEMENT_SAVEPOINT, rc != 0 ? &cleanup : err) != 0)
 				rc = -1;
-			if (rc == 0 && summary.statements > 0)
-				session->wrote = true;
 		}
 	}
 	fclose(file);
 	return rc;
-}
-
-/* PostgreSQL knows exactly: a transaction that wrote anything has an xid.
- * Elsewhere, any statement that is not a plain read counts. */
-bool session_has_changes(struct session *session)
-{
-	struct driver_result result;
-	struct err ignored;
-	bool changed = session->wrote;
-
-	if (!session->work || !session->transactional || session_state(session) != SESSION_IN_TRANSACTION)
-		return false;
-	err_init(&ignored);
-	if (session->engine->backend == URL_BACKEND_POSTGRESQL &&
-	    driver_of(session)->exec(session->work->conn, "SELECT txid_current_if_assigned() IS NOT NULL", &result,
-				     &ignored) == 0) {
-		if (result.row_count == 1 && result.column_count == 1 && result.cells[0])
-			changed = strcmp(result.cells[0], "t") == 0;
-		driver_result_release(&result);
-	}
-	return changed;
 }
 
 void session_cancel(struct session *session)
@@ -379,9 +405,8 @@ void session_release(struct session *session)
 	struct err ignored;
 
 	err_init(&ignored);
-	if (session->work && session->transactional && session_state(session) != SESSION_IDLE &&
-	    run_sql(session, "ROLLBACK", &ignored) != 0)
-		return;   /* the connection is gone, and with it the transaction */
+	if (session->work && session->transactional && session_state(session) != SESSION_IDLE)
+		(void)run_sql(session, "ROLLBACK", &ignored);   /* clears session->work if the connection is gone */
 	if (session->work)
 		engine_checkin(session->engine, session->work, false);
 	session->work = NULL;

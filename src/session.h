@@ -19,7 +19,8 @@ struct session {
 	struct pool_conn *work;         /* the session's own connection; NULL until first needed or after it was lost */
 	bool autocommit;                /* \autocommit on: each statement commits at once, as psql's default */
 	bool transactional;             /* false for Redis: commands apply as they run */
-	bool wrote;                     /* the open transaction changed something (asks before leaving) */
+	bool lost;                      /* the connection died: the next statement connects again */
+	char redis_select[64];          /* Redis: the user's last SELECT, restored after a reconnect */
 	char notice[256];               /* what the last call wants the user told, "" when nothing */
 };
 

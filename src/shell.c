@@ -44,12 +44,15 @@ static struct session *volatile running_session;
 
 static void on_interrupt(int signo)
 {
+	int saved = errno;
+
 	if (signo == SIGHUP || signo == SIGTERM)
 		hung_up = 1;
 	else
 		interrupted = 1;
 	if (statement_running && running_session)
 		session_cancel(running_session);
+	errno = saved;
 }
 
 /* Without SA_RESTART, so that a read waiting for a key returns at Ctrl-C. */
@@ -71,7 +74,10 @@ static void install_signals(void)
 
 static void print_error(struct shell *shell, const struct sqlscan_statement *statement, const struct err *err)
 {
-	if (shell->engine->backend == URL_BACKEND_REDIS) {
+	if (err->code == EXIT_USAGE) {
+		/* refused by dbctl before anything was sent */
+		fprintf(stderr, "dbctl: %s\n", err->message);
+	} else if (shell->engine->backend == URL_BACKEND_REDIS) {
 		printf("(error) %s\n", err->message);
 	} else {
 		fprintf(stderr, "ERROR: %s%s%s%s\n", err->message, err->sqlstate[0] ? " (" : "", err->sqlstate,
@@ -118,6 +124,17 @@ static bool is_ddl(const char *what)
 	return strcasecmp(what, "CREATE") == 0 || strcasecmp(what, "ALTER") == 0 || strcasecmp(what, "DROP") == 0;
 }
 
+static const char *transaction_tag(const char *what)
+{
+	if (strcasecmp(what, "BEGIN") == 0 || strcasecmp(what, "START") == 0)
+		return "BEGIN";
+	if (strcasecmp(what, "COMMIT") == 0 || strcasecmp(what, "END") == 0)
+		return "COMMIT";
+	if (strcasecmp(what, "PREPARE") == 0)
+		return "PREPARE TRANSACTION";
+	return "ROLLBACK";
+}
+
 static void run_statement(struct shell *shell, const struct sqlscan_statement *statement)
 {
 	struct driver_row_sink sink;
@@ -137,6 +154,9 @@ static void run_statement(struct shell *shell, const struct sqlscan_statement *s
 		if (!pager_quit)
 			print_error(shell, statement, &err);
 	}
+	/* COMMIT, BEGIN, ROLLBACK typed as SQL say what happened, as the backslash forms do */
+	if (rc == 0 && statement->kind == SQLSCAN_TRANSACTION_CONTROL && !shell->session.notice[0])
+		printf("%s\n", transaction_tag(statement->what));
 	print_notice(shell);
 	if (shell->timing)
 		printf("Time: %.3f ms\n", (clock_now() - started) * 1000.0);
@@ -283,9 +303,11 @@ static void run_file(struct shell *shell, const char *path)
 			fprintf(stderr, "%s\n", err.context);
 		if (err.hint[0])
 			fprintf(stderr, "hint: %s\n", err.hint);
+		if (err.code == EXIT_USAGE)
+			return;   /* refused before anything ran */
 		if (shell->session.transactional && shell->session.autocommit)
 			fprintf(stderr, "dbctl: autocommit is on: the statements before the failing one stayed applied\n");
-		else if (shell->session.transactional)
+		else if (shell->session.transactional && shell->session.work)
 			fprintf(stderr, "dbctl: the file was rolled back; the transaction goes on\n");
 		return;
 	}
@@ -415,8 +437,12 @@ static bool is_secret(const char *text)
 		if (strncasecmp(p, "password", 8) == 0 || strncasecmp(p, "requirepass", 11) == 0 ||
 		    strncasecmp(p, "masterauth", 10) == 0)
 			return true;
+	for (p = text; *p; p++)
+		if ((p == text || isspace((unsigned char)p[-1])) && strncasecmp(p, "AUTH", 4) == 0 &&
+		    (!p[4] || isspace((unsigned char)p[4]) || p[4] == '2'))
+			return true;
 	p = text + strspn(text, " \t");
-	return strncasecmp(p, "AUTH", 4) == 0 || strncasecmp(p, "ACL", 3) == 0 || strncasecmp(p, "\\password", 9) == 0;
+	return strncasecmp(p, "ACL", 3) == 0 || strncasecmp(p, "\\password", 9) == 0;
 }
 
 static void remember(struct shell *shell, const char *text)
@@ -500,15 +526,31 @@ static void handle_line(struct shell *shell, const char *line)
 {
 	const char *start = line + strspn(line, " \t");
 
-	if (shell->pending.len == 0 && *start == '\\') {
+	if (*start == '\\' && shell->pending.len > 0) {
+		/* psql's meta-commands on a statement in progress: \g sends it, \r drops it */
+		if (strncmp(start, "\\g", 2) == 0 && (!start[2] || isspace((unsigned char)start[2]))) {
+			strbuf_addstr(&shell->pending, ";\n");
+			line = "";
+		} else if (strncmp(start, "\\r", 2) == 0 && (!start[2] || isspace((unsigned char)start[2]))) {
+			strbuf_reset(&shell->pending);
+			shell->pending_done = 0;
+			puts("statement in progress cleared");
+			return;
+		} else {
+			backslash(shell, start);   /* the statement in progress is kept */
+			return;
+		}
+	} else if (*start == '\\') {
 		remember(shell, start);
 		backslash(shell, start);
 		return;
 	}
 	if (shell->pending.len == 0 && *start == '\0')
 		return;
-	strbuf_addstr(&shell->pending, line);
-	strbuf_addch(&shell->pending, '\n');
+	if (*line) {
+		strbuf_addstr(&shell->pending, line);
+		strbuf_addch(&shell->pending, '\n');
+	}
 	if (run_pending(shell)) {
 		/* the whole statement, as typed, is one history entry */
 		if (shell->pending.len)
@@ -535,8 +577,10 @@ static bool may_leave(struct shell *shell)
 			fputs("\nrolled back\n", stdout);
 			return true;   /* the session's release rolls back */
 		}
-		if (rc < 0)
-			continue;
+		if (rc < 0) {
+			fputc('\n', stdout);
+			return false;   /* Ctrl-C: stay */
+		}
 		answer += strspn(answer, " \t");
 		if (*answer == 'c' || *answer == 'C') {
 			if (session_commit(&shell->session, &err) != 0) {
@@ -557,17 +601,32 @@ static bool may_leave(struct shell *shell)
 	}
 }
 
+/* The prompt's name: the database (PostgreSQL, SQLite file), or host:port
+ * (Redis; the socket path for unix://), after the profile when one is chosen. */
 static void name_target(struct shell *shell)
 {
-	const char *url = shell->engine->display_url, *start, *end;
+	const char *url = shell->engine->display_url, *start, *end, *p;
+	size_t before_query;
 
 	start = strstr(url, "//");
 	start = start ? start + 2 : url;
-	if (shell->engine->backend != URL_BACKEND_REDIS && strrchr(start, '/'))
-		start = strrchr(start, '/') + 1;
-	else if (strchr(start, '@'))
-		start = strchr(start, '@') + 1;
-	end = start + strcspn(start, shell->engine->backend == URL_BACKEND_REDIS ? "/?" : "?");
+	before_query = strcspn(start, "?");
+	if (strncmp(url, "unix:", 5) == 0) {
+		end = start + before_query;
+	} else if (shell->engine->backend == URL_BACKEND_REDIS) {
+		if ((p = memchr(start, '@', before_query)) != NULL)
+			start = p + 1;
+		end = start + strcspn(start, "/?");
+	} else {
+		end = start + before_query;
+		for (p = end; p > start && p[-1] != '/'; p--)
+			;
+		start = p;
+	}
+	if (end == start) {
+		start = shell->engine->driver->name;
+		end = start + strlen(start);
+	}
 	snprintf(shell->name, sizeof(shell->name), "%s%s%.*s", shell->options->profile ? shell->options->profile : "",
 		 shell->options->profile ? ":" : "", (int)(end - start), start);
 }
@@ -577,6 +636,22 @@ static char **complete_callback(void *context, const char *line, const char *wor
 	struct shell *shell = context;
 
 	return complete_words(&shell->completer, line, word);
+}
+
+static bool on_path(const char *program)
+{
+	const char *path = getenv("PATH"), *p;
+	char candidate[4096];
+
+	for (p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t len = strcspn(p, ":");
+
+		snprintf(candidate, sizeof(candidate), "%.*s/%s", (int)len, p, program);
+		if (access(candidate, X_OK) == 0)
+			return true;
+		p += len + (p[len] == ':');
+	}
+	return false;
 }
 
 static int screen_lines(void)
@@ -641,8 +716,13 @@ int shell_interactive(struct engine *engine, const struct shell_options *options
 	printer_init(&shell.printer, stdout);
 	shell.printer.options.format = options->format;
 	shell.printer.options.expanded = options->expanded;
-	/* PAGER set but empty turns paging off, as for psql */
-	shell.printer.pager = pager ? (*pager ? pager : NULL) : "less -FRSX";
+	/* PAGER set but empty turns paging off, as for psql; a pipe is never paged */
+	if (!isatty(STDOUT_FILENO))
+		shell.printer.pager = NULL;
+	else if (pager)
+		shell.printer.pager = *pager ? pager : NULL;
+	else
+		shell.printer.pager = on_path("less") ? "less -FRSX" : on_path("more") ? "more" : NULL;
 	complete_init(&shell.completer, engine, backslash_commands);
 	strbuf_init(&shell.pending);
 	name_target(&shell);
@@ -659,8 +739,10 @@ int shell_interactive(struct engine *engine, const struct shell_options *options
 	fflush(stdout);
 	loop(&shell);
 
-	if (hung_up)
+	if (hung_up) {
 		shell.exit_code = EXIT_INTERRUPTED;
+		clearerr(stdout);   /* writes to the lost terminal failed: nothing to report */
+	}
 	running_session = NULL;
 	session_release(&shell.session);   /* rolls back whatever was not committed */
 	printer_release(&shell.printer);

@@ -266,9 +266,18 @@ static void classify(struct lex *lex, enum sqlscan_dialect dialect, struct sqlsc
 
 	out->kind = SQLSCAN_PLAIN;
 	snprintf(out->what, sizeof(out->what), "%s", first);
+	/* COMMIT PREPARED 'x' and ROLLBACK PREPARED 'x' end a prepared transaction,
+	 * not the current one, and cannot run inside a transaction block */
+	if ((strcmp(first, "COMMIT") == 0 || strcmp(first, "ROLLBACK") == 0) && token_is(lex, 1, "PREPARED")) {
+		snprintf(out->what, sizeof(out->what), "%s PREPARED", first);
+		out->kind = SQLSCAN_OUTSIDE_TRANSACTION;
+		return;
+	}
 	if (strcmp(first, "BEGIN") == 0 || strcmp(first, "START") == 0 || strcmp(first, "COMMIT") == 0 ||
 	    strcmp(first, "END") == 0 || strcmp(first, "ABORT") == 0 ||
-	    (strcmp(first, "ROLLBACK") == 0 && !token_is(lex, 1, "TO")) ||
+	    /* ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] name keeps the transaction */
+	    (strcmp(first, "ROLLBACK") == 0 && !token_is(lex, 1, "TO") &&
+	     !((token_is(lex, 1, "WORK") || token_is(lex, 1, "TRANSACTION")) && token_is(lex, 2, "TO"))) ||
 	    (strcmp(first, "PREPARE") == 0 && token_is(lex, 1, "TRANSACTION"))) {
 		out->kind = SQLSCAN_TRANSACTION_CONTROL;
 		return;

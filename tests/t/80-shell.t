@@ -149,6 +149,59 @@ like "$(cat "$tmp/paged" 2>/dev/null)" '^ +g +
 pty_type pager '\q'
 pty_stop pager
 
+# --- review findings: each of these lost work silently once ---
+shell_pg rv
+pty_wait rv 'app=> $'
+pty_type rv "insert into shell_items values (70, 'before savepoint');"
+pty_type rv "savepoint mine;"
+pty_type rv "insert into shell_items values (71, 'after savepoint');"
+pty_type rv "rollback work to savepoint mine;"
+pty_wait rv 'app\*> $'
+pty_type rv '\commit'
+pty_wait rv 'COMMIT'
+is "$(psql -c "select string_agg(id::text, ',' order by id) from shell_items where id in (70, 71)")" 70 \
+	"ROLLBACK WORK TO SAVEPOINT undoes to the savepoint, not the whole transaction"
+pty_type rv "insert into shell_items values (72, 'not prepared');"
+pty_type rv "commit prepared 'no_such_gid';"
+pty_wait rv 'dbctl: COMMIT PREPARED cannot run inside a transaction, and this one has uncommitted changes'
+ok $? "COMMIT PREPARED does not commit the shell's transaction"
+pty_type rv "with d as (delete from shell_items where id = 70 returning *) select count(*) as deleted from d;"
+pty_wait rv 'deleted.*1'
+pty_type rv "vacuum shell_items;"
+pty_wait rv 'dbctl: VACUUM cannot run inside a transaction, and this one has uncommitted changes'
+ok $? "VACUUM after a writing CTE is refused: the server, not a keyword list, says there are changes"
+pty_type rv '\rollback'
+pty_wait rv 'ROLLBACK'
+is "$(psql -c "select count(*) from shell_items where id in (70, 72)")" 1 "nothing of that was committed"
+pty_type rv "begin;"
+pty_wait rv 'BEGIN'
+ok $? "a typed BEGIN says BEGIN"
+pty_type rv "select 1 as a"
+pty_type rv '\g'
+pty_wait rv 'a.*1.*\(1 row\)'
+ok $? "\\g sends the statement in progress"
+pty_type rv "select 'dropped' as d"
+pty_type rv '\r'
+pty_wait rv 'statement in progress cleared'
+pty_type rv "select 'fresh' as f;"
+pty_wait rv 'f.*fresh'
+unlike "$(pty_screen rv)" ' dropped' "\\r drops the statement in progress"
+# the server ends the session's connection (as a restart or idle_in_transaction_session_timeout would)
+pty_type rv "insert into shell_items values (73, 'lost');"
+pty_wait rv 'INSERT 0 1'
+psql -c "select pg_terminate_backend(pid) from pg_stat_activity where datname = 'app' and state like 'idle in transaction%'" >/dev/null
+pty_type rv "select 'after the loss' as x;"
+pty_wait rv 'the connection was lost and the open transaction was rolled back; the next statement connects again'
+ok $? "a lost connection is reported at once, with the transaction it took"
+pty_type rv "select 'reconnected' as y;"
+pty_wait rv 'y.*reconnected'
+ok $? "the next statement connects again"
+is "$(psql -c "select count(*) from shell_items where id = 73")" 0 "the lost transaction's insert is not there"
+pty_type rv '\rollback'
+pty_type rv '\q'
+pty_wait rv '\[exit 0\]'
+pty_stop rv
+
 # --- completion of a table name typed partly ---
 shell_pg comp
 pty_wait comp 'app=> $'
@@ -307,6 +360,18 @@ pty_wait lite '\[exit 0\]'
 pty_stop lite
 is "$(sqlite3 "$tmp/lite.db" 'select count(*) from t' 2>/dev/null || echo 1)" 1 "SQLite: the committed insert is there"
 
+# SQLite knows whether the transaction wrote: a WITH ... INSERT counts
+pty_start lite2 env XDG_STATE_HOME="$XDG_STATE_HOME" "$DBCTL" --url "sqlite:///$tmp/lite.db" shell
+pty_wait lite2 'lite.db=> $'
+pty_type lite2 "with x(a) as (select 777) insert into t select a from x;"
+pty_wait lite2 'lite.db\*> $'
+pty_keys lite2 C-d
+pty_wait lite2 'roll back, or stay\? \[c/r/s\] $'
+ok $? "SQLite: leaving after WITH ... INSERT asks"
+pty_type lite2 r
+pty_wait lite2 '\[exit 0\]'
+pty_stop lite2
+
 # --- Redis: replies as redis-cli prints them, MULTI in the prompt ---
 pty_start red env XDG_STATE_HOME="$XDG_STATE_HOME" "$DBCTL" --url "$TEST_REDIS_URL" shell
 pty_wait red "127.0.0.1:$REDIS_PORT_TEST> \$"
@@ -329,9 +394,17 @@ pty_wait red "OK.*\\(empty array\\).*$REDIS_PORT_TEST> \$"
 pty_type red 'nosuchcommand'
 pty_wait red '\(error\) ERR unknown command'
 ok $? "Redis: an error prints as (error)"
+pty_type red 'monitor'
+pty_wait red 'dbctl: MONITOR streams replies forever'
+ok $? "Redis: MONITOR is refused, not left to scramble later replies"
 pty_type red '\q'
 pty_wait red '\[exit 0\]'
 pty_stop red
+pty_start redunix env XDG_STATE_HOME="$XDG_STATE_HOME" "$DBCTL" --url "$TEST_REDIS_UNIX_URL" shell
+pty_wait redunix "$TEST_REDIS_SOCKET> \$"
+ok $? "Redis over a unix socket: the prompt names the socket"
+pty_type redunix '\q'
+pty_stop redunix
 rcli del shell:list >/dev/null
 
 # --- piped input behaves like run -, and prints results ---

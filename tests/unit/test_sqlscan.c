@@ -237,6 +237,11 @@ int main(void)
 	check_kind("start transaction isolation level serializable;", SQLSCAN_TRANSACTION_CONTROL, NULL);
 	check_kind("end;", SQLSCAN_TRANSACTION_CONTROL, NULL);
 	check_kind("rollback;", SQLSCAN_TRANSACTION_CONTROL, NULL);
+	check_kind("rollback work to savepoint a;", SQLSCAN_PLAIN, NULL);
+	check_kind("ROLLBACK TRANSACTION TO a;", SQLSCAN_PLAIN, NULL);
+	check_kind("rollback work;", SQLSCAN_TRANSACTION_CONTROL, NULL);
+	check_kind("commit prepared 'tx1';", SQLSCAN_OUTSIDE_TRANSACTION, "COMMIT PREPARED");
+	check_kind("ROLLBACK PREPARED 'tx1';", SQLSCAN_OUTSIDE_TRANSACTION, "ROLLBACK PREPARED");
 	check_kind("rollback to savepoint a;", SQLSCAN_PLAIN, NULL);
 	check_kind("savepoint a;", SQLSCAN_PLAIN, NULL);
 	check_kind("prepare transaction 'x';", SQLSCAN_TRANSACTION_CONTROL, NULL);
