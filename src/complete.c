@@ -181,10 +181,41 @@ static void add_keyword(struct candidates *c, const char *keyword, const char *w
 	}
 }
 
-static void add_if_prefix(struct candidates *c, const char *name, const char *word, size_t word_len)
+/* A name that must be typed quoted: PostgreSQL folds unquoted names to
+ * lower case, so "Mixed" needs quotes there; anything beyond letters,
+ * digits and _ needs them everywhere. */
+static bool needs_quotes(const char *name, bool folds_case)
 {
-	if (name && strncmp(name, word, word_len) == 0)
-		add(c, name, strlen(name));
+	const char *p;
+
+	if (!*name || isdigit((unsigned char)*name))
+		return true;
+	for (p = name; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '_' || (unsigned char)*p >= 0x80) ||
+		    (folds_case && isupper((unsigned char)*p)))
+			return true;
+	return false;
+}
+
+/* A catalog name whose start was typed. One that needs quotes is offered
+ * quoted, and only once the quote was typed: the editor completes by
+ * appending to the word. */
+static void add_if_prefix(struct candidates *c, const char *name, const char *word, size_t word_len, bool folds_case)
+{
+	char quoted[512];
+
+	if (!name)
+		return;
+	if (word[0] != '"') {
+		if (!needs_quotes(name, folds_case) && strncmp(name, word, word_len) == 0)
+			add(c, name, strlen(name));
+		return;
+	}
+	if (strchr(name, '"'))
+		return;
+	snprintf(quoted, sizeof(quoted), "\"%s\"", name);
+	if (strncmp(quoted, word, word_len) == 0)
+		add(c, quoted, strlen(quoted));
 }
 
 /* The word before the one being completed, uppercased, or "" at the start. */
@@ -244,7 +275,8 @@ char **complete_words(struct completer *completer, const char *line, const char 
 
 	if (word[0] == '\\') {
 		for (i = 0; completer->backslash_commands[i]; i++)
-			add_if_prefix(&c, completer->backslash_commands[i], word, word_len);
+			if (strncmp(completer->backslash_commands[i], word, word_len) == 0)
+				add(&c, completer->backslash_commands[i], strlen(completer->backslash_commands[i]));
 		return c.items;
 	}
 	if (!completer->loaded)
@@ -269,7 +301,7 @@ char **complete_words(struct completer *completer, const char *line, const char 
 		const struct complete_name *n = &completer->names[i];
 
 		if (n->kind == 'r' || n->kind == 's' || (!wants_relation(previous) && n->kind == 'c'))
-			add_if_prefix(&c, n->name, word, word_len);
+			add_if_prefix(&c, n->name, word, word_len, backend == URL_BACKEND_POSTGRESQL);
 	}
 	if (!wants_relation(previous))
 		for (i = 0; sql_keywords[i]; i++)

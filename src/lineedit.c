@@ -29,11 +29,12 @@ static char *prompt_of(EditLine *el)
 	return (char *)(editor && editor->prompt ? editor->prompt : "");
 }
 
-/* Completion words are names: letters, digits, _, $, and . for schema.table. */
+/* Completion words are names: letters, digits, _, $, . for schema.table,
+ * and " for a name typed quoted. */
 static bool is_word_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$' ||
-	       c == '.' || c == '\\' || (unsigned char)c >= 0x80;
+	       c == '.' || c == '\\' || c == '"' || (unsigned char)c >= 0x80;
 }
 
 static void free_candidates(char **candidates)

@@ -77,8 +77,10 @@ static void print_error(struct shell *shell, const struct sqlscan_statement *sta
 	if (err->code == EXIT_USAGE) {
 		/* refused by dbctl before anything was sent */
 		fprintf(stderr, "dbctl: %s\n", err->message);
+	} else if (shell->engine->backend == URL_BACKEND_REDIS && err->code == EXIT_FAILED) {
+		printf("(error) %s\n", err->message);   /* the server's own reply, as redis-cli shows it */
 	} else if (shell->engine->backend == URL_BACKEND_REDIS) {
-		printf("(error) %s\n", err->message);
+		fprintf(stderr, "dbctl: cannot reach Redis: %s\n", err->message);
 	} else {
 		fprintf(stderr, "ERROR: %s%s%s%s\n", err->message, err->sqlstate[0] ? " (" : "", err->sqlstate,
 			err->sqlstate[0] ? ")" : "");

@@ -20,6 +20,7 @@ open_transactions() { psql -c "select count(*) from pg_stat_activity where datna
 
 psql -c "create table shell_items (id int primary key, name text)"
 psql -c "create table shell_completion_target (id int, label text)"
+psql -c 'create table "ShellMixedCase" (id int)'
 
 # --- the minimum every command gets ---
 expect_exit 0 "shell --help" -- "$DBCTL" shell --help
@@ -209,6 +210,11 @@ pty_keys comp -l "select * from shell_completion_ta"
 pty_keys comp Tab
 pty_wait comp 'from shell_completion_target $'
 ok $? "Tab completes a table name typed partly"
+pty_keys comp C-u
+pty_keys comp -l 'select * from "ShellMix'
+pty_keys comp Tab
+pty_wait comp 'from "ShellMixedCase" +$'
+ok $? "Tab completes a name that needs quotes, quoted"
 pty_keys comp C-u
 pty_keys comp -l '\comm'
 pty_keys comp Tab
@@ -457,5 +463,5 @@ esac
 run_cmd bash -c "echo 'select * from generate_series(1, 2000);' | \"$DBCTL\" --url \"$TEST_PG_URL\" shell | head -3"
 is "$RC" 0 "a reader that stops early (| head) ends the shell cleanly"
 
-psql -c "drop table shell_items, shell_completion_target"
+psql -c 'drop table shell_items, shell_completion_target, "ShellMixedCase"'
 done_testing
