@@ -211,6 +211,11 @@ pty_keys comp Tab
 pty_wait comp 'from shell_completion_target $'
 ok $? "Tab completes a table name typed partly"
 pty_keys comp C-u
+pty_keys comp -l 'select shell_completion_target.lab'
+pty_keys comp Tab
+pty_wait comp 'select shell_completion_target\.label +$'
+ok $? "Tab completes a column after its table's name and a dot"
+pty_keys comp C-u
 pty_keys comp -l 'select * from "ShellMix'
 pty_keys comp Tab
 pty_wait comp 'from "ShellMixedCase" +$'
@@ -382,6 +387,11 @@ pty_stop lite2
 pty_start red env XDG_STATE_HOME="$XDG_STATE_HOME" "$DBCTL" --url "$TEST_REDIS_URL" shell
 pty_wait red "127.0.0.1:$REDIS_PORT_TEST> \$"
 ok $? "Redis: the prompt is host:port>"
+pty_keys red -l 'lran'
+pty_keys red Tab
+pty_wait red "> lrange +\$"
+ok $? "Redis: Tab completes a command name, in the case typed"
+pty_keys red C-u
 pty_type red 'rpush shell:list a "b c"'
 pty_wait red '\(integer\) 2'
 ok $? "Redis: an integer reply prints as (integer) 2"
