@@ -59,7 +59,8 @@ struct driver_conn;   /* defined by each driver */
  * failed): the driver then cancels the statement and fails with EXIT_FAILED.
  * Every pointer passed is borrowed for the call only. */
 struct driver_row_sink {
-	int (*columns)(void *context, int count, const char *const *names);   /* a result set starts */
+	/* a result set starts; numeric[i] says a column holds numbers (NULL: unknown) */
+	int (*columns)(void *context, int count, const char *const *names, const bool *numeric);
 	int (*row)(void *context, const char *const *cells);                  /* NULL cell: SQL NULL */
 	/* a statement ended: its command tag ("INSERT 0 1"; "" when the backend has none) */
 	int (*done)(void *context, const char *tag, long affected);

@@ -520,18 +520,46 @@ static int pg_exec_batch(struct driver_conn *conn, struct driver_batch *batch, s
 
 /* ---- interactive queries ---- */
 
-/* Hands one result's column names to the sink. */
+/* The types psql right-aligns (its column_type_alignment), by OID. */
+static bool is_numeric_type(Oid type)
+{
+	switch (type) {
+	case 20:   /* int8 */
+	case 21:   /* int2 */
+	case 23:   /* int4 */
+	case 26:   /* oid */
+	case 28:   /* xid */
+	case 29:   /* cid */
+	case 700:  /* float4 */
+	case 701:  /* float8 */
+	case 790:  /* money */
+	case 1700: /* numeric */
+	case 5069: /* xid8 */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Hands one result's column names and kinds to the sink. */
 static int send_columns(const PGresult *res, const struct driver_row_sink *sink)
 {
 	int count = PQnfields(res), c, rc;
 	const char **names = calloc((size_t)count + 1, sizeof(*names));
+	bool *numeric = calloc((size_t)count + 1, sizeof(*numeric));
 
-	if (!names)
+	if (!names || !numeric) {
+		free(names);
+		free(numeric);
 		return -1;
-	for (c = 0; c < count; c++)
+	}
+	for (c = 0; c < count; c++) {
 		names[c] = PQfname(res, c);
-	rc = sink->columns(sink->context, count, names);
+		numeric[c] = is_numeric_type(PQftype(res, c));
+	}
+	rc = sink->columns(sink->context, count, names, numeric);
 	free(names);
+	free(numeric);
 	return rc;
 }
 

@@ -247,7 +247,8 @@ static int sqlite_query(struct driver_conn *conn, const char *text, const struct
 		if (count > 0) {
 			for (c = 0; c < count; c++)
 				values[c] = sqlite3_column_name(stmt, c);
-			if (sink->columns(sink->context, count, values) != 0)
+			/* SQLite types values, not columns: nothing is known to be a number */
+			if (sink->columns(sink->context, count, values, NULL) != 0)
 				rc = err_set(err, EXIT_FAILED, "stopped: the output could not be written");
 		}
 		while (rc == 0 && (step = sqlite3_step(stmt)) == SQLITE_ROW) {

@@ -337,10 +337,12 @@ static void output_table_row(struct output *out, const char *const *cells, const
 			} else {
 				len = strcspn(cursor[i], "\n");
 				width = output_width_n(cursor[i], len);
-				strbuf_add(sb, cursor[i], len);
 				continued = cursor[i][len] != '\0';
+				if (out->numeric && out->numeric[i] && !continued && widths[i] > width)
+					output_pad(sb, ' ', widths[i] - width);
+				strbuf_add(sb, cursor[i], len);
 				cursor[i] = continued ? cursor[i] + len + 1 : NULL;
-				if ((!last || continued) && widths[i] > width)
+				if ((!last || continued) && widths[i] > width && !(out->numeric && out->numeric[i] && !continued))
 					output_pad(sb, ' ', widths[i] - width);
 			}
 			if (continued)
@@ -624,6 +626,19 @@ static void output_json_object(struct output *out, const char *const *cells, str
 	strbuf_addch(sb, '}');
 }
 
+void output_set_numeric(struct output *out, const bool *numeric)
+{
+	int i;
+
+	free(out->numeric);
+	out->numeric = NULL;
+	if (!numeric || out->column_count == 0)
+		return;
+	out->numeric = output_alloc(NULL, (size_t)out->column_count, sizeof(bool));
+	for (i = 0; i < out->column_count; i++)
+		out->numeric[i] = numeric[i];
+}
+
 void output_begin(struct output *out, FILE *stream, const struct output_options *options, int column_count,
 		  const char *const *names)
 {
@@ -634,6 +649,7 @@ void output_begin(struct output *out, FILE *stream, const struct output_options 
 	out->column_count = column_count > 0 ? column_count : 0;
 	out->names = NULL;
 	out->header_widths = NULL;
+	out->numeric = NULL;
 	if (out->column_count > 0) {
 		out->names = output_alloc(NULL, (size_t)out->column_count, sizeof(char *));
 		out->header_widths = output_alloc(NULL, (size_t)out->column_count, sizeof(size_t));
@@ -693,6 +709,8 @@ static void output_release(struct output *out)
 	}
 	output_free_strings(out->names, out->names ? (size_t)out->column_count : 0);
 	free(out->header_widths);
+	free(out->numeric);
+	out->numeric = NULL;
 	out->names = NULL;
 	out->header_widths = NULL;
 	out->pending = NULL;

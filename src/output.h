@@ -28,6 +28,7 @@ struct output {
 	struct output_options options;
 	int column_count;
 	char **names;                    /* owned copies of the column names */
+	bool *numeric;                   /* owned; table: columns right-aligned as psql aligns numbers; NULL none */
 	size_t *header_widths;           /* owned; table: the first chunk's widths, which later chunks keep to
 					  * (psql's FETCH_COUNT prints the header once) */
 	char **pending;                  /* owned; table: up to chunk_rows rows of cells, row-major, NULL = SQL NULL */
@@ -44,6 +45,10 @@ const char *output_format_name(enum output_format format);
 /* Starts a result of column_count columns; names are copied. */
 void output_begin(struct output *out, FILE *stream, const struct output_options *options, int column_count,
 		  const char *const *names);
+
+/* Marks columns whose values are numbers, right-aligned in the table format
+ * as psql does; numeric may be NULL (none). Call after output_begin. */
+void output_set_numeric(struct output *out, const bool *numeric);
 
 /* One row; cells[i] NULL is SQL NULL; copied when the table format must hold it
  * until its chunk is aligned. Returns -1 once a write has failed. */

@@ -34,7 +34,9 @@ static void free_names(struct printer *printer)
 	for (i = 0; printer->names && i < printer->column_count; i++)
 		free(printer->names[i]);
 	free(printer->names);
+	free(printer->numeric);
 	printer->names = NULL;
+	printer->numeric = NULL;
 }
 
 /* How many screen lines `rows` rows take in the current format. */
@@ -60,6 +62,7 @@ static int start_output(struct printer *printer, bool use_pager)
 	}
 	output_begin(&printer->out, stream, &printer->options, printer->column_count,
 		     (const char *const *)printer->names);
+	output_set_numeric(&printer->out, printer->numeric);
 	for (i = 0; i < printer->held_rows && rc == 0; i++)
 		rc = output_row(&printer->out, (const char *const *)printer->held + i * printer->column_count);
 	free_held(printer);
@@ -67,7 +70,7 @@ static int start_output(struct printer *printer, bool use_pager)
 	return rc;
 }
 
-static int on_columns(void *context, int count, const char *const *names)
+static int on_columns(void *context, int count, const char *const *names, const bool *numeric)
 {
 	struct printer *printer = context;
 	int i;
@@ -80,6 +83,12 @@ static int on_columns(void *context, int count, const char *const *names)
 		return -1;
 	for (i = 0; i < count; i++)
 		printer->names[i] = strdup(names[i]);
+	if (numeric) {
+		printer->numeric = calloc((size_t)count + 1, sizeof(bool));
+		if (!printer->numeric)
+			return -1;
+		memcpy(printer->numeric, numeric, (size_t)count * sizeof(bool));
+	}
 	if (!printer->pager)
 		return start_output(printer, false);
 	return 0;   /* rows are held until we know whether they fit the screen */

@@ -25,6 +25,7 @@ struct printer {
 	long held_rows;
 	int column_count;
 	char **names;                    /* owned */
+	bool *numeric;                   /* owned; NULL when the backend does not say */
 	long result_rows;                /* rows of the current result */
 };
 

@@ -26,9 +26,9 @@ static const struct driver *driver_of(const struct session *session)
 	return session->engine->driver;
 }
 
-static int ignore_columns(void *context, int count, const char *const *names)
+static int ignore_columns(void *context, int count, const char *const *names, const bool *numeric)
 {
-	(void)context, (void)count, (void)names;
+	(void)context, (void)count, (void)names, (void)numeric;
 	return 0;
 }
 

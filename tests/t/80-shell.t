@@ -144,7 +144,7 @@ pty_wait pager 'app\*> $'
 for _ in $(seq 300); do [ -s "$tmp/paged" ] && break; sleep 0.1; done
 like "$(cat "$tmp/paged" 2>/dev/null)" '^ +g +
 -+
- 1
+ +1
 .* 500
 \(500 rows\)' "a 500-row result goes through \$PAGER, whole"
 pty_type pager '\q'
@@ -428,6 +428,20 @@ run_cmd bash -c "printf '%s\n' \"insert into shell_items values (50, 'piped');\"
 is "$RC" 0 "piped input: exit 0"
 like "$OUT" 'INSERT 0 1.* name.*-------.* piped.*\(1 row\)' "piped input: tags and results printed as the shell prints them"
 is "$(psql -c "select count(*) from shell_items where id = 50")" 1 "piped input: committed at the end"
+# the table format is psql's own: the same bytes for the same results (psql told to show NULL as dbctl does)
+cat >parity.sql <<'SQL'
+select 1 as a, 'x'::text as b, 12345.6::numeric as c, null::int as d, -3::int8 as e from generate_series(1, 3);
+select g as n, repeat('w', g) as w, g * 1.5 as f from generate_series(8, 12) g;
+select 'multi
+line' as m, 42 as answer;
+select '日本語' as wide, 7 as n;
+select * from (values (1, 'a')) v(id, name) where false;
+SQL
+"$TEST_PG_BINDIR/psql" -X -q -P 'null=(null)' "$TEST_PG_URL" -f parity.sql >parity.psql
+"$DBCTL" --url "$TEST_PG_URL" shell <parity.sql >parity.dbctl
+cmp -s parity.psql parity.dbctl
+ok $? "piped output is byte for byte psql's aligned format (numbers right-aligned, multi-line cells, wide characters)"
+[ $? -eq 0 ] || diag "$(diff parity.psql parity.dbctl)"
 run_cmd bash -c "printf '%s\n' \"insert into shell_items values (51, 'no');\" 'select nope;' | \"$DBCTL\" --url \"$TEST_PG_URL\" shell"
 is "$RC" 1 "piped input with a failing statement: exit 1"
 like "$ERR" '<stdin>:2:8: ERROR: column "nope" does not exist \(42703\)' "piped input: FILE:LINE:COL error form"

@@ -282,6 +282,36 @@ static void test_failed_write(void)
 	fclose(stream);
 }
 
+/* psql right-aligns numeric columns; NULL and the header stay as they are */
+static void test_numeric(void)
+{
+	static const char *const names[] = { "n", "t" };
+	static const char *const cells[] = { "5", "a", "12345", "bb", NULL, "c" };
+	static const bool numeric[] = { true, false };
+	struct output_options options = { OUTPUT_TABLE, false, true, "(null)", 0 };
+	struct output out;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *stream = open_memstream(&text, &len);
+	int i;
+
+	output_begin(&out, stream, &options, 2, names);
+	output_set_numeric(&out, numeric);
+	for (i = 0; i < 3; i++)
+		output_row(&out, cells + i * 2);
+	ok(output_end(&out) == 0, "numeric: output_end");
+	fclose(stream);
+	is_str(text,
+	       "   n    | t  \n"
+	       "--------+----\n"
+	       "      5 | a\n"
+	       "  12345 | bb\n"
+	       " (null) | c\n"
+	       "(3 rows)\n\n",
+	       "numeric columns are right-aligned, as psql aligns them");
+	free(text);
+}
+
 int main(void)
 {
 	test_table();
@@ -293,5 +323,6 @@ int main(void)
 	test_width();
 	test_formats();
 	test_failed_write();
+	test_numeric();
 	return done_testing();
 }
