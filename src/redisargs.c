@@ -1,17 +1,25 @@
 /* redis-cli's quoting rules for one command line. */
 #include "redisargs.h"
-#include "strbuf.h"
 
-#include <ctype.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int hex_digit(int c)
+/* isspace() in the C locale, without a call per byte */
+static bool is_space(char c)
 {
-	if (isdigit(c))
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
 		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 static char double_quote_escape(char c)
@@ -26,78 +34,109 @@ static char double_quote_escape(char c)
 	}
 }
 
-static void push(struct redisargs *out, struct strbuf *arg)
+static void push(struct redisargs *args, char *value, size_t len)
 {
-	out->values = realloc(out->values, (size_t)(out->count + 1) * sizeof(char *));
-	out->lengths = realloc(out->lengths, (size_t)(out->count + 1) * sizeof(size_t));
-	if (!out->values || !out->lengths)
-		abort();
-	out->lengths[out->count] = arg->len;
-	out->values[out->count++] = strbuf_detach(arg);
+	if (args->count == args->capacity) {
+		args->capacity = args->capacity ? args->capacity * 2 : 8;
+		args->values = realloc(args->values, (size_t)args->capacity * sizeof(char *));
+		args->lengths = realloc(args->lengths, (size_t)args->capacity * sizeof(size_t));
+		if (!args->values || !args->lengths)
+			abort();
+	}
+	args->lengths[args->count] = len;
+	args->values[args->count++] = value;
+}
+
+void redisargs_init(struct redisargs *args)
+{
+	memset(args, 0, sizeof(*args));
+}
+
+int redisargs_parse(struct redisargs *args, const char *line, size_t len, struct err *err)
+{
+	const char *p = line, *end = line + len;
+	char *o;
+
+	args->count = 0;
+	/* unescaping never lengthens an argument, and each one's NUL takes the
+	 * place of a separator or a quote: len + 1 bytes hold them all */
+	if (args->bytes_size < len + 1) {
+		free(args->bytes);
+		args->bytes_size = len + 1 > 64 ? len + 1 : 64;
+		args->bytes = malloc(args->bytes_size);
+		if (!args->bytes)
+			abort();
+	}
+	o = args->bytes;
+	for (;;) {
+		char *start = o;
+
+		while (p < end && is_space(*p))
+			p++;
+		if (p == end)
+			return 0;
+		if (*p == '"' || *p == '\'') {
+			char quote = *p++;
+
+			for (;;) {
+				if (p == end)
+					goto unterminated;
+				if (*p == quote) {
+					p++;
+					if (p < end && !is_space(*p))
+						goto after_quote;
+					break;
+				}
+				if (quote == '"' && *p == '\\' && end - p >= 4 && p[1] == 'x' && hex_digit(p[2]) >= 0 &&
+				    hex_digit(p[3]) >= 0) {
+					*o++ = (char)(hex_digit(p[2]) * 16 + hex_digit(p[3]));
+					p += 4;
+				} else if (quote == '"' && *p == '\\' && end - p >= 2) {
+					*o++ = double_quote_escape(p[1]);
+					p += 2;
+				} else if (quote == '\'' && *p == '\\' && end - p >= 2 && p[1] == '\'') {
+					*o++ = '\'';
+					p += 2;
+				} else {
+					*o++ = *p++;
+				}
+			}
+		} else {
+			/* unquoted: everything up to the next space, quotes included;
+			 * a byte above ' ' is not one, the common case first */
+			const char *q = p;
+
+			while (q < end && ((unsigned char)*q > ' ' || !is_space(*q)))
+				q++;
+			memcpy(o, p, (size_t)(q - p));
+			o += q - p;
+			p = q;
+		}
+		*o++ = '\0';
+		push(args, start, (size_t)(o - 1 - start));
+	}
+unterminated:
+	args->count = 0;
+	return err_set(err, EXIT_USAGE, "unbalanced quotes in command (column %d)", (int)(p - line) + 1);
+after_quote:
+	args->count = 0;
+	return err_set(err, EXIT_USAGE, "closing quote must be followed by a space (column %d)", (int)(p - line) + 1);
 }
 
 int redisargs_split(const char *line, struct redisargs *out, struct err *err)
 {
-	const char *p = line;
-	struct strbuf arg;
-
-	memset(out, 0, sizeof(*out));
-	strbuf_init(&arg);
-	for (;;) {
-		char quote = 0;
-		const char *start;
-
-		while (*p && isspace((unsigned char)*p))
-			p++;
-		if (!*p)
-			return 0;
-		start = p;
-		for (;;) {
-			if (quote && !*p)
-				goto unterminated;
-			if (quote && *p == quote) {
-				p++;
-				if (*p && !isspace((unsigned char)*p))
-					goto after_quote;
-				break;
-			}
-			if (quote == '"' && p[0] == '\\' && p[1] == 'x' && hex_digit((unsigned char)p[2]) >= 0 &&
-			    hex_digit((unsigned char)p[3]) >= 0) {
-				strbuf_addch(&arg, (char)(hex_digit((unsigned char)p[2]) * 16 + hex_digit((unsigned char)p[3])));
-				p += 4;
-			} else if (quote == '"' && p[0] == '\\' && p[1]) {
-				strbuf_addch(&arg, double_quote_escape(p[1]));
-				p += 2;
-			} else if (quote == '\'' && p[0] == '\\' && p[1] == '\'') {
-				strbuf_addch(&arg, '\'');
-				p += 2;
-			} else if (!quote && (!*p || isspace((unsigned char)*p))) {
-				break;
-			} else if (!quote && (*p == '"' || *p == '\'') && p == start) {
-				quote = *p++;
-			} else {
-				strbuf_addch(&arg, *p++);
-			}
-		}
-		push(out, &arg);
+	redisargs_init(out);
+	if (redisargs_parse(out, line, strlen(line), err) != 0) {
+		redisargs_release(out);
+		return -1;
 	}
-unterminated:
-	strbuf_release(&arg);
-	redisargs_release(out);
-	return err_set(err, EXIT_USAGE, "unbalanced quotes in command (column %d)", (int)(p - line) + 1);
-after_quote:
-	strbuf_release(&arg);
-	redisargs_release(out);
-	return err_set(err, EXIT_USAGE, "closing quote must be followed by a space (column %d)", (int)(p - line) + 1);
+	return 0;
 }
 
 void redisargs_release(struct redisargs *args)
 {
-	int i;
-
-	for (i = 0; i < args->count; i++)
-		free(args->values[i]);
 	free(args->values);
 	free(args->lengths);
+	free(args->bytes);
 	memset(args, 0, sizeof(*args));
 }

@@ -2,7 +2,8 @@
 #include "sqlscan.h"
 #include "redisargs.h"
 
-#include <ctype.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -22,7 +23,6 @@ enum lex_state {
 struct lex {
 	enum lex_state state;
 	char close_quote;            /* LEX_QUOTED_NAME: '"', ']' or '`' */
-	char dollar_tag[256];        /* LEX_DOLLAR: the whole delimiter, "$tag$" */
 	int comment_depth;
 	int paren_depth;
 	int begin_depth;             /* BEGIN ... END inside CREATE FUNCTION/TRIGGER bodies */
@@ -30,10 +30,50 @@ struct lex {
 	char leading[4];             /* first letters of CREATE/OR/REPLACE/FUNCTION/PROCEDURE/TRIGGER/TEMP */
 	bool has_tokens;             /* anything besides comments and ';' */
 	bool concurrently;           /* CONCURRENTLY among the first identifiers */
-	char tokens[MAX_TOKENS][40]; /* leading tokens at paren depth 0, identifiers upper-cased */
+	bool substituted;            /* a variable's value is in the text: text the scanner did not see */
 	int token_count;
 	int open_line, open_column;  /* where an unterminated construct began */
+	/* lex_reset leaves these two alone: only what token_count and state say is set is read */
+	char dollar_tag[256];        /* LEX_DOLLAR: the whole delimiter, "$tag$" */
+	char tokens[MAX_TOKENS][40]; /* leading tokens at paren depth 0, identifiers upper-cased */
 };
+
+/* A new statement; the arrays stay as they are (~900 bytes per statement not to clear). */
+static void lex_reset(struct lex *lex)
+{
+	memset(lex, 0, offsetof(struct lex, dollar_tag));
+}
+
+/* The C locale's <ctype.h> classes, without a function call per byte. */
+static bool is_space(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+static bool is_alpha(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_alnum(unsigned char c)
+{
+	return is_alpha(c) || is_digit(c);
+}
+
+static char to_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static char to_upper(char c)
+{
+	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
 
 void sqlscan_init(struct sqlscan *scan, FILE *in, const char *name, enum sqlscan_dialect dialect)
 {
@@ -41,14 +81,18 @@ void sqlscan_init(struct sqlscan *scan, FILE *in, const char *name, enum sqlscan
 	scan->in = in;
 	scan->name = name;
 	scan->dialect = dialect;
-	strbuf_init(&scan->line);
+	scan->line = "";
+	scan->line_ascii = true;
+	redisargs_init(&scan->args);
 }
 
 void sqlscan_release(struct sqlscan *scan)
 {
-	strbuf_release(&scan->line);
 	free(scan->read_buffer);
 	scan->read_buffer = NULL;
+	scan->line = "";
+	scan->line_len = 0;
+	redisargs_release(&scan->args);
 }
 
 void sqlscan_statement_init(struct sqlscan_statement *statement)
@@ -93,21 +137,35 @@ static size_t utf8_sequence(const unsigned char *s, size_t len)
 }
 
 /* A NUL byte or invalid UTF-8 is refused where it stands: such a file is
- * binary or in another encoding, and nothing of it should reach a server. */
-static int check_line(const struct sqlscan *scan, const char *line, size_t len, struct err *err)
+ * binary or in another encoding, and nothing of it should reach a server.
+ * *ascii tells whether the line is all single-byte characters. */
+static int check_line(const struct sqlscan *scan, const char *line, size_t len, bool *ascii, struct err *err)
 {
 	size_t i = 0;
 	int column = 1;
 
+	*ascii = true;
 	while (i < len) {
 		size_t step;
 
-		/* plain ASCII, the common case, needs no decoding */
+		/* plain ASCII, the common case, needs no decoding: eight bytes at a
+		 * time, as long as none is 0 or >= 0x80 (then byte by byte) */
+		if (len - i >= 8) {
+			uint64_t word;
+
+			memcpy(&word, line + i, 8);
+			if ((((word - UINT64_C(0x0101010101010101)) | word) & UINT64_C(0x8080808080808080)) == 0) {
+				i += 8;
+				column += 8;
+				continue;
+			}
+		}
 		if ((unsigned char)line[i] < 0x80 && line[i] != '\0') {
 			i++;
 			column++;
 			continue;
 		}
+		*ascii = false;
 		if (line[i] == '\0')
 			return err_set(err, EXIT_USAGE, "%s:%d:%d: NUL byte: this is not a text script", scan->name,
 				       scan->line_number, column);
@@ -121,14 +179,18 @@ static int check_line(const struct sqlscan *scan, const char *line, size_t len, 
 	return 0;
 }
 
-/* Reads the next line into scan->line; 0 at end of input. */
+/* Reads the next line into scan->line; 0 at end of input. Whatever the
+ * statement took from the last line must have been copied (keep_taken). */
 static int read_line(struct sqlscan *scan, struct err *err)
 {
 	ssize_t len;
+	bool ascii;
 
-	strbuf_reset(&scan->line);
-	scan->pos = 0;
-	scan->line_column = 0;
+	scan->line = "";
+	scan->line_len = 0;
+	scan->pos = scan->kept = 0;
+	scan->counted = 0;
+	scan->counted_chars = 0;
 	if (scan->at_eof)
 		return 0;
 	len = getline(&scan->read_buffer, &scan->read_capacity, scan->in);
@@ -139,13 +201,17 @@ static int read_line(struct sqlscan *scan, struct err *err)
 		return 0;
 	}
 	scan->line_number++;
-	if (check_line(scan, scan->read_buffer, (size_t)len, err) != 0)
+	if (check_line(scan, scan->read_buffer, (size_t)len, &ascii, err) != 0)
 		return -1;
+	/* scanned where getline put it: the buffer stays until the next line */
+	scan->line = scan->read_buffer;
+	scan->line_len = (size_t)len;
+	scan->line_ascii = ascii;
 	/* a byte-order mark from a Windows editor is not part of the first statement */
-	if (scan->line_number == 1 && len >= 3 && memcmp(scan->read_buffer, "\xef\xbb\xbf", 3) == 0)
-		strbuf_add(&scan->line, scan->read_buffer + 3, (size_t)len - 3);
-	else
-		strbuf_add(&scan->line, scan->read_buffer, (size_t)len);
+	if (scan->line_number == 1 && len >= 3 && memcmp(scan->read_buffer, "\xef\xbb\xbf", 3) == 0) {
+		scan->line += 3;
+		scan->line_len -= 3;
+	}
 	return 1;
 }
 
@@ -155,46 +221,74 @@ static char peek(const struct sqlscan *scan, size_t ahead)
 {
 	size_t at = scan->pos + ahead;
 
-	return at < scan->line.len ? scan->line.buf[at] : '\0';
+	return at < scan->line_len ? scan->line[at] : '\0';
 }
 
-/* Moves n bytes from the line into the statement, counting characters. */
-static void take(struct sqlscan *scan, struct sqlscan_statement *out, size_t n)
+/* Moves n bytes of the line into the statement. They are copied into its
+ * text later, in one piece with their neighbours (keep_taken), not token by
+ * token. */
+static void take(struct sqlscan *scan, size_t n)
 {
-	const char *from = scan->line.buf + scan->pos;
-	size_t i;
-
-	if (n > scan->line.len - scan->pos)
-		n = scan->line.len - scan->pos;
-	if (out)
-		strbuf_add(&out->text, from, n);
-	for (i = 0; i < n; i++)
-		if (((unsigned char)from[i] & 0xc0) != 0x80)
-			scan->line_column++;
+	if (n > scan->line_len - scan->pos)
+		n = scan->line_len - scan->pos;
 	scan->pos += n;
+}
+
+/* Copies what was taken since the last copy into the statement's text. */
+static void keep_taken(struct sqlscan *scan, struct sqlscan_statement *out)
+{
+	if (scan->pos > scan->kept)
+		strbuf_add(&out->text, scan->line + scan->kept, scan->pos - scan->kept);
+	scan->kept = scan->pos;
+}
+
+/* Moves past n bytes that are not part of the statement. */
+static void skip(struct sqlscan *scan, struct sqlscan_statement *out, size_t n)
+{
+	keep_taken(scan, out);
+	take(scan, n);
+	scan->kept = scan->pos;
+}
+
+static bool statement_empty(const struct sqlscan *scan, const struct sqlscan_statement *out)
+{
+	return out->text.len == 0 && scan->pos == scan->kept;
+}
+
+/* Characters before pos on this line. Counted only when asked for (where a
+ * statement or a quote starts, an error), from where the last count stopped:
+ * pos never moves back on a line. */
+static int column_at(struct sqlscan *scan)
+{
+	if (scan->line_ascii)
+		return (int)scan->pos;
+	for (; scan->counted < scan->pos; scan->counted++)
+		if (((unsigned char)scan->line[scan->counted] & 0xc0) != 0x80)
+			scan->counted_chars++;
+	return scan->counted_chars;
 }
 
 static bool is_identifier_start(unsigned char c)
 {
-	return isalpha(c) || c == '_' || c >= 0x80;
+	return is_alpha(c) || c == '_' || c >= 0x80;
 }
 
 static bool is_identifier_char(unsigned char c)
 {
-	return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+	return is_alnum(c) || c == '_' || c == '$' || c >= 0x80;
 }
 
 static bool is_variable_char(unsigned char c)
 {
-	return isalnum(c) || c == '_' || c >= 0x80;
+	return is_alnum(c) || c == '_' || c >= 0x80;
 }
 
 /* Marks where the statement starts, at its first character. */
 static void mark_start(struct sqlscan *scan, struct sqlscan_statement *out)
 {
-	if (out->text.len == 0) {
+	if (statement_empty(scan, out)) {
 		out->line = scan->line_number;
-		out->column = scan->line_column + 1;
+		out->column = column_at(scan) + 1;
 	}
 }
 
@@ -207,7 +301,7 @@ static void add_token(struct lex *lex, const char *text, size_t len)
 	if (len >= sizeof(lex->tokens[0]))
 		len = sizeof(lex->tokens[0]) - 1;
 	for (i = 0; i < len; i++)
-		lex->tokens[lex->token_count][i] = (char)toupper((unsigned char)text[i]);
+		lex->tokens[lex->token_count][i] = to_upper(text[i]);
 	lex->tokens[lex->token_count][len] = '\0';
 	lex->token_count++;
 }
@@ -222,8 +316,12 @@ static bool token_is(const struct lex *lex, int index, const char *word)
  * CREATE [TEMP] TRIGGER, count BEGIN/CASE ... END outside parentheses. */
 static void track_body_keywords(struct lex *lex, enum sqlscan_dialect dialect, const char *word, size_t len)
 {
-	static const char *const leading_words[] = { "create", "or", "replace", "function", "procedure", "trigger",
-						     "temp", "temporary" };
+	static const struct {
+		const char *word;
+		size_t len;
+		char mark;
+	} leading_words[] = { { "create", 6, 'c' }, { "or", 2, 'o' },        { "replace", 7, 'r' }, { "function", 8, 'f' },
+			      { "procedure", 9, 'p' }, { "trigger", 7, 't' }, { "temp", 4, 'T' },    { "temporary", 9, 'T' } };
 	bool in_body_statement;
 	size_t i;
 
@@ -234,9 +332,9 @@ static void track_body_keywords(struct lex *lex, enum sqlscan_dialect dialect, c
 	}
 	if (lex->identifier_count < 4) {
 		for (i = 0; i < sizeof(leading_words) / sizeof(leading_words[0]); i++)
-			if (strlen(leading_words[i]) == len && strncasecmp(word, leading_words[i], len) == 0)
-				lex->leading[lex->identifier_count] = leading_words[i][0] == 't' && leading_words[i][1] == 'e'
-									     ? 'T' : leading_words[i][0];
+			if (leading_words[i].len == len && to_lower(word[0]) == leading_words[i].word[0] &&
+			    strncasecmp(word, leading_words[i].word, len) == 0)
+				lex->leading[lex->identifier_count] = leading_words[i].mark;
 	}
 	lex->identifier_count++;
 	if (dialect == SQLSCAN_SQLITE)
@@ -265,7 +363,10 @@ static void classify(struct lex *lex, enum sqlscan_dialect dialect, struct sqlsc
 	int i;
 
 	out->kind = SQLSCAN_PLAIN;
-	snprintf(out->what, sizeof(out->what), "%s", first);
+	memcpy(out->what, first, strlen(first) + 1);   /* a token is shorter than what */
+	/* every keyword below starts with one of these: INSERT, SELECT, UPDATE need no more */
+	if (!first[0] || !strchr("ABCDEPRSV", first[0]))
+		return;
 	/* COMMIT PREPARED 'x' and ROLLBACK PREPARED 'x' end a prepared transaction,
 	 * not the current one, and cannot run inside a transaction block */
 	if ((strcmp(first, "COMMIT") == 0 || strcmp(first, "ROLLBACK") == 0) && token_is(lex, 1, "PREPARED")) {
@@ -401,13 +502,13 @@ static void open_construct(struct sqlscan *scan, struct lex *lex, enum lex_state
 {
 	lex->state = state;
 	lex->open_line = scan->line_number;
-	lex->open_column = scan->line_column + 1;
+	lex->open_column = column_at(scan) + 1;
 }
 
 /* Tries $tag$ at the current position; its length, or 0 when this '$' is not one. */
 static size_t dollar_delimiter(const struct sqlscan *scan)
 {
-	const char *p = scan->line.buf + scan->pos + 1;
+	const char *p = scan->line + scan->pos + 1;
 	size_t len = 1;
 
 	if (*p == '$')
@@ -420,143 +521,73 @@ static size_t dollar_delimiter(const struct sqlscan *scan)
 }
 
 /* :name, :'name', :"name" — psql's interpolation, outside quotes and comments. */
-static void scan_variable(struct sqlscan *scan, struct sqlscan_statement *out)
+static void scan_variable(struct sqlscan *scan, struct lex *lex, struct sqlscan_statement *out)
 {
 	char quote = peek(scan, 1) == '\'' || peek(scan, 1) == '"' ? peek(scan, 1) : 0;
 	size_t name_start = scan->pos + 1 + (quote ? 1 : 0), name_end = name_start;
 	char name[128];
 	struct strbuf value;
 
-	while (name_end < scan->line.len && is_variable_char((unsigned char)scan->line.buf[name_end]))
+	while (name_end < scan->line_len && is_variable_char((unsigned char)scan->line[name_end]))
 		name_end++;
-	if (name_end == name_start || (quote && (name_end >= scan->line.len || scan->line.buf[name_end] != quote)) ||
+	if (name_end == name_start || (quote && (name_end >= scan->line_len || scan->line[name_end] != quote)) ||
 	    name_end - name_start >= sizeof(name) || !scan->variable) {
-		take(scan, out, 1);
+		take(scan, 1);
 		return;
 	}
-	memcpy(name, scan->line.buf + name_start, name_end - name_start);
+	memcpy(name, scan->line + name_start, name_end - name_start);
 	name[name_end - name_start] = '\0';
 	strbuf_init(&value);
 	if (scan->variable(scan->variable_context, name, quote, &value)) {
+		keep_taken(scan, out);
 		strbuf_add(&out->text, value.buf, value.len);
-		take(scan, NULL, name_end + (quote ? 1 : 0) - scan->pos);
+		skip(scan, out, name_end + (quote ? 1 : 0) - scan->pos);
+		lex->substituted = true;
 	} else {
-		take(scan, out, name_end + (quote ? 1 : 0) - scan->pos);
+		take(scan, name_end + (quote ? 1 : 0) - scan->pos);
 	}
 	strbuf_release(&value);
+}
+
+/* sqlite3_complete() finds a ';' outside quotes and comments incomplete only
+ * inside CREATE [TEMP] TRIGGER ... END, and its state machine goes there
+ * only when the statement's first word is CREATE or EXPLAIN. It quotes and
+ * comments as this lexer does for SQLite, so for any other statement its
+ * answer is known without asking it (to scan the whole text again). A
+ * variable's value is text this lexer did not scan: then ask. */
+static bool sqlite_may_continue(const struct lex *lex)
+{
+	return lex->substituted ||
+	       (lex->token_count > 0 &&
+		(strncmp(lex->tokens[0], "CREATE", 6) == 0 || strncmp(lex->tokens[0], "EXPLAIN", 7) == 0));
 }
 
 /* One step in LEX_NORMAL. Returns 1 when the statement ended, -1 on error. */
 static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_statement *out, struct err *err)
 {
-	unsigned char c = (unsigned char)scan->line.buf[scan->pos];
+	const char *line = scan->line;
+	unsigned char c = (unsigned char)line[scan->pos];
 	char next = peek(scan, 1);
 	bool postgres = scan->dialect == SQLSCAN_POSTGRESQL;
 
-	if (isspace(c)) {
-		size_t len = 1;
-
-		while (scan->pos + len < scan->line.len && isspace((unsigned char)scan->line.buf[scan->pos + len]))
-			len++;
-		take(scan, out->text.len ? out : NULL, len);
-		return 0;
-	}
-	if (c == '-' && next == '-') {
-		/* leading line comments are not part of the statement, as in psql */
-		size_t rest = scan->line.len - scan->pos;
-
-		while (rest && (scan->line.buf[scan->pos + rest - 1] == '\n' || scan->line.buf[scan->pos + rest - 1] == '\r'))
-			rest--;
-		take(scan, out->text.len ? out : NULL, rest);
-		return 0;
-	}
-	mark_start(scan, out);
-	if (c == '/' && next == '*') {
-		open_construct(scan, lex, LEX_BLOCK_COMMENT);
-		lex->comment_depth = 1;
-		take(scan, out, 2);
-		return 0;
-	}
-	if (c == ';') {
-		take(scan, out, 1);
-		/* SQLite's own rule decides when the library is there; the heuristic otherwise */
-		if (scan->dialect == SQLSCAN_SQLITE && scan->complete)
-			return scan->complete(out->text.buf) ? 1 : 0;
-		if (lex->paren_depth > 0 || lex->begin_depth > 0)
-			return 0;
-		return 1;
-	}
-	lex->has_tokens = true;
-	if (c == '\\' && postgres) {
-		size_t len = 1;
-
-		while (scan->pos + len < scan->line.len && isalpha((unsigned char)scan->line.buf[scan->pos + len]))
-			len++;
-		if (len == 1 && scan->pos + 1 < scan->line.len && !isspace((unsigned char)scan->line.buf[scan->pos + 1]))
-			len = 2;   /* \; \! \? */
-		err_set(err, EXIT_USAGE, "%s:%d:%d: psql meta-command '%.*s' is not supported in scripts", scan->name,
-			scan->line_number, scan->line_column + 1, (int)len, scan->line.buf + scan->pos);
-		err_hint(err, "dbctl runs SQL only; use -v NAME=VALUE for variables and list files on the command line for \\i");
-		return -1;
-	}
-	if (c == '.' && scan->dialect == SQLSCAN_SQLITE && out->text.len == 0) {
-		err_set(err, EXIT_USAGE, "%s:%d:%d: sqlite3 dot-command '%.*s' is not supported in scripts", scan->name,
-			scan->line_number, scan->line_column + 1, (int)strcspn(scan->line.buf + scan->pos, " \t\r\n"),
-			scan->line.buf + scan->pos);
-		return -1;
-	}
-	if (c == '\'') {
-		open_construct(scan, lex, postgres && scan->backslash_strings ? LEX_ESCAPE_STRING : LEX_STRING);
-		take(scan, out, 1);
-		return 0;
-	}
-	if (c == '"' || (scan->dialect == SQLSCAN_SQLITE && (c == '[' || c == '`'))) {
-		open_construct(scan, lex, LEX_QUOTED_NAME);
-		lex->close_quote = c == '[' ? ']' : (char)c;
-		add_token(lex, "\"", 1);
-		take(scan, out, 1);
-		return 0;
-	}
-	if (c == '$' && postgres) {
-		size_t len = dollar_delimiter(scan);
-
-		if (len >= sizeof(lex->dollar_tag)) {
-			err_set(err, EXIT_USAGE, "%s:%d:%d: dollar-quote tag longer than %zu characters", scan->name,
-				scan->line_number, scan->line_column + 1, sizeof(lex->dollar_tag) - 3);
-			return -1;
-		}
-		if (len) {
-			open_construct(scan, lex, LEX_DOLLAR);
-			memcpy(lex->dollar_tag, scan->line.buf + scan->pos, len);
-			lex->dollar_tag[len] = '\0';
-			take(scan, out, len);
-			return 0;
-		}
-		take(scan, out, 1);   /* $1: a parameter */
-		return 0;
-	}
-	if (c == ':' && next == ':') {
-		take(scan, out, 2);
-		return 0;
-	}
-	if (c == ':' && scan->dialect != SQLSCAN_REDIS) {
-		scan_variable(scan, out);
-		return 0;
-	}
+	/* words and numbers first, the most common tokens: none of the checks
+	 * further down is about their first character */
 	if (is_identifier_start(c)) {
-		const char *word = scan->line.buf + scan->pos;
+		const char *word = line + scan->pos;
 		size_t len = 1;
 
-		while (scan->pos + len < scan->line.len && is_identifier_char((unsigned char)word[len]))
+		mark_start(scan, out);
+		lex->has_tokens = true;
+		while (scan->pos + len < scan->line_len && is_identifier_char((unsigned char)word[len]))
 			len++;
 		if (postgres && len == 1 && (c == 'E' || c == 'e') && word[1] == '\'') {
-			take(scan, out, 1);
+			take(scan, 1);
 			open_construct(scan, lex, LEX_ESCAPE_STRING);
-			take(scan, out, 1);
+			take(scan, 1);
 			return 0;
 		}
 		if (postgres && len == 1 && (c == 'U' || c == 'u') && word[1] == '&' && (word[2] == '\'' || word[2] == '"')) {
-			take(scan, out, 2);
+			take(scan, 2);
 			return 0;   /* the quote that follows is scanned as usual */
 		}
 		/* REINDEX (CONCURRENTLY) TABLE t: the option list right after REINDEX */
@@ -565,17 +596,119 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 			lex->concurrently = true;
 		add_token(lex, word, len);
 		track_body_keywords(lex, scan->dialect, word, len);
-		take(scan, out, len);
+		take(scan, len);
 		return 0;
 	}
-	if (isdigit(c)) {
+	if (is_digit(c)) {
 		size_t len = 1;
 
-		while (scan->pos + len < scan->line.len &&
-		       (isalnum((unsigned char)scan->line.buf[scan->pos + len]) || scan->line.buf[scan->pos + len] == '_' ||
-			scan->line.buf[scan->pos + len] == '.'))
+		mark_start(scan, out);
+		lex->has_tokens = true;
+		while (scan->pos + len < scan->line_len &&
+		       (is_alnum((unsigned char)line[scan->pos + len]) || line[scan->pos + len] == '_' ||
+			line[scan->pos + len] == '.'))
 			len++;
-		take(scan, out, len);
+		take(scan, len);
+		return 0;
+	}
+	if (is_space(c)) {
+		size_t len = 1;
+
+		while (scan->pos + len < scan->line_len && is_space((unsigned char)line[scan->pos + len]))
+			len++;
+		if (statement_empty(scan, out))
+			skip(scan, out, len);
+		else
+			take(scan, len);
+		return 0;
+	}
+	if (c == '-' && next == '-') {
+		/* leading line comments are not part of the statement, as in psql */
+		size_t rest = scan->line_len - scan->pos;
+
+		while (rest && (line[scan->pos + rest - 1] == '\n' || line[scan->pos + rest - 1] == '\r'))
+			rest--;
+		if (statement_empty(scan, out))
+			skip(scan, out, rest);
+		else
+			take(scan, rest);
+		return 0;
+	}
+	mark_start(scan, out);
+	if (c == '/' && next == '*') {
+		open_construct(scan, lex, LEX_BLOCK_COMMENT);
+		lex->comment_depth = 1;
+		take(scan, 2);
+		return 0;
+	}
+	if (c == ';') {
+		take(scan, 1);
+		/* SQLite's own rule decides when the library is there; the heuristic otherwise */
+		if (scan->dialect == SQLSCAN_SQLITE && scan->complete) {
+			if (!sqlite_may_continue(lex))
+				return 1;
+			keep_taken(scan, out);
+			return scan->complete(out->text.buf) ? 1 : 0;
+		}
+		if (lex->paren_depth > 0 || lex->begin_depth > 0)
+			return 0;
+		return 1;
+	}
+	lex->has_tokens = true;
+	if (c == '\\' && postgres) {
+		size_t len = 1;
+
+		while (scan->pos + len < scan->line_len && is_alpha((unsigned char)line[scan->pos + len]))
+			len++;
+		if (len == 1 && scan->pos + 1 < scan->line_len && !is_space((unsigned char)line[scan->pos + 1]))
+			len = 2;   /* \; \! \? */
+		err_set(err, EXIT_USAGE, "%s:%d:%d: psql meta-command '%.*s' is not supported in scripts", scan->name,
+			scan->line_number, column_at(scan) + 1, (int)len, line + scan->pos);
+		err_hint(err, "dbctl runs SQL only; use -v NAME=VALUE for variables and list files on the command line for \\i");
+		return -1;
+	}
+	if (c == '.' && scan->dialect == SQLSCAN_SQLITE && statement_empty(scan, out)) {
+		err_set(err, EXIT_USAGE, "%s:%d:%d: sqlite3 dot-command '%.*s' is not supported in scripts", scan->name,
+			scan->line_number, column_at(scan) + 1, (int)strcspn(line + scan->pos, " \t\r\n"),
+			line + scan->pos);
+		return -1;
+	}
+	if (c == '\'') {
+		open_construct(scan, lex, postgres && scan->backslash_strings ? LEX_ESCAPE_STRING : LEX_STRING);
+		take(scan, 1);
+		return 0;
+	}
+	if (c == '"' || (scan->dialect == SQLSCAN_SQLITE && (c == '[' || c == '`'))) {
+		open_construct(scan, lex, LEX_QUOTED_NAME);
+		lex->close_quote = c == '[' ? ']' : (char)c;
+		add_token(lex, "\"", 1);
+		take(scan, 1);
+		return 0;
+	}
+	if (c == '$' && postgres) {
+		size_t len = dollar_delimiter(scan);
+
+		if (len >= sizeof(lex->dollar_tag)) {
+			err_set(err, EXIT_USAGE, "%s:%d:%d: dollar-quote tag longer than %zu characters", scan->name,
+				scan->line_number, column_at(scan) + 1, sizeof(lex->dollar_tag) - 3);
+			return -1;
+		}
+		if (len) {
+			open_construct(scan, lex, LEX_DOLLAR);
+			memcpy(lex->dollar_tag, line + scan->pos, len);
+			lex->dollar_tag[len] = '\0';
+			take(scan, len);
+			return 0;
+		}
+		take(scan, 1);   /* $1: a parameter */
+		return 0;
+	}
+	if (c == ':' && next == ':') {
+		take(scan, 2);
+		return 0;
+	}
+	if (c == ':' && scan->dialect != SQLSCAN_REDIS) {
+		scan_variable(scan, lex, out);
 		return 0;
 	}
 	if (c == '(') {
@@ -584,67 +717,81 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 	} else if (c == ')' && lex->paren_depth > 0) {
 		lex->paren_depth--;
 	} else {
-		add_token(lex, (const char *)&scan->line.buf[scan->pos], 1);
+		add_token(lex, line + scan->pos, 1);
 	}
-	take(scan, out, 1);
+	take(scan, 1);
 	return 0;
 }
 
 /* One step inside a quote, comment or dollar quote. */
-static void scan_quoted(struct sqlscan *scan, struct lex *lex, struct sqlscan_statement *out)
+static void scan_quoted(struct sqlscan *scan, struct lex *lex)
 {
-	char c = scan->line.buf[scan->pos], next = peek(scan, 1);
+	const char *at = scan->line + scan->pos;
+	char c = *at, next = peek(scan, 1);
 
 	switch (lex->state) {
-	case LEX_BLOCK_COMMENT:
-		if (c == '*' && next == '/') {
-			take(scan, out, 2);
+	case LEX_BLOCK_COMMENT: {
+		/* only '*' and '/' can end or open a comment: the rest goes in one step */
+		size_t len = strcspn(at, "*/");
+
+		if (len > 0)
+			take(scan, len);
+		else if (c == '*' && next == '/') {
+			take(scan, 2);
 			if (--lex->comment_depth == 0)
 				lex->state = LEX_NORMAL;
 		} else if (c == '/' && next == '*' && scan->dialect == SQLSCAN_POSTGRESQL) {
 			lex->comment_depth++;   /* PostgreSQL nests them, SQLite does not */
-			take(scan, out, 2);
+			take(scan, 2);
 		} else {
-			take(scan, out, 1);
+			take(scan, 1);
 		}
 		return;
+	}
 	case LEX_ESCAPE_STRING:
 		if (c == '\\' && next) {
-			take(scan, out, 2);
+			take(scan, 2);
 			return;
 		}
 		/* '' and the closing quote work as in plain strings */
 		__attribute__((fallthrough));
 	case LEX_STRING:
 		if (c == '\'' && next == '\'')
-			take(scan, out, 2);
+			take(scan, 2);
 		else if (c == '\'') {
 			lex->state = LEX_NORMAL;
-			take(scan, out, 1);
+			take(scan, 1);
 		} else {
 			/* everything up to the next quote (or backslash, for E'') is string */
-			size_t len = strcspn(scan->line.buf + scan->pos, lex->state == LEX_ESCAPE_STRING ? "'\\" : "'");
+			size_t len = strcspn(at, lex->state == LEX_ESCAPE_STRING ? "'\\" : "'");
 
-			take(scan, out, len ? len : 1);
+			take(scan, len ? len : 1);
 		}
 		return;
-	case LEX_QUOTED_NAME:
-		if (c == lex->close_quote && next == lex->close_quote && lex->close_quote != ']')
-			take(scan, out, 2);
+	case LEX_QUOTED_NAME: {
+		/* everything up to the closing quote is name */
+		const char *close = memchr(at, lex->close_quote, scan->line_len - scan->pos);
+
+		if (!close)
+			take(scan, scan->line_len - scan->pos);
+		else if (close > at)
+			take(scan, (size_t)(close - at));
+		else if (next == lex->close_quote && lex->close_quote != ']')
+			take(scan, 2);
 		else {
-			if (c == lex->close_quote)
-				lex->state = LEX_NORMAL;
-			take(scan, out, 1);
+			lex->state = LEX_NORMAL;
+			take(scan, 1);
 		}
 		return;
+	}
 	case LEX_DOLLAR: {
-		const char *end = strstr(scan->line.buf + scan->pos, lex->dollar_tag);
+		const char *end = strstr(at, lex->dollar_tag);
 
 		if (!end) {
-			take(scan, out, scan->line.len - scan->pos);
+			take(scan, scan->line_len - scan->pos);
 			return;
 		}
-		take(scan, out, (size_t)(end - (scan->line.buf + scan->pos)) + strlen(lex->dollar_tag));
+		take(scan, (size_t)(end - at) + strlen(lex->dollar_tag));
 		lex->state = LEX_NORMAL;
 		return;
 	}
@@ -653,39 +800,50 @@ static void scan_quoted(struct sqlscan *scan, struct lex *lex, struct sqlscan_st
 	}
 }
 
+/* Redis: MULTI and the like would break the run's own transaction. */
+static bool redis_transaction_command(const char *what)
+{
+	switch (what[0]) {   /* most commands are none of these: no strcmp for them */
+	case 'M': return strcmp(what, "MULTI") == 0;
+	case 'E': return strcmp(what, "EXEC") == 0;
+	case 'D': return strcmp(what, "DISCARD") == 0;
+	case 'W': return strcmp(what, "WATCH") == 0;
+	case 'U': return strcmp(what, "UNWATCH") == 0;
+	default: return false;
+	}
+}
+
 static int next_redis(struct sqlscan *scan, struct sqlscan_statement *out, struct err *err)
 {
 	for (;;) {
-		struct redisargs args;
-		size_t len, start;
+		const char *name;
+		size_t len, start, i;
 		int rc = read_line(scan, err);
 
 		if (rc <= 0)
 			return rc;
-		len = scan->line.len;
-		while (len && (scan->line.buf[len - 1] == '\n' || scan->line.buf[len - 1] == '\r'))
+		len = scan->line_len;
+		while (len && (scan->line[len - 1] == '\n' || scan->line[len - 1] == '\r'))
 			len--;
-		start = strspn(scan->line.buf, " \t");
-		if (start >= len || scan->line.buf[start] == '#')
+		start = strspn(scan->line, " \t");
+		if (start >= len || scan->line[start] == '#')
 			continue;
 		strbuf_reset(&out->text);
-		strbuf_add(&out->text, scan->line.buf + start, len - start);
+		strbuf_add(&out->text, scan->line + start, len - start);
 		out->line = scan->line_number;
 		out->column = (int)start + 1;
-		if (redisargs_split(out->text.buf, &args, err) != 0) {
+		if (redisargs_parse(&scan->args, out->text.buf, out->text.len, err) != 0) {
 			char reason[sizeof(err->message)];
 
 			memcpy(reason, err->message, sizeof(reason));
 			return err_set(err, EXIT_USAGE, "%s:%d:%d: %s", scan->name, out->line, out->column, reason);
 		}
-		snprintf(out->what, sizeof(out->what), "%s", args.count ? args.values[0] : "");
-		for (len = 0; out->what[len]; len++)
-			out->what[len] = (char)toupper((unsigned char)out->what[len]);
-		out->kind = SQLSCAN_PLAIN;
-		if (strcmp(out->what, "MULTI") == 0 || strcmp(out->what, "EXEC") == 0 || strcmp(out->what, "DISCARD") == 0 ||
-		    strcmp(out->what, "WATCH") == 0 || strcmp(out->what, "UNWATCH") == 0)
-			out->kind = SQLSCAN_TRANSACTION_CONTROL;
-		redisargs_release(&args);
+		/* the command's name, upper-cased, up to a \x00 in it */
+		name = scan->args.count ? scan->args.values[0] : "";
+		for (i = 0; i + 1 < sizeof(out->what) && name[i]; i++)
+			out->what[i] = to_upper(name[i]);
+		out->what[i] = '\0';
+		out->kind = redis_transaction_command(out->what) ? SQLSCAN_TRANSACTION_CONTROL : SQLSCAN_PLAIN;
 		return 1;
 	}
 }
@@ -700,16 +858,18 @@ int sqlscan_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err
 	out->what[0] = '\0';
 	out->terminated = true;
 	scan->input_ended_open = false;
+	scan->kept = scan->pos;   /* what the last statement left on this line is not this one's */
 	if (scan->copy_pending)
 		return err_set(err, EXIT_USAGE, "%s: COPY data not read", scan->name);
 	if (scan->dialect == SQLSCAN_REDIS)
 		return next_redis(scan, out, err);
 
-	memset(&lex, 0, sizeof(lex));
+	lex_reset(&lex);
 	for (;;) {
 		int rc;
 
-		if (scan->pos >= scan->line.len) {
+		if (scan->pos >= scan->line_len) {
+			keep_taken(scan, out);
 			rc = read_line(scan, err);
 			if (rc < 0)
 				return -1;
@@ -726,24 +886,25 @@ int sqlscan_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err
 				return 1;
 			}
 			/* psql drops empty lines between tokens; inside quotes they are data */
-			if (scan->dialect == SQLSCAN_POSTGRESQL && lex.state == LEX_NORMAL && scan->line.len == 1 &&
-			    scan->line.buf[0] == '\n')
-				scan->pos = scan->line.len;
+			if (scan->dialect == SQLSCAN_POSTGRESQL && lex.state == LEX_NORMAL && scan->line_len == 1 &&
+			    scan->line[0] == '\n')
+				scan->pos = scan->kept = scan->line_len;
 			continue;
 		}
 		if (lex.state != LEX_NORMAL) {
-			scan_quoted(scan, &lex, out);
+			scan_quoted(scan, &lex);
 			continue;
 		}
 		rc = scan_normal(scan, &lex, out, err);
-		if (rc < 0)
-			return -1;
 		if (rc == 0)
 			continue;
+		keep_taken(scan, out);
+		if (rc < 0)
+			return -1;
 		if (!lex.has_tokens) {
 			/* ";" alone, or comments and ";": nothing to send */
 			strbuf_reset(&out->text);
-			memset(&lex, 0, sizeof(lex));
+			lex_reset(&lex);
 			continue;
 		}
 		classify(&lex, scan->dialect, out);
@@ -751,12 +912,12 @@ int sqlscan_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err
 		if (out->kind == SQLSCAN_COPY_IN) {
 			/* the data starts on the next line; what follows ';' on this
 			 * one is blank or a comment in every dump we know of */
-			size_t rest = strspn(scan->line.buf + scan->pos, " \t\r\n");
+			size_t rest = strspn(scan->line + scan->pos, " \t\r\n");
 
-			if (scan->pos + rest < scan->line.len && strncmp(scan->line.buf + scan->pos + rest, "--", 2) != 0)
+			if (scan->pos + rest < scan->line_len && strncmp(scan->line + scan->pos + rest, "--", 2) != 0)
 				return err_set(err, EXIT_USAGE, "%s:%d:%d: text after COPY ... FROM STDIN; on the same line",
-					       scan->name, scan->line_number, scan->line_column + (int)rest + 1);
-			scan->pos = scan->line.len;
+					       scan->name, scan->line_number, column_at(scan) + (int)rest + 1);
+			scan->pos = scan->kept = scan->line_len;
 			scan->copy_pending = true;
 		}
 		return 1;
@@ -775,15 +936,15 @@ int sqlscan_copy_line(struct sqlscan *scan, struct strbuf *out, struct err *err)
 		scan->copy_pending = false;
 		return err_set(err, EXIT_USAGE, "%s:%d: COPY data ends without a \\. line", scan->name, scan->line_number);
 	}
-	len = scan->line.len;
-	while (len && (scan->line.buf[len - 1] == '\n' || scan->line.buf[len - 1] == '\r'))
+	len = scan->line_len;
+	while (len && (scan->line[len - 1] == '\n' || scan->line[len - 1] == '\r'))
 		len--;
-	scan->pos = scan->line.len;
-	if (len == 2 && scan->line.buf[0] == '\\' && scan->line.buf[1] == '.') {
+	scan->pos = scan->kept = scan->line_len;
+	if (len == 2 && scan->line[0] == '\\' && scan->line[1] == '.') {
 		scan->copy_pending = false;
 		return 0;
 	}
-	strbuf_add(out, scan->line.buf, scan->line.len);
+	strbuf_add(out, scan->line, scan->line_len);
 	return 1;
 }
 

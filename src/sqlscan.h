@@ -5,6 +5,7 @@
 #define DBCTL_SQLSCAN_H
 
 #include "err.h"
+#include "redisargs.h"
 #include "strbuf.h"
 
 #include <stdbool.h>
@@ -47,12 +48,17 @@ struct sqlscan {
 	sqlscan_variable_fn variable;
 	void *variable_context;
 	sqlscan_complete_fn complete;
-	struct strbuf line;              /* the current input line */
+	const char *line;                /* the current input line, NUL-terminated; in read_buffer */
+	size_t line_len;
 	char *read_buffer;               /* owned; getline's, kept between lines */
 	size_t read_capacity;
 	size_t pos;                      /* scan position in line */
+	size_t kept;                     /* line[kept..pos) is the statement's, not yet copied into its text */
 	int line_number;
-	int line_column;                 /* characters before pos in this line */
+	bool line_ascii;                 /* no multi-byte character: a column is pos + 1 */
+	size_t counted;                  /* otherwise line[0..counted) holds counted_chars characters */
+	int counted_chars;
+	struct redisargs args;           /* Redis: the current line's arguments (memory kept between lines) */
 	bool at_eof;
 	bool copy_pending;               /* the last statement was COPY FROM STDIN: data comes next */
 	bool input_ended_open;           /* the last error: input ended inside a quote or comment (the shell reads on) */
