@@ -15,7 +15,9 @@
 
 struct driver_conn {
 	redisContext *redis;
-	bool in_multi;   /* a MULTI of the shell's user is queueing commands */
+	bool in_multi;             /* a MULTI of the shell's user is queueing commands */
+	struct redisargs args;     /* exec_batch: one line's arguments, memory kept between lines */
+	struct strbuf resp;        /* exec_batch: the batch in RESP, memory kept between batches */
 };
 
 /* Where and as whom to connect, from redis://, rediss:// or unix:// URLs. */
@@ -100,14 +102,144 @@ static int io_error(redisContext *redis, double deadline, enum reach_stage stage
 
 /* An error reply: the server answered, and refused. NOAUTH/WRONGPASS mean we
  * are not authenticated; LOADING, BUSY, MASTERDOWN mean it cannot serve yet. */
-static int reply_error(const redisReply *reply, struct err *err)
+static int reply_error_text(const char *text, struct err *err)
 {
-	bool auth = strncmp(reply->str, "NOAUTH", 6) == 0 || strncmp(reply->str, "WRONGPASS", 9) == 0 ||
-		    strstr(reply->str, "invalid password") != NULL || strstr(reply->str, "invalid username") != NULL;
+	bool auth = strncmp(text, "NOAUTH", 6) == 0 || strncmp(text, "WRONGPASS", 9) == 0 ||
+		    strstr(text, "invalid password") != NULL || strstr(text, "invalid username") != NULL;
 
-	err_set(err, EXIT_FAILED, "%s", reply->str);
+	err_set(err, EXIT_FAILED, "%s", text);
 	err->stage = auth ? STAGE_SERVER : STAGE_AUTH;
 	return -1;
+}
+
+static int reply_error(const redisReply *reply, struct err *err)
+{
+	return reply_error_text(reply->str, err);
+}
+
+/* ---- replies read only to learn whether they failed ---- */
+
+/* A script's replies are QUEUED, or EXEC's array of one reply per command:
+ * hiredis would build an object for each (100,000 allocations for 100,000
+ * commands, and the whole array in memory at once). These functions build
+ * none; they note the reply's type and its first error, here. */
+struct reply_check {
+	int type;             /* REDIS_REPLY_*: the reply's own type */
+	long failed_item;     /* an array's first element that is an error; -1 none */
+	char message[1024];   /* the reply's error, or that element's */
+};
+
+static char reply_checked;   /* what the reader gets back instead of an object */
+
+static void *check_reply(const redisReadTask *task, const char *text, size_t len)
+{
+	struct reply_check *check = task->privdata;
+	bool top = !task->parent, element = task->parent && !task->parent->parent;
+
+	if (top)
+		check->type = task->type;
+	if (task->type == REDIS_REPLY_ERROR && (top || (element && check->failed_item < 0))) {
+		if (element)
+			check->failed_item = task->idx;
+		snprintf(check->message, sizeof(check->message), "%.*s", (int)len, text);
+	}
+	return &reply_checked;
+}
+
+static void *check_string(const redisReadTask *task, char *text, size_t len)
+{
+	return check_reply(task, text, len);
+}
+
+static void *check_array(const redisReadTask *task, int elements)
+{
+	(void)elements;
+	return check_reply(task, "", 0);
+}
+
+static void *check_integer(const redisReadTask *task, long long value)
+{
+	(void)value;
+	return check_reply(task, "", 0);
+}
+
+static void *check_nil(const redisReadTask *task)
+{
+	return check_reply(task, "", 0);
+}
+
+static void check_free(void *reply)
+{
+	(void)reply;   /* nothing was allocated */
+}
+
+static redisReplyObjectFunctions check_functions = { check_string, check_array, check_integer, check_nil, check_free };
+
+/* Reads the next reply into check, through check_functions. On failure the
+ * connection is broken (redis->err is set) and the reader may hold part of
+ * a reply made of &reply_checked: it is replaced by a new one, so that
+ * freeReplyObject never sees one. */
+static int read_checked(redisContext *redis, struct reply_check *check)
+{
+	redisReader *reader = redis->reader;
+	redisReplyObjectFunctions *saved_fn = reader->fn;
+	void *saved_privdata = reader->privdata, *reply = NULL;
+
+	check->type = REDIS_REPLY_NIL;
+	check->failed_item = -1;
+	check->message[0] = '\0';
+	reader->fn = &check_functions;
+	reader->privdata = check;
+	if (redisGetReply(redis, &reply) != REDIS_OK) {
+		redis->reader = redisReaderCreate();
+		if (!redis->reader)
+			abort();
+		redisReaderFree(reader);
+		return -1;
+	}
+	reader->fn = saved_fn;
+	reader->privdata = saved_privdata;
+	return 0;
+}
+
+/* "*3\r\n" or "$5\r\n" at p; returns the end. */
+static char *resp_header(char *p, char type, size_t n)
+{
+	char digits[24];
+	size_t len = 0;
+
+	do {
+		digits[sizeof(digits) - ++len] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	*p++ = type;
+	memcpy(p, digits + sizeof(digits) - len, len);
+	p += len;
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
+/* One command in RESP, the bytes redisAppendCommandArgv would send, written
+ * in place: a batch is 2,000 of them. */
+static void resp_add_command(struct strbuf *out, const struct redisargs *args)
+{
+	size_t need = 24, i;
+	char *p;
+
+	for (i = 0; i < (size_t)args->count; i++)
+		need += 24 + args->lengths[i] + 2;
+	strbuf_grow(out, need);
+	p = resp_header(out->buf + out->len, '*', (size_t)args->count);
+	for (i = 0; i < (size_t)args->count; i++) {
+		p = resp_header(p, '$', args->lengths[i]);
+		memcpy(p, args->values[i], args->lengths[i]);
+		p += args->lengths[i];
+		*p++ = '\r';
+		*p++ = '\n';
+	}
+	*p = '\0';
+	out->len = (size_t)(p - out->buf);
 }
 
 /* Sends count commands in one write and reads every reply; replies[] are the
@@ -164,6 +296,8 @@ static int redis_connect(const struct driver_target *target, double deadline, st
 		redis_target_release(&t);
 		return err_set(err, EXIT_FAILED, "out of memory");
 	}
+	redisargs_init(&conn->args);
+	strbuf_init(&conn->resp);
 	if (t.socket_path)
 		conn->redis = redisConnectUnixWithTimeout(t.socket_path, timeval_until(deadline));
 	else
@@ -210,6 +344,8 @@ out:
 	if (conn) {
 		if (conn->redis)
 			redisFree(conn->redis);
+		redisargs_release(&conn->args);
+		strbuf_release(&conn->resp);
 		free(conn);
 	}
 	redis_target_release(&t);
@@ -443,28 +579,21 @@ static int redis_begin(struct driver_conn *conn, struct err *err)
  * time: the others stay applied, and err->item says which one failed. */
 static int redis_commit(struct driver_conn *conn, struct err *err)
 {
-	redisReply *reply;
-	size_t i;
+	static const char exec[] = "*1\r\n$4\r\nEXEC\r\n";
+	struct reply_check check;
 
 	redisSetTimeout(conn->redis, (struct timeval){ 0, 0 });
-	reply = redisCommand(conn->redis, "EXEC");
-	if (!reply)
+	/* a script's EXEC answers for every command: only its errors matter */
+	if (redisAppendFormattedCommand(conn->redis, exec, sizeof(exec) - 1) != REDIS_OK ||
+	    read_checked(conn->redis, &check) != 0)
 		return io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
-	if (reply->type == REDIS_REPLY_ERROR) {
-		int rc = reply_error(reply, err);
-
-		freeReplyObject(reply);
-		return rc;
+	if (check.type == REDIS_REPLY_ERROR)
+		return reply_error_text(check.message, err);
+	if (check.type == REDIS_REPLY_ARRAY && check.failed_item >= 0) {
+		reply_error_text(check.message, err);
+		err->item = check.failed_item;
+		return -1;
 	}
-	for (i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
-		if (reply->element[i]->type == REDIS_REPLY_ERROR) {
-			reply_error(reply->element[i], err);
-			err->item = (long)i;
-			freeReplyObject(reply);
-			return -1;
-		}
-	}
-	freeReplyObject(reply);
 	return 0;
 }
 
@@ -538,7 +667,9 @@ static int redis_server_stats(struct driver_conn *conn, struct driver_server_sta
 
 
 /* Commands are written together and their replies read afterwards: inside
- * MULTI each reply is QUEUED or an error that dooms the EXEC. */
+ * MULTI each reply is QUEUED or an error that dooms the EXEC. The batch is
+ * formatted into one RESP buffer (hiredis would build each command in an
+ * sds of its own) and nothing is sent before every line has split. */
 static int redis_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct err *err)
 {
 	size_t i;
@@ -547,39 +678,31 @@ static int redis_exec_batch(struct driver_conn *conn, struct driver_batch *batch
 	batch->completed = 0;
 	batch->affected = 0;
 	redisSetTimeout(conn->redis, (struct timeval){ 0, 0 });
+	strbuf_reset(&conn->resp);
 	for (i = 0; i < batch->count; i++) {
-		struct redisargs args;
-		struct strbuf line;
-
-		strbuf_init(&line);
-		strbuf_add(&line, batch->texts[i], batch->lengths[i]);
-		rc = redisargs_split(line.buf, &args, err);
-		strbuf_release(&line);
-		if (rc != 0) {
+		if (redisargs_parse(&conn->args, batch->texts[i], batch->lengths[i], err) != 0) {
 			err->item = (long)i;
 			return -1;
 		}
-		rc = redisAppendCommandArgv(conn->redis, args.count, (const char **)args.values, args.lengths);
-		redisargs_release(&args);
-		if (rc != REDIS_OK)
-			return io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
+		resp_add_command(&conn->resp, &conn->args);
 	}
+	if (redisAppendFormattedCommand(conn->redis, conn->resp.buf, conn->resp.len) != REDIS_OK)
+		return io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
 	for (i = 0; i < batch->count; i++) {
-		void *reply = NULL;
+		struct reply_check check;
 
-		if (redisGetReply(conn->redis, &reply) != REDIS_OK) {
+		if (read_checked(conn->redis, &check) != 0) {
 			io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
 			err->item = (long)i;
 			return -1;
 		}
-		if (((redisReply *)reply)->type == REDIS_REPLY_ERROR && rc == 0) {
-			reply_error(reply, err);
+		if (check.type == REDIS_REPLY_ERROR && rc == 0) {
+			reply_error_text(check.message, err);
 			err->item = (long)i;
 			rc = -1;
 		} else if (rc == 0) {
 			batch->completed++;
 		}
-		freeReplyObject(reply);
 	}
 	return rc;
 }
@@ -589,6 +712,8 @@ static void redis_close(struct driver_conn *conn)
 	if (!conn)
 		return;
 	redisFree(conn->redis);
+	redisargs_release(&conn->args);
+	strbuf_release(&conn->resp);
 	free(conn);
 }
 

@@ -16,6 +16,9 @@ void strbuf_release(struct strbuf *sb);
 /* Hands the string to the caller (free() it) and leaves sb empty. */
 char *strbuf_detach(struct strbuf *sb);
 void strbuf_reset(struct strbuf *sb);
+/* Makes room for extra more bytes (and the NUL) without changing len, for
+ * callers that write into buf + len themselves and then set len. */
+void strbuf_grow(struct strbuf *sb, size_t extra);
 void strbuf_add(struct strbuf *sb, const void *data, size_t len);
 void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, char c);
