@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Bumped whenever struct driver changes, so that a stale module is refused. */
-#define DRIVER_ABI_VERSION 3
+/* Bumped whenever struct driver or what it promises changes, so that a stale module is refused. */
+#define DRIVER_ABI_VERSION 4
 
 /* Everything a driver needs to connect; every pointer is borrowed from the settings. */
 struct driver_target {
@@ -87,7 +87,7 @@ struct driver_copy_source {
 /* Statements sent together, so that a script does not pay a round trip per
  * statement. Only the last one may be a COPY FROM STDIN. */
 struct driver_batch {
-	const char *const *texts;       /* borrowed */
+	const char *const *texts;       /* borrowed; each followed by a NUL: texts[i][lengths[i]] == '\0' */
 	const size_t *lengths;
 	size_t count;
 	bool last_is_copy;

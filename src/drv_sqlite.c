@@ -343,7 +343,9 @@ static int sqlite_exec_batch(struct driver_conn *conn, struct driver_batch *batc
 		const char *tail = NULL;
 		/* sqlite3_changes() repeats the last DML's count after DDL; the total does not */
 		int before = sqlite3_total_changes(conn->db);
-		int rc = sqlite3_prepare_v2(conn->db, batch->texts[i], (int)batch->lengths[i], &stmt, &tail);
+		/* the length with the NUL after the text: SQLite then parses it in
+		 * place instead of copying it to terminate it */
+		int rc = sqlite3_prepare_v2(conn->db, batch->texts[i], (int)batch->lengths[i] + 1, &stmt, &tail);
 
 		if (rc == SQLITE_OK && stmt) {
 			while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)

@@ -272,7 +272,8 @@ static void batch_add(struct batch *b, const struct sqlscan_statement *s)
 	b->lines[b->count] = s->line;
 	b->columns[b->count] = s->column;
 	b->count++;
-	strbuf_add(&b->texts, s->text.buf, s->text.len);
+	/* with its NUL: SQLite parses a terminated text in place, others it copies first */
+	strbuf_add(&b->texts, s->text.buf, s->text.len + 1);
 }
 
 static void batch_release(struct batch *b)
