@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 /* Bumped whenever struct driver or what it promises changes, so that a stale module is refused. */
-#define DRIVER_ABI_VERSION 4
+#define DRIVER_ABI_VERSION 5
 
 /* Everything a driver needs to connect; every pointer is borrowed from the settings. */
 struct driver_target {
@@ -89,11 +89,18 @@ struct driver_copy_source {
 struct driver_batch {
 	const char *const *texts;       /* borrowed; each followed by a NUL: texts[i][lengths[i]] == '\0' */
 	const size_t *lengths;
-	size_t count;
+	size_t count;                   /* may be 0 after a deferred batch: then only its replies are read */
 	bool last_is_copy;
 	struct driver_copy_source copy;
-	size_t completed;               /* out: statements that succeeded */
+	/* The driver may return once the batch is sent and read its replies at
+	 * the next exec_batch, so that the server works on them while the
+	 * caller reads the next batch. Only inside the caller's transaction:
+	 * a failure found late still rolls everything back. */
+	bool may_defer;
+	size_t completed;               /* out: statements that succeeded (of a deferred batch too) */
 	long affected;                  /* out: rows they changed */
+	bool deferred;                  /* out: this batch's replies are still to be read */
+	bool failed_earlier;            /* out: err->item is in the batch of the call before, deferred */
 };
 
 /* Deadlines are absolute clock_now() values. Every function that can fail

@@ -18,6 +18,7 @@ struct driver_conn {
 	bool in_multi;             /* a MULTI of the shell's user is queueing commands */
 	struct redisargs args;     /* exec_batch: one line's arguments, memory kept between lines */
 	struct strbuf resp;        /* exec_batch: the batch in RESP, memory kept between batches */
+	size_t pending;            /* replies of a deferred batch not read yet */
 };
 
 /* Where and as whom to connect, from redis://, rediss:// or unix:// URLs. */
@@ -242,6 +243,60 @@ static void resp_add_command(struct strbuf *out, const struct redisargs *args)
 	out->len = (size_t)(p - out->buf);
 }
 
+/* Reads n replies of a batch: counts the good ones in *completed up to the
+ * first error, which fills err (item: its index) and sets *failed; the
+ * rest are read all the same, to keep replies and commands in step. -1
+ * when the connection fails (err set, item: the reply it failed at). */
+static int read_replies(struct driver_conn *conn, size_t n, size_t *completed, bool *failed, struct err *err)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct reply_check check;
+
+		if (read_checked(conn->redis, &check) != 0) {
+			io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
+			err->item = (long)i;
+			return -1;
+		}
+		if (check.type == REDIS_REPLY_ERROR && !*failed) {
+			reply_error_text(check.message, err);
+			err->item = (long)i;
+			*failed = true;
+		} else if (!*failed) {
+			(*completed)++;
+		}
+	}
+	return 0;
+}
+
+/* Reads and drops what a deferred batch left unread, so that the next
+ * reply is the next command's: before MULTI's own commands, or a rollback
+ * after a failure (whose replies no longer matter). */
+static int skip_pending(struct driver_conn *conn, struct err *err)
+{
+	struct err ignored;
+	size_t completed = 0, n = conn->pending;
+	bool failed = false;
+
+	conn->pending = 0;
+	err_init(&ignored);
+	if (n > 0 && read_replies(conn, n, &completed, &failed, &ignored) != 0)
+		return io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
+	return 0;
+}
+
+static int send_buffered(redisContext *redis)
+{
+	int done = 0;
+
+	do {
+		if (redisBufferWrite(redis, &done) != REDIS_OK)
+			return -1;
+	} while (!done);
+	return 0;
+}
+
 /* Sends count commands in one write and reads every reply; replies[] are the
  * caller's to free with freeReplyObject. */
 static int pipeline(redisContext *redis, int count, const char *const *lines[], redisReply **replies,
@@ -403,6 +458,10 @@ static int send_line(struct driver_conn *conn, const char *text, redisReply **re
 	}
 	snprintf(name, name_size, "%s", args.values[0]);
 	redisSetTimeout(conn->redis, (struct timeval){ 0, 0 });
+	if (skip_pending(conn, err) != 0) {
+		redisargs_release(&args);
+		return -1;
+	}
 	*reply = redisCommandArgv(conn->redis, args.count, (const char **)args.values, args.lengths);
 	redisargs_release(&args);
 	if (!*reply)
@@ -583,6 +642,8 @@ static int redis_commit(struct driver_conn *conn, struct err *err)
 	struct reply_check check;
 
 	redisSetTimeout(conn->redis, (struct timeval){ 0, 0 });
+	if (skip_pending(conn, err) != 0)
+		return -1;
 	/* a script's EXEC answers for every command: only its errors matter */
 	if (redisAppendFormattedCommand(conn->redis, exec, sizeof(exec) - 1) != REDIS_OK ||
 	    read_checked(conn->redis, &check) != 0)
@@ -669,42 +730,70 @@ static int redis_server_stats(struct driver_conn *conn, struct driver_server_sta
 /* Commands are written together and their replies read afterwards: inside
  * MULTI each reply is QUEUED or an error that dooms the EXEC. The batch is
  * formatted into one RESP buffer (hiredis would build each command in an
- * sds of its own) and nothing is sent before every line has split. */
+ * sds of its own) and nothing of it is sent before every line has split.
+ * With may_defer, the replies are read at the next call, after that call's
+ * batch is sent: the server queues one batch while the script's next is
+ * read and split, instead of each side waiting for the other. */
 static int redis_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct err *err)
 {
-	size_t i;
-	int rc = 0;
+	struct err split_err;
+	size_t earlier = conn->pending, i;
+	bool split_failed = false, failed = false;
 
 	batch->completed = 0;
 	batch->affected = 0;
+	batch->deferred = false;
+	batch->failed_earlier = false;
+	err_init(&split_err);
 	redisSetTimeout(conn->redis, (struct timeval){ 0, 0 });
 	strbuf_reset(&conn->resp);
-	for (i = 0; i < batch->count; i++) {
-		if (redisargs_parse(&conn->args, batch->texts[i], batch->lengths[i], err) != 0) {
-			err->item = (long)i;
-			return -1;
+	for (i = 0; i < batch->count && !split_failed; i++) {
+		if (redisargs_parse(&conn->args, batch->texts[i], batch->lengths[i], &split_err) != 0) {
+			split_err.item = (long)i;
+			split_failed = true;
+		} else {
+			resp_add_command(&conn->resp, &conn->args);
 		}
-		resp_add_command(&conn->resp, &conn->args);
 	}
-	if (redisAppendFormattedCommand(conn->redis, conn->resp.buf, conn->resp.len) != REDIS_OK)
-		return io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
-	for (i = 0; i < batch->count; i++) {
-		struct reply_check check;
+	if (!split_failed && batch->count > 0) {
+		if (redisAppendFormattedCommand(conn->redis, conn->resp.buf, conn->resp.len) != REDIS_OK ||
+		    send_buffered(conn->redis) != 0)
+			return io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
+	}
+	/* the deferred batch's replies first: a failure there comes first */
+	conn->pending = 0;
+	if (earlier > 0) {
+		batch->failed_earlier = true;
+		if (read_replies(conn, earlier, &batch->completed, &failed, err) != 0)
+			return -1;
+		batch->failed_earlier = failed;
+	}
+	if (split_failed) {
+		if (!failed)
+			*err = split_err;
+		return -1;
+	}
+	if (!failed && batch->may_defer && batch->count > 0) {
+		conn->pending = batch->count;
+		batch->deferred = true;
+		return 0;
+	}
+	if (failed) {
+		/* only to stay in step: the failure already found comes first */
+		struct err ignored;
+		size_t ignored_count = 0;
+		bool ignored_failed = true;
 
-		if (read_checked(conn->redis, &check) != 0) {
-			io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
-			err->item = (long)i;
-			return -1;
+		err_init(&ignored);
+		if (read_replies(conn, batch->count, &ignored_count, &ignored_failed, &ignored) != 0) {
+			*err = ignored;
+			batch->failed_earlier = false;
 		}
-		if (check.type == REDIS_REPLY_ERROR && rc == 0) {
-			reply_error_text(check.message, err);
-			err->item = (long)i;
-			rc = -1;
-		} else if (rc == 0) {
-			batch->completed++;
-		}
+		return -1;
 	}
-	return rc;
+	if (read_replies(conn, batch->count, &batch->completed, &failed, err) != 0 || failed)
+		return -1;
+	return 0;
 }
 
 static void redis_close(struct driver_conn *conn)

@@ -340,17 +340,23 @@ struct run_state {
 	const struct script_options *options;
 	struct script_summary *summary;
 	struct batch batch;
+	struct batch previous;   /* the last batch sent: its replies may still be unread (may_defer) */
+	bool replies_pending;
 };
 
-/* Sends what is batched; on failure err says where and the caller rolls back. */
-static int flush(struct run_state *run, const char *file, struct copy_reader *copy, struct err *err)
+/* Sends what is batched; on failure err says where and the caller rolls back.
+ * Unless last, the driver may leave the replies to read at the next flush:
+ * the batch is kept as run->previous until then, to say where one failed. */
+static int flush(struct run_state *run, const char *file, struct copy_reader *copy, bool last, struct err *err)
 {
+	const struct batch *failed;
 	const char **texts;
 	struct driver_batch request;
+	struct batch sent;
 	size_t i;
 	int rc;
 
-	if (run->batch.count == 0)
+	if (run->batch.count == 0 && !run->replies_pending)
 		return 0;
 	texts = calloc(run->batch.count, sizeof(*texts));
 	for (i = 0; i < run->batch.count; i++)
@@ -359,6 +365,7 @@ static int flush(struct run_state *run, const char *file, struct copy_reader *co
 	request.texts = texts;
 	request.lengths = run->batch.lengths;
 	request.count = run->batch.count;
+	request.may_defer = !last && !copy && run->options->transaction && !run->options->rows;
 	if (copy) {
 		request.last_is_copy = true;
 		request.copy.next_line = next_copy_line;
@@ -371,12 +378,18 @@ static int flush(struct run_state *run, const char *file, struct copy_reader *co
 	} else {
 		rc = run->driver->exec_batch(run->conn, &request, err);
 	}
+	run->replies_pending = request.deferred;
 	run->summary->statements += (long)request.completed;
 	run->summary->affected += request.affected;
-	if (rc != 0 && !interrupted)
-		locate_error(err, run->dialect, file, &run->batch, err->item >= 0 && (size_t)err->item < run->batch.count
-							     ? (size_t)err->item : run->batch.count - 1);
+	failed = request.failed_earlier ? &run->previous : &run->batch;
+	if (rc != 0 && !interrupted && failed->count > 0)
+		locate_error(err, run->dialect, file, failed, err->item >= 0 && (size_t)err->item < failed->count
+							      ? (size_t)err->item : failed->count - 1);
 	free(texts);
+	/* the batch just sent becomes the previous one; the older one's memory is reused */
+	sent = run->batch;
+	run->batch = run->previous;
+	run->previous = sent;
 	strbuf_reset(&run->batch.texts);
 	run->batch.count = 0;
 	return rc;
@@ -418,13 +431,14 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 		/* without a transaction each statement stands alone: stop at the first error */
 		if (statement.kind == SQLSCAN_COPY_IN || !run->options->transaction || run->options->rows ||
 		    run->batch.texts.len >= BATCH_BYTES || run->batch.count >= BATCH_STATEMENTS) {
-			rc = flush(run, source->name, statement.kind == SQLSCAN_COPY_IN ? &copy : NULL, err);
+			rc = flush(run, source->name, statement.kind == SQLSCAN_COPY_IN ? &copy : NULL, false, err);
 			if (rc != 0)
 				break;
 		}
 	}
+	/* last: every reply is read before the caller commits */
 	if (rc == 0)
-		rc = flush(run, source->name, NULL, err);
+		rc = flush(run, source->name, NULL, true, err);
 	strbuf_release(&copy.line);
 	sqlscan_statement_release(&statement);
 	sqlscan_release(&scan);
@@ -508,6 +522,7 @@ int script_run_stream(const struct driver *driver, struct driver_conn *conn, con
 		err_set(err, EXIT_INTERRUPTED, "interrupted");
 	running_conn = NULL;
 	batch_release(&run.batch);
+	batch_release(&run.previous);
 	return rc;
 }
 
@@ -603,5 +618,6 @@ out:
 	summary->seconds = clock_now() - started;
 	close_sources(sources, count);
 	batch_release(&run.batch);
+	batch_release(&run.previous);
 	return rc;
 }
