@@ -192,10 +192,13 @@ static int read_checked(redisContext *redis, struct reply_check *check)
 	reader->fn = &check_functions;
 	reader->privdata = check;
 	if (redisGetReply(redis, &reply) != REDIS_OK) {
+		int saved_errno = errno;   /* io_error tells a timeout by it */
+
 		redis->reader = redisReaderCreate();
 		if (!redis->reader)
 			abort();
 		redisReaderFree(reader);
+		errno = saved_errno;
 		return -1;
 	}
 	reader->fn = saved_fn;
@@ -270,9 +273,9 @@ static int read_replies(struct driver_conn *conn, size_t n, size_t *completed, b
 	return 0;
 }
 
-/* Reads and drops what a deferred batch left unread, so that the next
- * reply is the next command's: before MULTI's own commands, or a rollback
- * after a failure (whose replies no longer matter). */
+/* Reads and drops what a deferred batch left unread, so that the reply read
+ * next is the next command's: EXEC, DISCARD after an interruption, the
+ * shell's commands. */
 static int skip_pending(struct driver_conn *conn, struct err *err)
 {
 	struct err ignored;
