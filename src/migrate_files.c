@@ -55,13 +55,23 @@ void migrate_files_release(struct migration_set *set)
 	memset(set, 0, sizeof(*set));
 }
 
+/* The set is sorted by version (migrate_files_load): a binary search, since
+ * every status looks up each applied row. */
 const struct migration *migrate_files_find(const struct migration_set *set, const char *version)
 {
-	size_t i;
+	size_t low = 0, high = set->count;
 
-	for (i = 0; i < set->count; i++)
-		if (strcmp(set->items[i].version, version) == 0)
-			return &set->items[i];
+	while (low < high) {
+		size_t middle = low + (high - low) / 2;
+		int order = migrate_version_compare(set->items[middle].version, version);
+
+		if (order == 0)
+			return &set->items[middle];
+		if (order < 0)
+			low = middle + 1;
+		else
+			high = middle;
+	}
 	return NULL;
 }
 
