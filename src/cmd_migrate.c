@@ -131,16 +131,20 @@ static int prepare(struct cli *cli, struct engine *engine, struct migration_set 
 	options->out_of_order_apply = order && strcmp(order, "apply") == 0;
 	if (cli_seconds(cli, "lock-timeout", &options->lock_timeout, err) != 0 || cli_seconds(cli, "wait", &wait, err) != 0)
 		return -1;
-	if (migrate_files_load(dir, files, err) != 0)
+	if (engine_open(engine, &cli->settings, err) != 0)
 		return -1;
-	if (engine_open(engine, &cli->settings, err) != 0) {
-		migrate_files_release(files);
-		return -1;
-	}
 	if (engine->backend != URL_BACKEND_POSTGRESQL && engine->backend != URL_BACKEND_SQLITE) {
 		engine_close(engine);
-		migrate_files_release(files);
 		return err_set(err, EXIT_USAGE, "migrate is not supported for %s yet", engine->driver->display_name);
+	}
+	/* PostgreSQL takes milliseconds to start a backend: read and hash the
+	 * files meanwhile (a connection sends nothing, so bad files still mean
+	 * nothing was sent) */
+	if (engine->backend == URL_BACKEND_POSTGRESQL && wait <= 0)
+		engine_connect_ahead(engine);
+	if (migrate_files_load(dir, files, err) != 0) {
+		engine_close(engine);
+		return -1;
 	}
 	signal(SIGINT, on_interrupt);
 	signal(SIGTERM, on_interrupt);

@@ -1,5 +1,6 @@
 /* Engine: picks the driver from the URL, builds the connection target and the pool. */
 #include "engine.h"
+#include "clock.h"
 #include "module.h"
 
 #include <stdlib.h>
@@ -64,8 +65,45 @@ void engine_observe_only(struct engine *engine)
 	engine->target.observe_only = true;
 }
 
+static void *connect_ahead(void *context)
+{
+	struct engine *engine = context;
+
+	err_init(&engine->ahead_err);
+	engine->ahead_rc = pool_checkout(&engine->pool, clock_now() + 86400, &engine->ahead, &engine->ahead_err);
+	return NULL;
+}
+
+void engine_connect_ahead(struct engine *engine)
+{
+	engine->ahead = NULL;
+	engine->ahead_started = pthread_create(&engine->ahead_thread, NULL, connect_ahead, engine) == 0;
+}
+
+/* Waits for the connection started ahead; 1 when there was one (rc in *rc). */
+static bool join_ahead(struct engine *engine, struct pool_conn **out, struct err *err, int *rc)
+{
+	if (!engine->ahead_started)
+		return false;
+	pthread_join(engine->ahead_thread, NULL);
+	engine->ahead_started = false;
+	*rc = engine->ahead_rc;
+	if (*rc == 0)
+		*out = engine->ahead;
+	else
+		*err = engine->ahead_err;
+	engine->ahead = NULL;
+	return true;
+}
+
 void engine_close(struct engine *engine)
 {
+	struct pool_conn *unused = NULL;
+	struct err ignored;
+	int rc;
+
+	if (join_ahead(engine, &unused, &ignored, &rc) && rc == 0)
+		pool_checkin(&engine->pool, unused, false);
 	pool_release(&engine->pool);
 	free(engine->display_url);
 	engine->display_url = NULL;
@@ -73,6 +111,11 @@ void engine_close(struct engine *engine)
 
 int engine_checkout(struct engine *engine, double deadline, struct pool_conn **out, struct err *err)
 {
+	int rc;
+
+	/* fresh from connect_ahead: no pre-ping needed, it has not been idle */
+	if (join_ahead(engine, out, err, &rc))
+		return rc;
 	return pool_checkout(&engine->pool, deadline, out, err);
 }
 
