@@ -539,6 +539,9 @@ int main(int argc, char **argv)
 	err_init(&err);
 	signal(SIGINT, interrupted);
 	signal(SIGTERM, interrupted);
+	/* a write to a closed socket (hiredis, after a cancel shut it) or pipe
+	 * fails with EPIPE and is reported, instead of killing dbctl with 141 */
+	signal(SIGPIPE, SIG_IGN);
 	cli.json = wants_json(argc, argv);
 	if (find_command(argc, argv, &cli.command, &words_used, &err) != 0 ||
 	    parse_args(&cli, argc, argv, words_used, &help, &version, &err) != 0) {
