@@ -8,37 +8,12 @@
 # PG_N, RTT_N, MEM_N, REDIS_N in the environment only label the output.
 use strict;
 use warnings;
-use POSIX qw(ceil);
+use FindBin;
+use lib $FindBin::Bin;
+use BenchReport;
 
 my $raw = shift or die "usage: run_report.pl RAW.csv\n";
-open my $fh, '<', $raw or die "$raw: $!\n";
-my (%wall, %cpu, %rss, %fail, %by_round, @labels);
-<$fh>;   # header
-while (<$fh>) {
-	chomp;
-	my ($round, $label, $wall, $cpu, $rss, $exit) = split /,/;
-	push @labels, $label unless exists $wall{$label};
-	push @{ $wall{$label} }, $wall / 1000;
-	push @{ $cpu{$label} }, $cpu / 1000;
-	push @{ $rss{$label} }, $rss;
-	$fail{$label}++ if $exit != 0;
-	$by_round{$label}{$round} = $wall / 1000;
-}
-
-sub median {
-	my @s = sort { $a <=> $b } @_;
-	return 'nan' unless @s;
-	my $n = @s;
-	return $n % 2 ? $s[ $n / 2 ] : ($s[ $n / 2 - 1 ] + $s[ $n / 2 ]) / 2;
-}
-
-sub pct {   # nearest rank
-	my ($p, @v) = @_;
-	my @s = sort { $a <=> $b } @v;
-	return $s[ ceil($p / 100 * @s) - 1 ];
-}
-
-sub max { my $m = shift; $_ > $m and $m = $_ for @_; $m }
+read_raw($raw);
 
 my ($pg_n, $rtt_n, $mem_n, $redis_n) = map { $ENV{$_} // '?' } qw(PG_N RTT_N MEM_N REDIS_N);
 my @sections = (
@@ -50,55 +25,7 @@ my @sections = (
 	[ "Redis, $redis_n SETs",                      qw(dbctl-redis redis-cli-pipe redis-cli-lines redis-cli-multi) ],
 	[ "dbctl's lexer alone (run --list -q): one pass", qw(dbctl-lex-sql dbctl-lex-redis) ],
 );
-my %known = map { $_ => 1 } map { @$_[ 1 .. $#$_ ] } @sections;
-push @sections, [ 'other', grep { !$known{$_} } @labels ] if grep { !$known{$_} } @labels;
-
-my %med;
-printf "%-19s %4s %4s %9s %9s %9s %9s %9s %9s\n",
-	'tool', 'runs', 'fail', 'median', 'p90', 'min', 'cpu med', 'RSS med', 'RSS max';
-printf "%-19s %4s %4s %9s %9s %9s %9s %9s %9s\n", '', '', '', 'ms', 'ms', 'ms', 'ms', 'KiB', 'KiB';
-for my $s (@sections) {
-	my ($title, @rows) = @$s;
-	@rows = grep { $wall{$_} } @rows;
-	next unless @rows;
-	print "$title\n";
-	for my $l (@rows) {
-		my @w = @{ $wall{$l} };
-		$med{$l} = median(@w);
-		printf "  %-17s %4d %4d %9.1f %9.1f %9.1f %9.1f %9d %9d\n", $l, scalar @w, $fail{$l} // 0,
-			$med{$l}, pct(90, @w), pct(0.0001, @w), median(@{ $cpu{$l} }), median(@{ $rss{$l} }),
-			max(@{ $rss{$l} });
-	}
-}
-
-# 95% bootstrap interval of median(a)/median(b), resampling rounds.
-srand(12345);
-sub bootstrap {
-	my ($x, $y) = @_;
-	my @rounds = sort { $a <=> $b } grep { exists $by_round{$y}{$_} } keys %{ $by_round{$x} };
-	my @r;
-	return ('nan', 'nan') unless @rounds;
-	for (1 .. 400) {
-		my @pick = map { $rounds[ int rand @rounds ] } @rounds;
-		push @r, median(map { $by_round{$x}{$_} } @pick) / median(map { $by_round{$y}{$_} } @pick);
-	}
-	return (pct(2.5, @r), pct(97.5, @r));
-}
-
-sub paired {
-	my ($x, $y) = @_;
-	return median(map { $by_round{$x}{$_} / $by_round{$y}{$_} }
-		grep { exists $by_round{$y}{$_} && $by_round{$y}{$_} > 0 } keys %{ $by_round{$x} });
-}
-
-my $all_ok = 1;
-sub verdict {
-	my ($ratio, $op, $target) = @_;
-	return 'info' unless defined $target;
-	my $ok = $op eq '<=' ? $ratio <= $target : $ratio >= $target;
-	$all_ok = 0 unless $ok;
-	return $ok ? 'PASS' : 'MISS';
-}
+print_sections(@sections);
 
 print "\nwall time (median/median)               ratio  paired  95% interval    target     verdict\n";
 for my $r (
@@ -135,13 +62,6 @@ for my $r ([ 'dbctl-sqlite', 'dbctl-lex-sql', 'sqlite3-cli' ], [ 'dbctl-pg-tcp',
 }
 
 print "\npeak RSS (max over runs)                    KiB        KiB    ratio  target     verdict\n";
-sub rss_line {
-	my ($x, $y, $target, $note) = @_;
-	return unless $rss{$x} && $rss{$y};
-	my ($a, $b) = (max(@{ $rss{$x} }), max(@{ $rss{$y} }));
-	printf "  %-36s %9d  %9d  %6.3fx  %-10s %s%s\n", "$x vs $y", $a, $b, $a / $b,
-		defined $target ? sprintf('<= %.2fx', $target) : '-', verdict($a / $b, '<=', $target), $note // '';
-}
 rss_line('dbctl-pg-big', 'dbctl-pg-tcp', 1.10, "  (flat: $mem_n vs $pg_n statements)");
 rss_line('dbctl-pg-tcp', 'psql-pg-tcp', 1.00);
 rss_line('dbctl-pg-big', 'psql-pg-tcp', 1.00);
@@ -150,8 +70,5 @@ rss_line('psql-pg-big', 'psql-pg-tcp', undef, '  (psql itself)');
 rss_line('dbctl-sqlite', 'sqlite3-cli', undef);
 rss_line('dbctl-redis', 'redis-cli-pipe', undef);
 
-for my $l (@labels) {
-	printf "WARNING: %s failed %d of %d runs (exit 1000+N: its check failed; see the error log)\n", $l,
-		$fail{$l}, scalar @{ $wall{$l} } if $fail{$l};
-}
-print "\n", $all_ok ? "all targets met\n" : "some targets missed (benchmarks inform; exit status stays 0)\n";
+print_failures('exit 1000+N: its check failed; see the error log');
+print_summary();
