@@ -133,37 +133,9 @@ unset PYTHONPATH PYTHONHOME PYTHONSTARTUP PERL5LIB PERL5OPT
 
 # ---- build -----------------------------------------------------------------
 make -C "$repo" -s --no-print-directory >&2 || die "make failed"
-[ -x "$repo/build/bin/dbctl" ] || die "$repo/build/bin/dbctl was not built"
-
-sqlite_tmp=   # the SQLite files' directory when not under $tmp
-bench_pid=
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/dbctl-bench-migrate.XXXXXX") || die "mktemp failed"
-chmod 755 "$tmp"
-# Time a snapshot of this build (same layout: modules in <exe dir>/../lib/dbctl).
-if ! { mkdir -p "$tmp/dbctl/bin" "$tmp/dbctl/lib/dbctl" &&
-	cp "$repo/build/bin/dbctl" "$tmp/dbctl/bin/" &&
-	cp "$repo"/build/lib/dbctl/*.so "$tmp/dbctl/lib/dbctl/"; }; then
-	die "cannot copy the build"
-fi
-dbctl=$tmp/dbctl/bin/dbctl
-build_id=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-	local rc=$?
-	servers_stop 2>/dev/null
-	rm -rf "$tmp" ${sqlite_tmp:+"$sqlite_tmp"}
-	exit "$rc"
-}
-# shellcheck disable=SC2317 # called by the INT/TERM trap
-on_signal() {
-	[ -z "$bench_pid" ] || kill "$bench_pid" 2>/dev/null
-	exit 130
-}
-trap cleanup EXIT
-trap on_signal INT TERM
-
-bin=$tmp/bin
-mkdir -p "$bin"
+. "$repo/bench/lib.sh" || die "cannot source bench/lib.sh"
+bench_setup migrate   # $sqlite_tmp: the SQLite files' directory when not under $tmp
+chmod 755 "$tmp"   # the postgres user reads the cluster's directory under it
 cc -O2 -Wall -Wextra -o "$bin/bench_run" "$repo/bench/c/bench_run.c" || die "building bench_run failed"
 
 # ---- servers ---------------------------------------------------------------

@@ -123,38 +123,13 @@ rcli=$(command -v redis-cli)
 
 # ---- build -----------------------------------------------------------------
 make -C "$repo" -s --no-print-directory >&2 || die "make failed"
-[ -x "$repo/build/bin/dbctl" ] || die "$repo/build/bin/dbctl was not built"
-
-sqlite_tmp=   # the SQLite files' directory when not under $tmp
 proxy_pid=
-bench_pid=
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/dbctl-bench-run.XXXXXX") || die "mktemp failed"
-# Time a snapshot of this build (same layout: modules in <exe dir>/../lib/dbctl).
-if ! { mkdir -p "$tmp/dbctl/bin" "$tmp/dbctl/lib/dbctl" &&
-	cp "$repo/build/bin/dbctl" "$tmp/dbctl/bin/" &&
-	cp "$repo"/build/lib/dbctl/*.so "$tmp/dbctl/lib/dbctl/"; }; then
-	die "cannot copy the build"
-fi
-dbctl=$tmp/dbctl/bin/dbctl
-build_id=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-	local rc=$?
+# shellcheck disable=SC2317 # called by bench_cleanup
+bench_cleanup_more() {
 	[ -z "$proxy_pid" ] || { kill "$proxy_pid" 2>/dev/null; wait "$proxy_pid" 2>/dev/null; }
-	servers_stop 2>/dev/null
-	rm -rf "$tmp" ${sqlite_tmp:+"$sqlite_tmp"}
-	exit "$rc"
 }
-# shellcheck disable=SC2317 # called by the INT/TERM trap
-on_signal() {
-	[ -z "$bench_pid" ] || kill "$bench_pid" 2>/dev/null
-	exit 130
-}
-trap cleanup EXIT
-trap on_signal INT TERM
-
-bin=$tmp/bin
-mkdir -p "$bin"
+. "$repo/bench/lib.sh" || die "cannot source bench/lib.sh"
+bench_setup run   # $sqlite_tmp: the SQLite files' directory when not under $tmp
 cflags=(-O2 -Wall -Wextra)
 # shellcheck disable=SC2046 # pkg-config output is meant to split
 {
