@@ -42,3 +42,25 @@ bench_setup() {
 	bin=$tmp/bin
 	mkdir -p "$bin"
 }
+
+# bench_install PKG...: installs the Debian packages given (none: nothing to do);
+# root only, else it names them and dies.
+bench_install() {
+	(($#)) || return 0
+	if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+		say "installing $*"
+		apt-get install -y -q "$@" >/dev/null ||
+			{ apt-get update -q >/dev/null && apt-get install -y -q "$@" >/dev/null; } ||
+			die "could not install $*"
+	else
+		die "missing: $* (apt-get install $*)"
+	fi
+}
+
+# bench_require TOOL...: dies naming the first one that is not there.
+bench_require() {
+	local t
+	for t; do
+		command -v "$t" >/dev/null || die "$t not found (hint: .ci/install-deps check)"
+	done
+}

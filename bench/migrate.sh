@@ -102,6 +102,7 @@ bash=$(command -v bash)
 
 say() { printf 'migrate.sh: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
+. "$repo/bench/lib.sh" || die "cannot source bench/lib.sh"
 
 # ---- tools -----------------------------------------------------------------
 need_pkgs=()
@@ -111,19 +112,8 @@ command -v cc >/dev/null || need_pkgs+=(gcc)
 perl -MDBD::Pg -e 1 2>/dev/null || need_pkgs+=(libdbd-pg-perl)
 [ -x /usr/bin/alembic ] || need_pkgs+=(alembic)
 /usr/bin/python3 -c 'import psycopg2' 2>/dev/null || need_pkgs+=(python3-psycopg2)
-if ((${#need_pkgs[@]})); then
-	if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-		say "installing ${need_pkgs[*]}"
-		apt-get install -y -q "${need_pkgs[@]}" >/dev/null ||
-			{ apt-get update -q >/dev/null && apt-get install -y -q "${need_pkgs[@]}" >/dev/null; } ||
-			die "could not install ${need_pkgs[*]}"
-	else
-		die "missing: ${need_pkgs[*]} (apt-get install ${need_pkgs[*]})"
-	fi
-fi
-for t in "$psql_bin" perl awk; do
-	command -v "$t" >/dev/null || die "$t not found (hint: .ci/install-deps check)"
-done
+bench_install ${need_pkgs[@]+"${need_pkgs[@]}"}
+bench_require "$psql_bin" perl awk
 # Debian's alembic and sqitch, on Debian's python3 and perl: not a pyenv's
 # python3 found first on PATH (/usr/bin/alembic's shebang is /usr/bin/python3).
 sqitch_bin=/usr/bin/sqitch
@@ -133,7 +123,6 @@ unset PYTHONPATH PYTHONHOME PYTHONSTARTUP PERL5LIB PERL5OPT
 
 # ---- build -----------------------------------------------------------------
 make -C "$repo" -s --no-print-directory >&2 || die "make failed"
-. "$repo/bench/lib.sh" || die "cannot source bench/lib.sh"
 bench_setup migrate   # $sqlite_tmp: the SQLite files' directory when not under $tmp
 chmod 755 "$tmp"   # the postgres user reads the cluster's directory under it
 cc -O2 -Wall -Wextra -o "$bin/bench_run" "$repo/bench/c/bench_run.c" || die "building bench_run failed"

@@ -28,6 +28,7 @@ pgbin=/usr/lib/postgresql/15/bin   # not /usr/bin/pg_isready: a Perl wrapper (pg
 
 say() { printf 'ping.sh: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
+. "$repo/bench/lib.sh" || die "cannot source bench/lib.sh"
 
 # ---- tools -----------------------------------------------------------------
 need_pkgs=()
@@ -37,23 +38,11 @@ command -v pkg-config >/dev/null || need_pkgs+=(pkg-config)
 for pc in libpq:libpq-dev hiredis:libhiredis-dev sqlite3:libsqlite3-dev; do
 	pkg-config --exists "${pc%%:*}" 2>/dev/null || need_pkgs+=("${pc#*:}")
 done
-if ((${#need_pkgs[@]})); then
-	if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-		say "installing ${need_pkgs[*]}"
-		apt-get install -y -q "${need_pkgs[@]}" >/dev/null ||
-			{ apt-get update -q >/dev/null && apt-get install -y -q "${need_pkgs[@]}" >/dev/null; } ||
-			die "could not install ${need_pkgs[*]}"
-	else
-		die "missing: ${need_pkgs[*]} (apt-get install ${need_pkgs[*]})"
-	fi
-fi
-for t in "$pgbin/psql" "$pgbin/pg_isready" redis-cli redis-server perl; do
-	command -v "$t" >/dev/null || die "$t not found (hint: .ci/install-deps check)"
-done
+bench_install ${need_pkgs[@]+"${need_pkgs[@]}"}
+bench_require "$pgbin/psql" "$pgbin/pg_isready" redis-cli redis-server perl
 
 # ---- build -----------------------------------------------------------------
 make -C "$repo" -s --no-print-directory >&2 || die "make failed"
-. "$repo/bench/lib.sh" || die "cannot source bench/lib.sh"
 bench_setup ping   # $sqlite_tmp: the SQLite rows' directory when not under $tmp (see below)
 cflags=(-O2 -Wall -Wextra)
 # shellcheck disable=SC2046 # pkg-config output is meant to split

@@ -98,6 +98,7 @@ bash=$(command -v bash)
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
+. "$repo/bench/lib.sh" || die "cannot source bench/lib.sh"
 
 # ---- tools -----------------------------------------------------------------
 need_pkgs=()
@@ -105,19 +106,8 @@ command -v sqlite3 >/dev/null || need_pkgs+=(sqlite3)
 command -v cc >/dev/null || need_pkgs+=(gcc)
 command -v pkg-config >/dev/null || need_pkgs+=(pkg-config)
 pkg-config --exists libpq 2>/dev/null || need_pkgs+=(libpq-dev)
-if ((${#need_pkgs[@]})); then
-	if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-		say "installing ${need_pkgs[*]}"
-		apt-get install -y -q "${need_pkgs[@]}" >/dev/null ||
-			{ apt-get update -q >/dev/null && apt-get install -y -q "${need_pkgs[@]}" >/dev/null; } ||
-			die "could not install ${need_pkgs[*]}"
-	else
-		die "missing: ${need_pkgs[*]} (apt-get install ${need_pkgs[*]})"
-	fi
-fi
-for t in "$pgbin/psql" redis-cli redis-server perl awk; do
-	command -v "$t" >/dev/null || die "$t not found (hint: .ci/install-deps check)"
-done
+bench_install ${need_pkgs[@]+"${need_pkgs[@]}"}
+bench_require "$pgbin/psql" redis-cli redis-server perl awk
 sqlite3_bin=$(command -v sqlite3)
 rcli=$(command -v redis-cli)
 
@@ -128,7 +118,6 @@ proxy_pid=
 bench_cleanup_more() {
 	[ -z "$proxy_pid" ] || { kill "$proxy_pid" 2>/dev/null; wait "$proxy_pid" 2>/dev/null; }
 }
-. "$repo/bench/lib.sh" || die "cannot source bench/lib.sh"
 bench_setup run   # $sqlite_tmp: the SQLite files' directory when not under $tmp
 cflags=(-O2 -Wall -Wextra)
 # shellcheck disable=SC2046 # pkg-config output is meant to split

@@ -47,28 +47,17 @@ pgbin=/usr/lib/postgresql/15/bin   # not /usr/bin/psql: a Perl wrapper (pg_wrapp
 
 say() { printf 'shell.sh: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
+. "$repo/bench/lib.sh" || die "cannot source bench/lib.sh"
 
 # ---- tools -----------------------------------------------------------------
 need_pkgs=()
 command -v cc >/dev/null || need_pkgs+=(gcc)
-if ((${#need_pkgs[@]})); then
-	if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-		say "installing ${need_pkgs[*]}"
-		apt-get install -y -q "${need_pkgs[@]}" >/dev/null ||
-			{ apt-get update -q >/dev/null && apt-get install -y -q "${need_pkgs[@]}" >/dev/null; } ||
-			die "could not install ${need_pkgs[*]}"
-	else
-		die "missing: ${need_pkgs[*]} (apt-get install ${need_pkgs[*]})"
-	fi
-fi
-for t in "$pgbin/psql" redis-server redis-cli perl; do   # servers.sh starts Redis too
-	command -v "$t" >/dev/null || die "$t not found (hint: .ci/install-deps check)"
-done
+bench_install ${need_pkgs[@]+"${need_pkgs[@]}"}
+bench_require "$pgbin/psql" redis-server redis-cli perl   # servers.sh starts Redis too
 psql=$pgbin/psql
 
 # ---- build -----------------------------------------------------------------
 make -C "$repo" -s --no-print-directory >&2 || die "make failed"
-. "$repo/bench/lib.sh" || die "cannot source bench/lib.sh"
 bench_setup shell
 cc -O2 -Wall -Wextra -o "$bin/bench_run" "$repo/bench/c/bench_run.c" || die "building bench_run failed"
 
