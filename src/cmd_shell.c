@@ -92,6 +92,11 @@ static int run_piped(struct cli *cli, struct engine *engine, enum output_format 
 	return rc == 0 ? EXIT_OK : (err->code ? err->code : EXIT_FAILED);
 }
 
+static void scrub(void *context, char *buf, size_t size)
+{
+	cli_scrub(context, buf, size);
+}
+
 int cmd_shell(struct cli *cli, struct err *err)
 {
 	struct shell_options options;
@@ -107,6 +112,8 @@ int cmd_shell(struct cli *cli, struct err *err)
 		return EXIT_USAGE;
 	}
 	options.expanded = cli_switch(cli, "expanded");
+	options.scrub = scrub;
+	options.scrub_context = cli;
 	options.autocommit = cli_switch(cli, "autocommit");
 	options.profile = cfg_get(&cli->settings, CFG_PROFILE);
 	if (options.profile && !*options.profile)

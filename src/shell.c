@@ -72,10 +72,24 @@ static void install_signals(void)
 
 /* ---- output of statements ---- */
 
-static void print_error(struct shell *shell, const struct sqlscan_statement *statement, const struct err *err)
+/* A connect error may quote the target: masked as main.c masks every other command's. */
+static void scrub_err(const struct shell *shell, struct err *err)
 {
-	if (err->code == EXIT_USAGE) {
-		/* refused by dbctl before anything was sent */
+	if (!shell->options->scrub)
+		return;
+	shell->options->scrub(shell->options->scrub_context, err->message, sizeof(err->message));
+	shell->options->scrub(shell->options->scrub_context, err->detail, sizeof(err->detail));
+	shell->options->scrub(shell->options->scrub_context, err->hint, sizeof(err->hint));
+}
+
+static void print_error(struct shell *shell, const struct sqlscan_statement *statement, const struct err *given)
+{
+	struct err scrubbed = *given, *err = &scrubbed;
+
+	scrub_err(shell, err);
+	if (err->code == EXIT_USAGE || (err->code == EXIT_NO_ANSWER && !err->sqlstate[0] &&
+					   shell->engine->backend != URL_BACKEND_REDIS)) {
+		/* refused by dbctl before anything was sent, or no server answered: not a database's ERROR */
 		fprintf(stderr, "dbctl: %s\n", err->message);
 	} else if (shell->engine->backend == URL_BACKEND_REDIS && err->code == EXIT_FAILED) {
 		printf("(error) %s\n", err->message);   /* the server's own reply, as redis-cli shows it */
@@ -300,6 +314,7 @@ static void run_file(struct shell *shell, const char *path)
 	rc = session_run_file(&shell->session, path, &statements, &err);
 	disarm();
 	if (rc != 0) {
+		scrub_err(shell, &err);
 		fprintf(stderr, "dbctl: %s\n", err.message);
 		if (err.context[0])
 			fprintf(stderr, "%s\n", err.context);
@@ -611,7 +626,17 @@ static void name_target(struct shell *shell)
 	size_t before_query;
 
 	start = strstr(url, "//");
-	start = start ? start + 2 : url;
+	if (!start) {
+		/* a libpq keyword string: its dbname, else the backend's name */
+		start = strstr(url, "dbname=");
+		start = start && (start == url || start[-1] == ' ') ? start + 7 : shell->engine->driver->name;
+		end = start + strcspn(start, " ");
+		snprintf(shell->name, sizeof(shell->name), "%s%s%.*s",
+			 shell->options->profile ? shell->options->profile : "", shell->options->profile ? ":" : "",
+			 (int)(end - start), start);
+		return;
+	}
+	start += 2;
 	before_query = strcspn(start, "?");
 	if (strncmp(url, "unix:", 5) == 0) {
 		end = start + before_query;

@@ -13,6 +13,9 @@ struct shell_options {
 	bool autocommit;
 	const char *profile;         /* for the prompt; NULL when none was chosen */
 	const char *history_path;    /* NULL: no history file */
+	/* masks known passwords in buf, as every other command's errors are masked */
+	void (*scrub)(void *context, char *buf, size_t size);
+	void *scrub_context;
 };
 
 /* Runs the read-eval-print loop until \q or end of input; returns the exit code. */

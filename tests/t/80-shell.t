@@ -203,6 +203,26 @@ pty_type rv '\q'
 pty_wait rv '\[exit 0\]'
 pty_stop rv
 
+# --- no server answering: dbctl says so in its own voice, and shows no password ---
+pty_start noanswer env XDG_STATE_HOME="$XDG_STATE_HOME" "$DBCTL" --url "postgresql://app:Zecret-Closed-77@127.0.0.1:1/app" shell
+pty_wait noanswer 'app=> $'
+pty_type noanswer "select 1;"
+pty_wait noanswer 'dbctl: connection to server at "127\.0\.0\.1", port 1 failed'
+ok $? "a connection that fails is dbctl's message, not a database's ERROR"
+[[ $(pty_screen noanswer) != *Zecret-Closed-77* ]]
+ok $? "no password on the screen"
+pty_type noanswer '\q'
+pty_stop noanswer
+pty_start kwstring env XDG_STATE_HOME="$XDG_STATE_HOME" "$DBCTL" --url "host=127.0.0.1 port=1 dbname=kwdb user=u password Zecret-Kw-88" shell
+pty_wait kwstring 'kwdb=> $'
+ok $? "a libpq keyword string's prompt is its dbname"
+pty_type kwstring "select 1;"
+pty_wait kwstring 'kwdb=> $'
+[[ $(pty_screen kwstring) != *Zecret-Kw-88* ]]
+ok $? "a malformed keyword string's password appears nowhere on the screen"
+pty_type kwstring '\q'
+pty_stop kwstring
+
 # --- completion of a table name typed partly ---
 shell_pg comp
 pty_wait comp 'app=> $'
