@@ -11,6 +11,7 @@ enum exit_code {
 	EXIT_NO_ANSWER = 2,   /* connect failed or timed out */
 	EXIT_USAGE = 3,       /* bad usage, config or input: nothing was sent */
 	EXIT_PENDING = 4,     /* migrate status: migrations pending */
+	EXIT_UNKNOWN = 5,     /* the connection was lost after COMMIT/EXEC was sent: it may have been applied */
 	EXIT_INTERRUPTED = 130,
 };
 

@@ -86,7 +86,7 @@ static void print_usage(FILE *out)
 	fputs("\nglobal options:\n", out);
 	print_options(out, global_options);
 	fputs("\nexit codes: 0 ok, 1 refused or failed (rolled back), 2 no answer, 3 bad usage/config/input,\n"
-	      "            4 migrations pending, 130 interrupted\n"
+	      "            4 migrations pending, 5 outcome unknown (lost after commit was sent), 130 interrupted\n"
 	      "see dbctl(1) for settings, environment and examples\n", out);
 }
 

@@ -187,7 +187,7 @@ is "$long" "" "config.ini.example: no line over inih's 197 characters"
 # ---- exit codes ----
 
 awk '/^\.Sh EXIT STATUS/ { on = 1; next } /^\.Sh / { on = 0 } on' "$man" >"$tmp/exit"
-for code in 0 1 2 3 4 130; do
+for code in 0 1 2 3 4 5 130; do
 	has "$tmp/exit" "^\\.It $code\$"
 	ok $? "dbctl.1: exit status $code in EXIT STATUS"
 	has "$readme" "^\\| $code \\|"
