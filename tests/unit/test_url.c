@@ -78,8 +78,10 @@ int main(void)
 	check_password("host=db password='a b' dbname=x", "a b");
 	/* malformed, "password" without "=": libpq refuses it, but the next word is still a secret */
 	check_password("host=h password secret7 dbname=x", "secret7");
-	check_mask("host=h password secret7 dbname=x", "host=h password ***");
-	check_mask("host=h passwords=1 dbname=x", "host=h passwords=1 dbname=x");
+	check_mask("host=h password secret7 dbname=x", "host=h password *** dbname=x");
+	/* a misspelt password key: libpq refuses it, but its value was meant as one */
+	check_mask("host=h passwords=1 dbname=x", "host=h passwords=*** dbname=x");
+	check_mask("host=h passwd=AppSecret dbname=x", "host=h passwd=*** dbname=x");
 	check_password("postgresql://app@db/app", NULL);
 	/* URLs that do not parse still give up their password, as typed */
 	check_password("postgresql://u:se%zzcret@h/db", "se%zzcret");
