@@ -525,9 +525,47 @@ static void loose_spans(const char *text, struct spans *out)
 	spans_add(out, (size_t)(colon - text), (size_t)(last_at - colon), true, false);
 }
 
+/* Whatever the text is, "password=..." (or "Pwd=...") inside it: a .NET
+ * "Server=h;Password=x", a key glued to something else. */
+static bool covered(const struct spans *spans, size_t from, size_t at)
+{
+	size_t i;
+
+	for (i = from; i < spans->count; i++)
+		if (at >= spans->at[i].start && at < spans->at[i].start + spans->at[i].len)
+			return true;
+	return false;
+}
+
+static void secret_key_spans(const char *text, size_t mark, struct spans *out)
+{
+	const char *p = text;
+
+	while (*p) {
+		const char *word = p, *value;
+		size_t len = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		p += len;
+		if (!is_secret_key(word, len))
+			continue;
+		for (value = p; *value == ' ' || *value == '\t'; value++)
+			;
+		if (*value++ != '=')
+			continue;
+		while (*value == ' ' || *value == '\t')
+			value++;
+		if (!covered(out, mark, (size_t)(value - text)))
+			spans_add(out, (size_t)(value - text), strcspn(value, " \t\n;&"), false, false);
+	}
+}
+
 static void find_spans(const char *text, struct spans *out, int depth)
 {
-	size_t prefix = pg_uri_prefix(text);
+	size_t prefix = pg_uri_prefix(text), mark = out->count;
 
 	if (is_keyword_string(text))
 		keyword_spans(text, out, depth);
@@ -537,6 +575,7 @@ static void find_spans(const char *text, struct spans *out, int depth)
 		generic_uri_spans(text, out);
 	else
 		loose_spans(text, out);
+	secret_key_spans(text, mark, out);
 }
 
 static int span_order(const void *a, const void *b)

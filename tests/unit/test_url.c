@@ -63,6 +63,9 @@ static void test_hostile_masking(void)
 	check_mask("host=h password=a\\ b dbname=x", "host=h password=*** dbname=x");
 	check_password("host=h password=a\\ b dbname=x", "a b");
 	check_mask("host=h dbname=postgresql://u:pw@h2/x", "host=h dbname=postgresql://u:***@h2/x");
+	/* a password key glued to something else is still one */
+	check_mask("Server=h;Password=AdoSecret1;Db=x", "Server=h;Password=***;Db=x");
+	check_mask("host=h dbname=x;pwd=S2", "host=h dbname=x;pwd=***");
 	{
 		char argv_copy[] = "--url=postgresql://app:AppSecret@h/app";
 
