@@ -865,9 +865,9 @@ char *cfg_display(const struct settings *settings, enum cfg_id id)
 void cfg_scrub(const struct settings *settings, char *buf, size_t size)
 {
 	char **from_url = url_secrets(cfg_get(settings, CFG_URL));
+	char *encoded = url_encode(cfg_get(settings, CFG_PASSWORD)), *shown = url_mask(cfg_get(settings, CFG_URL));
 	const char **secrets;
 	size_t count = 0, i;
-	char *encoded = url_encode(cfg_get(settings, CFG_PASSWORD));
 
 	for (i = 0; from_url && from_url[i]; i++)
 		count++;
@@ -878,9 +878,16 @@ void cfg_scrub(const struct settings *settings, char *buf, size_t size)
 	secrets[1] = encoded;
 	for (i = 0; i < count; i++)
 		secrets[i + 2] = from_url[i];
+	/* a password that the masked URL shows anyway (it is also the user name,
+	 * the database, part of the host) is no secret to the reader, and masking
+	 * it in "failed for user ..." would only tell what it is */
+	for (i = 0; i < count + 2; i++)
+		if (*secrets[i] && strstr(shown, secrets[i]))
+			secrets[i] = NULL;
 	/* all at once: the longest match wins, so no secret is cut by a shorter one */
 	err_scrub_list(buf, size, secrets, count + 2);
 	free(secrets);
 	free(encoded);
+	free(shown);
 	url_secrets_free(from_url);
 }

@@ -135,6 +135,10 @@ run_cmd "$DBCTL" --url sqlite:///aaaa.db -o password=a config show
 like "$OUT" "journal_mode += wal " "password a: journal_mode is not w***l"
 run_cmd "$DBCTL" --url "postgresql://app:app@127.0.0.1:1/app" config show
 like "$OUT" "url += postgresql://app:\*\*\*@127.0.0.1:1/app " "password = user = db: only the password is masked"
+run_cmd "$DBCTL" --url "postgresql://app:app@$pg/app" ping --timeout 5
+is "$RC" 1 "password = user name, and wrong: refused"
+like "$ERR" "postgresql://app:\*\*\*@$pg/app: refused: .*failed for user \"app\"" \
+	"... the user name the masked URL shows anyway is not masked in the server's message"
 
 # relB 19: password = ${A}${B} holds no literal password
 printf '[p]\nurl = sqlite::memory:\npassword = ${PW_A}${PW_B}\n' >vars.ini
