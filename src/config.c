@@ -575,13 +575,17 @@ static int resolve_from_ini(struct settings *settings, const struct ini_file *fi
 static int value_error(const struct settings *settings, enum cfg_id id, const char *expected, struct err *err)
 {
 	const struct cfg_value *v = &settings->values[id];
-	const char *shown = cfg_keys[id].secret ? "***" : v->text;
+	/* a value in the wrong key can be a URL or a password */
+	char *shown = cfg_keys[id].secret ? xstrdup("***") : url_mask_word(v->text);
 
 	if (strncmp(v->source, "ini:", 4) == 0)
-		return err_set(err, EXIT_USAGE, "%s: invalid %s '%s': expected %s", v->source + 4,
-			       cfg_keys[id].name, shown, expected);
-	return err_set(err, EXIT_USAGE, "invalid %s '%s' (from %s): expected %s", cfg_keys[id].name, shown,
-		       v->source, expected);
+		err_set(err, EXIT_USAGE, "%s: invalid %s '%s': expected %s", v->source + 4, cfg_keys[id].name, shown,
+			expected);
+	else
+		err_set(err, EXIT_USAGE, "invalid %s '%s' (from %s): expected %s", cfg_keys[id].name, shown, v->source,
+			expected);
+	free(shown);
+	return -1;
 }
 
 static bool parse_long(const char *s, long *out)

@@ -426,9 +426,62 @@ static int parse_args(struct cli *cli, int argc, char **argv, int words_used, bo
 
 /* ---- errors and output ---- */
 
+/* Adds the secrets of one command-line word or environment variable, except
+ * those its masked form shows anyway (a password that is also the user name). */
+static void add_word_secrets(struct strbuf *found, const char *word, bool whole)
+{
+	char **secrets = whole ? NULL : url_word_secrets(word), *shown = url_mask_word(word);
+	size_t i;
+
+	if (whole)
+		strbuf_add(found, word, strlen(word) + 1);
+	for (i = 0; secrets && secrets[i]; i++)
+		if (!strstr(shown, secrets[i]))
+			strbuf_add(found, secrets[i], strlen(secrets[i]) + 1);
+	url_secrets_free(secrets);
+	free(shown);
+}
+
+/* Secrets typed where no setting holds them (a URL given to -p or to a
+ * number option, DBCTL_PROFILE=postgresql://u:secret@h) can be echoed by any
+ * message: every word of the command line and every variable dbctl reads is
+ * searched for them. */
+static void scrub_words(const struct cli *cli, char *buf, size_t size)
+{
+	extern char **environ;
+	struct strbuf found;
+	const char **secrets;
+	size_t count = 0, i, at;
+	char **env;
+	int w;
+
+	strbuf_init(&found);
+	for (w = 1; w < cli->word_count; w++) {
+		/* "-o password secret": the word after a password key is one */
+		add_word_secrets(&found, cli->words[w], w > 1 && url_is_secret_key(cli->words[w - 1]));
+	}
+	for (env = environ; env && *env; env++)
+		if (strncmp(*env, "DBCTL_", 6) == 0 || strncmp(*env, "DATABASE_URL=", 13) == 0 ||
+		    strncmp(*env, "REDIS_URL=", 10) == 0 || strncmp(*env, "POSTGRES_PASSWORD=", 18) == 0)
+			add_word_secrets(&found, *env, false);
+	for (at = 0; at < found.len; at += strlen(found.buf + at) + 1)
+		count++;
+	if (count) {
+		secrets = calloc(count, sizeof(*secrets));
+		if (!secrets)
+			abort();
+		for (i = 0, at = 0; i < count; i++, at += strlen(found.buf + at) + 1)
+			secrets[i] = found.buf + at;
+		err_scrub_list(buf, size, secrets, count);
+		free(secrets);
+	}
+	strbuf_release(&found);
+}
+
 void cli_scrub(const struct cli *cli, char *buf, size_t size)
 {
 	cfg_scrub(&cli->settings, buf, size);
+	scrub_words(cli, buf, size);
 	if (cli->request.url) {
 		struct settings none;
 
@@ -524,15 +577,8 @@ static const char *unexpected_arg(const struct cli *cli, int argc, char **argv, 
 	int i;
 
 	for (i = 2; i < argc; i++) {
-		if (argv[i] == cli->args[0]) {
-			char *before = url_mask_word(argv[i - 1]);
-			bool secret_before = strcmp(before, argv[i - 1]) != 0 || strstr(before, "pass") ||
-					     strstr(before, "PASS");
-
-			free(before);
-			if (secret_before)
-				return snprintf(buf, size, "***"), buf;
-		}
+		if (argv[i] == cli->args[0] && url_is_secret_key(argv[i - 1]))
+			return snprintf(buf, size, "***"), buf;
 	}
 	return shown_arg(buf, size, cli->args[0]);
 }
@@ -595,6 +641,8 @@ int main(int argc, char **argv)
 
 	argv = hide_secrets_in_argv(argc, original_argv);
 	memset(&cli, 0, sizeof(cli));
+	cli.words = argv;
+	cli.word_count = argc;
 	cfg_init(&cli.settings);
 	err_init(&err);
 	signal(SIGINT, interrupted);
@@ -634,8 +682,13 @@ int main(int argc, char **argv)
 			code = finish(&cli, err.code ? err.code : EXIT_USAGE, &err);
 			goto out;
 		}
-		for (i = 0; i < cli.settings.warning_count; i++)
-			fprintf(stderr, "dbctl: warning: %s\n", cli.settings.warnings[i]);
+		for (i = 0; i < cli.settings.warning_count; i++) {
+			char warning[1024];
+
+			snprintf(warning, sizeof(warning), "%s", cli.settings.warnings[i]);
+			cli_scrub(&cli, warning, sizeof(warning));
+			fprintf(stderr, "dbctl: warning: %s\n", warning);
+		}
 		/* connecting to a database nobody configured is worth a word */
 		if (cli.command->connects && cli.settings.url_is_default && !cli.quiet && !cli.json)
 			fprintf(stderr, "dbctl: note: no database configured; using %s\n",

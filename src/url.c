@@ -616,13 +616,43 @@ char *url_mask(const char *text)
 	return strbuf_detach(&out);
 }
 
-char *url_mask_word(const char *word)
+/* "password:secret", "--password=secret", "PGPASSWORD=secret": the length of
+ * the key before the separator, or 0. */
+static size_t secret_key_prefix(const char *word)
 {
 	size_t key_len = strspn(word, "-_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+
+	return is_secret_key(word, key_len) && word[key_len] && strchr(":= \t", word[key_len]) ? key_len : 0;
+}
+
+bool url_is_secret_key(const char *word)
+{
+	word += strspn(word, "-");
+	return is_secret_key(word, strlen(word));
+}
+
+char **url_word_secrets(const char *word)
+{
+	size_t key_len = secret_key_prefix(word);
+	char **list;
+
+	if (!key_len)
+		return url_secrets(word);
+	if (!word[key_len + 1])
+		return NULL;
+	list = calloc(2, sizeof(*list));
+	if (!list)
+		abort();
+	list[0] = copy_span(word + key_len + 1, strlen(word + key_len + 1));
+	return list;
+}
+
+char *url_mask_word(const char *word)
+{
+	size_t key_len = secret_key_prefix(word);
 	struct strbuf out;
 
-	/* "password:secret", "--password=secret", "PGPASSWORD=secret" */
-	if (is_secret_key(word, key_len) && word[key_len] && strchr(":= \t", word[key_len])) {
+	if (key_len) {
 		strbuf_init(&out);
 		strbuf_add(&out, word, key_len + 1);
 		if (word[key_len + 1])

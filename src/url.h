@@ -48,6 +48,12 @@ char *url_mask(const char *text);
  * be "password:secret" or "--password=secret": whatever follows a password
  * key is masked. Caller frees. */
 char *url_mask_word(const char *word);
+/* "password", "--password", "PGPASSWORD": a word naming a secret, whose
+ * next word on a command line is likely to be one. */
+bool url_is_secret_key(const char *word);
+
+/* The secrets url_mask_word hides in word, as url_secrets lists them. */
+char **url_word_secrets(const char *word);
 
 /* Overwrites, in place, every byte that url_mask would hide with 'x' (for
  * argv, whose length cannot change). */

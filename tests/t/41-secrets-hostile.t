@@ -102,12 +102,22 @@ typo=TypoSecret_Q9
 for args in "ping --urll=postgresql://app:$typo@$pg/app" "--urll=postgresql://app:$typo@$pg/app ping" \
 	"ping postgresql://app:$typo@$pg/app" "--json ping postgresql://app:$typo@$pg/app" \
 	"postgresql://app:$typo@$pg/app ping" "ping -o password:$typo" "ping -o password $typo" \
-	"-o postgresql://app:$typo@$pg/app?password=x ping" "ping --timeout postgresql://app:$typo@$pg"; do
+	"-o postgresql://app:$typo@$pg/app?password=x ping" "ping --timeout postgresql://app:$typo@$pg" \
+	"-o password $typo ping" "-p postgresql://app:$typo@$pg/app ping" "--config postgresql://app:$typo@$pg/app ping" \
+	"-o pool_size=postgresql://app:$typo@$pg/app ping" "help postgresql://app:$typo@$pg/app"; do
 	# shellcheck disable=SC2086
 	run_cmd "$DBCTL" $args
 	is "$RC" 3 "typo '${args//$typo/***}': bad usage"
 	check_clean "typo '${args//$typo/***}'" "$typo"
 done
+
+run_cmd env DBCTL_PROFILE="postgresql://app:$typo@$pg/app" "$DBCTL" ping --json
+is "$RC" 3 "a URL in DBCTL_PROFILE: bad config"
+check_clean "a URL in DBCTL_PROFILE" "$typo"
+printf '[p]\nurl = sqlite::memory:\npool_size = postgresql://app:%s@h/app\n' "$typo" >typo.ini
+run_cmd "$DBCTL" --config typo.ini -p p ping
+is "$RC" 3 "a URL in the wrong key of the INI file: bad config"
+check_clean "a URL in the wrong key of the INI file" "$typo"
 
 # relB 1: one- and two-character passwords neither crash nor garble the output
 hosts=$(printf "127.0.0.1:%d," $(seq 100 107))
