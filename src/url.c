@@ -473,7 +473,7 @@ static void keyword_spans(const char *text, struct spans *out, int depth)
 		secret = is_secret_key(key, key_len);
 		if (secret) {
 			spans_add(out, (size_t)(value - text), value_len, false, is_password_key(key, key_len));
-		} else if (depth == 0 && value_len > 3) {
+		} else if (depth < 3 && value_len > 3) {
 			/* dbname=postgresql://... is expanded by libpq: mask inside it */
 			char *inner = copy_span(value, value_len);
 

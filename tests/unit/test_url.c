@@ -80,6 +80,9 @@ static void test_hostile_masking(void)
 		shown = url_mask_word("--password=AppSecret");
 		is_str(shown, "--password=***", "... and --password=...");
 		free(shown);
+		shown = url_mask_word("--option=url=postgresql://app:AppSecret@h/app");
+		is_str(shown, "--option=url=postgresql://app:***@h/app", "... and a URL two keys deep");
+		free(shown);
 		shown = url_mask_word("--urll=postgresql://app:AppSecret@h/app");
 		is_str(shown, "--urll=postgresql://app:***@h/app", "... and a URL after a mistyped option");
 		free(shown);
