@@ -236,6 +236,7 @@ struct span {
 	size_t start, len;
 	bool url_encoded;   /* percent-encoded (URL), or a libpq keyword value */
 	bool password_key;  /* the value of a key named exactly "password" */
+	bool fallback;      /* found by secret_key_spans, not by the text's parser */
 };
 
 struct spans {
@@ -257,6 +258,7 @@ static void spans_add(struct spans *spans, size_t start, size_t len, bool url_en
 	spans->at[spans->count].len = len;
 	spans->at[spans->count].url_encoded = url_encoded;
 	spans->at[spans->count].password_key = password_key;
+	spans->at[spans->count].fallback = false;
 	spans->count++;
 }
 
@@ -558,8 +560,10 @@ static void secret_key_spans(const char *text, size_t mark, struct spans *out)
 			continue;
 		while (*value == ' ' || *value == '\t')
 			value++;
-		if (!covered(out, mark, (size_t)(value - text)))
+		if (!covered(out, mark, (size_t)(value - text)) && strcspn(value, " \t\n;&") > 0) {
 			spans_add(out, (size_t)(value - text), strcspn(value, " \t\n;&"), false, false);
+			out->at[out->count - 1].fallback = true;
+		}
 	}
 }
 
@@ -764,6 +768,9 @@ char *url_password(const char *text)
 	/* libpq: a later password=... wins over the userinfo; Redis: the userinfo wins */
 	for (i = 0; i < spans.count; i++)
 		if (libpq && spans.at[i].password_key)
+			pick = &spans.at[i];
+	for (i = 0; i < spans.count && !pick; i++)
+		if (!spans.at[i].fallback)
 			pick = &spans.at[i];
 	if (!pick && spans.count)
 		pick = &spans.at[0];

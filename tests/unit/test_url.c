@@ -56,6 +56,8 @@ static void test_hostile_masking(void)
 	/* libpq decodes query keys; a later password= wins over the userinfo */
 	check_mask("postgresql://h/db?pass%77ord=x%41", "postgresql://h/db?pass%77ord=***");
 	check_password("postgresql://u:first@h/db?password=second", "second");
+	/* a "password=" inside the user name is no password libpq reads; its ':' one is */
+	check_password("postgresql://a password=x:real@h/db", "real");
 	check_mask("postgresql://u:first@h/db?password=second", "postgresql://u:***@h/db?password=***");
 	/* keyword strings as libpq reads them */
 	check_mask("= password X", "= password ***");
