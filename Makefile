@@ -43,7 +43,7 @@ UNIT_TESTS = $(BUILD)/tests/test_url $(BUILD)/tests/test_config $(BUILD)/tests/t
              $(BUILD)/tests/test_sqlscan $(BUILD)/tests/test_sha256 $(BUILD)/tests/test_migrate_files \
              $(BUILD)/tests/test_output
 
-.PHONY: all deps demo check unit asan fuzz install uninstall clean
+.PHONY: all deps demo check unit asan fuzz fuzz-url install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(MODULES) dbctl
@@ -132,7 +132,7 @@ asan:
 		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" all unit
 	BUILD=build-asan ASAN_OPTIONS=detect_leaks=1 tests/run
 
-# Fuzzes the lexer with libFuzzer (clang), seeded with the corpus; not part of check.
+# Fuzzes the lexer and the URL masker with libFuzzer (clang), seeded with the corpus; not part of check.
 FUZZ_SECONDS ?= 60
 fuzz:
 	mkdir -p build-fuzz/corpus
@@ -141,6 +141,15 @@ fuzz:
 	for f in ../shared/corpus/postgres-regress/sql/*.sql ../shared/corpus/pagila/pagila-schema.sql; do \
 		[ -f "$$f" ] && { printf '\0'; head -c 60000 "$$f"; } >build-fuzz/corpus/$$(basename $$f); done; true
 	build-fuzz/sqlscan_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus
+	$(MAKE) --no-print-directory fuzz-url
+
+# URL masking and err_scrub, checked against libpq's own parse of each input.
+fuzz-url:
+	mkdir -p build-fuzz/url_corpus
+	clang -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(CFLAGS_PG) -o build-fuzz/url_fuzz tests/fuzz/url_fuzz.c src/url.c src/strbuf.c src/err.c $(PKG_PG)
+	cp tests/fuzz/url_seeds/* build-fuzz/url_corpus/
+	build-fuzz/url_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/url_corpus
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/dbctl $(DESTDIR)$(PREFIX)/share/man/man1 \

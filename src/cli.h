@@ -44,6 +44,8 @@ struct cli {
 	int arg_count;
 	struct settings settings;
 	bool json_written;                    /* the command printed its own JSON, errors included */
+	char **words;                         /* the command line (dbctl's copy), for cli_scrub */
+	int word_count;
 };
 
 /* The command's option value by long name, or NULL when not given. */

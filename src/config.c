@@ -496,6 +496,19 @@ static bool flag_value(const struct cfg_request *request, enum cfg_id id, char *
 	return true;
 }
 
+/* A mistyped -o can hold a URL or a password ("password:secret"): echo it masked. */
+static int bad_option(const char *opt, const char *eq, struct err *err)
+{
+	char *shown = url_mask_word(opt);
+
+	if (!eq || eq == opt)
+		err_set(err, EXIT_USAGE, "-o expects KEY=VALUE, got '%s'", shown);
+	else
+		err_set(err, EXIT_USAGE, "-o: unknown setting '%.*s'", (int)strcspn(shown, "="), shown);
+	free(shown);
+	return -1;
+}
+
 static int check_options(const struct cfg_request *request, struct err *err)
 {
 	size_t i;
@@ -505,11 +518,11 @@ static int check_options(const struct cfg_request *request, struct err *err)
 		char name[64];
 
 		if (!eq || eq == opt || (size_t)(eq - opt) >= sizeof(name))
-			return err_set(err, EXIT_USAGE, "-o expects KEY=VALUE, got '%s'", opt);
+			return bad_option(opt, eq, err);
 		memcpy(name, opt, (size_t)(eq - opt));
 		name[eq - opt] = '\0';
 		if (cfg_find_key(name) < 0)
-			return err_set(err, EXIT_USAGE, "-o: unknown setting '%s'", name);
+			return bad_option(opt, eq, err);
 	}
 	return 0;
 }
@@ -562,13 +575,17 @@ static int resolve_from_ini(struct settings *settings, const struct ini_file *fi
 static int value_error(const struct settings *settings, enum cfg_id id, const char *expected, struct err *err)
 {
 	const struct cfg_value *v = &settings->values[id];
-	const char *shown = cfg_keys[id].secret ? "***" : v->text;
+	/* a value in the wrong key can be a URL or a password */
+	char *shown = cfg_keys[id].secret ? xstrdup("***") : url_mask_word(v->text);
 
 	if (strncmp(v->source, "ini:", 4) == 0)
-		return err_set(err, EXIT_USAGE, "%s: invalid %s '%s': expected %s", v->source + 4,
-			       cfg_keys[id].name, shown, expected);
-	return err_set(err, EXIT_USAGE, "invalid %s '%s' (from %s): expected %s", cfg_keys[id].name, shown,
-		       v->source, expected);
+		err_set(err, EXIT_USAGE, "%s: invalid %s '%s': expected %s", v->source + 4, cfg_keys[id].name, shown,
+			expected);
+	else
+		err_set(err, EXIT_USAGE, "invalid %s '%s' (from %s): expected %s", cfg_keys[id].name, shown, v->source,
+			expected);
+	free(shown);
+	return -1;
 }
 
 static bool parse_long(const char *s, long *out)
@@ -667,15 +684,30 @@ static int check_url(const struct settings *settings, struct err *err)
 		err_hint(err, "use postgresql://, redis://, unix://, sqlite:///file.db or sqlite::memory:");
 	} else if (backend == URL_BACKEND_MYSQL) {
 		rc = err_set(err, EXIT_USAGE, "MySQL/MariaDB is not supported yet (url from %s)", v->source);
+	} else if (url_userinfo_unencoded(v->text)) {
+		/* the library would take part of the password for the host or database */
+		rc = err_set(err, EXIT_USAGE, "invalid URL '%s' (from %s): its user name or password holds a raw "
+			     "'@', '/', '?' or '#'", masked, v->source);
+		err_hint(err, "percent-encode them in the URL: @ as %%40, / as %%2F, ? as %%3F, # as %%23");
 	}
 	free(masked);
 	return rc;
 }
 
+/* "${A}", "${A}${B}": nothing but environment variables, no literal secret. */
+static bool only_variables(const char *value)
+{
+	const char *p = value;
+
+	while (p[0] == '$' && p[1] == '{' && strchr(p, '}'))
+		p = strchr(p, '}') + 1;
+	return p != value && !*p;
+}
+
 static bool holds_literal_password(const char *raw)
 {
 	char *password = url_password(raw);
-	bool literal = password && *password && !strstr(password, "${");
+	bool literal = password && *password && !only_variables(password);
 
 	free(password);
 	return literal;
@@ -692,8 +724,7 @@ static void check_file_mode(struct settings *settings, const struct ini_file *fi
 		const struct ini_entry *e = &file->entries[i];
 
 		if (strcmp(e->key, "password") == 0)
-			has_password = *e->value && !(e->value[0] == '$' && e->value[1] == '{' &&
-						      strchr(e->value, '}') == e->value + strlen(e->value) - 1);
+			has_password = *e->value && !only_variables(e->value);
 		else if (strcmp(e->key, "url") == 0)
 			has_password = holds_literal_password(e->value);
 	}
@@ -819,27 +850,48 @@ char *cfg_display(const struct settings *settings, enum cfg_id id)
 
 	if (cfg_keys[id].secret)
 		return xstrdup(*value ? "***" : "");
-	masked = id == CFG_URL ? url_mask(value) : xstrdup(value);
-	/* a secret can hide where masking does not look (a mistyped URL): scrub too */
+	/* masked by structure: the URL's own parser says where its secrets are */
+	if (id == CFG_URL)
+		return url_mask(value);
+	/* defaults, numbers and choices cannot hold a password, and scrubbing them
+	 * would tell it ("max_overflow = ***" for the password 10) */
+	if (cfg_keys[id].type != CFG_STRING || strcmp(cfg_source(settings, id), "default") == 0)
+		return xstrdup(value);
+	/* free text a user typed may hold one pasted in the wrong place */
+	masked = strstr(value, "://") ? url_mask(value) : xstrdup(value);
 	strbuf_init(&shown);
 	strbuf_addstr(&shown, masked);
-	strbuf_add(&shown, "\0\0\0\0\0\0\0\0", 8);
 	free(masked);
-	cfg_scrub(settings, shown.buf, shown.len);
+	cfg_scrub(settings, shown.buf, shown.len + 1);
 	return strbuf_detach(&shown);
 }
 
 void cfg_scrub(const struct settings *settings, char *buf, size_t size)
 {
-	char *from_url = url_password(cfg_get(settings, CFG_URL));
-	char *encoded;
+	char **from_url = url_secrets(cfg_get(settings, CFG_URL));
+	char *encoded = url_encode(cfg_get(settings, CFG_PASSWORD)), *shown = url_mask(cfg_get(settings, CFG_URL));
+	const char **secrets;
+	size_t count = 0, i;
 
-	err_scrub(buf, size, cfg_get(settings, CFG_PASSWORD));
-	if (from_url) {
-		encoded = url_encode(from_url);
-		err_scrub(buf, size, from_url);
-		err_scrub(buf, size, encoded);
-		free(encoded);
-		free(from_url);
-	}
+	for (i = 0; from_url && from_url[i]; i++)
+		count++;
+	secrets = calloc(count + 2, sizeof(*secrets));
+	if (!secrets)
+		abort();
+	secrets[0] = cfg_get(settings, CFG_PASSWORD);
+	secrets[1] = encoded;
+	for (i = 0; i < count; i++)
+		secrets[i + 2] = from_url[i];
+	/* a password that the masked URL shows anyway (it is also the user name,
+	 * the database, part of the host) is no secret to the reader, and masking
+	 * it in "failed for user ..." would only tell what it is */
+	for (i = 0; i < count + 2; i++)
+		if (*secrets[i] && strstr(shown, secrets[i]))
+			secrets[i] = NULL;
+	/* all at once: the longest match wins, so no secret is cut by a shorter one */
+	err_scrub_list(buf, size, secrets, count + 2);
+	free(secrets);
+	free(encoded);
+	free(shown);
+	url_secrets_free(from_url);
 }

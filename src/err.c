@@ -1,8 +1,11 @@
 /* Error struct helpers: formatting, hints, context prefixes, secret scrubbing. */
 #include "err.h"
 
+#include <ctype.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void err_init(struct err *err)
@@ -51,21 +54,90 @@ void err_prefix(struct err *err, const char *fmt, ...)
 	snprintf(err->message, sizeof(err->message), "%s: %s", prefix, old);
 }
 
+static bool is_word_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+/* Does secret occur at text[i], as the scrubbing rules take it? */
+static bool secret_at(const char *text, size_t len, size_t i, const char *secret, size_t secret_len)
+{
+	if (secret_len > len - i || memcmp(text + i, secret, secret_len) != 0)
+		return false;
+	if (secret_len >= ERR_SCRUB_SHORT)
+		return true;
+	return (i == 0 || !is_word_char(text[i - 1])) &&
+	       (i + secret_len == len || !is_word_char(text[i + secret_len]));
+}
+
+/* A buffer filled to the brim was probably cut by vsnprintf, maybe in the
+ * middle of a secret: the length to keep so that no start of one is left. */
+static size_t without_cut_secret(const char *text, size_t len, const char *const *secrets, size_t count)
+{
+	size_t keep = len, s, k;
+
+	for (s = 0; s < count; s++) {
+		size_t secret_len = secrets[s] ? strlen(secrets[s]) : 0;
+
+		for (k = secret_len > len ? len : secret_len - (secret_len > 0); k > 0; k--) {
+			if (memcmp(text + len - k, secrets[s], k) == 0 &&
+			    (k >= ERR_SCRUB_SHORT || len == k || !is_word_char(text[len - k - 1]))) {
+				if (len - k < keep)
+					keep = len - k;
+				break;
+			}
+		}
+	}
+	return keep;
+}
+
+void err_scrub_list(char *buf, size_t size, const char *const *secrets, size_t count)
+{
+	size_t len, keep, i, out = 0, s;
+	char *text;
+
+	if (!buf || size == 0)
+		return;
+	len = strnlen(buf, size);
+	if (len == size)
+		len = size - 1;
+	/* the masked text goes back into buf from a copy, never past size */
+	text = malloc(len + 1);
+	if (!text) {
+		snprintf(buf, size, "%s", "***");
+		return;
+	}
+	memcpy(text, buf, len);
+	text[len] = '\0';
+	keep = len == size - 1 ? without_cut_secret(text, len, secrets, count) : len;
+	for (i = 0; i < keep;) {
+		size_t best = 0;
+
+		for (s = 0; s < count; s++) {
+			size_t secret_len = secrets[s] ? strlen(secrets[s]) : 0;
+
+			if (secret_len > best && secret_at(text, keep, i, secrets[s], secret_len))
+				best = secret_len;
+		}
+		if (best) {
+			size_t room = size - 1 - out, mask_len = room < 3 ? room : 3;
+
+			memcpy(buf + out, "***", mask_len);
+			out += mask_len;
+			i += best;
+			if (mask_len < 3)
+				break;
+			continue;
+		}
+		if (out + 1 >= size)
+			break;
+		buf[out++] = text[i++];
+	}
+	buf[out] = '\0';
+	free(text);
+}
+
 void err_scrub(char *buf, size_t size, const char *secret)
 {
-	size_t secret_len, mask_len = 3;
-	char *hit;
-
-	if (!secret || !*secret)
-		return;
-	secret_len = strlen(secret);
-	for (hit = strstr(buf, secret); hit; hit = strstr(hit + mask_len, secret)) {
-		size_t tail = strlen(hit + secret_len) + 1;
-
-		if ((size_t)(hit - buf) + mask_len + tail > size)
-			tail = size - (size_t)(hit - buf) - mask_len;
-		memmove(hit + mask_len, hit + secret_len, tail);
-		memcpy(hit, "***", mask_len);
-		buf[size - 1] = '\0';
-	}
+	err_scrub_list(buf, size, &secret, 1);
 }

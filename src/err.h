@@ -53,7 +53,19 @@ void err_hint(struct err *err, const char *fmt, ...) ERR_FMT(2, 3);
 /* Prepends "context: " to the message of an error already set. */
 void err_prefix(struct err *err, const char *fmt, ...) ERR_FMT(2, 3);
 
-/* Replaces every occurrence of secret in buf (NUL-terminated, capacity size) with "***". */
+/* Secrets shorter than this are masked only where they stand as a word of
+ * their own: masking every "e" of a message would garble it and tell the
+ * reader the password. */
+#define ERR_SCRUB_SHORT 4
+
+/* Replaces every occurrence of secret in buf (capacity size; NUL-terminated,
+ * or its last byte is taken as the end) with "***". The result is written
+ * within size bytes: when masks make it longer, its tail is cut. */
 void err_scrub(char *buf, size_t size, const char *secret);
+
+/* The same for several secrets at once: at each position the longest one that
+ * matches wins, so that a secret inside a longer one leaves no fragment of it.
+ * NULL and empty entries are skipped. */
+void err_scrub_list(char *buf, size_t size, const char *const *secrets, size_t count);
 
 #endif

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "json.h"
 #include "strbuf.h"
+#include "url.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 static const struct cli_option no_options[] = { { 0 } };
 
 static int cmd_help(struct cli *cli, struct err *err);
+static const char *shown_arg(char *buf, size_t size, const char *arg);
 
 /* Every command, in the order --help lists them. */
 static const struct command commands[] = {
@@ -115,7 +117,7 @@ static const struct command *find_by_name(const char *name)
 static int cmd_help(struct cli *cli, struct err *err)
 {
 	const struct command *command;
-	char name[128];
+	char name[128], shown[256];
 
 	if (cli->arg_count == 0) {
 		print_usage(stdout);
@@ -143,7 +145,7 @@ static int cmd_help(struct cli *cli, struct err *err)
 		}
 		if (group)
 			return EXIT_OK;
-		err_set(err, EXIT_USAGE, "no such command '%s'", name);
+		err_set(err, EXIT_USAGE, "no such command '%s'", shown_arg(shown, sizeof(shown), name));
 		return EXIT_USAGE;
 	}
 	print_command_help(stdout, command);
@@ -151,6 +153,17 @@ static int cmd_help(struct cli *cli, struct err *err)
 }
 
 /* ---- option parsing ---- */
+
+/* A word of the command line echoed in an error can be a mistyped URL or
+ * password ("--urll=postgresql://u:secret@h", "password:secret"): masked. */
+static const char *shown_arg(char *buf, size_t size, const char *arg)
+{
+	char *masked = url_mask_word(arg);
+
+	snprintf(buf, size, "%s", masked);
+	free(masked);
+	return buf;
+}
 
 const char *cli_value(const struct cli *cli, const char *long_name)
 {
@@ -184,7 +197,7 @@ const char *const *cli_values(const struct cli *cli, const char *long_name, size
 int cli_seconds(const struct cli *cli, const char *long_name, double *out, struct err *err)
 {
 	const char *text = cli_value(cli, long_name);
-	char *end;
+	char *end, shown[256];
 	double value;
 
 	if (!text)
@@ -192,7 +205,8 @@ int cli_seconds(const struct cli *cli, const char *long_name, double *out, struc
 	errno = 0;
 	value = strtod(text, &end);
 	if (!*text || *end || errno || value < 0 || value > 1e7)
-		return err_set(err, EXIT_USAGE, "--%s expects a number of seconds, got '%s'", long_name, text);
+		return err_set(err, EXIT_USAGE, "--%s expects a number of seconds, got '%s'", long_name,
+			       shown_arg(shown, sizeof(shown), text));
 	*out = value;
 	return 0;
 }
@@ -200,7 +214,7 @@ int cli_seconds(const struct cli *cli, const char *long_name, double *out, struc
 int cli_count(const struct cli *cli, const char *long_name, long minimum, long *out, struct err *err)
 {
 	const char *text = cli_value(cli, long_name);
-	char *end;
+	char *end, shown[256];
 	long value;
 
 	if (!text)
@@ -209,7 +223,7 @@ int cli_count(const struct cli *cli, const char *long_name, long minimum, long *
 	value = strtol(text, &end, 10);
 	if (!*text || *end || errno || value < minimum)
 		return err_set(err, EXIT_USAGE, "--%s expects a whole number of at least %ld, got '%s'", long_name,
-			       minimum, text);
+			       minimum, shown_arg(shown, sizeof(shown), text));
 	*out = value;
 	return 0;
 }
@@ -237,6 +251,7 @@ static bool is_option(const char *arg)
 static int find_command(int argc, char **argv, const struct command **out, int *words_used, struct err *err)
 {
 	const char *words[2] = { NULL, NULL };
+	char shown[512];
 	int i, count = 0;
 	size_t c;
 
@@ -259,7 +274,8 @@ static int find_command(int argc, char **argv, const struct command **out, int *
 				index = option_index(global_options, NULL, arg[1]);
 			}
 			if (index < 0 && count == 0)
-				return err_set(err, EXIT_USAGE, "unknown option '%s' before the command", arg);
+				return err_set(err, EXIT_USAGE, "unknown option '%s' before the command",
+					       shown_arg(shown, sizeof(shown), arg));
 			if (index < 0)
 				break;   /* a command option: the command is one word */
 			if (global_options[index].arg_name && !strchr(arg, '=') && (arg[1] == '-' || !arg[2]))
@@ -297,13 +313,14 @@ static int find_command(int argc, char **argv, const struct command **out, int *
 			    commands[c].name[strlen(words[0])] == ' ')
 				strbuf_addf(&names, "%s%s", names.len ? ", " : "", commands[c].name + strlen(words[0]) + 1);
 		if (names.len) {
-			err_set(err, EXIT_USAGE, "'%s' needs a subcommand: %s", words[0], names.buf);
+			err_set(err, EXIT_USAGE, "'%s' needs a subcommand: %s", shown_arg(shown, sizeof(shown), words[0]),
+				names.buf);
 			strbuf_release(&names);
 			return -1;
 		}
 		strbuf_release(&names);
 	}
-	err_set(err, EXIT_USAGE, "unknown command '%s'", words[0]);
+	err_set(err, EXIT_USAGE, "unknown command '%s'", shown_arg(shown, sizeof(shown), words[0]));
 	err_hint(err, "dbctl --help lists the commands");
 	return -1;
 }
@@ -345,7 +362,7 @@ static int parse_args(struct cli *cli, int argc, char **argv, int words_used, bo
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i], *value = NULL, *eq;
 		const struct cli_option *table;
-		char name[64];
+		char name[64], shown[512];
 		int index;
 
 		if (options_done || !is_option(arg)) {
@@ -382,14 +399,15 @@ static int parse_args(struct cli *cli, int argc, char **argv, int words_used, bo
 			}
 		}
 		if (index < 0)
-			return err_set(err, EXIT_USAGE, "unknown option '%s'%s%s", arg, cli->command ? " for " : "",
-				       cli->command ? cli->command->name : "");
+			return err_set(err, EXIT_USAGE, "unknown option '%s'%s%s", shown_arg(shown, sizeof(shown), arg),
+				       cli->command ? " for " : "", cli->command ? cli->command->name : "");
 		if (table[index].arg_name && !value) {
 			if (i + 1 >= argc)
-				return err_set(err, EXIT_USAGE, "option '%s' needs a value (%s)", arg, table[index].arg_name);
+				return err_set(err, EXIT_USAGE, "option '%s' needs a value (%s)",
+					       shown_arg(shown, sizeof(shown), arg), table[index].arg_name);
 			value = argv[++i];
 		} else if (!table[index].arg_name && value) {
-			return err_set(err, EXIT_USAGE, "option '%s' takes no value", arg);
+			return err_set(err, EXIT_USAGE, "option '%s' takes no value", shown_arg(shown, sizeof(shown), arg));
 		}
 		if (table == global_options) {
 			if (set_global(cli, index, value, help, version, err) != 0)
@@ -408,9 +426,62 @@ static int parse_args(struct cli *cli, int argc, char **argv, int words_used, bo
 
 /* ---- errors and output ---- */
 
+/* Adds the secrets of one command-line word or environment variable, except
+ * those its masked form shows anyway (a password that is also the user name). */
+static void add_word_secrets(struct strbuf *found, const char *word, bool whole)
+{
+	char **secrets = whole ? NULL : url_word_secrets(word), *shown = url_mask_word(word);
+	size_t i;
+
+	if (whole)
+		strbuf_add(found, word, strlen(word) + 1);
+	for (i = 0; secrets && secrets[i]; i++)
+		if (!strstr(shown, secrets[i]))
+			strbuf_add(found, secrets[i], strlen(secrets[i]) + 1);
+	url_secrets_free(secrets);
+	free(shown);
+}
+
+/* Secrets typed where no setting holds them (a URL given to -p or to a
+ * number option, DBCTL_PROFILE=postgresql://u:secret@h) can be echoed by any
+ * message: every word of the command line and every variable dbctl reads is
+ * searched for them. */
+static void scrub_words(const struct cli *cli, char *buf, size_t size)
+{
+	extern char **environ;
+	struct strbuf found;
+	const char **secrets;
+	size_t count = 0, i, at;
+	char **env;
+	int w;
+
+	strbuf_init(&found);
+	for (w = 1; w < cli->word_count; w++) {
+		/* "-o password secret": the word after a password key is one */
+		add_word_secrets(&found, cli->words[w], w > 1 && url_is_secret_key(cli->words[w - 1]));
+	}
+	for (env = environ; env && *env; env++)
+		if (strncmp(*env, "DBCTL_", 6) == 0 || strncmp(*env, "DATABASE_URL=", 13) == 0 ||
+		    strncmp(*env, "REDIS_URL=", 10) == 0 || strncmp(*env, "POSTGRES_PASSWORD=", 18) == 0)
+			add_word_secrets(&found, *env, false);
+	for (at = 0; at < found.len; at += strlen(found.buf + at) + 1)
+		count++;
+	if (count) {
+		secrets = calloc(count, sizeof(*secrets));
+		if (!secrets)
+			abort();
+		for (i = 0, at = 0; i < count; i++, at += strlen(found.buf + at) + 1)
+			secrets[i] = found.buf + at;
+		err_scrub_list(buf, size, secrets, count);
+		free(secrets);
+	}
+	strbuf_release(&found);
+}
+
 void cli_scrub(const struct cli *cli, char *buf, size_t size)
 {
 	cfg_scrub(&cli->settings, buf, size);
+	scrub_words(cli, buf, size);
 	if (cli->request.url) {
 		struct settings none;
 
@@ -499,6 +570,39 @@ static void interrupted(int signo)
 	_exit(EXIT_INTERRUPTED);
 }
 
+/* A stray word right after a password key ("-o password secret") is that
+ * password, whatever it looks like. */
+static const char *unexpected_arg(const struct cli *cli, int argc, char **argv, char *buf, size_t size)
+{
+	int i;
+
+	for (i = 2; i < argc; i++) {
+		if (argv[i] == cli->args[0] && url_is_secret_key(argv[i - 1]))
+			return snprintf(buf, size, "***"), buf;
+	}
+	return shown_arg(buf, size, cli->args[0]);
+}
+
+/* The kernel shows argv to every user (ps, /proc/PID/cmdline): once dbctl has
+ * its own copy, the passwords in the original are overwritten, as the mysql
+ * client does with -p. Returns the copy, which main frees. */
+static char **hide_secrets_in_argv(int argc, char **argv)
+{
+	char **copy = calloc((size_t)argc + 1, sizeof(*copy));
+	int i;
+
+	if (!copy)
+		abort();
+	for (i = 0; i < argc; i++) {
+		copy[i] = strdup(argv[i]);
+		if (!copy[i])
+			abort();
+		if (i > 0)
+			url_hide(argv[i]);
+	}
+	return copy;
+}
+
 /* --json must shape even the errors found before the command line is parsed. */
 static bool wants_json(int argc, char **argv)
 {
@@ -533,8 +637,12 @@ int main(int argc, char **argv)
 	bool help = false, version = false;
 	int words_used = 0, code;
 	size_t i;
+	char **original_argv = argv;
 
+	argv = hide_secrets_in_argv(argc, original_argv);
 	memset(&cli, 0, sizeof(cli));
+	cli.words = argv;
+	cli.word_count = argc;
 	cfg_init(&cli.settings);
 	err_init(&err);
 	signal(SIGINT, interrupted);
@@ -562,7 +670,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!*cli.command->args_usage && cli.arg_count > 0) {
-		err_set(&err, EXIT_USAGE, "unexpected argument '%s' for %s", cli.args[0], cli.command->name);
+		char shown[512];
+
+		err_set(&err, EXIT_USAGE, "unexpected argument '%s' for %s", unexpected_arg(&cli, argc, argv, shown,
+			sizeof(shown)), cli.command->name);
 		code = finish(&cli, EXIT_USAGE, &err);
 		goto out;
 	}
@@ -571,8 +682,13 @@ int main(int argc, char **argv)
 			code = finish(&cli, err.code ? err.code : EXIT_USAGE, &err);
 			goto out;
 		}
-		for (i = 0; i < cli.settings.warning_count; i++)
-			fprintf(stderr, "dbctl: warning: %s\n", cli.settings.warnings[i]);
+		for (i = 0; i < cli.settings.warning_count; i++) {
+			char warning[1024];
+
+			snprintf(warning, sizeof(warning), "%s", cli.settings.warnings[i]);
+			cli_scrub(&cli, warning, sizeof(warning));
+			fprintf(stderr, "dbctl: warning: %s\n", warning);
+		}
 		/* connecting to a database nobody configured is worth a word */
 		if (cli.command->connects && cli.settings.url_is_default && !cli.quiet && !cli.json)
 			fprintf(stderr, "dbctl: note: no database configured; using %s\n",
@@ -587,5 +703,8 @@ out:
 	free(cli.args);
 	for (i = 0; i < CLI_MAX_OPTIONS; i++)
 		free(cli.lists[i]);
+	for (i = 0; i < (size_t)argc; i++)
+		free(argv[i]);
+	free(argv);
 	return code;
 }

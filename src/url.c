@@ -3,6 +3,7 @@
 #include "strbuf.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,8 +64,9 @@ void url_release(struct url *url)
 }
 
 /* The authority ends at the first '/', '?' or '#' after the last '@' that
- * precedes them: raw '@' and '/' in passwords are common enough in hand-written
- * URLs to be worth tolerating, as libpq does for '@'. */
+ * precedes them: raw '@' and '/' in Redis passwords are common enough in
+ * hand-written URLs to be worth tolerating (libpq does not: see
+ * url_userinfo_unencoded). */
 static size_t authority_length(const char *a)
 {
 	size_t end = strcspn(a, "/?#");
@@ -206,105 +208,6 @@ const char *url_backend_name(enum url_backend backend)
 	return "unknown";
 }
 
-static int is_password_key(const char *key, size_t len)
-{
-	return (len == 8 && strncasecmp(key, "password", 8) == 0) ||
-	       (len == 11 && strncasecmp(key, "sslpassword", 11) == 0);
-}
-
-/* Masks key=value pairs whose key is a password, for both "a=1&password=x"
- * query strings and "host=h password='x y'" keyword strings. */
-static void mask_keyword_values(struct strbuf *out, const char *s, const char *separators)
-{
-	const char *p = s;
-
-	while (*p) {
-		size_t key_start = strspn(p, separators);
-		const char *key = p + key_start, *eq, *value;
-		size_t key_len;
-
-		strbuf_add(out, p, key_start);
-		if (!*key)
-			break;
-		key_len = strcspn(key, "= \t&");
-		eq = key + key_len;
-		while (*eq == ' ' || *eq == '\t')
-			eq++;
-		if (*eq != '=') {
-			/* "password secret": malformed, but the next word is still a secret */
-			if (*separators == ' ' && is_password_key(key, key_len)) {
-				strbuf_add(out, key, key_len);
-				strbuf_addstr(out, " ***");
-				break;
-			}
-			strbuf_add(out, key, (size_t)(eq - key));
-			p = eq;
-			if (*p && !strchr(separators, *p))
-				strbuf_addch(out, *p++);
-			continue;
-		}
-		value = eq + 1;
-		while (*separators == ' ' && (*value == ' ' || *value == '\t'))
-			value++;
-		strbuf_add(out, key, (size_t)(value - key));
-		p = value;
-		if (*separators == ' ' && *p == '\'') {
-			for (p++; *p && *p != '\''; p++)
-				if (*p == '\\' && p[1])
-					p++;
-			if (*p)
-				p++;
-		} else {
-			p += strcspn(p, separators);
-		}
-		if (is_password_key(key, key_len))
-			strbuf_addstr(out, "***");
-		else
-			strbuf_add(out, value, (size_t)(p - value));
-	}
-}
-
-char *url_mask(const char *text)
-{
-	struct strbuf out;
-	const char *sep = strstr(text, "://"), *rest, *at = NULL, *p, *query;
-	size_t auth_len;
-
-	strbuf_init(&out);
-	if (!sep) {
-		if (url_backend_of(text) == URL_BACKEND_POSTGRESQL)
-			mask_keyword_values(&out, text, " \t\n");
-		else
-			strbuf_addstr(&out, text);
-		return strbuf_detach(&out);
-	}
-	rest = sep + 3;
-	auth_len = authority_length(rest);
-	for (p = rest; p < rest + auth_len; p++)
-		if (*p == '@')
-			at = p;
-	strbuf_add(&out, text, (size_t)(rest - text));
-	if (at) {
-		const char *colon = memchr(rest, ':', (size_t)(at - rest));
-
-		if (colon) {
-			strbuf_add(&out, rest, (size_t)(colon - rest) + 1);
-			strbuf_addstr(&out, "***");
-		} else {
-			strbuf_add(&out, rest, (size_t)(at - rest));
-		}
-		rest = at;
-	}
-	query = strchr(rest, '?');
-	if (!query) {
-		strbuf_addstr(&out, rest);
-		return strbuf_detach(&out);
-	}
-	strbuf_add(&out, rest, (size_t)(query - rest) + 1);
-	mask_keyword_values(&out, query + 1, "&");
-	return strbuf_detach(&out);
-}
-
 char *url_query_get(const char *query, const char *key)
 {
 	size_t key_len = strlen(key);
@@ -322,85 +225,573 @@ char *url_query_get(const char *query, const char *key)
 	return NULL;
 }
 
-/* Finds password=... in a libpq keyword string; NULL when absent. */
-static char *keyword_password(const char *text)
+/* ---- where the secrets are ----
+ * Masking follows the parser that will read the text: libpq for postgresql://
+ * URIs and keyword strings, url_parse (dbctl's own, used for Redis) for other
+ * URLs. Where a text does not read cleanly, the userinfo of anything with an
+ * '@' is masked up to its last '@'. */
+
+/* A byte range of the text that holds a secret. */
+struct span {
+	size_t start, len;
+	bool url_encoded;   /* percent-encoded (URL), or a libpq keyword value */
+	bool password_key;  /* the value of a key named exactly "password" */
+	bool fallback;      /* found by secret_key_spans, not by the text's parser */
+};
+
+struct spans {
+	struct span *at;
+	size_t count, alloc;
+};
+
+static void spans_add(struct spans *spans, size_t start, size_t len, bool url_encoded, bool password_key)
 {
-	const char *p = text;
-
-	while ((p = strstr(p, "password")) != NULL) {
-		const char *v = p + 8;
-		struct strbuf sb;
-
-		if (p != text && !isspace((unsigned char)p[-1])) {
-			p = v;
-			continue;
-		}
-		while (isspace((unsigned char)*v))
-			v++;
-		if (*v != '=' && v > p + 8 && *v) {
-			/* "password secret" without '=': libpq refuses it, but it is typed as a secret */
-			strbuf_init(&sb);
-			strbuf_add(&sb, v, strcspn(v, " \t\n"));
-			return strbuf_detach(&sb);
-		}
-		if (*v != '=') {
-			p = v;
-			continue;
-		}
-		v++;
-		while (isspace((unsigned char)*v))
-			v++;
-		strbuf_init(&sb);
-		if (*v == '\'') {
-			for (v++; *v && *v != '\''; v++) {
-				if (*v == '\\' && v[1])
-					v++;
-				strbuf_addch(&sb, *v);
-			}
-		} else {
-			strbuf_add(&sb, v, strcspn(v, " \t\n"));
-		}
-		return strbuf_detach(&sb);
+	if (len == 0)
+		return;
+	if (spans->count == spans->alloc) {
+		spans->alloc = spans->alloc ? 2 * spans->alloc : 8;
+		spans->at = realloc(spans->at, spans->alloc * sizeof(*spans->at));
+		if (!spans->at)
+			abort();
 	}
-	return NULL;
+	spans->at[spans->count].start = start;
+	spans->at[spans->count].len = len;
+	spans->at[spans->count].url_encoded = url_encoded;
+	spans->at[spans->count].password_key = password_key;
+	spans->at[spans->count].fallback = false;
+	spans->count++;
 }
 
-/* The password of a URL that does not parse, as typed: its text between the
- * userinfo's first ':' and the authority's last '@'. A malformed URL is the
- * one most likely to be echoed back by a library, so the scrubber still needs
- * to know its secret. NULL when there is none. */
-static char *raw_userinfo_password(const char *text)
+/* Keys whose value is a secret: libpq's password and sslpassword, and the
+ * misspellings people type (libpq refuses them, but they were meant as one). */
+static bool is_secret_key(const char *key, size_t len)
 {
-	const char *rest = strstr(text, "://") + 3, *at = NULL, *colon, *p;
-	size_t auth_len = authority_length(rest);
+	char lower[64];
+	size_t i;
 
+	if (len == 0 || len >= sizeof(lower))
+		return false;
+	for (i = 0; i < len; i++)
+		lower[i] = (char)tolower((unsigned char)key[i]);
+	lower[len] = '\0';
+	return strstr(lower, "pass") || strstr(lower, "pwd") || strstr(lower, "secret");
+}
+
+static bool is_password_key(const char *key, size_t len)
+{
+	return len == 8 && strncmp(key, "password", 8) == 0;
+}
+
+/* "a=1&password=x" (libpq decodes keys too: pass%77ord is password). */
+static void query_spans(const char *text, const char *query, struct spans *out)
+{
+	const char *p = query;
+
+	while (*p) {
+		size_t pair = strcspn(p, "&");
+		const char *eq = memchr(p, '=', pair);
+
+		if (eq) {
+			char *key = percent_decode(p, (size_t)(eq - p));
+			const char *name = key ? key : p;
+			size_t name_len = key ? strlen(key) : (size_t)(eq - p);
+
+			if (is_secret_key(name, name_len))
+				spans_add(out, (size_t)(eq + 1 - text), pair - (size_t)(eq + 1 - p), true,
+					  is_password_key(name, name_len));
+			free(key);
+		}
+		p += pair;
+		if (*p == '&')
+			p++;
+	}
+}
+
+/* An '@' after the authority that belongs to no query value: in a query key,
+ * a query word without '=', or (when '#' ends the query) the fragment. */
+static bool stray_at(const char *query, bool fragment)
+{
+	const char *p = query;
+
+	while (*p && !(fragment && *p == '#')) {
+		size_t pair = strcspn(p, fragment ? "&#" : "&");
+		const char *eq = memchr(p, '=', pair), *at_sign = memchr(p, '@', pair);
+
+		if (at_sign && (!eq || at_sign < eq))
+			return true;
+		p += pair;
+		if (*p == '&')
+			p++;
+	}
+	return *p == '#' && strchr(p, '@') != NULL;
+}
+
+/* The same for what follows a url_parse authority (path, query, fragment). */
+static bool stray_at_after_authority(const char *after)
+{
+	size_t len = strcspn(after, "?#");
+
+	if (memchr(after, '@', len))
+		return true;
+	if (after[len] == '#')
+		return strchr(after + len, '@') != NULL;
+	return after[len] == '?' && stray_at(after + len + 1, true);
+}
+
+/* A URL with an '@' where its parser does not expect one (a raw '@', '/', '?'
+ * or '#' in the password): from the user name's ':' (or the start of the
+ * authority) to the last '@' is taken as secret, and every query password. */
+static void unsure_spans(const char *text, size_t auth_start, struct spans *out)
+{
+	const char *auth = text + auth_start, *last_at = strrchr(auth, '@'), *colon, *query;
+	size_t head;
+
+	if (last_at) {
+		head = strcspn(auth, "@/");
+		colon = memchr(auth, ':', head);
+		colon = colon ? colon + 1 : auth;
+		spans_add(out, (size_t)(colon - text), (size_t)(last_at - colon), true, false);
+	}
+	query = strchr(auth, '?');
+	if (query)
+		query_spans(text, query + 1, out);
+}
+
+/* libpq's URI rule: the userinfo runs to the first '@' unless a '/' comes
+ * first ('?' and '#' do not end it); the user name ends at its first ':'. */
+static size_t pg_uri_prefix(const char *text)
+{
+	if (strncasecmp(text, "postgresql://", 13) == 0)
+		return 13;
+	if (strncasecmp(text, "postgres://", 11) == 0)
+		return 11;
+	return 0;
+}
+
+static const char *pg_netloc(const char *rest, const char **userinfo_end)
+{
+	const char *p = rest + strcspn(rest, "@/");
+
+	*userinfo_end = *p == '@' ? p : NULL;
+	return *p == '@' ? p + 1 : rest;
+}
+
+static void pg_uri_spans(const char *text, size_t prefix, struct spans *out)
+{
+	const char *rest = text + prefix, *at, *netloc = pg_netloc(rest, &at), *query;
+
+	query = strchr(netloc, '?');
+	if (memchr(netloc, '@', query ? (size_t)(query - netloc) : strlen(netloc)) || (query && stray_at(query + 1, false))) {
+		unsure_spans(text, prefix, out);
+		return;
+	}
+	if (at) {
+		const char *colon = memchr(rest, ':', (size_t)(at - rest));
+
+		if (colon)
+			spans_add(out, (size_t)(colon + 1 - text), (size_t)(at - colon - 1), true, false);
+	}
+	/* hosts, ports and the database name all end at the first '?' */
+	if (query)
+		query_spans(text, query + 1, out);
+}
+
+/* Other URLs, as url_parse reads them (Redis). */
+static void generic_uri_spans(const char *text, struct spans *out)
+{
+	const char *rest = strstr(text, "://") + 3, *at = NULL, *p, *query;
+	size_t auth_len = authority_length(rest);
+	struct url url;
+	struct err err;
+	bool parses = url_parse(text, &url, &err) == 0;
+
+	if (parses)
+		url_release(&url);
+	if (!parses || stray_at_after_authority(rest + auth_len)) {
+		unsure_spans(text, (size_t)(rest - text), out);
+		return;
+	}
 	for (p = rest; p < rest + auth_len; p++)
 		if (*p == '@')
 			at = p;
-	if (!at)
+	if (at) {
+		const char *colon = memchr(rest, ':', (size_t)(at - rest));
+
+		if (colon)
+			spans_add(out, (size_t)(colon + 1 - text), (size_t)(at - colon - 1), true, false);
+	}
+	query = strchr(rest + auth_len, '?');
+	if (query)
+		query_spans(text, query + 1, out);
+}
+
+static void find_spans(const char *text, struct spans *out, int depth);
+
+/* libpq's keyword rule: "key = value" pairs, values bare (backslash escapes)
+ * or single-quoted. A word without '=' makes libpq refuse the string and
+ * quote the word: it is masked when it follows a password word ("password
+ * secret", "= password secret") or looks like credentials. */
+static void keyword_spans(const char *text, struct spans *out, int depth)
+{
+	const char *p = text;
+	bool after_secret = false;
+
+	while (*p) {
+		const char *key, *value, *q;
+		size_t key_len, value_len;
+		bool secret;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		key = p;
+		while (*p && *p != '=' && !isspace((unsigned char)*p))
+			p++;
+		key_len = (size_t)(p - key);
+		for (q = p; isspace((unsigned char)*q); q++)
+			;
+		if (*q != '=') {
+			if (after_secret || memchr(key, '@', key_len) || memchr(key, ':', key_len))
+				spans_add(out, (size_t)(key - text), key_len, false, false);
+			after_secret = is_secret_key(key, key_len);
+			continue;
+		}
+		for (p = q + 1; isspace((unsigned char)*p); p++)
+			;
+		value = p;
+		if (*p == '\'') {
+			for (p++; *p && *p != '\''; p++)
+				if (*p == '\\' && p[1])
+					p++;
+			if (*p)
+				p++;
+		} else {
+			for (; *p && !isspace((unsigned char)*p); p++)
+				if (*p == '\\' && p[1])
+					p++;
+		}
+		value_len = (size_t)(p - value);
+		secret = is_secret_key(key, key_len);
+		if (secret) {
+			spans_add(out, (size_t)(value - text), value_len, false, is_password_key(key, key_len));
+		} else if (depth < 3 && value_len > 3) {
+			/* dbname=postgresql://... is expanded by libpq: mask inside it */
+			char *inner = copy_span(value, value_len);
+
+			if (strstr(inner, "://")) {
+				struct spans nested = { 0 };
+				size_t i;
+
+				find_spans(inner, &nested, depth + 1);
+				for (i = 0; i < nested.count; i++)
+					spans_add(out, (size_t)(value - text) + nested.at[i].start, nested.at[i].len,
+						  nested.at[i].url_encoded, false);
+				free(nested.at);
+			}
+			free(inner);
+		}
+		after_secret = secret || is_secret_key(value, value_len);
+	}
+}
+
+/* "scheme:" at the start of text. */
+static bool looks_like_scheme(const char *text)
+{
+	const char *p = text;
+
+	if (!isalpha((unsigned char)*p))
+		return false;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	return *p == ':';
+}
+
+static bool is_keyword_string(const char *text)
+{
+	const char *eq = strchr(text, '='), *sep = strstr(text, "://");
+
+	return eq && !looks_like_scheme(text) && (!sep || eq < sep);
+}
+
+/* Neither URL nor keyword string, but with an '@': "app:secret@host",
+ * "postgresql:/u:secret@h". */
+static void loose_spans(const char *text, struct spans *out)
+{
+	const char *last_at = strrchr(text, '@'), *colon;
+
+	if (!last_at)
+		return;
+	colon = memchr(text, ':', (size_t)(last_at - text));
+	colon = colon ? colon + 1 : text;
+	spans_add(out, (size_t)(colon - text), (size_t)(last_at - colon), true, false);
+}
+
+/* Whatever the text is, "password=..." (or "Pwd=...") inside it: a .NET
+ * "Server=h;Password=x", a key glued to something else. */
+static bool covered(const struct spans *spans, size_t from, size_t at)
+{
+	size_t i;
+
+	for (i = from; i < spans->count; i++)
+		if (at >= spans->at[i].start && at < spans->at[i].start + spans->at[i].len)
+			return true;
+	return false;
+}
+
+static void secret_key_spans(const char *text, size_t mark, struct spans *out)
+{
+	const char *p = text;
+
+	while (*p) {
+		const char *word = p, *value;
+		size_t len = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		p += len;
+		if (!is_secret_key(word, len))
+			continue;
+		for (value = p; *value == ' ' || *value == '\t'; value++)
+			;
+		if (*value++ != '=')
+			continue;
+		while (*value == ' ' || *value == '\t')
+			value++;
+		if (!covered(out, mark, (size_t)(value - text)) && strcspn(value, " \t\n;&") > 0) {
+			spans_add(out, (size_t)(value - text), strcspn(value, " \t\n;&"), false, false);
+			out->at[out->count - 1].fallback = true;
+		}
+	}
+}
+
+static void find_spans(const char *text, struct spans *out, int depth)
+{
+	size_t prefix = pg_uri_prefix(text), mark = out->count;
+
+	if (is_keyword_string(text))
+		keyword_spans(text, out, depth);
+	else if (prefix)
+		pg_uri_spans(text, prefix, out);
+	else if (strstr(text, "://"))
+		generic_uri_spans(text, out);
+	else
+		loose_spans(text, out);
+	secret_key_spans(text, mark, out);
+}
+
+static int span_order(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static void spans_of(const char *text, struct spans *out)
+{
+	memset(out, 0, sizeof(*out));
+	find_spans(text, out, 0);
+	if (out->count > 1)
+		qsort(out->at, out->count, sizeof(*out->at), span_order);
+}
+
+char *url_mask(const char *text)
+{
+	struct spans spans;
+	struct strbuf out;
+	size_t pos = 0, i;
+
+	spans_of(text, &spans);
+	strbuf_init(&out);
+	for (i = 0; i < spans.count; i++) {
+		size_t start = spans.at[i].start, end = start + spans.at[i].len;
+
+		if (start >= pos) {
+			strbuf_add(&out, text + pos, start - pos);
+			strbuf_addstr(&out, "***");
+		}
+		if (end > pos)
+			pos = end;
+	}
+	strbuf_addstr(&out, text + pos);
+	free(spans.at);
+	return strbuf_detach(&out);
+}
+
+/* "password:secret", "--password=secret", "PGPASSWORD=secret": the length of
+ * the key before the separator, or 0. */
+static size_t secret_key_prefix(const char *word)
+{
+	size_t key_len = strspn(word, "-_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+
+	return is_secret_key(word, key_len) && word[key_len] && strchr(":= \t", word[key_len]) ? key_len : 0;
+}
+
+bool url_is_secret_key(const char *word)
+{
+	word += strspn(word, "-");
+	return is_secret_key(word, strlen(word));
+}
+
+char **url_word_secrets(const char *word)
+{
+	size_t key_len = secret_key_prefix(word);
+	char **list;
+
+	if (!key_len)
+		return url_secrets(word);
+	if (!word[key_len + 1])
 		return NULL;
-	colon = memchr(rest, ':', (size_t)(at - rest));
-	if (!colon || colon + 1 == at)
-		return NULL;
-	return copy_span(colon + 1, (size_t)(at - colon - 1));
+	list = calloc(2, sizeof(*list));
+	if (!list)
+		abort();
+	list[0] = copy_span(word + key_len + 1, strlen(word + key_len + 1));
+	return list;
+}
+
+char *url_mask_word(const char *word)
+{
+	size_t key_len = secret_key_prefix(word);
+	struct strbuf out;
+
+	if (key_len) {
+		strbuf_init(&out);
+		strbuf_add(&out, word, key_len + 1);
+		if (word[key_len + 1])
+			strbuf_addstr(&out, "***");
+		return strbuf_detach(&out);
+	}
+	return url_mask(word);
+}
+
+void url_hide(char *text)
+{
+	struct spans spans;
+	size_t i;
+
+	spans_of(text, &spans);
+	for (i = 0; i < spans.count; i++)
+		memset(text + spans.at[i].start, 'x', spans.at[i].len);
+	free(spans.at);
+}
+
+/* A keyword value as libpq reads it: quotes dropped, backslash escapes undone. */
+static char *keyword_value(const char *s, size_t len)
+{
+	struct strbuf sb;
+	size_t i = 0;
+
+	strbuf_init(&sb);
+	if (len && s[0] == '\'') {
+		i = 1;
+		if (len > 1 && s[len - 1] == '\'')
+			len--;
+	}
+	for (; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len)
+			i++;
+		strbuf_addch(&sb, s[i]);
+	}
+	return strbuf_detach(&sb);
+}
+
+/* The value a span stands for, as the library will use it. */
+static char *span_value(const char *text, const struct span *span)
+{
+	char *value;
+
+	if (!span->url_encoded)
+		return keyword_value(text + span->start, span->len);
+	value = percent_decode(text + span->start, span->len);
+	return value ? value : copy_span(text + span->start, span->len);
+}
+
+static void add_secret(char ***list, size_t *count, char *secret)
+{
+	size_t i;
+
+	for (i = 0; i < *count; i++) {
+		if (strcmp((*list)[i], secret) == 0) {
+			free(secret);
+			return;
+		}
+	}
+	*list = realloc(*list, (*count + 2) * sizeof(**list));
+	if (!*list)
+		abort();
+	(*list)[(*count)++] = secret;
+	(*list)[*count] = NULL;
+}
+
+char **url_secrets(const char *text)
+{
+	struct spans spans;
+	char **list = NULL;
+	size_t count = 0, i;
+
+	spans_of(text, &spans);
+	for (i = 0; i < spans.count; i++) {
+		char *value = span_value(text, &spans.at[i]);
+
+		add_secret(&list, &count, copy_span(text + spans.at[i].start, spans.at[i].len));
+		if (*value)
+			add_secret(&list, &count, url_encode(value));
+		if (*value)
+			add_secret(&list, &count, value);
+		else
+			free(value);
+	}
+	free(spans.at);
+	return list;
+}
+
+void url_secrets_free(char **secrets)
+{
+	size_t i;
+
+	for (i = 0; secrets && secrets[i]; i++)
+		free(secrets[i]);
+	free(secrets);
 }
 
 char *url_password(const char *text)
 {
-	struct url url;
-	struct err err;
-	char *password;
+	struct spans spans;
+	const struct span *pick = NULL;
+	size_t i;
+	bool libpq = is_keyword_string(text) || pg_uri_prefix(text);
+	char *value;
 
-	if (!strstr(text, "://"))
-		return url_backend_of(text) == URL_BACKEND_POSTGRESQL ? keyword_password(text) : NULL;
-	if (url_parse(text, &url, &err) != 0)
-		return raw_userinfo_password(text);
-	password = url.password;
-	url.password = NULL;
-	if (!password && url.query)
-		password = url_query_get(url.query, "password");
-	url_release(&url);
-	return password;
+	spans_of(text, &spans);
+	/* libpq: a later password=... wins over the userinfo; Redis: the userinfo wins */
+	for (i = 0; i < spans.count; i++)
+		if (libpq && spans.at[i].password_key)
+			pick = &spans.at[i];
+	for (i = 0; i < spans.count && !pick; i++)
+		if (!spans.at[i].fallback)
+			pick = &spans.at[i];
+	if (!pick && spans.count)
+		pick = &spans.at[0];
+	value = pick ? span_value(text, pick) : NULL;
+	free(spans.at);
+	return value;
+}
+
+bool url_userinfo_unencoded(const char *text)
+{
+	size_t prefix = pg_uri_prefix(text);
+	const char *rest, *at, *netloc;
+
+	if (prefix && strncmp(text, "postgres", 8) == 0) {
+		netloc = pg_netloc(text + prefix, &at);
+		return memchr(netloc, '@', strcspn(netloc, "?")) != NULL;
+	}
+	if (strncasecmp(text, "redis://", 8) != 0 && strncasecmp(text, "rediss://", 9) != 0)
+		return false;
+	rest = strchr(text, ':') + 3;
+	return stray_at_after_authority(rest + authority_length(rest));
 }
 
 char *url_encode(const char *s)

@@ -3,6 +3,7 @@
 #include "tap.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static void check_mask(const char *in, const char *want)
 {
@@ -18,6 +19,113 @@ static void check_password(const char *in, const char *want)
 
 	is_str(got, want, in);
 	free(got);
+}
+
+static void check_scrub(const char *in, size_t size, const char *secret, const char *want)
+{
+	char buf[2048];
+
+	snprintf(buf, sizeof(buf), "%s", in);
+	err_scrub(buf, size, secret);
+	is_str(buf, want, in);
+}
+
+/* The audit's hostile URLs (relB 2-4, 19): what libpq or url_parse would take
+ * as the password is what is masked, and nothing of it is left. */
+static void test_hostile_masking(void)
+{
+	check_mask("postgresql://hashy:Hx#Secret?77@127.0.0.1:58201/app", "postgresql://hashy:***@127.0.0.1:58201/app");
+	check_password("postgresql://hashy:Hx#Secret?77@127.0.0.1:58201/app", "Hx#Secret?77");
+	check_mask("postgresql://app:AtSecret@Part2@127.0.0.1:58201/app", "postgresql://app:***@127.0.0.1:58201/app");
+	check_mask("postgresql://slashy:Sl/Secret@88@127.0.0.1:58201/app", "postgresql://slashy:***@127.0.0.1:58201/app");
+	ok(url_userinfo_unencoded("postgresql://app:AtSecret@Part2@127.0.0.1/app"), "raw '@' in a PG password: bad config");
+	ok(url_userinfo_unencoded("postgresql://slashy:Sl/Secret@88@127.0.0.1/app"), "raw '/' in a PG password: bad config");
+	ok(!url_userinfo_unencoded("postgresql://hashy:Hx#Secret?77@127.0.0.1/app"), "raw '#' and '?' are fine for libpq");
+	ok(!url_userinfo_unencoded("postgresql://u:p%40ss@h/db?user=me@corp"), "'@' in a query value is fine");
+	ok(url_userinfo_unencoded("redis://:Rx#Secret?77@127.0.0.1:6379/0"), "raw '#' in a Redis password: bad config");
+	ok(!url_userinfo_unencoded("redis://:p@ss/w@h:6379/0"), "url_parse takes raw '@' and '/' in a Redis password");
+	check_mask("redis://:Rx#Secret?77@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0");
+	check_mask("redis://:12?c@h", "redis://:***@h");
+	check_mask("redis://h:6379/0?password=a@b", "redis://h:6379/0?password=***");
+	/* no "://": masked up to the last '@' */
+	check_mask("postgresql:/app:AppSecret_Zq81x@127.0.0.1:58201/app", "postgresql:***@127.0.0.1:58201/app");
+	check_mask("postgresql:app:AppSecret_Zq81x@127.0.0.1:58201/app", "postgresql:***@127.0.0.1:58201/app");
+	check_mask("redis:/:RedisSecret_Wq33v@127.0.0.1:58202/0", "redis:***@127.0.0.1:58202/0");
+	check_mask("app:AppSecret_Zq81x@127.0.0.1:58201/app", "app:***@127.0.0.1:58201/app");
+	check_password("app:AppSecret_Zq81x@127.0.0.1:58201/app", "AppSecret_Zq81x");
+	/* libpq decodes query keys; a later password= wins over the userinfo */
+	check_mask("postgresql://h/db?pass%77ord=x%41", "postgresql://h/db?pass%77ord=***");
+	check_password("postgresql://u:first@h/db?password=second", "second");
+	/* a "password=" inside the user name is no password libpq reads; its ':' one is */
+	check_password("postgresql://a password=x:real@h/db", "real");
+	check_mask("postgresql://u:first@h/db?password=second", "postgresql://u:***@h/db?password=***");
+	/* keyword strings as libpq reads them */
+	check_mask("= password X", "= password ***");
+	check_password("= password X", "X");
+	check_mask("host=h password=a\\ b dbname=x", "host=h password=*** dbname=x");
+	check_password("host=h password=a\\ b dbname=x", "a b");
+	check_mask("host=h dbname=postgresql://u:pw@h2/x", "host=h dbname=postgresql://u:***@h2/x");
+	/* a password key glued to something else is still one */
+	check_mask("Server=h;Password=AdoSecret1;Db=x", "Server=h;Password=***;Db=x");
+	check_mask("host=h dbname=x;pwd=S2", "host=h dbname=x;pwd=***");
+	{
+		char argv_copy[] = "--url=postgresql://app:AppSecret@h/app";
+
+		url_hide(argv_copy);
+		is_str(argv_copy, "--url=postgresql://app:xxxxxxxxx@h/app", "url_hide overwrites the password in place");
+	}
+	{
+		char *shown = url_mask_word("password:AppSecret");
+
+		is_str(shown, "password:***", "a mistyped -o password:... is masked");
+		free(shown);
+		shown = url_mask_word("--password=AppSecret");
+		is_str(shown, "--password=***", "... and --password=...");
+		free(shown);
+		shown = url_mask_word("--option=url=postgresql://app:AppSecret@h/app");
+		is_str(shown, "--option=url=postgresql://app:***@h/app", "... and a URL two keys deep");
+		free(shown);
+		shown = url_mask_word("--urll=postgresql://app:AppSecret@h/app");
+		is_str(shown, "--urll=postgresql://app:***@h/app", "... and a URL after a mistyped option");
+		free(shown);
+	}
+	{
+		char **secrets = url_secrets("postgresql://u:p%40ss@h/db");
+
+		ok(secrets && secrets[0] && secrets[1], "url_secrets lists the password as typed and decoded");
+		is_str(secrets ? secrets[0] : NULL, "p%40ss", "as typed");
+		is_str(secrets ? secrets[1] : NULL, "p@ss", "decoded");
+		url_secrets_free(secrets);
+	}
+}
+
+/* relB 1: err_scrub never writes past size, whatever the secret's length and
+ * the buffer's fill; short secrets are masked only as words of their own. */
+static void test_scrub(void)
+{
+	char big[1024];
+	const char *list[] = { "ab", "xaby" };
+
+	check_scrub("failed for user e at eeeee", 64, "e", "failed for user *** at eeeee");
+	check_scrub("journal_mode = wal, schema_migrations", 64, "a", "journal_mode = wal, schema_migrations");
+	check_scrub("u:o@h1,u:o@h2", 64, "o", "u:***@h1,u:***@h2");
+	check_scrub("a b c", 4, "b", "a *");
+	check_scrub("secret AppSecret", 64, "AppSecret", "secret ***");
+	/* a buffer filled to the brim may have been cut inside the secret */
+	check_scrub("host AppSec", 12, "AppSecret", "host ");
+	check_scrub("host AppSec", 64, "AppSecret", "host AppSec");
+	memset(big, 'e', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (size_t i = 1; i < sizeof(big) - 1; i += 2)
+		big[i] = ' ';
+	err_scrub(big, sizeof(big), "e");
+	ok(strlen(big) < sizeof(big) && strncmp(big, "*** *** ", 8) == 0, "a full 1 KiB buffer of one-letter hits stays in bounds");
+	memset(big, 'x', sizeof(big));
+	err_scrub(big, sizeof(big), "xxxx");
+	ok(strlen(big) < sizeof(big) && !strstr(big, "xxxx"), "a buffer without a NUL ends at its last byte");
+	snprintf(big, sizeof(big), "%s", "xaby and ab");
+	err_scrub_list(big, sizeof(big), list, 2);
+	is_str(big, "*** and ***", "the longest secret wins: no fragment of xaby is left");
 }
 
 int main(void)
@@ -78,8 +186,10 @@ int main(void)
 	check_password("host=db password='a b' dbname=x", "a b");
 	/* malformed, "password" without "=": libpq refuses it, but the next word is still a secret */
 	check_password("host=h password secret7 dbname=x", "secret7");
-	check_mask("host=h password secret7 dbname=x", "host=h password ***");
-	check_mask("host=h passwords=1 dbname=x", "host=h passwords=1 dbname=x");
+	check_mask("host=h password secret7 dbname=x", "host=h password *** dbname=x");
+	/* a misspelt password key: libpq refuses it, but its value was meant as one */
+	check_mask("host=h passwords=1 dbname=x", "host=h passwords=*** dbname=x");
+	check_mask("host=h passwd=AppSecret dbname=x", "host=h passwd=*** dbname=x");
 	check_password("postgresql://app@db/app", NULL);
 	/* URLs that do not parse still give up their password, as typed */
 	check_password("postgresql://u:se%zzcret@h/db", "se%zzcret");
@@ -100,5 +210,7 @@ int main(void)
 		free(v);
 		is_str(url_query_get("a=1", "db"), NULL, "absent key");
 	}
+	test_hostile_masking();
+	test_scrub();
 	return done_testing();
 }
