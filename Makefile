@@ -88,7 +88,7 @@ $(BUILD)/tests/test_pool: $(OBJ)/test_pool.o $(OBJ)/pool.o $(OBJ)/clock.o $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ -pthread
 $(BUILD)/tests/test_redisargs: $(OBJ)/test_redisargs.o $(OBJ)/redisargs.o $(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
-$(BUILD)/tests/test_sqlscan: $(OBJ)/test_sqlscan.o $(OBJ)/sqlscan.o $(OBJ)/redisargs.o $(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
+$(BUILD)/tests/test_sqlscan: $(OBJ)/test_sqlscan.o $(OBJ)/sqlscan.o $(OBJ)/sha256.o $(OBJ)/redisargs.o $(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/test_sha256: $(OBJ)/test_sha256.o $(OBJ)/sha256.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
