@@ -33,7 +33,7 @@ MODDIR = $(BUILD)/lib/dbctl
 
 # Shared by the binary and the modules (each module carries its own copy).
 COMMON = err strbuf url clock driver
-CORE   = main cmd_ping cmd_pool cmd_config cmd_run cmd_migrate config engine pool module json script sqlscan redisargs \
+CORE   = main cmd_ping cmd_pool cmd_config cmd_run cmd_migrate config engine pool module json script sqlscan digest redisargs \
          migrate migrate_files sha256 cmd_shell shell session printer output complete $(COMMON)
 
 MODULES = $(MODDIR)/dbctl-pg.so $(MODDIR)/dbctl-redis.so $(MODDIR)/dbctl-sqlite.so $(MODDIR)/dbctl-edit.so
@@ -88,7 +88,7 @@ $(BUILD)/tests/test_pool: $(OBJ)/test_pool.o $(OBJ)/pool.o $(OBJ)/clock.o $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ -pthread
 $(BUILD)/tests/test_redisargs: $(OBJ)/test_redisargs.o $(OBJ)/redisargs.o $(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
-$(BUILD)/tests/test_sqlscan: $(OBJ)/test_sqlscan.o $(OBJ)/sqlscan.o $(OBJ)/sha256.o $(OBJ)/redisargs.o $(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
+$(BUILD)/tests/test_sqlscan: $(OBJ)/test_sqlscan.o $(OBJ)/sqlscan.o $(OBJ)/digest.o $(OBJ)/redisargs.o $(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/test_sha256: $(OBJ)/test_sha256.o $(OBJ)/sha256.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^

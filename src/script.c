@@ -2,7 +2,7 @@
  * statements, one transaction, and an error that says where. */
 #include "script.h"
 #include "clock.h"
-#include "sha256.h"
+#include "digest.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -57,7 +57,7 @@ struct source {
 	FILE *given;           /* borrowed: a stream of script_*_stream's caller */
 	long long offset;      /* spooled: where it starts in the spool */
 	long long length;      /* bytes the check pass read (spooled: all of it); -1 before */
-	char digest[65];       /* SHA-256 of those bytes */
+	uint64_t digest;       /* of those bytes */
 	long statements;       /* how the check pass split it */
 	uint64_t split;
 };
@@ -341,7 +341,7 @@ static int check_one(struct inputs *inputs, struct source *source, enum sqlscan_
 	struct variables vars = { options, NULL, NULL, false, "", "" };
 	struct sqlscan_statement statement;
 	struct sqlscan scan;
-	struct sha256 digest;
+	struct digest digest;
 	struct strbuf data;
 	FILE *owned, *in;
 	int rc = 0;
@@ -357,7 +357,7 @@ static int check_one(struct inputs *inputs, struct source *source, enum sqlscan_
 	scan.variable = lookup_variable;
 	scan.variable_context = &vars;
 	scan.complete = complete;
-	sha256_init(&digest);
+	digest_init(&digest);
 	scan.digest = &digest;
 	source->statements = 0;
 	source->split = SPLIT_START;
@@ -388,7 +388,7 @@ static int check_one(struct inputs *inputs, struct source *source, enum sqlscan_
 	}
 	if (rc == 0 && source->path) {
 		source->length = scan.consumed;
-		sha256_final_hex(&digest, source->digest);
+		source->digest = digest_final(&digest);
 	}
 	sqlscan_statement_release(&statement);
 	strbuf_release(&data);
@@ -604,7 +604,7 @@ struct run_view {
 	long statements;
 	uint64_t split;
 	long long consumed;
-	char digest[65];
+	uint64_t digest;
 };
 
 static int run_source(struct run_state *run, const struct script_stream *source, enum sqlscan_dialect dialect,
@@ -613,7 +613,7 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 	struct sqlscan scan;
 	struct sqlscan_statement statement;
 	struct copy_reader copy;
-	struct sha256 digest;
+	struct digest digest;
 	long skip = run->options->skip_statements;
 	int rc;
 
@@ -624,7 +624,7 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 	scan.complete = run->driver->statement_complete;
 	scan.track_strings = false;
 	scan.limit = limit;
-	sha256_init(&digest);
+	digest_init(&digest);
 	scan.digest = &digest;
 	follow_server_strings(run, &scan);
 	view->statements = 0;
@@ -681,7 +681,7 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 	if (rc == 0)
 		rc = flush(run, source->name, NULL, true, err);
 	view->consumed = scan.consumed;
-	sha256_final_hex(&digest, view->digest);
+	view->digest = digest_final(&digest);
 	strbuf_release(&copy.line);
 	sqlscan_statement_release(&statement);
 	sqlscan_release(&scan);
@@ -692,22 +692,21 @@ static int run_source(struct run_state *run, const struct script_stream *source,
  * read: a run pass that stopped on bad input then says why. */
 static bool source_changed(const struct source *source)
 {
-	struct sha256 digest;
-	char buffer[65536], hex[65];
+	struct digest digest;
+	char buffer[65536];
 	long long left = source->length;
 	FILE *in;
 	size_t n;
 
 	if (!source->path || left < 0 || !(in = fopen(source->path, "r")))
 		return source->path != NULL;
-	sha256_init(&digest);
+	digest_init(&digest);
 	while (left > 0 && (n = fread(buffer, 1, left < (long long)sizeof(buffer) ? (size_t)left : sizeof(buffer), in)) > 0) {
-		sha256_update(&digest, buffer, n);
+		digest_update(&digest, buffer, n);
 		left -= (long long)n;
 	}
 	fclose(in);
-	sha256_final_hex(&digest, hex);
-	return left != 0 || strcmp(hex, source->digest) != 0;
+	return left != 0 || digest_final(&digest) != source->digest;
 }
 
 static int refuse_changed(const struct source *source, struct err *err)
@@ -722,7 +721,7 @@ static int refuse_changed(const struct source *source, struct err *err)
 static int verify_source(const struct source *source, const struct run_view *view, const char *server_strings,
 			 struct err *err)
 {
-	if (source->path && (view->consumed != source->length || strcmp(view->digest, source->digest) != 0))
+	if (source->path && (view->consumed != source->length || view->digest != source->digest))
 		return refuse_changed(source, err);
 	if (view->statements != source->statements || view->split != source->split) {
 		err_set(err, EXIT_USAGE, "'%s' splits into %ld statements on the server, %ld when checked: "

@@ -226,7 +226,7 @@ static int read_line(struct sqlscan *scan, struct err *err)
 	}
 	scan->consumed += len;
 	if (scan->digest)
-		sha256_update(scan->digest, scan->read_buffer, (size_t)len);
+		digest_update(scan->digest, scan->read_buffer, (size_t)len);
 	scan->line_number++;
 	if (check_line(scan, scan->read_buffer, (size_t)len, &ascii, err) != 0)
 		return -1;
@@ -503,12 +503,16 @@ static void classify(struct lex *lex, enum sqlscan_dialect dialect, struct sqlsc
 
 /* ---- what changes how the server lexes ---- */
 
-static bool contains_ignoring_case(const char *text, const char *word)
+/* Whether text names standard_conforming_strings, in any case: looked for
+ * at its first underscore only, a byte rarer than letters and without case. */
+static bool names_string_setting(const char *text)
 {
-	size_t len = strlen(word);
+	static const char name[] = "standard_conforming_strings";
+	const size_t before = 8;   /* "standard" */
+	const char *p;
 
-	for (; *text; text++)
-		if (to_lower(*text) == word[0] && strncasecmp(text, word, len) == 0)
+	for (p = strchr(text, '_'); p; p = strchr(p + 1, '_'))
+		if ((size_t)(p - text) >= before && strncasecmp(p - before, name, sizeof(name) - 1) == 0)
 			return true;
 	return false;
 }
@@ -618,7 +622,7 @@ static void track_string_setting(struct sqlscan *scan, const struct lex *lex, st
 	if (scan->dialect != SQLSCAN_POSTGRESQL)
 		return;
 	/* RESET ALL and DISCARD ALL reset it; ROLLBACK [TO SAVEPOINT] undoes a SET */
-	out->changes_lexing = contains_ignoring_case(out->text.buf, "standard_conforming_strings") ||
+	out->changes_lexing = names_string_setting(out->text.buf) ||
 			      ((token_is(lex, 0, "RESET") || token_is(lex, 0, "DISCARD")) && token_is(lex, 1, "ALL")) ||
 			      token_is(lex, 0, "ROLLBACK");
 	if (!out->changes_lexing || !scan->track_strings)

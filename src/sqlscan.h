@@ -6,7 +6,7 @@
 
 #include "err.h"
 #include "redisargs.h"
-#include "sha256.h"
+#include "digest.h"
 #include "strbuf.h"
 
 #include <stdbool.h>
@@ -77,7 +77,7 @@ struct sqlscan {
 	bool track_strings;
 	/* Snapshot of the input: when digest is set, every byte read is hashed
 	 * into it; reading stops after limit bytes (-1: no limit). */
-	struct sha256 *digest;
+	struct digest *digest;
 	long long limit;
 	long long consumed;              /* bytes read so far */
 };
