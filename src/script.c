@@ -194,6 +194,7 @@ struct variables {
 	bool failed;                    /* a value the driver could not quote: the statement must not be sent */
 	char undefined[128];            /* the first :name no -v defines */
 	char unquotable[128];           /* the one that failed */
+	bool several;                   /* the statement got a raw value with a ';': maybe several statements */
 };
 
 static const char *variable_value(const struct script_options *options, const char *name)
@@ -219,6 +220,7 @@ static bool lookup_variable(void *context, const char *name, char quote, struct 
 	}
 	if (!quote) {
 		strbuf_addstr(out, value);
+		vars->several = vars->several || strchr(value, ';') != NULL;
 		return true;
 	}
 	if (!vars->driver) {
@@ -334,11 +336,13 @@ static int check_substituted(const char *name, const struct sqlscan *outer, cons
 	return rc < 0 ? -1 : 0;
 }
 
+/* *backslash_strings carries the string setting from one file to the next:
+ * they all run in one session. */
 static int check_one(struct inputs *inputs, struct source *source, enum sqlscan_dialect dialect,
 		     const struct script_options *options, sqlscan_complete_fn complete, long *statements,
-		     int first_line, struct err *err)
+		     int first_line, bool *backslash_strings, struct err *err)
 {
-	struct variables vars = { options, NULL, NULL, false, "", "" };
+	struct variables vars = { options, NULL, NULL, false, "", "", false };
 	struct sqlscan_statement statement;
 	struct sqlscan scan;
 	struct digest digest;
@@ -357,6 +361,7 @@ static int check_one(struct inputs *inputs, struct source *source, enum sqlscan_
 	scan.variable = lookup_variable;
 	scan.variable_context = &vars;
 	scan.complete = complete;
+	scan.backslash_strings = *backslash_strings;
 	digest_init(&digest);
 	scan.digest = &digest;
 	source->statements = 0;
@@ -386,6 +391,7 @@ static int check_one(struct inputs *inputs, struct source *source, enum sqlscan_
 		while (rc == 0 && statement.kind == SQLSCAN_COPY_IN && (rc = sqlscan_copy_line(&scan, &data, err)) == 1)
 			rc = 0;
 	}
+	*backslash_strings = scan.backslash_strings;
 	if (rc == 0 && source->path) {
 		source->length = scan.consumed;
 		source->digest = digest_final(&digest);
@@ -403,13 +409,15 @@ static int check_one(struct inputs *inputs, struct source *source, enum sqlscan_
 static int check_sources(struct inputs *inputs, enum sqlscan_dialect dialect, const struct script_options *options,
 			 sqlscan_complete_fn complete, long *statements, int first_line, struct err *err)
 {
+	bool backslash_strings = false;   /* the server's default is assumed: on */
 	size_t i;
 
 	*statements = 0;
 	if (check_variables(options, err) != 0)
 		return -1;
 	for (i = 0; i < inputs->count; i++)
-		if (check_one(inputs, &inputs->sources[i], dialect, options, complete, statements, first_line, err) != 0)
+		if (check_one(inputs, &inputs->sources[i], dialect, options, complete, statements, first_line,
+			      &backslash_strings, err) != 0)
 			return -1;
 	return 0;
 }
@@ -632,7 +640,9 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 	sqlscan_statement_init(&statement);
 	copy.scan = &scan;
 	strbuf_init(&copy.line);
-	while ((rc = sqlscan_next(&scan, &statement, err)) == 1) {
+	while ((vars->several = false, rc = sqlscan_next(&scan, &statement, err)) == 1) {
+		bool several = vars->several;
+
 		if (interrupted) {
 			rc = -1;
 			break;
@@ -661,7 +671,7 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 		}
 		/* a raw value may hold several statements: alone in its batch, its
 		 * results are not taken for the next statements' */
-		if (statement.raw_substitution && run->batch.count > 0 &&
+		if (several && run->batch.count > 0 &&
 		    (rc = flush(run, source->name, NULL, false, err)) != 0)
 			break;
 		if (run->options->on_statement)
@@ -669,7 +679,7 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 		batch_add(&run->batch, &statement);
 		/* without a transaction each statement stands alone: stop at the first error */
 		if (statement.kind == SQLSCAN_COPY_IN || !run->options->transaction || run->options->rows ||
-		    statement.changes_lexing || statement.raw_substitution || run->batch.texts.len >= BATCH_BYTES ||
+		    statement.changes_lexing || several || run->batch.texts.len >= BATCH_BYTES ||
 		    run->batch.count >= BATCH_STATEMENTS) {
 			rc = flush(run, source->name, statement.kind == SQLSCAN_COPY_IN ? &copy : NULL, false, err);
 			if (rc != 0)
@@ -709,26 +719,31 @@ static bool source_changed(const struct source *source)
 	return left != 0 || digest_final(&digest) != source->digest;
 }
 
-static int refuse_changed(const struct source *source, struct err *err)
+static const char *what_stayed(bool transaction)
+{
+	return transaction ? "nothing was committed" : "the statements that ran before stayed applied";
+}
+
+static int refuse_changed(const struct source *source, bool transaction, struct err *err)
 {
 	err_set(err, EXIT_USAGE, "'%s' changed while it was being run: what ran is not what was checked", source->name);
-	err_hint(err, "nothing was committed; run it again once nothing writes to it");
+	err_hint(err, "%s; run it again once nothing writes to it", what_stayed(transaction));
 	return -1;
 }
 
 /* Before COMMIT: the run pass read the bytes the check pass read, and split
  * them the same way; else what ran is not what was checked. */
 static int verify_source(const struct source *source, const struct run_view *view, const char *server_strings,
-			 struct err *err)
+			 bool transaction, struct err *err)
 {
 	if (source->path && (view->consumed != source->length || view->digest != source->digest))
-		return refuse_changed(source, err);
+		return refuse_changed(source, transaction, err);
 	if (view->statements != source->statements || view->split != source->split) {
 		err_set(err, EXIT_USAGE, "'%s' splits into %ld statements on the server, %ld when checked: "
 			"the server has standard_conforming_strings %s", source->name, view->statements,
 			source->statements, server_strings ? server_strings : "?");
-		err_hint(err, "nothing was committed; set standard_conforming_strings in the script itself, "
-			 "or write strings as E'...' that read the same either way");
+		err_hint(err, "%s; set standard_conforming_strings in the script itself, "
+			 "or write strings as E'...' that read the same either way", what_stayed(transaction));
 		return -1;
 	}
 	return 0;
@@ -800,7 +815,7 @@ int script_run_stream(const struct driver *driver, struct driver_conn *conn, con
 		      enum sqlscan_dialect dialect, const struct script_options *options,
 		      struct script_summary *summary, struct err *err)
 {
-	struct variables vars = { options, driver, conn, false, "", "" };
+	struct variables vars = { options, driver, conn, false, "", "", false };
 	struct run_state run;
 	struct run_view view;
 	int rc;
@@ -829,7 +844,7 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 {
 	enum sqlscan_dialect dialect = script_dialect(engine->backend);
 	struct inputs inputs;
-	struct variables vars = { options, NULL, NULL, false, "", "" };
+	struct variables vars = { options, NULL, NULL, false, "", "", false };
 	struct run_state run;
 	struct pool_conn *pc = NULL;
 	double started = clock_now();
@@ -887,13 +902,13 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 		} else {
 			rc = run_source(&run, &input, dialect, &vars, opener.limit, &view, err);
 			if (rc != 0 && err->code == EXIT_USAGE && source_changed(source))
-				rc = refuse_changed(source, err);
+				rc = refuse_changed(source, options->transaction, err);
 			else if (rc == 0)
 				rc = verify_source(source, &view,
 						   engine->driver->parameter && dialect == SQLSCAN_POSTGRESQL
 							   ? engine->driver->parameter(run.conn, "standard_conforming_strings")
 							   : NULL,
-						   err);
+						   options->transaction, err);
 		}
 		if (owned)
 			fclose(owned);

@@ -598,7 +598,11 @@ static int string_setting(const char *text)
 		on = parse_bool(words[i + 1]);
 		return on < 0 ? -2 : on;
 	}
-	/* set_config(name, value, is_local) anywhere, e.g. SELECT pg_catalog.set_config(...) */
+	/* SELECT [pg_catalog.]set_config(name, value, is_local): a function body
+	 * that calls it changes nothing until the function is called, and then
+	 * the run pass sees the server's report */
+	if (n < 1 || strcmp(words[0], "select") != 0)
+		return -2;
 	for (p = text; next_word(&p, words[0], sizeof(words[0])) > 0;) {
 		size_t len = strlen(words[0]);
 

@@ -51,6 +51,29 @@ printf "SET standard_conforming_strings = off;\nRESET standard_conforming_string
 expect_exit 0 "RESET goes back to standard strings" -- "$DBCTL" --url "$TEST_PG_URL" run scs3.sql
 is "$(psql -c 'select note from g_t')" 'a\' "... a backslash is a backslash again"
 
+# the setting lasts for the session: the next file is lexed with it too
+reset_t
+printf "SET standard_conforming_strings = off;\n" >scs_a.sql
+printf "INSERT INTO g_t VALUES (1, 'O\\\\'Brien');\n" >scs_b.sql
+expect_exit 0 "a SET in one file holds for the next file, as on the server" -- "$DBCTL" --url "$TEST_PG_URL" run scs_a.sql scs_b.sql
+is "$(psql -c 'select note from g_t')" "O'Brien" "... O'Brien"
+
+# a change the check pass cannot see (a function): the run pass follows the
+# server after each batch, and the split that differs is refused before COMMIT
+reset_t
+{
+	echo "CREATE FUNCTION g_scs_off() RETURNS void LANGUAGE sql AS \$\$ SELECT set_config('standard_conforming_strings', 'off', false) \$\$;"
+	echo "INSERT INTO g_t VALUES (1, 'x');"
+	echo "SELECT g_scs_off();"
+	for ((i = 0; i < 2100; i++)); do echo "SELECT 1;"; done
+	echo "SELECT 'a\' AS x, ' AS y; SELECT 1 AS z -- ';"
+} >hidden.sql
+expect_exit 3 "a function that turns standard_conforming_strings off mid-run: the other split is refused" -- \
+	"$DBCTL" --url "$TEST_PG_URL" run hidden.sql
+like "$ERR" "hidden\.sql.*standard_conforming_strings off" "... naming the server's setting"
+is "$(psql -c 'select count(*) from g_t') $(psql -c "select count(*) from pg_proc where proname = 'g_scs_off'")" "0 0" \
+	"... and rolled back"
+
 # a server default of off: the run pass lexes with the server's own setting,
 # and a split that differs from the checked one is refused before COMMIT
 spsql -c "create database g_scsoff owner app" -c "alter database g_scsoff set standard_conforming_strings = off"

@@ -265,6 +265,10 @@ int main(void)
 		    "select set_config( 'standard_conforming_strings' , 'on' , true);\nselect 'c\\';\n",
 		    (const char *[]){ "select pg_catalog.set_config('standard_conforming_strings', 'off', false);", "select 'a\\'; b';",
 				      "select set_config( 'standard_conforming_strings' , 'on' , true);", "select 'c\\';", END });
+	check_split(pg, "a function body that calls set_config changes nothing until called",
+		    "create function f() returns void language sql as $$ select set_config('standard_conforming_strings', 'off', false) $$;\nselect 'a\\';\n",
+		    (const char *[]){ "create function f() returns void language sql as $$ select set_config('standard_conforming_strings', 'off', false) $$;",
+				      "select 'a\\';", END });
 	check_split(pg, "ALTER ROLE ... SET does not change this session",
 		    "alter role app set standard_conforming_strings = off;\nselect 'a\\';\n",
 		    (const char *[]){ "alter role app set standard_conforming_strings = off;", "select 'a\\';", END });
