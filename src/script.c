@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Batches stay below these so that memory stays flat in the script's size,
  * and below psql's: 2,000 statements is already one round trip per ~100 KB. */
@@ -146,9 +148,12 @@ static void release_inputs(struct inputs *inputs)
 static FILE *open_source(struct inputs *inputs, const struct source *source, bool run_pass, struct sqlscan *scan,
 			 FILE **owned, struct err *err)
 {
+	struct stat st;
 	FILE *in;
+	int fd;
 
 	*owned = NULL;
+	st.st_mode = S_IFREG;
 	if (source->given)
 		return source->given;
 	if (!source->path) {
@@ -159,9 +164,17 @@ static FILE *open_source(struct inputs *inputs, const struct source *source, boo
 		scan->limit = source->length;
 		return inputs->spool;
 	}
-	in = fopen(source->path, "r");
-	if (!in) {
-		err_set(err, EXIT_USAGE, "cannot read '%s': %s", source->name, strerror(errno));
+	/* non-blocking: had the file been replaced by a FIFO since, opening it
+	 * must not wait for a writer */
+	fd = open(source->path, O_RDONLY | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 || !(in = fdopen(fd, "r"))) {
+		if (fd >= 0 && !S_ISREG(st.st_mode))
+			err_set(err, EXIT_USAGE, "cannot read '%s': it is no longer a regular file", source->name);
+		else
+			err_set(err, EXIT_USAGE, "cannot read '%s': %s", source->name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
 	if (run_pass)

@@ -147,6 +147,20 @@ for at in 8 7; do
 	is "$(psql -c 'select count(*) from g_t')" 0 "... and nothing was committed"
 done
 
+reset_t
+make_big fifo_a.sql
+echo "INSERT INTO g_t VALUES (0, 'b');" >fifo_b.sql
+"$DBCTL" --url "$TEST_PG_URL" run fifo_a.sql fifo_b.sql >fifo.out 2>fifo.err &
+runner=$!
+wait_for_sleep || diag "the run did not start"
+rm fifo_b.sql && mkfifo fifo_b.sql
+timeout 30 tail --pid="$runner" -f /dev/null
+wait "$runner"
+is "$?" 3 "a file replaced by a FIFO while an earlier one runs: exit 3, no wait for a writer"
+like "$(cat fifo.err)" "fifo_b\.sql.*no longer a regular file" "... says so"
+runner=
+is "$(psql -c 'select count(*) from g_t')" 0 "... and nothing was committed"
+
 # --- 6: -v values are checked before anything is sent ---
 printf "INSERT INTO g_t VALUES (7, ((ARRAY['a','b','c'])[1:'2'])::text);\n" >slice.sql
 reset_t
