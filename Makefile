@@ -137,7 +137,7 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	mkdir -p build-fuzz/corpus
 	clang -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
-		-o build-fuzz/sqlscan_fuzz tests/fuzz/sqlscan_fuzz.c src/sqlscan.c src/redisargs.c src/strbuf.c src/err.c
+		-o build-fuzz/sqlscan_fuzz tests/fuzz/sqlscan_fuzz.c src/sqlscan.c src/digest.c src/redisargs.c src/strbuf.c src/err.c
 	for f in ../shared/corpus/postgres-regress/sql/*.sql ../shared/corpus/pagila/pagila-schema.sql; do \
 		[ -f "$$f" ] && { printf '\0'; head -c 60000 "$$f"; } >build-fuzz/corpus/$$(basename $$f); done; true
 	build-fuzz/sqlscan_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus
