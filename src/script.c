@@ -626,6 +626,7 @@ struct run_view {
 	uint64_t split;
 	long long consumed;
 	uint64_t digest;
+	bool unreadable;      /* the lexer refused the input */
 };
 
 static int run_source(struct run_state *run, const struct script_stream *source, enum sqlscan_dialect dialect,
@@ -650,6 +651,7 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 	follow_server_strings(run, &scan);
 	view->statements = 0;
 	view->split = SPLIT_START;
+	view->unreadable = false;
 	sqlscan_statement_init(&statement);
 	copy.scan = &scan;
 	strbuf_init(&copy.line);
@@ -700,6 +702,7 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 			follow_server_strings(run, &scan);
 		}
 	}
+	view->unreadable = rc < 0 && err->code == EXIT_USAGE && !err->hint[0] && !vars->failed;
 	/* last: every reply is read before the caller commits */
 	if (rc == 0)
 		rc = flush(run, source->name, NULL, true, err);
@@ -914,14 +917,19 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 			rc = -1;
 		} else {
 			rc = run_source(&run, &input, dialect, &vars, opener.limit, &view, err);
+			const char *strings = engine->driver->parameter && dialect == SQLSCAN_POSTGRESQL
+						      ? engine->driver->parameter(run.conn, "standard_conforming_strings")
+						      : NULL;
+
 			if (rc != 0 && err->code == EXIT_USAGE && source_changed(source))
 				rc = refuse_changed(source, options->transaction, err);
+			else if (rc != 0 && view.unreadable && strings)
+				/* the check pass read the same bytes without this error: the
+				 * server's setting made the run pass read them otherwise */
+				err_hint(err, "the server's standard_conforming_strings (%s) splits the file otherwise than "
+					 "the check did; %s", strings, what_stayed(options->transaction));
 			else if (rc == 0)
-				rc = verify_source(source, &view,
-						   engine->driver->parameter && dialect == SQLSCAN_POSTGRESQL
-							   ? engine->driver->parameter(run.conn, "standard_conforming_strings")
-							   : NULL,
-						   options->transaction, err);
+				rc = verify_source(source, &view, strings, options->transaction, err);
 		}
 		if (owned)
 			fclose(owned);

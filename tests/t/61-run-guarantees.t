@@ -93,6 +93,12 @@ is "$("$TEST_PG_BINDIR/psql" -X -q -At "$off_url" -c 'select count(*) from g_t w
 expect_exit 3 "... --json" -- "$DBCTL" --json --url "$off_url" run differ.sql
 is "$(json_field 'd["outcome"]' <<<"$OUT")" rolled_back "... says rolled_back: statements had run"
 
+printf "INSERT INTO g_t VALUES (3, 'before');\nSELECT 'a\\\\';\n" >unread.sql
+expect_exit 3 "... a script the server's setting makes unreadable: exit 3" -- "$DBCTL" --url "$off_url" run unread.sql
+like "$ERR" "unread\.sql:2:8: unterminated E'' string
+hint: the server's standard_conforming_strings \(off\)" "... with the reason in a hint"
+is "$("$TEST_PG_BINDIR/psql" -X -q -At "$off_url" -c 'select count(*) from g_t where id = 3')" 0 "... and rolled back"
+
 # --- 4: a routine named begin ---
 cat >fnbegin.sql <<'SQL'
 INSERT INTO g_t VALUES (1, 'before');
