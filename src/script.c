@@ -313,6 +313,7 @@ static int check_substituted(const char *name, const struct sqlscan *outer, cons
 	struct sqlscan scan;
 	struct sqlscan_statement part;
 	struct err part_err;
+	bool last_terminated = true;
 	int rc;
 
 	if (!in)
@@ -323,6 +324,7 @@ static int check_substituted(const char *name, const struct sqlscan *outer, cons
 	scan.backslash_strings = outer->backslash_strings;
 	sqlscan_statement_init(&part);
 	while ((rc = sqlscan_next(&scan, &part, &part_err)) == 1) {
+		last_terminated = part.terminated;
 		part.line = s->line;
 		part.column = s->column;
 		if (breaks_transaction(options, &part)) {
@@ -343,6 +345,10 @@ static int check_substituted(const char *name, const struct sqlscan *outer, cons
 	if (rc < 0 && !err->code)
 		err_set(err, EXIT_USAGE, "%s:%d:%d: a -v value makes this statement unreadable: %s", name, s->line, s->column,
 			part_err.message);
+	/* "1 --" would hide the statement's ';' and join it to the next one */
+	if (rc == 0 && s->terminated && !last_terminated)
+		rc = err_set(err, EXIT_USAGE, "%s:%d:%d: a -v value hides the ';' that ends this statement", name, s->line,
+			     s->column);
 	sqlscan_statement_release(&part);
 	sqlscan_release(&scan);
 	fclose(in);

@@ -198,6 +198,10 @@ expect_exit 3 "a raw value that holds a COMMIT is refused" -- \
 like "$ERR" "vr2\.sql:1:1: COMMIT is not allowed here" "... at the statement that holds it"
 is "$(psql -c 'select count(*) from g_t where id = 10')" 0 "... and nothing was sent"
 expect_exit 3 "SQLite: a raw value that holds a BEGIN is refused" -- "$DBCTL" --url "$sq" run -v "v=1; BEGIN" vr2.sql
+expect_exit 3 "a raw value that hides the statement's ';' (a trailing --) is refused" -- \
+	"$DBCTL" --url "$TEST_PG_URL" run -v "v=1 --" vr2.sql
+like "$ERR" "vr2\.sql:1:1: a -v value hides the ';'" "... saying so"
+expect_exit 3 "a raw value with an unbalanced quote is refused" -- "$DBCTL" --url "$TEST_PG_URL" run -v "v='" vr2.sql
 printf 'INSERT INTO t VALUES ($x, @y);\nINSERT INTO t VALUES (?, ?5);\n' >vp.sql
 expect_exit 3 "SQLite: \$x, @y, ?, ?5 that nothing binds are refused" -- "$DBCTL" --url "$sq" run vp.sql
 like "$ERR" "vp\.sql:1:23: parameter '\\\$x' is not bound" "... with FILE:LINE:COL of the first"
