@@ -4,6 +4,7 @@
 #include "json.h"
 #include "script.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,7 +58,7 @@ static int list_statements(struct cli *cli, enum sqlscan_dialect dialect, sqlsca
 		struct sqlscan scan;
 
 		if (!in) {
-			rc = err_set(err, EXIT_USAGE, "cannot read '%s'", path);
+			rc = err_set(err, EXIT_USAGE, "cannot read '%s': %s", path, strerror(errno));
 			break;
 		}
 		sqlscan_init(&scan, in, strcmp(path, "-") == 0 ? "<stdin>" : path, dialect);
@@ -107,8 +108,10 @@ static int list_statements(struct cli *cli, enum sqlscan_dialect dialect, sqlsca
 static const char *outcome_of(const struct script_options *options, const struct script_summary *summary, int rc,
 			      int code)
 {
-	if (rc != 0 && code == EXIT_USAGE)
-		return "refused";   /* nothing was sent */
+	/* nothing was sent; exit 3 after statements ran (a file changed under
+	 * the run, a split the server saw otherwise) rolled them back */
+	if (rc != 0 && code == EXIT_USAGE && summary->statements == 0)
+		return "refused";
 	if (rc != 0)
 		return summary->partly_applied ? "failed_partly_applied" : "rolled_back";
 	if (options->dry_run)

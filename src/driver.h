@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 /* Bumped whenever struct driver or what it promises changes, so that a stale module is refused. */
-#define DRIVER_ABI_VERSION 5
+#define DRIVER_ABI_VERSION 6
 
 /* Everything a driver needs to connect; every pointer is borrowed from the settings. */
 struct driver_target {
@@ -139,6 +139,9 @@ struct driver {
 	/* Optional: does text end with a complete statement? (SQLite's own rule) */
 	bool (*statement_complete)(const char *text);
 	void (*close)(struct driver_conn *conn);
+	/* Optional: a setting as the server last reported it (PostgreSQL's
+	 * parameter status, e.g. standard_conforming_strings); NULL when unknown. */
+	const char *(*parameter)(struct driver_conn *conn, const char *name);
 };
 
 /* Adds one item to stats->items; silently drops items past the array's size. */

@@ -417,6 +417,8 @@ static int pg_copy_in(struct driver_conn *conn, struct driver_copy_source *sourc
 	return PQputCopyEnd(conn->pg, rc < 0 ? "dbctl: COPY data could not be read" : NULL) == 1 && rc >= 0 ? 0 : -1;
 }
 
+#define TERSE_ERRORS_ABOVE (1024 * 1024)
+
 /* One simple-query message for the whole batch: one round trip, psql's own
  * protocol, and one result per statement, so that counting results says
  * which statement failed. The error position is relative to the message;
@@ -427,7 +429,8 @@ static int pg_exec_batch(struct driver_conn *conn, struct driver_batch *batch, s
 	size_t *offsets = calloc(batch->count + 1, sizeof(size_t)), chars = 0, i;
 	struct err input_err;
 	PGresult *res;
-	bool failed = false, input_failed = false;
+	PGVerbosity verbosity = PQERRORS_DEFAULT;
+	bool failed = false, input_failed = false, terse;
 
 	batch->completed = 0;
 	batch->affected = 0;
@@ -449,7 +452,15 @@ static int pg_exec_batch(struct driver_conn *conn, struct driver_batch *batch, s
 		chars++;
 	}
 	offsets[batch->count] = chars;
+	/* libpq's default error text quotes the statement around the error's
+	 * position, and builds it with two int arrays the size of the whole
+	 * message: 8 times a huge statement. Our messages use the fields only. */
+	terse = sql.len > TERSE_ERRORS_ABOVE;
+	if (terse)
+		verbosity = PQsetErrorVerbosity(conn->pg, PQERRORS_TERSE);
 	if (!PQsendQuery(conn->pg, sql.buf)) {
+		if (terse)
+			PQsetErrorVerbosity(conn->pg, verbosity);
 		strbuf_release(&sql);
 		free(offsets);
 		err_set(err, EXIT_NO_ANSWER, "%s", "");
@@ -502,6 +513,8 @@ static int pg_exec_batch(struct driver_conn *conn, struct driver_batch *batch, s
 		PQclear(res);
 	}
 	free(offsets);
+	if (terse)
+		PQsetErrorVerbosity(conn->pg, verbosity);
 	if (input_failed) {
 		*err = input_err;
 		err->item = (long)batch->count - 1;
@@ -713,6 +726,11 @@ static char *pg_quote(struct driver_conn *conn, const char *value, bool identifi
 	return copy;
 }
 
+static const char *pg_parameter(struct driver_conn *conn, const char *name)
+{
+	return PQparameterStatus(conn->pg, name);
+}
+
 static void pg_close(struct driver_conn *conn)
 {
 	if (!conn)
@@ -736,6 +754,7 @@ static const struct driver pg_driver = {
 	.server_stats = pg_server_stats,
 	.exec_batch = pg_exec_batch,
 	.quote = pg_quote,
+	.parameter = pg_parameter,
 	.query = pg_query,
 	.transaction_state = pg_transaction_state,
 	.transaction_wrote = pg_transaction_wrote,

@@ -332,6 +332,41 @@ static int sqlite_server_stats(struct driver_conn *conn, struct driver_server_st
 
 
 /* Statements run one by one in-process; there is no round trip to save. */
+/* Runs every statement of one text: a script's statement is one, but an
+ * unquoted -v value may have put several in it, and PostgreSQL runs them all.
+ * *failed_at is where in text the one that failed starts. */
+static int sqlite_exec_text(struct driver_conn *conn, const char *text, size_t length, long *affected,
+			    const char **failed_at)
+{
+	const char *at = text, *end = text + length;
+	int rc = SQLITE_OK;
+
+	while (at < end && rc == SQLITE_OK) {
+		sqlite3_stmt *stmt = NULL;
+		const char *tail = NULL;
+		/* sqlite3_changes() repeats the last DML's count after DDL; the total does not */
+		int before = sqlite3_total_changes(conn->db);
+
+		/* the length with the NUL after the text: SQLite then parses it in
+		 * place instead of copying it to terminate it */
+		*failed_at = at;
+		rc = sqlite3_prepare_v2(conn->db, at, (int)(end - at) + 1, &stmt, &tail);
+		if (rc == SQLITE_OK && !stmt)
+			break;   /* only blanks or comments were left */
+		if (rc == SQLITE_OK) {
+			while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+				;
+			if (rc == SQLITE_DONE) {
+				rc = SQLITE_OK;
+				*affected += sqlite3_total_changes(conn->db) - before;
+			}
+		}
+		sqlite3_finalize(stmt);
+		at = tail && tail > at ? tail : end;
+	}
+	return rc;
+}
+
 static int sqlite_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct err *err)
 {
 	size_t i;
@@ -339,39 +374,26 @@ static int sqlite_exec_batch(struct driver_conn *conn, struct driver_batch *batc
 	batch->completed = 0;
 	batch->affected = 0;
 	for (i = 0; i < batch->count; i++) {
-		sqlite3_stmt *stmt = NULL;
-		const char *tail = NULL;
-		/* sqlite3_changes() repeats the last DML's count after DDL; the total does not */
-		int before = sqlite3_total_changes(conn->db);
-		/* the length with the NUL after the text: SQLite then parses it in
-		 * place instead of copying it to terminate it */
-		int rc = sqlite3_prepare_v2(conn->db, batch->texts[i], (int)batch->lengths[i] + 1, &stmt, &tail);
+		const char *failed_at = batch->texts[i];
+		int rc = sqlite_exec_text(conn, batch->texts[i], batch->lengths[i], &batch->affected, &failed_at);
 
-		if (rc == SQLITE_OK && stmt) {
-			while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-				;
-			if (rc == SQLITE_DONE) {
-				rc = SQLITE_OK;
-				batch->affected += sqlite3_total_changes(conn->db) - before;
-			}
-		}
 		if (rc != SQLITE_OK) {
 			int offset = sqlite3_error_offset(conn->db);
+			size_t from = (size_t)(failed_at - batch->texts[i]);
 
 			sqlite_error(conn->db, rc, EXIT_FAILED, err);
-			sqlite3_finalize(stmt);
 			err->item = (long)i;
-			if (offset >= 0 && (size_t)offset < batch->lengths[i]) {
-				int chars = 1, b;
+			if (offset >= 0 && from + (size_t)offset < batch->lengths[i]) {
+				int chars = 1;
+				size_t b;
 
-				for (b = 0; b < offset; b++)
+				for (b = 0; b < from + (size_t)offset; b++)
 					if (((unsigned char)batch->texts[i][b] & 0xc0) != 0x80)
 						chars++;
 				err->position = chars;
 			}
 			return -1;
 		}
-		sqlite3_finalize(stmt);
 		batch->completed++;
 	}
 	return 0;

@@ -2,6 +2,7 @@
 #include "redisargs.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,7 +55,7 @@ void redisargs_init(struct redisargs *args)
 
 int redisargs_parse(struct redisargs *args, const char *line, size_t len, struct err *err)
 {
-	const char *p = line, *end = line + len;
+	const char *p = line, *end = line + len, *opened = line;
 	char *o;
 
 	args->count = 0;
@@ -77,6 +78,8 @@ int redisargs_parse(struct redisargs *args, const char *line, size_t len, struct
 			return 0;
 		if (*p == '"' || *p == '\'') {
 			char quote = *p++;
+
+			opened = p - 1;
 
 			for (;;) {
 				if (p == end)
@@ -117,16 +120,24 @@ int redisargs_parse(struct redisargs *args, const char *line, size_t len, struct
 	}
 unterminated:
 	args->count = 0;
-	return err_set(err, EXIT_USAGE, "unbalanced quotes in command (column %d)", (int)(p - line) + 1);
+	err_set(err, EXIT_USAGE, "unbalanced quotes in command");
+	err->column = (int)(opened - line) + 1;   /* the quote that is never closed */
+	return -1;
 after_quote:
 	args->count = 0;
-	return err_set(err, EXIT_USAGE, "closing quote must be followed by a space (column %d)", (int)(p - line) + 1);
+	err_set(err, EXIT_USAGE, "closing quote must be followed by a space");
+	err->column = (int)(p - line) + 1;
+	return -1;
 }
 
 int redisargs_split(const char *line, struct redisargs *out, struct err *err)
 {
 	redisargs_init(out);
 	if (redisargs_parse(out, line, strlen(line), err) != 0) {
+		size_t len = strlen(err->message);
+
+		/* a line typed at the prompt has no file place: say the column here */
+		snprintf(err->message + len, sizeof(err->message) - len, " (column %d)", err->column);
 		redisargs_release(out);
 		return -1;
 	}

@@ -22,7 +22,8 @@ struct redisargs {
 int redisargs_split(const char *line, struct redisargs *out, struct err *err) MUST_CHECK;
 
 /* The same on len bytes of line, reusing args' memory from the last call
- * (start with redisargs_init); the previous values are gone. */
+ * (start with redisargs_init); the previous values are gone. On a malformed
+ * line the message says what, and err->column (1-based, in bytes) where. */
 void redisargs_init(struct redisargs *args);
 int redisargs_parse(struct redisargs *args, const char *line, size_t len, struct err *err) MUST_CHECK;
 

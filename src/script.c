@@ -2,13 +2,17 @@
  * statements, one transaction, and an error that says where. */
 #include "script.h"
 #include "clock.h"
+#include "digest.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Batches stay below these so that memory stays flat in the script's size,
  * and below psql's: 2,000 statements is already one round trip per ~100 KB. */
@@ -45,61 +49,85 @@ enum sqlscan_dialect script_dialect(enum url_backend backend)
 
 /* ---- inputs ---- */
 
+/* One input. A regular file is opened again for each pass and never held
+ * open between them (a run of thousands of files needs two descriptors);
+ * the run pass reads exactly the bytes the check pass read and verifies
+ * their digest before COMMIT. Anything else is spooled once. */
 struct source {
-	const char *name;    /* borrowed; "-" shows as "<stdin>" */
-	FILE *stream;        /* owned */
+	const char *name;      /* borrowed; "-" shows as "<stdin>" */
+	const char *path;      /* borrowed; NULL when spooled or given */
+	FILE *given;           /* borrowed: a stream of script_*_stream's caller */
+	long long offset;      /* spooled: where it starts in the spool */
+	long long length;      /* bytes the check pass read (spooled: all of it); -1 before */
+	uint64_t digest;       /* of those bytes */
+	long statements;       /* how the check pass split it */
+	uint64_t split;
 };
 
-/* Copies in to an unlinked file: standard input, pipes, FIFOs and bash's
- * <(...) can be read once only, and the check pass and the run pass must
- * read the same bytes. */
-static int spool_source(FILE *in, struct source *out, struct err *err)
+struct inputs {
+	struct source *sources;   /* owned */
+	size_t count;
+	FILE *spool;              /* owned; standard input, pipes, FIFOs and <(...), one after the other */
+};
+
+/* Copies in to the end of the spool: such an input can be read once only,
+ * and the check pass and the run pass must read the same bytes. */
+static int spool_source(struct inputs *inputs, FILE *in, struct source *out, struct err *err)
 {
 	char buffer[65536];
 	size_t n;
 
-	out->stream = tmpfile();
-	if (!out->stream)
+	if (!inputs->spool && !(inputs->spool = tmpfile()))
 		return err_set(err, EXIT_USAGE, "cannot buffer '%s': %s", out->name, strerror(errno));
+	if (fseeko(inputs->spool, 0, SEEK_END) != 0)
+		return err_set(err, EXIT_USAGE, "cannot buffer '%s': %s", out->name, strerror(errno));
+	out->offset = ftello(inputs->spool);
 	while ((n = fread(buffer, 1, sizeof(buffer), in)) > 0)
-		if (fwrite(buffer, 1, n, out->stream) != n)
+		if (fwrite(buffer, 1, n, inputs->spool) != n)
 			return err_set(err, EXIT_USAGE, "cannot buffer '%s': %s", out->name, strerror(errno));
 	if (ferror(in))
 		return err_set(err, EXIT_USAGE, "cannot read '%s': %s", out->name, strerror(errno));
-	rewind(out->stream);
+	if (fflush(inputs->spool) != 0)
+		return err_set(err, EXIT_USAGE, "cannot buffer '%s': %s", out->name, strerror(errno));
+	out->length = ftello(inputs->spool) - out->offset;
 	return 0;
 }
 
-/* Opens each input once; only a regular file can be rewound, so anything
- * else is spooled. */
-static int open_sources(const char *const *paths, size_t count, struct source *sources, struct err *err)
+static int prepare_inputs(const char *const *paths, size_t count, struct inputs *inputs, struct err *err)
 {
 	bool stdin_taken = false;
 	size_t i;
 
+	inputs->count = count;
+	inputs->sources = calloc(count, sizeof(*inputs->sources));
+	if (!inputs->sources && count)
+		return err_set(err, EXIT_USAGE, "out of memory");
 	for (i = 0; i < count; i++) {
+		struct source *source = &inputs->sources[i];
 		struct stat st;
 		FILE *in;
 		int rc;
 
+		source->length = -1;
 		if (strcmp(paths[i], "-") == 0) {
 			if (stdin_taken)
 				return err_set(err, EXIT_USAGE, "'-' given twice: standard input can be read only once");
 			stdin_taken = true;
-			sources[i].name = "<stdin>";
-			if (spool_source(stdin, &sources[i], err) != 0)
+			source->name = "<stdin>";
+			if (spool_source(inputs, stdin, source, err) != 0)
 				return -1;
 			continue;
 		}
-		sources[i].name = paths[i];
+		source->name = paths[i];
 		in = fopen(paths[i], "r");
 		if (!in)
 			return err_set(err, EXIT_USAGE, "cannot read '%s': %s", paths[i], strerror(errno));
 		if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode)) {
-			sources[i].stream = in;
+			source->path = paths[i];
+			fclose(in);
 			continue;
 		}
-		rc = spool_source(in, &sources[i], err);
+		rc = spool_source(inputs, in, source, err);
 		fclose(in);
 		if (rc != 0)
 			return -1;
@@ -107,15 +135,68 @@ static int open_sources(const char *const *paths, size_t count, struct source *s
 	return 0;
 }
 
-static void close_sources(struct source *sources, size_t count)
+static void release_inputs(struct inputs *inputs)
 {
+	if (inputs->spool)
+		fclose(inputs->spool);
+	free(inputs->sources);
+	memset(inputs, 0, sizeof(*inputs));
+}
+
+/* Opens a source for a pass: *owned is the stream to close afterwards (NULL
+ * when the stream is borrowed). The run pass reads the checked length only. */
+static FILE *open_source(struct inputs *inputs, const struct source *source, bool run_pass, struct sqlscan *scan,
+			 FILE **owned, struct err *err)
+{
+	struct stat st;
+	FILE *in;
+	int fd;
+
+	*owned = NULL;
+	st.st_mode = S_IFREG;
+	if (source->given)
+		return source->given;
+	if (!source->path) {
+		if (fseeko(inputs->spool, source->offset, SEEK_SET) != 0) {
+			err_set(err, EXIT_USAGE, "cannot read '%s': %s", source->name, strerror(errno));
+			return NULL;
+		}
+		scan->limit = source->length;
+		return inputs->spool;
+	}
+	/* non-blocking: had the file been replaced by a FIFO since, opening it
+	 * must not wait for a writer */
+	fd = open(source->path, O_RDONLY | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 || !(in = fdopen(fd, "r"))) {
+		if (fd >= 0 && !S_ISREG(st.st_mode))
+			err_set(err, EXIT_USAGE, "cannot read '%s': it is no longer a regular file", source->name);
+		else
+			err_set(err, EXIT_USAGE, "cannot read '%s': %s", source->name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (run_pass)
+		scan->limit = source->length;
+	*owned = in;
+	return in;
+}
+
+/* Where each statement starts and what it is: two passes that split a
+ * source the same way have the same value (FNV-1a over the fields). */
+static void split_add(uint64_t *split, const struct sqlscan_statement *s)
+{
+	const int fields[] = { s->line, s->column, (int)s->kind, s->terminated };
 	size_t i;
 
-	for (i = 0; i < count; i++)
-		if (sources[i].stream)
-			fclose(sources[i].stream);
-	free(sources);
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		*split ^= (uint64_t)(unsigned int)fields[i];
+		*split *= UINT64_C(0x100000001b3);
+	}
 }
+
+#define SPLIT_START UINT64_C(0xcbf29ce484222325)
 
 /* ---- variables ---- */
 
@@ -123,8 +204,10 @@ struct variables {
 	const struct script_options *options;
 	const struct driver *driver;    /* NULL while checking: values are not needed yet */
 	struct driver_conn *conn;
-	bool failed;
+	bool failed;                    /* a value the driver could not quote: the statement must not be sent */
 	char undefined[128];            /* the first :name no -v defines */
+	char unquotable[128];           /* the one that failed */
+	bool several;                   /* the statement got a raw value with a ';': maybe several statements */
 };
 
 static const char *variable_value(const struct script_options *options, const char *name)
@@ -150,6 +233,7 @@ static bool lookup_variable(void *context, const char *name, char quote, struct 
 	}
 	if (!quote) {
 		strbuf_addstr(out, value);
+		vars->several = vars->several || strchr(value, ';') != NULL;
 		return true;
 	}
 	if (!vars->driver) {
@@ -159,6 +243,7 @@ static bool lookup_variable(void *context, const char *name, char quote, struct 
 	quoted = vars->driver->quote ? vars->driver->quote(vars->conn, value, quote == '"') : NULL;
 	if (!quoted) {
 		vars->failed = true;
+		snprintf(vars->unquotable, sizeof(vars->unquotable), "%s", name);
 		return false;
 	}
 	strbuf_addstr(out, quoted);
@@ -184,62 +269,189 @@ static int refuse_statement(const char *name, const struct sqlscan_statement *s,
 	return -1;
 }
 
-static int check_sources(struct source *sources, size_t count, enum sqlscan_dialect dialect,
-			 const struct script_options *options, sqlscan_complete_fn complete, long *statements,
-			 int first_line, struct err *err)
+static bool breaks_transaction(const struct script_options *options, const struct sqlscan_statement *s)
 {
-	struct variables vars = { options, NULL, NULL, false, "" };
-	struct sqlscan_statement statement;
-	struct strbuf data;
+	return options->transaction &&
+	       (s->kind == SQLSCAN_TRANSACTION_CONTROL || s->kind == SQLSCAN_OUTSIDE_TRANSACTION);
+}
+
+static int refuse_parameter(const char *name, const struct sqlscan_statement *s, int line, int column,
+			    struct err *err)
+{
+	err_set(err, EXIT_USAGE, "%s:%d:%d: parameter '%s' is not bound, and SQLite would take it as NULL", name, line,
+		column, s->parameter);
+	err_hint(err, "dbctl binds no parameters: write the value, or use :NAME with -v NAME=VALUE");
+	return -1;
+}
+
+/* Every -v value goes into a statement: like the script itself, it must be
+ * UTF-8, or the driver cannot quote it and the server would read it wrong. */
+static int check_variables(const struct script_options *options, struct err *err)
+{
 	size_t i;
+
+	for (i = 0; i < options->variable_count; i++) {
+		const char *eq = strchr(options->variables[i], '=');
+
+		if (eq && !sqlscan_valid_utf8(eq + 1, strlen(eq + 1))) {
+			err_set(err, EXIT_USAGE, "-v %.*s: the value is not valid UTF-8", (int)(eq - options->variables[i]),
+				options->variables[i]);
+			err_hint(err, "scripts and their variables are sent as UTF-8; convert the value (iconv)");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* An unquoted :name value is text the lexer did not split: split the
+ * statement as substituted, as the server will see it, and check each part
+ * (a value "1; COMMIT" must not end the run's transaction). */
+static int check_substituted(const char *name, const struct sqlscan *outer, const struct sqlscan_statement *s,
+			     const struct script_options *options, sqlscan_complete_fn complete, struct err *err)
+{
+	FILE *in = fmemopen(s->text.buf, s->text.len, "r");
+	struct sqlscan scan;
+	struct sqlscan_statement part;
+	struct err part_err;
+	bool last_terminated = true;
+	int rc;
+
+	if (!in)
+		return err_set(err, EXIT_USAGE, "out of memory");
+	err_init(&part_err);
+	sqlscan_init(&scan, in, name, outer->dialect);
+	scan.complete = complete;
+	scan.backslash_strings = outer->backslash_strings;
+	sqlscan_statement_init(&part);
+	while ((rc = sqlscan_next(&scan, &part, &part_err)) == 1) {
+		last_terminated = part.terminated;
+		part.line = s->line;
+		part.column = s->column;
+		if (breaks_transaction(options, &part)) {
+			rc = refuse_statement(name, &part, err);
+			err_hint(err, "it comes from a -v value");
+			break;
+		}
+		if (outer->dialect == SQLSCAN_SQLITE && part.parameter[0]) {
+			rc = refuse_parameter(name, &part, s->line, s->column, err);
+			break;
+		}
+		if (part.kind == SQLSCAN_COPY_IN) {
+			rc = err_set(err, EXIT_USAGE, "%s:%d:%d: COPY ... FROM STDIN in a -v value has no data to read", name,
+				     s->line, s->column);
+			break;
+		}
+	}
+	if (rc < 0 && !err->code)
+		err_set(err, EXIT_USAGE, "%s:%d:%d: a -v value makes this statement unreadable: %s", name, s->line, s->column,
+			part_err.message);
+	/* "1 --" would hide the statement's ';' and join it to the next one */
+	if (rc == 0 && s->terminated && !last_terminated)
+		rc = err_set(err, EXIT_USAGE, "%s:%d:%d: a -v value hides the ';' that ends this statement", name, s->line,
+			     s->column);
+	sqlscan_statement_release(&part);
+	sqlscan_release(&scan);
+	fclose(in);
+	return rc < 0 ? -1 : 0;
+}
+
+/* *backslash_strings carries the string setting from one file to the next:
+ * they all run in one session. */
+static int check_one(struct inputs *inputs, struct source *source, enum sqlscan_dialect dialect,
+		     const struct script_options *options, sqlscan_complete_fn complete, long *statements,
+		     int first_line, bool *backslash_strings, struct err *err)
+{
+	struct variables vars = { options, NULL, NULL, false, "", "", false };
+	struct sqlscan_statement statement;
+	struct sqlscan scan;
+	struct digest digest;
+	struct strbuf data;
+	FILE *owned, *in;
 	int rc = 0;
 
-	*statements = 0;
+	sqlscan_init(&scan, NULL, source->name, dialect);
+	in = open_source(inputs, source, false, &scan, &owned, err);
+	if (!in) {
+		sqlscan_release(&scan);
+		return -1;
+	}
+	scan.in = in;
+	scan.line_number = first_line > 0 ? first_line - 1 : 0;
+	scan.variable = lookup_variable;
+	scan.variable_context = &vars;
+	scan.complete = complete;
+	scan.backslash_strings = *backslash_strings;
+	digest_init(&digest);
+	scan.digest = &digest;
+	source->statements = 0;
+	source->split = SPLIT_START;
 	sqlscan_statement_init(&statement);
 	strbuf_init(&data);
-	for (i = 0; i < count && rc == 0; i++) {
-		struct sqlscan scan;
-
-		sqlscan_init(&scan, sources[i].stream, sources[i].name, dialect);
-		scan.line_number = first_line > 0 ? first_line - 1 : 0;
-		scan.variable = lookup_variable;
-		scan.variable_context = &vars;
-		scan.complete = complete;
-		while (rc == 0 && (rc = sqlscan_next(&scan, &statement, err)) == 1) {
-			rc = 0;
-			(*statements)++;
-			/* SQLite would bind a stray :name to NULL and carry on: a typo in -v must not */
-			if (dialect == SQLSCAN_SQLITE && vars.undefined[0]) {
-				rc = err_set(err, EXIT_USAGE, "%s:%d:%d: :%s is not defined, and SQLite would take it as NULL",
-					     sources[i].name, statement.line, statement.column, vars.undefined);
-				err_hint(err, "pass -v %s=VALUE", vars.undefined);
-				break;
-			}
-			vars.undefined[0] = '\0';
-			if (options->transaction && (statement.kind == SQLSCAN_TRANSACTION_CONTROL ||
-						     statement.kind == SQLSCAN_OUTSIDE_TRANSACTION))
-				rc = refuse_statement(sources[i].name, &statement, err);
-			while (rc == 0 && statement.kind == SQLSCAN_COPY_IN && (rc = sqlscan_copy_line(&scan, &data, err)) == 1)
-				rc = 0;
+	while (rc == 0 && (rc = sqlscan_next(&scan, &statement, err)) == 1) {
+		rc = 0;
+		(*statements)++;
+		source->statements++;
+		split_add(&source->split, &statement);
+		/* SQLite would bind a stray :name to NULL and carry on: a typo in -v must not */
+		if (dialect == SQLSCAN_SQLITE && vars.undefined[0]) {
+			rc = err_set(err, EXIT_USAGE, "%s:%d:%d: :%s is not defined, and SQLite would take it as NULL",
+				     source->name, statement.line, statement.column, vars.undefined);
+			err_hint(err, "pass -v %s=VALUE", vars.undefined);
+			break;
 		}
-		sqlscan_release(&scan);
-		rewind(sources[i].stream);
+		vars.undefined[0] = '\0';
+		if (dialect == SQLSCAN_SQLITE && statement.parameter[0])
+			rc = refuse_parameter(source->name, &statement, statement.parameter_line, statement.parameter_column,
+					      err);
+		else if (breaks_transaction(options, &statement))
+			rc = refuse_statement(source->name, &statement, err);
+		else if (statement.raw_substitution && dialect != SQLSCAN_REDIS)
+			rc = check_substituted(source->name, &scan, &statement, options, complete, err);
+		while (rc == 0 && statement.kind == SQLSCAN_COPY_IN && (rc = sqlscan_copy_line(&scan, &data, err)) == 1)
+			rc = 0;
+	}
+	*backslash_strings = scan.backslash_strings;
+	if (rc == 0 && source->path) {
+		source->length = scan.consumed;
+		source->digest = digest_final(&digest);
 	}
 	sqlscan_statement_release(&statement);
 	strbuf_release(&data);
+	sqlscan_release(&scan);
+	if (owned)
+		fclose(owned);
+	else if (source->given)
+		rewind(source->given);
 	return rc < 0 ? -1 : 0;
+}
+
+static int check_sources(struct inputs *inputs, enum sqlscan_dialect dialect, const struct script_options *options,
+			 sqlscan_complete_fn complete, long *statements, int first_line, struct err *err)
+{
+	bool backslash_strings = false;   /* the server's default is assumed: on */
+	size_t i;
+
+	*statements = 0;
+	if (check_variables(options, err) != 0)
+		return -1;
+	for (i = 0; i < inputs->count; i++)
+		if (check_one(inputs, &inputs->sources[i], dialect, options, complete, statements, first_line,
+			      &backslash_strings, err) != 0)
+			return -1;
+	return 0;
 }
 
 int script_check(const char *const *paths, size_t count, enum sqlscan_dialect dialect,
 		 const struct script_options *options, long *statements, struct err *err)
 {
-	struct source *sources = calloc(count, sizeof(*sources));
+	struct inputs inputs;
 	int rc;
 
-	rc = open_sources(paths, count, sources, err);
+	memset(&inputs, 0, sizeof(inputs));
+	rc = prepare_inputs(paths, count, &inputs, err);
 	if (rc == 0)
-		rc = check_sources(sources, count, dialect, options, NULL, statements, 1, err);
-	close_sources(sources, count);
+		rc = check_sources(&inputs, dialect, options, NULL, statements, 1, err);
+	release_inputs(&inputs);
 	return rc;
 }
 
@@ -305,19 +517,16 @@ static int next_copy_line(void *context, const char **data, size_t *length, stru
 static void locate_error(struct err *err, enum sqlscan_dialect dialect, const char *file, const struct batch *b,
 			 size_t index)
 {
-	struct sqlscan_statement s;
 	struct strbuf source_line;
 	int line, column, caret;
 	char message[sizeof(err->message)];
 	/* SQL errors read "ERROR: ... (SQLSTATE)" as in psql; Redis's carry their own prefix */
 	const char *severity = err->code == EXIT_FAILED && dialect != SQLSCAN_REDIS ? "ERROR: " : "";
 
-	sqlscan_statement_init(&s);
+	/* located where the batch holds it: a huge statement is not copied again */
 	strbuf_init(&source_line);
-	strbuf_add(&s.text, b->texts.buf + b->offsets[index], b->lengths[index]);
-	s.line = b->lines[index];
-	s.column = b->columns[index];
-	sqlscan_locate(&s, err->position > 0 ? err->position : 1, &line, &column, &source_line, &caret);
+	sqlscan_locate_text(b->texts.buf + b->offsets[index], b->lengths[index], b->lines[index], b->columns[index],
+			    err->position > 0 ? err->position : 1, &line, &column, &source_line, &caret);
 	snprintf(err->file, sizeof(err->file), "%s", file);
 	err->line = line;
 	err->column = column;
@@ -330,7 +539,6 @@ static void locate_error(struct err *err, enum sqlscan_dialect dialect, const ch
 	else
 		snprintf(err->context, sizeof(err->context), "%5d | %s", line, source_line.buf);
 	strbuf_release(&source_line);
-	sqlscan_statement_release(&s);
 }
 
 struct run_state {
@@ -378,8 +586,15 @@ static int flush(struct run_state *run, const char *file, struct copy_reader *co
 	} else {
 		rc = run->driver->exec_batch(run->conn, &request, err);
 	}
+	/* a statement of the script counts once, however many results its
+	 * substituted text gave; a failed batch counts those before the failure */
+	if (rc == 0 && !request.deferred && !run->replies_pending)
+		run->summary->statements += (long)run->batch.count;
+	else if (rc == 0 || err->item < 0 || (size_t)err->item >= request.completed)
+		run->summary->statements += (long)request.completed;
+	else
+		run->summary->statements += err->item;
 	run->replies_pending = request.deferred;
-	run->summary->statements += (long)request.completed;
 	run->summary->affected += request.affected;
 	failed = request.failed_earlier ? &run->previous : &run->batch;
 	if (rc != 0 && !interrupted && failed->count > 0)
@@ -395,12 +610,38 @@ static int flush(struct run_state *run, const char *file, struct copy_reader *co
 	return rc;
 }
 
+/* PostgreSQL: the lexer reads strings as the server does now. Read after
+ * every batch, from what the server reports (libpq's parameter status), so
+ * that a setting changed in any way (SET, set_config, a function, a role or
+ * database default) is followed; the batch the change came in was parsed
+ * by the server whole, with the setting it had when it arrived, as the lexer did. */
+static void follow_server_strings(const struct run_state *run, struct sqlscan *scan)
+{
+	const char *value;
+
+	if (run->dialect != SQLSCAN_POSTGRESQL || !run->driver->parameter || run->replies_pending)
+		return;
+	value = run->driver->parameter(run->conn, "standard_conforming_strings");
+	if (value)
+		scan->backslash_strings = strcmp(value, "off") == 0;
+}
+
+/* What the run pass saw of one source, to compare with the check pass. */
+struct run_view {
+	long statements;
+	uint64_t split;
+	long long consumed;
+	uint64_t digest;
+	bool unreadable;      /* the lexer refused the input */
+};
+
 static int run_source(struct run_state *run, const struct script_stream *source, enum sqlscan_dialect dialect,
-		      struct variables *vars, struct err *err)
+		      struct variables *vars, long long limit, struct run_view *view, struct err *err)
 {
 	struct sqlscan scan;
 	struct sqlscan_statement statement;
 	struct copy_reader copy;
+	struct digest digest;
 	long skip = run->options->skip_statements;
 	int rc;
 
@@ -409,14 +650,26 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 	scan.variable = lookup_variable;
 	scan.variable_context = vars;
 	scan.complete = run->driver->statement_complete;
+	scan.track_strings = false;
+	scan.limit = limit;
+	digest_init(&digest);
+	scan.digest = &digest;
+	follow_server_strings(run, &scan);
+	view->statements = 0;
+	view->split = SPLIT_START;
+	view->unreadable = false;
 	sqlscan_statement_init(&statement);
 	copy.scan = &scan;
 	strbuf_init(&copy.line);
-	while ((rc = sqlscan_next(&scan, &statement, err)) == 1) {
+	while ((vars->several = false, rc = sqlscan_next(&scan, &statement, err)) == 1) {
+		bool several = vars->several;
+
 		if (interrupted) {
 			rc = -1;
 			break;
 		}
+		view->statements++;
+		split_add(&view->split, &statement);
 		if (skip > 0) {
 			skip--;
 			while (statement.kind == SQLSCAN_COPY_IN && (rc = sqlscan_copy_line(&scan, &copy.line, err)) == 1)
@@ -425,29 +678,102 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 				break;
 			continue;
 		}
+		/* checked already, but the server's own string setting may split
+		 * the text otherwise than the check pass did: never send what
+		 * would end the run's transaction, whichever split found it */
+		if (breaks_transaction(run->options, &statement)) {
+			rc = refuse_statement(source->name, &statement, err);
+			break;
+		}
+		if (vars->failed) {
+			rc = err_set(err, EXIT_USAGE, "%s:%d:%d: the value of -v %s cannot be quoted for %s", source->name,
+				     statement.line, statement.column, vars->unquotable, run->driver->display_name);
+			break;
+		}
+		/* a raw value may hold several statements: alone in its batch, its
+		 * results are not taken for the next statements' */
+		if (several && run->batch.count > 0 &&
+		    (rc = flush(run, source->name, NULL, false, err)) != 0)
+			break;
 		if (run->options->on_statement)
 			run->options->on_statement(run->options->context, source->name, &statement);
 		batch_add(&run->batch, &statement);
 		/* without a transaction each statement stands alone: stop at the first error */
 		if (statement.kind == SQLSCAN_COPY_IN || !run->options->transaction || run->options->rows ||
-		    run->batch.texts.len >= BATCH_BYTES || run->batch.count >= BATCH_STATEMENTS) {
+		    statement.changes_lexing || several || run->batch.texts.len >= BATCH_BYTES ||
+		    run->batch.count >= BATCH_STATEMENTS) {
 			rc = flush(run, source->name, statement.kind == SQLSCAN_COPY_IN ? &copy : NULL, false, err);
 			if (rc != 0)
 				break;
+			follow_server_strings(run, &scan);
 		}
 	}
+	view->unreadable = rc < 0 && err->code == EXIT_USAGE && !err->hint[0] && !vars->failed;
 	/* last: every reply is read before the caller commits */
 	if (rc == 0)
 		rc = flush(run, source->name, NULL, true, err);
+	view->consumed = scan.consumed;
+	view->digest = digest_final(&digest);
 	strbuf_release(&copy.line);
 	sqlscan_statement_release(&statement);
 	sqlscan_release(&scan);
 	return rc < 0 ? -1 : 0;
 }
 
+/* Whether a file's first checked bytes are no longer what the check pass
+ * read: a run pass that stopped on bad input then says why. */
+static bool source_changed(const struct source *source)
+{
+	struct digest digest;
+	char buffer[65536];
+	long long left = source->length;
+	FILE *in;
+	size_t n;
+
+	if (!source->path || left < 0 || !(in = fopen(source->path, "r")))
+		return source->path != NULL;
+	digest_init(&digest);
+	while (left > 0 && (n = fread(buffer, 1, left < (long long)sizeof(buffer) ? (size_t)left : sizeof(buffer), in)) > 0) {
+		digest_update(&digest, buffer, n);
+		left -= (long long)n;
+	}
+	fclose(in);
+	return left != 0 || digest_final(&digest) != source->digest;
+}
+
+static const char *what_stayed(bool transaction)
+{
+	return transaction ? "nothing was committed" : "the statements that ran before stayed applied";
+}
+
+static int refuse_changed(const struct source *source, bool transaction, struct err *err)
+{
+	err_set(err, EXIT_USAGE, "'%s' changed while it was being run: what ran is not what was checked", source->name);
+	err_hint(err, "%s; run it again once nothing writes to it", what_stayed(transaction));
+	return -1;
+}
+
+/* Before COMMIT: the run pass read the bytes the check pass read, and split
+ * them the same way; else what ran is not what was checked. */
+static int verify_source(const struct source *source, const struct run_view *view, const char *server_strings,
+			 bool transaction, struct err *err)
+{
+	if (source->path && (view->consumed != source->length || view->digest != source->digest))
+		return refuse_changed(source, transaction, err);
+	if (view->statements != source->statements || view->split != source->split) {
+		err_set(err, EXIT_USAGE, "'%s' splits into %ld statements on the server, %ld when checked: "
+			"the server has standard_conforming_strings %s", source->name, view->statements,
+			source->statements, server_strings ? server_strings : "?");
+		err_hint(err, "%s; set standard_conforming_strings in the script itself, "
+			 "or write strings as E'...' that read the same either way", what_stayed(transaction));
+		return -1;
+	}
+	return 0;
+}
+
 /* Redis reports a failed EXEC command by its index among all queued ones:
  * find that statement again by scanning the inputs a second time. */
-static void locate_nth(struct source *sources, size_t count, enum sqlscan_dialect dialect, long nth, struct err *err)
+static void locate_nth(struct inputs *inputs, enum sqlscan_dialect dialect, long nth, struct err *err)
 {
 	struct sqlscan_statement s;
 	struct err ignored;
@@ -455,28 +781,35 @@ static void locate_nth(struct source *sources, size_t count, enum sqlscan_dialec
 	long seen = 0;
 
 	sqlscan_statement_init(&s);
-	for (i = 0; i < count; i++) {
+	for (i = 0; i < inputs->count; i++) {
+		const struct source *source = &inputs->sources[i];
 		struct sqlscan scan;
+		FILE *owned, *in;
+		bool found = false;
 
-		rewind(sources[i].stream);
-		sqlscan_init(&scan, sources[i].stream, sources[i].name, dialect);
-		while (sqlscan_next(&scan, &s, &ignored) == 1) {
+		sqlscan_init(&scan, NULL, source->name, dialect);
+		in = open_source(inputs, source, true, &scan, &owned, &ignored);
+		scan.in = in;
+		while (in && sqlscan_next(&scan, &s, &ignored) == 1) {
 			if (seen++ == nth) {
 				char message[sizeof(err->message)];
 
 				memcpy(message, err->message, sizeof(message));
-				snprintf(err->message, sizeof(err->message), "%s:%d:%d: %s", sources[i].name, s.line, s.column,
+				snprintf(err->message, sizeof(err->message), "%s:%d:%d: %s", source->name, s.line, s.column,
 					 message);
-				snprintf(err->file, sizeof(err->file), "%s", sources[i].name);
+				snprintf(err->file, sizeof(err->file), "%s", source->name);
 				err->line = s.line;
 				err->column = s.column;
 				snprintf(err->context, sizeof(err->context), "%5d | %s", s.line, s.text.buf);
-				sqlscan_release(&scan);
-				sqlscan_statement_release(&s);
-				return;
+				found = true;
+				break;
 			}
 		}
 		sqlscan_release(&scan);
+		if (owned)
+			fclose(owned);
+		if (found)
+			break;
 	}
 	sqlscan_statement_release(&s);
 }
@@ -494,17 +827,19 @@ int script_check_stream(const struct script_stream *input, enum sqlscan_dialect 
 			const struct script_options *options, bool (*complete)(const char *text), long *statements,
 			struct err *err)
 {
-	struct source source = { input->name, input->stream };
+	struct source source = { .name = input->name, .given = input->stream, .length = -1 };
+	struct inputs inputs = { &source, 1, NULL };
 
-	return check_sources(&source, 1, dialect, options, complete, statements, input->first_line, err);
+	return check_sources(&inputs, dialect, options, complete, statements, input->first_line, err);
 }
 
 int script_run_stream(const struct driver *driver, struct driver_conn *conn, const struct script_stream *input,
 		      enum sqlscan_dialect dialect, const struct script_options *options,
 		      struct script_summary *summary, struct err *err)
 {
-	struct variables vars = { options, driver, conn, false, "" };
+	struct variables vars = { options, driver, conn, false, "", "", false };
 	struct run_state run;
+	struct run_view view;
 	int rc;
 
 	memset(&run, 0, sizeof(run));
@@ -515,7 +850,7 @@ int script_run_stream(const struct driver *driver, struct driver_conn *conn, con
 	run.summary = summary;
 	running_driver = driver;
 	running_conn = conn;
-	rc = run_source(&run, input, dialect, &vars, err);
+	rc = run_source(&run, input, dialect, &vars, -1, &view, err);
 	if (rc == 0 && interrupted)
 		rc = -1;
 	if (rc != 0 && interrupted)
@@ -530,8 +865,8 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 	       struct script_summary *summary, struct err *err)
 {
 	enum sqlscan_dialect dialect = script_dialect(engine->backend);
-	struct source *sources = calloc(count, sizeof(*sources));
-	struct variables vars = { options, NULL, NULL, false, "" };
+	struct inputs inputs;
+	struct variables vars = { options, NULL, NULL, false, "", "", false };
 	struct run_state run;
 	struct pool_conn *pc = NULL;
 	double started = clock_now();
@@ -542,15 +877,16 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 
 	memset(summary, 0, sizeof(*summary));
 	memset(&run, 0, sizeof(run));
+	memset(&inputs, 0, sizeof(inputs));
 	run.dialect = dialect;
 	run.driver = engine->driver;
 	run.options = options;
 	run.summary = summary;
 	summary->files = (long)count;
 
-	rc = open_sources(paths, count, sources, err);
+	rc = prepare_inputs(paths, count, &inputs, err);
 	if (rc == 0)
-		rc = check_sources(sources, count, dialect, options, engine->driver->statement_complete, &statements, 1, err);
+		rc = check_sources(&inputs, dialect, options, engine->driver->statement_complete, &statements, 1, err);
 	if (rc != 0)
 		goto out;
 	if (interrupted) {
@@ -574,9 +910,36 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 		goto out;
 	}
 	for (i = 0; i < count && rc == 0; i++) {
-		struct script_stream input = { sources[i].stream, sources[i].name, 1 };
+		struct source *source = &inputs.sources[i];
+		struct sqlscan opener;
+		struct run_view view;
+		FILE *owned;
+		struct script_stream input = { NULL, source->name, 1 };
 
-		rc = run_source(&run, &input, dialect, &vars, err);
+		/* the run pass opens each file in its turn, for the checked length */
+		sqlscan_init(&opener, NULL, source->name, dialect);
+		input.stream = open_source(&inputs, source, true, &opener, &owned, err);
+		if (!input.stream) {
+			rc = -1;
+		} else {
+			rc = run_source(&run, &input, dialect, &vars, opener.limit, &view, err);
+			const char *strings = engine->driver->parameter && dialect == SQLSCAN_POSTGRESQL
+						      ? engine->driver->parameter(run.conn, "standard_conforming_strings")
+						      : NULL;
+
+			if (rc != 0 && err->code == EXIT_USAGE && source_changed(source))
+				rc = refuse_changed(source, options->transaction, err);
+			else if (rc != 0 && view.unreadable && strings)
+				/* the check pass read the same bytes without this error: the
+				 * server's setting made the run pass read them otherwise */
+				err_hint(err, "the server's standard_conforming_strings (%s) splits the file otherwise than "
+					 "the check did; %s", strings, what_stayed(options->transaction));
+			else if (rc == 0)
+				rc = verify_source(source, &view, strings, options->transaction, err);
+		}
+		if (owned)
+			fclose(owned);
+		sqlscan_release(&opener);
 	}
 
 	if (rc == 0 && interrupted)
@@ -602,21 +965,19 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 			rc = engine->driver->commit(run.conn, err);
 			if (rc != 0 && err->item >= 0) {
 				/* Redis: EXEC ran the others; say which one failed and that they stayed */
-				locate_nth(sources, count, dialect, err->item, err);
+				locate_nth(&inputs, dialect, err->item, err);
 				err_hint(err, "Redis has no rollback: the other commands of the run were applied");
 				summary->partly_applied = true;
 			}
 			summary->committed = rc == 0;
 		}
 	}
-	if (vars.failed && rc == 0)
-		rc = err_set(err, EXIT_USAGE, "this backend cannot quote variables");
 out:
 	running_conn = NULL;
 	if (pc)
 		engine_checkin(engine, pc, discard || rc != 0);
 	summary->seconds = clock_now() - started;
-	close_sources(sources, count);
+	release_inputs(&inputs);
 	batch_release(&run.batch);
 	batch_release(&run.previous);
 	return rc;

@@ -2,6 +2,7 @@
 #include "sqlscan.h"
 #include "redisargs.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +32,8 @@ struct lex {
 	bool has_tokens;             /* anything besides comments and ';' */
 	bool concurrently;           /* CONCURRENTLY among the first identifiers */
 	bool substituted;            /* a variable's value is in the text: text the scanner did not see */
+	bool raw_substituted;        /* ... an unquoted one, which may hold whole statements */
+	bool begin_pending;          /* BEGIN seen in a routine: a body only if ATOMIC comes next */
 	int token_count;
 	int open_line, open_column;  /* where an unterminated construct began */
 	/* lex_reset leaves these two alone: only what token_count and state say is set is read */
@@ -83,6 +86,8 @@ void sqlscan_init(struct sqlscan *scan, FILE *in, const char *name, enum sqlscan
 	scan->dialect = dialect;
 	scan->line = "";
 	scan->line_ascii = true;
+	scan->track_strings = true;
+	scan->limit = -1;
 	redisargs_init(&scan->args);
 }
 
@@ -134,6 +139,20 @@ static size_t utf8_sequence(const unsigned char *s, size_t len)
 	if ((need == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (need == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 		return 0;
 	return need;
+}
+
+bool sqlscan_valid_utf8(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t step = s[i] ? utf8_sequence((const unsigned char *)s + i, len - i) : 0;
+
+		if (step == 0)
+			return false;
+		i += step;
+	}
+	return true;
 }
 
 /* A NUL byte or invalid UTF-8 is refused where it stands: such a file is
@@ -191,15 +210,23 @@ static int read_line(struct sqlscan *scan, struct err *err)
 	scan->pos = scan->kept = 0;
 	scan->counted = 0;
 	scan->counted_chars = 0;
-	if (scan->at_eof)
+	if (scan->at_eof || (scan->limit >= 0 && scan->consumed >= scan->limit))
 		return 0;
 	len = getline(&scan->read_buffer, &scan->read_capacity, scan->in);
 	if (len < 0) {
 		scan->at_eof = true;
 		if (ferror(scan->in))
-			return err_set(err, EXIT_USAGE, "%s: read error", scan->name);
+			return err_set(err, EXIT_USAGE, "cannot read '%s': %s", scan->name, strerror(errno));
 		return 0;
 	}
+	/* a snapshot ends where the checked bytes ended, whatever was appended since */
+	if (scan->limit >= 0 && scan->consumed + len > scan->limit) {
+		len = (ssize_t)(scan->limit - scan->consumed);
+		scan->read_buffer[len] = '\0';
+	}
+	scan->consumed += len;
+	if (scan->digest)
+		digest_update(scan->digest, scan->read_buffer, (size_t)len);
 	scan->line_number++;
 	if (check_line(scan, scan->read_buffer, (size_t)len, &ascii, err) != 0)
 		return -1;
@@ -312,8 +339,9 @@ static bool token_is(const struct lex *lex, int index, const char *word)
 }
 
 /* psql's heuristic for bodies whose ';' do not end the statement: in
- * CREATE [OR REPLACE] FUNCTION/PROCEDURE (BEGIN ATOMIC) and, for SQLite,
- * CREATE [TEMP] TRIGGER, count BEGIN/CASE ... END outside parentheses. */
+ * CREATE [OR REPLACE] FUNCTION/PROCEDURE (BEGIN ATOMIC, not any BEGIN as
+ * psql has it) and, for SQLite, CREATE [TEMP] TRIGGER, count BEGIN/CASE ...
+ * END outside parentheses. */
 static void track_body_keywords(struct lex *lex, enum sqlscan_dialect dialect, const char *word, size_t len)
 {
 	static const struct {
@@ -347,7 +375,18 @@ static void track_body_keywords(struct lex *lex, enum sqlscan_dialect dialect, c
 				      (lex->leading[3] == 'f' || lex->leading[3] == 'p')));
 	if (!in_body_statement || lex->paren_depth > 0)
 		return;
-	if (len == 5 && strncasecmp(word, "begin", 5) == 0)
+	/* BEGIN is not reserved in PostgreSQL (a routine or a column may be
+	 * called that): only BEGIN ATOMIC opens an SQL-standard body */
+	if (lex->begin_pending) {
+		lex->begin_pending = false;
+		if (len == 6 && strncasecmp(word, "atomic", 6) == 0) {
+			lex->begin_depth++;
+			return;
+		}
+	}
+	if (len == 5 && strncasecmp(word, "begin", 5) == 0 && dialect == SQLSCAN_POSTGRESQL)
+		lex->begin_pending = true;
+	else if (len == 5 && strncasecmp(word, "begin", 5) == 0)
 		lex->begin_depth++;
 	else if (len == 4 && strncasecmp(word, "case", 4) == 0 && lex->begin_depth > 0)
 		lex->begin_depth++;
@@ -462,22 +501,141 @@ static void classify(struct lex *lex, enum sqlscan_dialect dialect, struct sqlsc
 	}
 }
 
-/* SET [SESSION|LOCAL] standard_conforming_strings {=|TO} on|off: psql follows
- * the server's setting, so that 'a\' means the same to both; so do we. */
-static void track_string_setting(struct sqlscan *scan, const struct lex *lex)
-{
-	int i = 1;
+/* ---- what changes how the server lexes ---- */
 
-	if (scan->dialect != SQLSCAN_POSTGRESQL || !token_is(lex, 0, "SET"))
+/* Whether text names standard_conforming_strings, in any case: looked for
+ * at its first underscore only, a byte rarer than letters and without case. */
+static bool names_string_setting(const char *text)
+{
+	static const char name[] = "standard_conforming_strings";
+	const size_t before = 8;   /* "standard" */
+	const char *p;
+
+	for (p = strchr(text, '_'); p; p = strchr(p + 1, '_'))
+		if ((size_t)(p - text) >= before && strncasecmp(p - before, name, sizeof(name) - 1) == 0)
+			return true;
+	return false;
+}
+
+/* The next word of a statement's text, lower-cased, quotes taken off
+ * ('off', "off"), punctuation and comments skipped; 0 at the end. */
+static size_t next_word(const char **at, char *word, size_t size)
+{
+	const char *p = *at;
+	size_t n = 0;
+
+	for (;;) {
+		while (*p && (is_space((unsigned char)*p) || strchr("=(),;", *p)))
+			p++;
+		if (p[0] == '-' && p[1] == '-')
+			p += strcspn(p, "\n");
+		else if (p[0] == '/' && p[1] == '*')
+			p = strstr(p + 2, "*/") ? strstr(p + 2, "*/") + 2 : p + strlen(p);
+		else
+			break;
+	}
+	if (*p == '\'' || *p == '"') {
+		char quote = *p++;
+
+		while (*p && *p != quote) {
+			if (n + 1 < size)
+				word[n++] = to_lower(*p);
+			p++;
+		}
+		if (*p)
+			p++;
+	} else {
+		while (*p && !is_space((unsigned char)*p) && !strchr("=(),;'\"", *p)) {
+			if (n + 1 < size)
+				word[n++] = to_lower(*p);
+			p++;
+		}
+	}
+	word[n] = '\0';
+	*at = p;
+	return n ? n : (*p ? 1 : 0);
+}
+
+/* PostgreSQL's boolean spellings (parse_bool): 1 true, 0 false, -1 not one. */
+static int parse_bool(const char *v)
+{
+	size_t len = strlen(v);
+
+	if (len == 0)
+		return -1;
+	if (strncmp(v, "true", len) == 0 || strncmp(v, "yes", len) == 0 || (len >= 2 && strncmp(v, "on", len) == 0) ||
+	    strcmp(v, "1") == 0)
+		return 1;
+	if (strncmp(v, "false", len) == 0 || strncmp(v, "no", len) == 0 || (len >= 2 && strncmp(v, "off", len) == 0) ||
+	    strcmp(v, "0") == 0)
+		return 0;
+	return -1;
+}
+
+/* What the statement sets standard_conforming_strings to, in every
+ * spelling: SET [SESSION|LOCAL] ... {=|TO} value ('off', "off", DEFAULT),
+ * RESET ..., RESET ALL, set_config('standard_conforming_strings', 'off', ...).
+ * 1 on, 0 off, -1 back to the session's default, -2 not a change it can tell. */
+static int string_setting(const char *text)
+{
+	static const char name[] = "standard_conforming_strings";
+	char words[5][32];
+	const char *p = text;
+	int i, n = 0, on;
+
+	while (n < 5 && next_word(&p, words[n], sizeof(words[n])) > 0)
+		n++;
+	if (n >= 2 && strcmp(words[0], "reset") == 0)
+		return strcmp(words[1], name) == 0 || strcmp(words[1], "all") == 0 ? -1 : -2;
+	if (n >= 3 && strcmp(words[0], "set") == 0) {
+		i = strcmp(words[1], "session") == 0 || strcmp(words[1], "local") == 0 ? 2 : 1;
+		if (i + 1 >= n || strcmp(words[i], name) != 0)
+			return -2;
+		if (strcmp(words[i + 1], "to") == 0 && ++i + 1 >= n)
+			return -2;
+		if (strcmp(words[i + 1], "default") == 0)
+			return -1;
+		on = parse_bool(words[i + 1]);
+		return on < 0 ? -2 : on;
+	}
+	/* SELECT [pg_catalog.]set_config(name, value, is_local): a function body
+	 * that calls it changes nothing until the function is called, and then
+	 * the run pass sees the server's report */
+	if (n < 1 || strcmp(words[0], "select") != 0)
+		return -2;
+	for (p = text; next_word(&p, words[0], sizeof(words[0])) > 0;) {
+		size_t len = strlen(words[0]);
+
+		if (len >= 10 && strcmp(words[0] + len - 10, "set_config") == 0 && next_word(&p, words[1], sizeof(words[1])) &&
+		    strcmp(words[1], name) == 0 && next_word(&p, words[2], sizeof(words[2]))) {
+			on = parse_bool(words[2]);
+			return on < 0 ? -2 : on;
+		}
+	}
+	return -2;
+}
+
+/* psql follows the server's standard_conforming_strings, so that 'a\' means
+ * the same to both; so does the check pass. Every statement that may change
+ * it is marked, so that the runner ends its batch there: the server parses a
+ * whole batch with the setting it had when the batch arrived. */
+static void track_string_setting(struct sqlscan *scan, const struct lex *lex, struct sqlscan_statement *out)
+{
+	int setting;
+
+	if (scan->dialect != SQLSCAN_POSTGRESQL)
 		return;
-	if (token_is(lex, i, "SESSION") || token_is(lex, i, "LOCAL"))
-		i++;
-	if (!token_is(lex, i, "STANDARD_CONFORMING_STRINGS") || !(token_is(lex, i + 1, "=") || token_is(lex, i + 1, "TO")))
+	/* RESET ALL and DISCARD ALL reset it; ROLLBACK [TO SAVEPOINT] undoes a SET */
+	out->changes_lexing = names_string_setting(out->text.buf) ||
+			      ((token_is(lex, 0, "RESET") || token_is(lex, 0, "DISCARD")) && token_is(lex, 1, "ALL")) ||
+			      token_is(lex, 0, "ROLLBACK");
+	if (!out->changes_lexing || !scan->track_strings)
 		return;
-	if (token_is(lex, i + 2, "OFF") || token_is(lex, i + 2, "FALSE"))
-		scan->backslash_strings = true;
-	else if (token_is(lex, i + 2, "ON") || token_is(lex, i + 2, "TRUE") || token_is(lex, i + 2, "DEFAULT"))
-		scan->backslash_strings = false;
+	setting = string_setting(out->text.buf);
+	if (setting >= 0)
+		scan->backslash_strings = setting == 0;
+	else if (setting == -1)
+		scan->backslash_strings = false;   /* the check pass assumes the server's default is on */
 }
 
 /* ---- scanning ---- */
@@ -543,10 +701,28 @@ static void scan_variable(struct sqlscan *scan, struct lex *lex, struct sqlscan_
 		strbuf_add(&out->text, value.buf, value.len);
 		skip(scan, out, name_end + (quote ? 1 : 0) - scan->pos);
 		lex->substituted = true;
+		lex->raw_substituted = lex->raw_substituted || !quote;
 	} else {
 		take(scan, name_end + (quote ? 1 : 0) - scan->pos);
 	}
 	strbuf_release(&value);
+}
+
+/* SQLite's ?, ?N, @name and $name: nothing of dbctl binds them, and SQLite
+ * would take them as NULL without a word. The first one is kept to refuse. */
+static void note_parameter(struct sqlscan *scan, struct sqlscan_statement *out)
+{
+	size_t len = 1;
+
+	while (scan->pos + len < scan->line_len && is_identifier_char((unsigned char)scan->line[scan->pos + len]) &&
+	       scan->line[scan->pos + len] != '$')
+		len++;
+	if (!out->parameter[0]) {
+		snprintf(out->parameter, sizeof(out->parameter), "%.*s", (int)len, scan->line + scan->pos);
+		out->parameter_line = scan->line_number;
+		out->parameter_column = column_at(scan) + 1;
+	}
+	take(scan, len);
 }
 
 /* sqlite3_complete() finds a ';' outside quotes and comments incomplete only
@@ -711,6 +887,10 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 		scan_variable(scan, lex, out);
 		return 0;
 	}
+	if (scan->dialect == SQLSCAN_SQLITE && (c == '?' || ((c == '@' || c == '$') && is_identifier_start((unsigned char)next)))) {
+		note_parameter(scan, out);
+		return 0;
+	}
 	if (c == '(') {
 		add_token(lex, "(", 1);
 		lex->paren_depth++;
@@ -834,9 +1014,10 @@ static int next_redis(struct sqlscan *scan, struct sqlscan_statement *out, struc
 		out->column = (int)start + 1;
 		if (redisargs_parse(&scan->args, out->text.buf, out->text.len, err) != 0) {
 			char reason[sizeof(err->message)];
+			int column = out->column + (err->column > 0 ? err->column - 1 : 0);
 
 			memcpy(reason, err->message, sizeof(reason));
-			return err_set(err, EXIT_USAGE, "%s:%d:%d: %s", scan->name, out->line, out->column, reason);
+			return err_set(err, EXIT_USAGE, "%s:%d:%d: %s", scan->name, out->line, column, reason);
 		}
 		/* the command's name, upper-cased, up to a \x00 in it */
 		name = scan->args.count ? scan->args.values[0] : "";
@@ -857,6 +1038,10 @@ int sqlscan_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err
 	out->kind = SQLSCAN_PLAIN;
 	out->what[0] = '\0';
 	out->terminated = true;
+	out->raw_substitution = false;
+	out->changes_lexing = false;
+	out->parameter[0] = '\0';
+	out->parameter_line = out->parameter_column = 0;
 	scan->input_ended_open = false;
 	scan->kept = scan->pos;   /* what the last statement left on this line is not this one's */
 	if (scan->copy_pending)
@@ -882,6 +1067,8 @@ int sqlscan_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err
 				if (out->text.len && out->text.buf[out->text.len - 1] == '\n')
 					out->text.buf[--out->text.len] = '\0';
 				classify(&lex, scan->dialect, out);
+				track_string_setting(scan, &lex, out);
+				out->raw_substitution = lex.raw_substituted;
 				out->terminated = false;
 				return 1;
 			}
@@ -908,7 +1095,8 @@ int sqlscan_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err
 			continue;
 		}
 		classify(&lex, scan->dialect, out);
-		track_string_setting(scan, &lex);
+		track_string_setting(scan, &lex, out);
+		out->raw_substitution = lex.raw_substituted;
 		if (out->kind == SQLSCAN_COPY_IN) {
 			/* the data starts on the next line; what follows ';' on this
 			 * one is blank or a comment in every dump we know of */
@@ -948,15 +1136,19 @@ int sqlscan_copy_line(struct sqlscan *scan, struct strbuf *out, struct err *err)
 	return 1;
 }
 
-void sqlscan_locate(const struct sqlscan_statement *statement, int position, int *line, int *column,
-		    struct strbuf *source_line, int *caret_column)
-{
-	const char *p = statement->text.buf, *line_start = p;
-	int chars = 1, first_line = 1;
+/* A source line longer than this is shown as a window around the caret:
+ * the message needs a few words of context, not a copy of a huge line. */
+#define LOCATE_WINDOW 160
 
-	*line = statement->line;
-	*column = statement->column;
-	for (; *p && chars < position; p++) {
+void sqlscan_locate_text(const char *text, size_t len, int first_line, int first_column, int position, int *line,
+			 int *column, struct strbuf *source_line, int *caret_column)
+{
+	const char *p = text, *end = text + len, *line_start = text, *line_end, *from, *to;
+	int chars = 1, first = 1;
+
+	*line = first_line;
+	*column = first_column;
+	for (; p < end && chars < position; p++) {
 		if ((*p & 0xc0) == 0x80)
 			continue;
 		chars++;
@@ -964,13 +1156,43 @@ void sqlscan_locate(const struct sqlscan_statement *statement, int position, int
 			(*line)++;
 			*column = 1;
 			line_start = p + 1;
-			first_line = 0;
+			first = 0;
 		} else {
 			(*column)++;
 		}
 	}
+	line_end = memchr(line_start, '\n', (size_t)(end - line_start));
+	if (!line_end)
+		line_end = end;
+	/* the window: up to half of it before the caret, the rest after, on character boundaries */
+	from = p - line_start > LOCATE_WINDOW / 2 ? p - LOCATE_WINDOW / 2 : line_start;
+	while (from > line_start && (*from & 0xc0) == 0x80)
+		from--;
+	to = line_end - from > LOCATE_WINDOW ? from + LOCATE_WINDOW : line_end;
+	while (to < line_end && (*to & 0xc0) == 0x80)
+		to++;
 	strbuf_reset(source_line);
-	strbuf_add(source_line, line_start, strcspn(line_start, "\n"));
+	if (from > line_start)
+		strbuf_addstr(source_line, "...");
+	strbuf_add(source_line, from, (size_t)(to - from));
+	if (to < line_end)
+		strbuf_addstr(source_line, "...");
 	/* the first line of a statement starts mid-line in the file */
-	*caret_column = first_line ? *column - statement->column + 1 : *column;
+	*caret_column = first ? *column - first_column + 1 : *column;
+	if (from > line_start) {
+		const char *q;
+		int skipped = 0;
+
+		for (q = line_start; q < from; q++)
+			if ((*q & 0xc0) != 0x80)
+				skipped++;
+		*caret_column = *caret_column - skipped + 3;
+	}
+}
+
+void sqlscan_locate(const struct sqlscan_statement *statement, int position, int *line, int *column,
+		    struct strbuf *source_line, int *caret_column)
+{
+	sqlscan_locate_text(statement->text.buf, statement->text.len, statement->line, statement->column, position, line,
+			    column, source_line, caret_column);
 }

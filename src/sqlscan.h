@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "redisargs.h"
+#include "digest.h"
 #include "strbuf.h"
 
 #include <stdbool.h>
@@ -31,6 +32,13 @@ struct sqlscan_statement {
 	enum sqlscan_kind kind;
 	char what[64];            /* the leading keywords, e.g. "CREATE INDEX CONCURRENTLY" */
 	bool terminated;          /* ended by its own ';' (or line, for Redis), not by the end of the input */
+	bool raw_substitution;    /* holds an unquoted :name value: text the lexer did not split */
+	/* PostgreSQL: it may change how the server lexes what follows
+	 * (standard_conforming_strings), so a batch must end after it */
+	bool changes_lexing;
+	/* SQLite: the first parameter nothing binds ($x, @x, ?, ?N), "" when none */
+	char parameter[32];
+	int parameter_line, parameter_column;
 };
 
 /* Looks up a psql variable; quote is 0 (:name), '\'' (:'name') or '"' (:"name").
@@ -62,7 +70,16 @@ struct sqlscan {
 	bool at_eof;
 	bool copy_pending;               /* the last statement was COPY FROM STDIN: data comes next */
 	bool input_ended_open;           /* the last error: input ended inside a quote or comment (the shell reads on) */
-	bool backslash_strings;          /* after SET standard_conforming_strings = off, as psql tracks it */
+	bool backslash_strings;          /* standard_conforming_strings is off: '...' strings take \ escapes */
+	/* follow SET/RESET/set_config of standard_conforming_strings as psql
+	 * does (the check pass); the run pass clears it and sets
+	 * backslash_strings from the server's own report after each batch */
+	bool track_strings;
+	/* Snapshot of the input: when digest is set, every byte read is hashed
+	 * into it; reading stops after limit bytes (-1: no limit). */
+	struct digest *digest;
+	long long limit;
+	long long consumed;              /* bytes read so far */
 };
 
 void sqlscan_init(struct sqlscan *scan, FILE *in, const char *name, enum sqlscan_dialect dialect);
@@ -84,5 +101,14 @@ int sqlscan_copy_line(struct sqlscan *scan, struct strbuf *out, struct err *err)
  * (the server's error position), counting from the statement's own start. */
 void sqlscan_locate(const struct sqlscan_statement *statement, int position, int *line, int *column,
 		    struct strbuf *source_line, int *caret_column);
+
+/* The same for a statement's text held elsewhere (len bytes from text,
+ * starting at first_line:first_column). source_line gets at most a window of
+ * the line around the position, never the whole of a huge line. */
+void sqlscan_locate_text(const char *text, size_t len, int first_line, int first_column, int position, int *line,
+			 int *column, struct strbuf *source_line, int *caret_column);
+
+/* Whether len bytes at s are valid UTF-8 (what scripts must be; -v values too). */
+bool sqlscan_valid_utf8(const char *s, size_t len);
 
 #endif

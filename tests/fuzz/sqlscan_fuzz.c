@@ -21,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sqlscan scan;
 	struct sqlscan_statement statement;
 	struct strbuf copy, source_line;
+	struct digest digest;
 	struct err err;
 	FILE *in;
 	int rc;
@@ -32,6 +33,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	sqlscan_init(&scan, in, "fuzz", (enum sqlscan_dialect)(data[0] % 3));
 	scan.variable = any_variable;
+	/* the run pass's settings: a snapshot limit, the server's string setting */
+	digest_init(&digest);
+	scan.digest = &digest;
+	if (data[0] & 0x10)
+		scan.limit = (long long)(size / 2);
+	scan.track_strings = (data[0] & 0x20) == 0;
+	scan.backslash_strings = (data[0] & 0x40) != 0;
 	sqlscan_statement_init(&statement);
 	strbuf_init(&copy);
 	strbuf_init(&source_line);

@@ -255,7 +255,7 @@ printf 'MULTI\nSET run:e 1\nEXEC\n' >multi.redis
 expect_exit 3 "Redis: MULTI in the script refused" -- "$DBCTL" --url "$TEST_REDIS_URL" run multi.redis
 printf 'SET run:e "unbalanced\n' >quote.redis
 expect_exit 3 "Redis: unbalanced quotes refused" -- "$DBCTL" --url "$TEST_REDIS_URL" run quote.redis
-like "$ERR" "quote\.redis:1:1: unbalanced quotes" "with the place"
+like "$ERR" "quote\.redis:1:11: unbalanced quotes in command$" "with the place of the open quote, once"
 rcli del run:a run:b run:c run:d run:n >/dev/null
 
 done_testing

@@ -2,7 +2,9 @@
 #include "../../src/sqlscan.h"
 #include "tap.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define END NULL
 
@@ -220,6 +222,184 @@ int main(void)
 		fclose(in);
 	}
 
+	/* BEGIN is not reserved in PostgreSQL: a routine, argument or column called begin is no body */
+	check_split(pg, "a function named begin does not swallow the rest of the file",
+		    "insert into t values (1);\ncreate function begin() returns int language sql as $$ select 1 $$;\ncommit;\ninsert into t values (2);\n",
+		    (const char *[]){ "insert into t values (1);",
+				      "create function begin() returns int language sql as $$ select 1 $$;", "@3:1 commit;",
+				      "insert into t values (2);", END });
+	check_split(pg, "CREATE OR REPLACE PROCEDURE begin, an argument named begin, a RETURNS TABLE column begin",
+		    "create or replace procedure begin(a int) language sql as 'select 1';\n"
+		    "create function f(begin int) returns int language sql return begin;\n"
+		    "create function g() returns table (begin int) language sql as $$ select 1 $$;\nselect 2;\n",
+		    (const char *[]){ "create or replace procedure begin(a int) language sql as 'select 1';",
+				      "create function f(begin int) returns int language sql return begin;",
+				      "create function g() returns table (begin int) language sql as $$ select 1 $$;",
+				      "select 2;", END });
+	check_split(pg, "a function named begin with a BEGIN ATOMIC body",
+		    "create function begin() returns int language sql\nBEGIN /* c */ ATOMIC\n  select 1;\n  select case when true then 2 end;\nEND;\nselect 3;\n",
+		    (const char *[]){ "create function begin() returns int language sql\nBEGIN /* c */ ATOMIC\n  select 1;\n  select case when true then 2 end;\nEND;",
+				      "select 3;", END });
+	check_split(pg, "pg_dump's BEGIN ATOMIC function, then more statements",
+		    "CREATE FUNCTION public.add(a integer, b integer) RETURNS integer\n    LANGUAGE sql IMMUTABLE\n"
+		    "    BEGIN ATOMIC\n SELECT (add.a + add.b);\nEND;\n\nALTER FUNCTION public.add(a integer, b integer) OWNER TO app;\n",
+		    (const char *[]){ "CREATE FUNCTION public.add(a integer, b integer) RETURNS integer\n    LANGUAGE sql IMMUTABLE\n"
+				      "    BEGIN ATOMIC\n SELECT (add.a + add.b);\nEND;",
+				      "ALTER FUNCTION public.add(a integer, b integer) OWNER TO app;", END });
+
+	/* every spelling of standard_conforming_strings the check pass follows */
+	check_split(pg, "SET ... = 'off' (quoted), then backslash escapes",
+		    "set standard_conforming_strings = 'off';\nselect 'a\\'; b';\n",
+		    (const char *[]){ "set standard_conforming_strings = 'off';", "select 'a\\'; b';", END });
+	check_split(pg, "SET LOCAL ... TO \"off\" and SET SESSION ... TO false",
+		    "SET LOCAL standard_conforming_strings TO \"off\";\nselect 'a\\'; b';\nset session standard_conforming_strings to true;\nselect 'c\\';\n",
+		    (const char *[]){ "SET LOCAL standard_conforming_strings TO \"off\";", "select 'a\\'; b';",
+				      "set session standard_conforming_strings to true;", "select 'c\\';", END });
+	check_split(pg, "RESET and RESET ALL go back to on",
+		    "set standard_conforming_strings = off;\nreset standard_conforming_strings;\nselect 'a\\';\n"
+		    "set standard_conforming_strings = of;\nreset all;\nselect 'b\\';\n",
+		    (const char *[]){ "set standard_conforming_strings = off;", "reset standard_conforming_strings;", "select 'a\\';",
+				      "set standard_conforming_strings = of;", "reset all;", "select 'b\\';", END });
+	check_split(pg, "set_config('standard_conforming_strings', 'off', ...) in a SELECT",
+		    "select pg_catalog.set_config('standard_conforming_strings', 'off', false);\nselect 'a\\'; b';\n"
+		    "select set_config( 'standard_conforming_strings' , 'on' , true);\nselect 'c\\';\n",
+		    (const char *[]){ "select pg_catalog.set_config('standard_conforming_strings', 'off', false);", "select 'a\\'; b';",
+				      "select set_config( 'standard_conforming_strings' , 'on' , true);", "select 'c\\';", END });
+	check_split(pg, "a function body that calls set_config changes nothing until called",
+		    "create function f() returns void language sql as $$ select set_config('standard_conforming_strings', 'off', false) $$;\nselect 'a\\';\n",
+		    (const char *[]){ "create function f() returns void language sql as $$ select set_config('standard_conforming_strings', 'off', false) $$;",
+				      "select 'a\\';", END });
+	check_split(pg, "ALTER ROLE ... SET does not change this session",
+		    "alter role app set standard_conforming_strings = off;\nselect 'a\\';\n",
+		    (const char *[]){ "alter role app set standard_conforming_strings = off;", "select 'a\\';", END });
+	{
+		static const char input[] = "select 1;\nSET standard_conforming_strings TO on;\nselect 'x';\nreset all;\n"
+					    "rollback to savepoint a;\nalter role r set standard_conforming_strings = off;\n";
+		static const bool want[] = { false, true, false, true, true, true };
+		FILE *in = fmemopen((void *)input, strlen(input), "r");
+		struct sqlscan scan;
+		struct sqlscan_statement s;
+		struct err err;
+		bool same = true;
+		int i = 0;
+
+		sqlscan_init(&scan, in, "c.sql", pg);
+		sqlscan_statement_init(&s);
+		while (sqlscan_next(&scan, &s, &err) == 1 && i < 6)
+			same = same && s.changes_lexing == want[i++];
+		ok(same && i == 6, "statements that may change how the server lexes are marked");
+		sqlscan_statement_release(&s);
+		sqlscan_release(&scan);
+		fclose(in);
+	}
+	{
+		/* the run pass: no tracking of its own, the server's word instead */
+		static const char input[] = "set standard_conforming_strings = off;\nselect 'a\\';\n";
+		FILE *in = fmemopen((void *)input, strlen(input), "r");
+		struct sqlscan scan;
+		struct sqlscan_statement s;
+		struct err err;
+		int n = 0;
+
+		sqlscan_init(&scan, in, "r.sql", pg);
+		scan.track_strings = false;
+		sqlscan_statement_init(&s);
+		while (sqlscan_next(&scan, &s, &err) == 1)
+			n++;
+		is_int(n, 2, "without tracking, the SET does not change the split (the server's report does)");
+		sqlscan_statement_release(&s);
+		sqlscan_release(&scan);
+		fclose(in);
+	}
+
+	/* SQLite parameters nothing binds */
+	{
+		static const char input[] = "insert into t values (1, '?', \"@x\");\ninsert into t values ($x, @y);\nselect ?5, ?;\n";
+		static const char *const want[] = { "", "$x@2:23", "?5@3:8" };
+		FILE *in = fmemopen((void *)input, strlen(input), "r");
+		struct sqlscan scan;
+		struct sqlscan_statement s;
+		struct err err;
+		bool same = true;
+		int i = 0;
+
+		sqlscan_init(&scan, in, "p.sql", SQLSCAN_SQLITE);
+		sqlscan_statement_init(&s);
+		while (sqlscan_next(&scan, &s, &err) == 1 && i < 3) {
+			char got[64];
+
+			snprintf(got, sizeof(got), s.parameter[0] ? "%s@%d:%d" : "%s", s.parameter, s.parameter_line,
+				 s.parameter_column);
+			if (strcmp(got, want[i]) != 0) {
+				printf("#   statement %d: parameter '%s', expected '%s'\n", i + 1, got, want[i]);
+				same = false;
+			}
+			i++;
+		}
+		ok(same && i == 3, "SQLite: the first unbound parameter and its place, none inside quotes");
+		sqlscan_statement_release(&s);
+		sqlscan_release(&scan);
+		fclose(in);
+	}
+
+	/* a snapshot reads the checked bytes only */
+	{
+		static const char input[] = "select 1;\nselect 2;\ncommit;\n";
+		FILE *in = fmemopen((void *)input, strlen(input), "r");
+		struct sqlscan scan;
+		struct sqlscan_statement s;
+		struct digest digest, whole, pieces;
+		struct err err;
+		int n = 0;
+
+		sqlscan_init(&scan, in, "l.sql", pg);
+		digest_init(&digest);
+		scan.digest = &digest;
+		scan.limit = 20;
+		sqlscan_statement_init(&s);
+		while (sqlscan_next(&scan, &s, &err) == 1)
+			n++;
+		digest_init(&whole);
+		digest_update(&whole, input, 20);
+		digest_init(&pieces);
+		digest_update(&pieces, input, 3);
+		digest_update(&pieces, input + 3, 9);
+		digest_update(&pieces, input + 12, 8);
+		ok(n == 2 && scan.consumed == 20 && digest_final(&digest) == digest_final(&whole),
+		   "a limit stops at the checked length; the digest is of those bytes");
+		ok(digest_final(&pieces) == digest_final(&whole), "the digest does not depend on how the bytes are cut");
+		digest_update(&pieces, "", 0);
+		digest_update(&whole, "x", 1);
+		ok(digest_final(&pieces) != digest_final(&whole), "... and tells other bytes apart");
+		sqlscan_statement_release(&s);
+		sqlscan_release(&scan);
+		fclose(in);
+	}
+
+	/* the error's source line is a window, not a copy of a huge line */
+	{
+		struct strbuf text, line;
+		int at_line, at_column, caret;
+
+		strbuf_init(&text);
+		strbuf_init(&line);
+		strbuf_addstr(&text, "insert into t values ('");
+		for (int i = 0; i < 100000; i++)
+			strbuf_addch(&text, 'x');
+		strbuf_addstr(&text, "', nosuch);");
+		sqlscan_locate_text(text.buf, text.len, 4, 3, 100000 + 27, &at_line, &at_column, &line, &caret);
+		ok(at_line == 4 && at_column == 100000 + 29 && line.len < 200 && strncmp(line.buf, "...", 3) == 0 &&
+			   strncmp(line.buf + caret - 1, "nosuch", 6) == 0,
+		   "a long line is cut around the caret (%zu bytes, caret at %d)", line.len, caret);
+		sqlscan_locate_text(text.buf, 30, 1, 1, 8, &at_line, &at_column, &line, &caret);
+		ok(at_column == 8 && strncmp(line.buf + caret - 1, "into", 4) == 0 && strstr(line.buf, "...") == NULL,
+		   "... and a caret near the start keeps the start: %.20s", line.buf);
+		strbuf_release(&text);
+		strbuf_release(&line);
+	}
+	ok(sqlscan_valid_utf8("caf\xc3\xa9", 5) && !sqlscan_valid_utf8("\xff", 1) && !sqlscan_valid_utf8("a\0b", 3),
+	   "sqlscan_valid_utf8");
+
 	check_error(pg, "unterminated quote", "select 1;\nselect 'abc;\n", "f.sql:2:8: unterminated quoted string");
 	check_error(pg, "unterminated dollar quote", "select $x$ abc;\n", "f.sql:1:8: unterminated dollar-quoted string");
 	check_error(pg, "unterminated comment", "select 1; /* /* */\n", "f.sql:1:11: unterminated /* comment");
@@ -231,7 +411,9 @@ int main(void)
 	check_error(pg, "invalid UTF-8", "select 'caf\xe9';\n", "f.sql:1:12: invalid UTF-8");
 	check_error(pg, "overlong UTF-8", "select '\xc0\xaf';\n", "invalid UTF-8");
 	check_error(pg, "COPY data without its end", "copy t from stdin;\n1\n2\n", "without a \\. line");
-	check_error(SQLSCAN_REDIS, "Redis: unbalanced quotes", "SET a 1\nSET b \"x\n", "f.sql:2:1: unbalanced quotes");
+	check_error(SQLSCAN_REDIS, "Redis: unbalanced quotes", "SET a 1\nSET b \"x\n", "f.sql:2:7: unbalanced quotes in command");
+	check_error(SQLSCAN_REDIS, "Redis: the place once, at the quote", "  SET b 'x\n", "f.sql:1:9: unbalanced quotes in command");
+	check_error(SQLSCAN_REDIS, "Redis: text after a closing quote", "SET \"a\"b 1\n", "f.sql:1:8: closing quote must be");
 
 	check_kind("BEGIN;", SQLSCAN_TRANSACTION_CONTROL, "BEGIN");
 	check_kind("start transaction isolation level serializable;", SQLSCAN_TRANSACTION_CONTROL, NULL);
