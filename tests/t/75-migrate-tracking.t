@@ -213,6 +213,24 @@ sed -i 's/pg_sleep(30)/pg_sleep(0)/' "$d/2_lost.sql"
 expect_exit 0 "... and the next up does that" -- "${dbctl[@]}" migrate up -d "$d"
 is "$(q "SELECT string_agg(n::text, ',' ORDER BY at) FROM steps WHERE n > 10")" "11,11,13" "... from statement 1"
 
+# an interrupted transaction:false down section follows the same rules
+printf -- "-- migrate:up\nCREATE TABLE d1 (id int);\n-- migrate:down transaction:false\nSELECT pg_sleep(31);\nDROP TABLE d1;\n" |
+	wr "$d/3_down.sql"
+expect_exit 0 "up 3" -- "${dbctl[@]}" migrate up -d "$d"
+"${dbctl[@]}" migrate down -d "$d" >int.out 2>int.err &
+runner=$!
+wait_for_query "pg_sleep(31)" || diag "the down did not start"
+kill -INT "$runner"
+wait "$runner"
+is "$?" 130 "SIGINT during statement 1 of a transaction:false down section: exit 130"
+runner=
+like "$(cat int.err)" "interrupted during statement 1 of this transaction:false down section, which was cancelled; nothing was recorded, so the next 'migrate down' runs this down section again from statement 1" \
+	"... the hint says what the next down does"
+expect_exit 0 "... status: still applied" -- "${dbctl[@]}" migrate status -d "$d"
+sed -i 's/pg_sleep(31)/pg_sleep(0)/' "$d/3_down.sql"
+expect_exit 0 "... the next down reverts it" -- "${dbctl[@]}" migrate down -d "$d"
+is "$(exists d1)" f "... so"
+
 # --- 21: tracking-table errors name the migration and the step ---------------------
 newdb track_err
 d=$tmp/err
