@@ -164,6 +164,30 @@ like "$ERR" "invalid index users_id_ccnew after REINDEX CONCURRENTLY" "... detec
 q "DROP INDEX users_id_ccnew" >/dev/null
 expect_exit 0 "... dropped: up --retry" -- "${dbctl[@]}" migrate up --retry -d "$d"
 
+# the real thing: a build interrupted by SIGINT (a cancelled CI job)
+newdb track_cic2
+d=$tmp/cic2
+q "CREATE TABLE slowt (x int); INSERT INTO slowt SELECT generate_series(1, 4);
+   CREATE FUNCTION slow(int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS \$\$ BEGIN PERFORM pg_sleep(0.5); RETURN \$1; END \$\$" >/dev/null
+printf -- "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY IF NOT EXISTS slow_idx ON slowt ((slow(x)));\n" |
+	wr "$d/1_idx.sql"
+"${dbctl[@]}" migrate up -d "$d" >int.out 2>int.err &
+runner=$!
+wait_for_query "CREATE INDEX CONCURRENTLY" || diag "the build did not start"
+sleep 0.3
+kill -INT "$runner"
+wait "$runner"
+is "$?" 130 "SIGINT during CREATE INDEX CONCURRENTLY: exit 130"
+runner=
+is "$(q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'slow_idx'::regclass")" f "... the build left an invalid index"
+expect_exit 4 "... nothing recorded: pending" -- "${dbctl[@]}" migrate status -d "$d"
+expect_exit 1 "the next up: IF NOT EXISTS skips, and the invalid index stops it" -- "${dbctl[@]}" migrate up -d "$d"
+like "$ERR" "invalid index slow_idx after CREATE INDEX CONCURRENTLY" "... naming it"
+expect_exit 1 "... status: failed, not applied" -- "${dbctl[@]}" migrate status -d "$d"
+q "DROP INDEX CONCURRENTLY slow_idx" >/dev/null
+expect_exit 0 "dropped: up --retry builds it" -- "${dbctl[@]}" migrate up --retry -d "$d"
+is "$(q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'slow_idx'::regclass")" t "... valid"
+
 # --- 17, 18: interrupts and lost connections inside transaction:false sections -----
 newdb track_int
 d=$tmp/int
