@@ -1055,6 +1055,26 @@ static int check_indexes(struct tracker *t, const struct migration_section *sect
 	return rc;
 }
 
+/* CREATE INDEX CONCURRENTLY without IF NOT EXISTS fails with "already
+ * exists" over the invalid index an earlier, interrupted build left: say so. */
+static void hint_invalid_index(struct tracker *t, const struct migration_section *section, long statement,
+			       struct err *err)
+{
+	char hint[sizeof(err->hint)];
+	const char *what;
+	struct err probe;
+	long at = 0;
+
+	err_init(&probe);
+	if (check_indexes(t, section, statement, &at, &probe) == 0 || at != 0)
+		return;
+	what = strstr(probe.message, "invalid index ");
+	if (!what)
+		return;
+	snprintf(hint, sizeof(hint), "%s; and it is an %s", err->hint, what);
+	snprintf(err->hint, sizeof(err->hint), "%s", hint);
+}
+
 /* Writes how far a transaction:false down section got: the migration stays
  * recorded (part of it is still in), as failed in its down section. */
 static int record_down_failure(struct tracker *t, const struct migrate_entry *entry, long failed_statement,
@@ -1176,7 +1196,11 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		if (rc == 0 && t->postgres)
 			rc = check_indexes(t, &m->up, skip, &completed, err);
 		if (rc != 0) {
+			bool clash = t->postgres && strcmp(err->sqlstate, "42P07") == 0;   /* already exists */
+
 			section_stopped(t, entry, &m->up, skip, completed, clock_now() - started, err);
+			if (clash)
+				hint_invalid_index(t, &m->up, skip + completed, err);
 			return -1;
 		}
 		result->statements += completed;

@@ -164,6 +164,15 @@ like "$ERR" "invalid index users_id_ccnew after REINDEX CONCURRENTLY" "... detec
 q "DROP INDEX users_id_ccnew" >/dev/null
 expect_exit 0 "... dropped: up --retry" -- "${dbctl[@]}" migrate up --retry -d "$d"
 
+# without IF NOT EXISTS the build fails on the name: the hint says it is an invalid index
+q "INSERT INTO users VALUES (6, 'e'), (6, 'f')" >/dev/null
+q "CREATE UNIQUE INDEX CONCURRENTLY users_id_idx ON users (id)" >/dev/null
+printf -- "-- migrate:up transaction:false\nCREATE UNIQUE INDEX CONCURRENTLY users_id_idx ON users (id);\n" | wr "$d/3_id.sql"
+expect_exit 1 "CIC without IF NOT EXISTS over an invalid index: exit 1" -- "${dbctl[@]}" migrate up -d "$d"
+like "$ERR" 'relation "users_id_idx" already exists' "... the server's error"
+like "$ERR" "hint: .*and it is an invalid index users_id_idx after CREATE INDEX CONCURRENTLY.*DROP INDEX CONCURRENTLY users_id_idx" \
+	"... and the hint says it is an invalid index to drop"
+
 # the real thing: a build interrupted by SIGINT (a cancelled CI job)
 newdb track_cic2
 d=$tmp/cic2
