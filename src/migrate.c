@@ -917,9 +917,12 @@ static int record(struct tracker *t, const struct migration *m, long duration_ms
 	if (and_commit)
 		strbuf_addstr(&sql, "; COMMIT");
 	rc = tracker_sql(t, sql.buf, NULL, err);
-	/* with the COMMIT in the message, an error may be the migration's own
-	 * (a deferred constraint): that is the commit path's to report */
-	if (rc != 0 && (!and_commit || strstr(err->message, t->name)))
+	/* with the COMMIT in the message, an error may be the migration's own (a
+	 * deferred constraint), which is the commit path's to report: PostgreSQL
+	 * leaves the transaction failed only when the INSERT failed */
+	if (rc != 0 && (!and_commit || strstr(err->message, t->name) ||
+			(t->engine->driver->transaction_state &&
+			 t->engine->driver->transaction_state(t->conn) == DRIVER_TRANSACTION_FAILED)))
 		tracking_error(t, err, "recording the tracking row of", m);
 	strbuf_release(&sql);
 	free(version);

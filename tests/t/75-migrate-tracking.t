@@ -281,6 +281,14 @@ expect_exit 1 "PostgreSQL: a transactional migration whose tracking insert fails
 	"${dbctl[@]}" migrate up -d "$tmp/err2"
 like "$ERR" "dbctl: recording the tracking row of 3_third failed: .*no row for 3" "... names it"
 is "$(exists e3)|$(versions)" "f|1" "... rolled back with it"
+newdb track_err3
+printf -- "-- migrate:up\nCREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (pid int REFERENCES p DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO c VALUES (5);\n" |
+	wr "$tmp/err3/1_dfk.sql"
+expect_exit 1 "PostgreSQL: a deferred constraint of the migration fails at COMMIT (sent with the tracking row)" -- \
+	"${dbctl[@]}" migrate up -d "$tmp/err3"
+like "$ERR" 'violates foreign key constraint "c_pid_fkey"' "... the constraint's error"
+unlike "$ERR" "recording the tracking row" "... not blamed on the tracking row"
+is "$(exists p)|$(versions)" "f|(no table)" "... nothing applied"
 s=$tmp/err.db
 expect_exit 1 "SQLite: the tracking row of 2 already exists when it is recorded" -- \
 	"$DBCTL" --url "sqlite:///$s" migrate up -d "$d"
