@@ -35,6 +35,7 @@ MODDIR = $(BUILD)/lib/dbctl
 COMMON = err strbuf url clock driver
 CORE   = main cmd_ping cmd_pool cmd_config cmd_run cmd_migrate config engine pool module json script sqlscan digest redisargs \
          migrate migrate_files sha256 cmd_shell shell session printer output complete $(COMMON)
+CORE  += migrate_index
 
 MODULES = $(MODDIR)/dbctl-pg.so $(MODDIR)/dbctl-redis.so $(MODDIR)/dbctl-sqlite.so $(MODDIR)/dbctl-edit.so
 
@@ -42,6 +43,7 @@ UNIT_TESTS = $(BUILD)/tests/test_url $(BUILD)/tests/test_config $(BUILD)/tests/t
              $(BUILD)/tests/test_redisargs $(BUILD)/tests/test_json $(BUILD)/tests/test_pool_live \
              $(BUILD)/tests/test_sqlscan $(BUILD)/tests/test_sha256 $(BUILD)/tests/test_migrate_files \
              $(BUILD)/tests/test_output
+UNIT_TESTS += $(BUILD)/tests/test_migrate_index
 
 .PHONY: all deps demo check unit asan fuzz fuzz-url install uninstall clean
 .DEFAULT_GOAL := all
@@ -94,6 +96,8 @@ $(BUILD)/tests/test_sha256: $(OBJ)/test_sha256.o $(OBJ)/sha256.o | $(BUILD)/test
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/test_migrate_files: $(OBJ)/test_migrate_files.o $(OBJ)/migrate_files.o $(OBJ)/sha256.o \
 		$(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
+	$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/tests/test_migrate_index: $(OBJ)/test_migrate_index.o $(OBJ)/migrate_index.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/test_output: $(OBJ)/test_output.o $(OBJ)/output.o $(OBJ)/strbuf.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^

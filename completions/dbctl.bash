@@ -166,7 +166,7 @@ _dbctl() {
 	"pool stats") options="$_dbctl_pool_stats_options $options" ;;
 	run) options="$_dbctl_run_options $options" ;;
 	"migrate up") options="$_dbctl_migrate_up_options $options" ;;
-	"migrate down" | "migrate redo" | "migrate to") options="$_dbctl_migrate_apply_options $options" ;;
+	"migrate down" | "migrate redo" | "migrate to") options="$_dbctl_migrate_apply_options --retry $options" ;;
 	"migrate status" | "migrate accept") options="$_dbctl_migrate_status_options $options" ;;
 	"migrate new") options="$_dbctl_migrate_new_options $options" ;;
 	shell) options="$_dbctl_shell_options $options" ;;

@@ -4,6 +4,7 @@
 #include "engine.h"
 #include "json.h"
 #include "migrate.h"
+#include "output.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -32,8 +33,10 @@ const struct cli_option migrate_up_options[] = {
 	{ "retry", 0, NULL, "retry a failed transaction:false migration even though its file is unchanged" },
 	{ 0 },
 };
-const struct cli_option migrate_down_options[] = { APPLY_OPTIONS, { 0 } };
-const struct cli_option migrate_to_options[] = { APPLY_OPTIONS, { 0 } };
+#define RETRY_DOWN_OPTION \
+	{ "retry", 0, NULL, "resume a transaction:false section that stopped part way, from that statement" }
+const struct cli_option migrate_down_options[] = { APPLY_OPTIONS, RETRY_DOWN_OPTION, { 0 } };
+const struct cli_option migrate_to_options[] = { APPLY_OPTIONS, RETRY_DOWN_OPTION, { 0 } };
 const struct cli_option migrate_status_options[] = { COMMON_OPTIONS, { 0 } };
 const struct cli_option migrate_new_options[] = { { "dir", 'd', "DIR", "migrations directory" }, { 0 } };
 const struct cli_option migrate_accept_options[] = { COMMON_OPTIONS, { 0 } };
@@ -279,15 +282,15 @@ static int do_redo(struct cli *cli, struct engine *engine, struct migration_set 
 {
 	struct migrate_status status;
 	struct migrate_result up;
-	char newest[64] = "";
+	char *newest = NULL;    /* owned */
 	int rc;
 
 	if (migrate_status(engine, files, options, &status, err) != 0)
 		return -1;
 	if (migrate_newest_revertible(&status))
-		snprintf(newest, sizeof(newest), "%s", migrate_newest_revertible(&status));
+		newest = strdup(migrate_newest_revertible(&status));
 	migrate_status_release(&status);
-	if (!newest[0])
+	if (!newest)
 		return err_set(err, EXIT_USAGE, "nothing to redo: no migration is applied");
 	rc = migrate_down(engine, files, 1, NULL, options, result, err);
 	if (rc == 0 && options->dry_run) {
@@ -304,6 +307,7 @@ static int do_redo(struct cli *cli, struct engine *engine, struct migration_set 
 		result->applied = up.applied;
 		result->statements += up.statements;
 	}
+	free(newest);
 	return rc;
 }
 
@@ -313,6 +317,9 @@ static int do_to(struct cli *cli, struct engine *engine, struct migration_set *f
 	char *target = cli->arg_count == 1 ? migrate_version_normalize(cli->args[0]) : NULL;
 	int rc;
 
+	if (!target && cli->arg_count == 1)
+		return err_set(err, EXIT_USAGE, "migrate to: '%s' is not a version (digits, 0 reverts everything)",
+			       cli->args[0]);
 	if (!target)
 		return err_set(err, EXIT_USAGE, "migrate to expects one VERSION (0 reverts everything)");
 	if (strcmp(target, "0") != 0 && !migrate_files_find(files, target)) {
@@ -349,6 +356,14 @@ int cmd_migrate_redo(struct cli *cli, struct err *err)
 int cmd_migrate_to(struct cli *cli, struct err *err)
 {
 	return apply(cli, err, do_to);
+}
+
+/* %-*s counts bytes; a name in another script must line up by columns. */
+static void print_padded(const char *text, size_t columns)
+{
+	size_t width = output_display_width(text);
+
+	printf("%s%*s", text, width < columns ? (int)(columns - width) : 0, "");
 }
 
 int cmd_migrate_status(struct cli *cli, struct err *err)
@@ -402,7 +417,11 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 			else
 				json_null(&json, "duration_ms");
 			if (e->state == MIGRATE_FAILED) {
-				json_int(&json, "failed_statement", e->failed_statement + 1);
+				if (e->failed_statement >= 0)
+					json_int(&json, "failed_statement", e->failed_statement + 1);
+				else
+					json_null(&json, "failed_statement");
+				json_string(&json, "failed_section", e->failed_down ? "down" : "up");
 				json_string(&json, "error", e->error);
 			}
 			json_object_end(&json);
@@ -416,12 +435,16 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 		for (i = 0; i < status.count; i++) {
 			const struct migrate_entry *e = &status.entries[i];
 
-			printf("%-16s %-13s %-40s %s", e->version, state_names[e->state], e->name,
-			       e->applied_at[0] ? e->applied_at : "-");
+			printf("%-16s %-13s ", e->version, state_names[e->state]);
+			print_padded(e->name, 40);
+			printf(" %s", e->applied_at[0] ? e->applied_at : "-");
 			if (e->duration_ms >= 0)
 				printf(" (%ld ms)", e->duration_ms);
-			if (e->state == MIGRATE_FAILED)
-				printf("  stopped at statement %ld: %s", e->failed_statement + 1, e->error);
+			if (e->state == MIGRATE_FAILED && e->failed_statement < 0)
+				printf("  %s", e->error);   /* golang-migrate's dirty flag: no statement is known */
+			else if (e->state == MIGRATE_FAILED)
+				printf("  %sstopped at statement %ld: %s", e->failed_down ? "down section " : "",
+				       e->failed_statement + 1, e->error);
 			putchar('\n');
 		}
 		printf("%zu applied, %zu pending", status.applied, status.pending);

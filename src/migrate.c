@@ -1,6 +1,7 @@
 /* Migrations: tracking table (created or adopted), status, lock, apply and revert. */
 #include "migrate.h"
 #include "clock.h"
+#include "migrate_index.h"
 #include "strbuf.h"
 
 #include <stdio.h>
@@ -12,8 +13,8 @@
 /* The tracking table as dbctl writes it; dbmate's has the first column only,
  * golang-migrate's has (version bigint, dirty boolean). */
 static const char *const tracking_columns[] = { "version", "name", "checksum", "checksum_algorithm", "applied_at",
-						"duration_ms", "failed_statement", "error" };
-#define TRACKING_COLUMN_COUNT 8
+						"duration_ms", "failed_statement", "error", "failed_section" };
+#define TRACKING_COLUMN_COUNT 9
 
 /* One connection's access to the tracking table. */
 struct tracker {
@@ -21,8 +22,10 @@ struct tracker {
 	struct driver_conn *conn;
 	bool postgres;
 	const char *name;    /* borrowed; the table's name as configured */
-	char *table;         /* owned; quoted identifier */
+	char *table;         /* owned; quoted identifier, schema-qualified once located */
 	char *table_name;    /* owned; quoted literal of the bare name */
+	char *schema_name;   /* owned; quoted literal of the schema, NULL until the first inspection */
+	long version_limit;  /* varchar(N) of the version column; 0 none */
 	bool has_column[TRACKING_COLUMN_COUNT];
 	bool golang_migrate; /* (version, dirty) */
 	bool exists;
@@ -76,6 +79,31 @@ static void tracker_close(struct tracker *t)
 {
 	free(t->table);
 	free(t->table_name);
+	free(t->schema_name);
+}
+
+/* The schema is fixed by the first inspection, before any migration runs on
+ * this connection: a migration's own SET search_path (pg_dump's
+ * set_config('search_path', '', false)) must not move the tracking reads and
+ * writes, nor make the table unreachable. */
+static int tracker_locate(struct tracker *t, const char *schema, struct err *err)
+{
+	struct strbuf qualified;
+	char *quoted;
+
+	if (!schema || !*schema)
+		return err_set(err, EXIT_USAGE, "no schema for the tracking table %s: the search_path names no schema "
+						"that exists", t->name);
+	quoted = t->engine->driver->quote(t->conn, schema, true);
+	t->schema_name = t->engine->driver->quote(t->conn, schema, false);
+	if (!quoted || !t->schema_name)
+		abort();
+	strbuf_init(&qualified);
+	strbuf_addf(&qualified, "%s.%s", quoted, t->table);
+	free(quoted);
+	free(t->table);
+	t->table = strbuf_detach(&qualified);
+	return 0;
 }
 
 /* Which columns the table has; none means it does not exist. */
@@ -88,22 +116,37 @@ static int tracker_inspect(struct tracker *t, struct err *err)
 
 	strbuf_init(&sql);
 	/* pg_catalog, not information_schema: its views cost ~5 ms on a fresh
-	 * connection, most of a no-op migrate up */
+	 * connection, most of a no-op migrate up. One row at least: the schema,
+	 * then the columns (none when the table does not exist). */
 	if (t->postgres)
-		strbuf_addf(&sql, "SELECT attname::text FROM pg_catalog.pg_attribute WHERE attrelid = "
-				  "to_regclass(quote_ident(current_schema()) || '.' || quote_ident(%s)) "
-				  "AND attnum > 0 AND NOT attisdropped", t->table_name);
+		strbuf_addf(&sql, "SELECT s.name, a.attname::text, CASE WHEN a.atttypid = 'pg_catalog.varchar'::regtype "
+				  "AND a.atttypmod > 4 THEN (a.atttypmod - 4)::text END FROM (SELECT %s::text AS name) s "
+				  "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = to_regclass(quote_ident(s.name) || "
+				  "'.' || quote_ident(%s)) AND a.attnum > 0 AND NOT a.attisdropped",
+			    t->schema_name ? t->schema_name : "current_schema()", t->table_name);
 	else
-		strbuf_addf(&sql, "SELECT name FROM pragma_table_info(%s)", t->table_name);
+		strbuf_addf(&sql, "SELECT 'main', name, NULL FROM pragma_table_info(%s, 'main') "
+				  "UNION ALL SELECT 'main', NULL, NULL", t->table_name);
 	rc = tracker_sql(t, sql.buf, &r, err);
 	strbuf_release(&sql);
-	if (rc != 0)
+	if (rc != 0) {
+		err_prefix(err, "reading the tracking table %s failed", t->name);
 		return -1;
+	}
+	if (!t->schema_name && tracker_locate(t, r.row_count ? r.cells[0] : NULL, err) != 0) {
+		driver_result_release(&r);
+		return -1;
+	}
 	memset(t->has_column, 0, sizeof(t->has_column));
 	t->golang_migrate = false;
-	t->exists = r.row_count > 0;
+	t->exists = false;
+	t->version_limit = 0;
 	for (i = 0; i < r.row_count; i++) {
-		const char *name = r.cells[i];
+		const char *name = r.cells[i * 3 + 1];
+
+		t->exists = t->exists || name;
+		if (name && strcmp(name, "version") == 0 && r.cells[i * 3 + 2])
+			t->version_limit = atol(r.cells[i * 3 + 2]);
 
 		for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
 			if (name && strcmp(name, tracking_columns[c]) == 0)
@@ -124,12 +167,30 @@ static const char *cell(const struct driver_result *r, long row, int column)
 	return value ? value : "";
 }
 
+static char *xstrdup(const char *text)
+{
+	char *copy = strdup(text);
+
+	if (!copy)
+		abort();
+	return copy;
+}
+
+/* Versions are kept whole: they compare as numbers of any length. */
+static void entry_set(char **field, const char *value)
+{
+	free(*field);
+	*field = xstrdup(value);
+}
+
 static struct migrate_entry *add_entry(struct migrate_status *status)
 {
 	status->entries = realloc(status->entries, (status->count + 1) * sizeof(*status->entries));
 	if (!status->entries)
 		abort();
 	memset(&status->entries[status->count], 0, sizeof(*status->entries));
+	status->entries[status->count].version = xstrdup("");
+	status->entries[status->count].row_version = xstrdup("");
 	status->entries[status->count].duration_ms = -1;
 	status->entries[status->count].failed_statement = -1;
 	return &status->entries[status->count++];
@@ -143,6 +204,12 @@ static int compare_entries(const void *a, const void *b)
 
 void migrate_status_release(struct migrate_status *status)
 {
+	size_t i;
+
+	for (i = 0; i < status->count; i++) {
+		free(status->entries[i].version);
+		free(status->entries[i].row_version);
+	}
 	free(status->entries);
 	memset(status, 0, sizeof(*status));
 }
@@ -186,9 +253,9 @@ static int read_rows(struct tracker *t, const struct migration_set *files, struc
 				if (order > 0)
 					break;
 				e = add_entry(status);
-				snprintf(e->version, sizeof(e->version), "%s", files->items[f].version);
+				entry_set(&e->version, files->items[f].version);
 				/* adopting the table writes one row per version, under this text */
-				snprintf(e->row_version, sizeof(e->row_version), "%s", files->items[f].version);
+				entry_set(&e->row_version, files->items[f].version);
 				e->checksum_unknown = true;
 				if (order == 0 && dirty) {
 					e->state = MIGRATE_FAILED;
@@ -198,9 +265,9 @@ static int read_rows(struct tracker *t, const struct migration_set *files, struc
 		} else {
 			struct migrate_entry *e = add_entry(status);
 
-			snprintf(e->version, sizeof(e->version), "%s", raw);
+			entry_set(&e->version, raw);
 			/* WHERE clauses need the text as stored: '001' = '1' in neither backend */
-			snprintf(e->row_version, sizeof(e->row_version), "%s", cell(&r, i, 0));
+			entry_set(&e->row_version, cell(&r, i, 0));
 			snprintf(e->name, sizeof(e->name), "%s", cell(&r, i, 1));
 			snprintf(e->checksum, sizeof(e->checksum), "%s", cell(&r, i, 2));
 			e->checksum_unknown = !*cell(&r, i, 2);
@@ -209,6 +276,7 @@ static int read_rows(struct tracker *t, const struct migration_set *files, struc
 			if (*cell(&r, i, 6)) {
 				e->state = MIGRATE_FAILED;
 				e->failed_statement = atol(cell(&r, i, 6));
+				e->failed_down = strcmp(cell(&r, i, 8), "down") == 0;
 			}
 			if (e->state == MIGRATE_FAILED)
 				snprintf(e->error, sizeof(e->error), "%s", cell(&r, i, 7));
@@ -225,13 +293,14 @@ static int build_status(struct tracker *t, const struct migration_set *files, st
 			struct err *err)
 {
 	size_t applied_rows, i, f;
-	char newest[64] = "";   /* a copy: add_entry() below may move the entries */
+	char *newest = NULL;    /* owned; a copy: add_entry() below may move the entries */
 	bool *recorded;         /* owned; per file of the set */
 
 	memset(status, 0, sizeof(*status));
 	if (tracker_inspect(t, err) != 0)
 		return -1;
 	status->table_exists = t->exists;
+	status->version_limit = t->version_limit;
 	if (t->exists && read_rows(t, files, status, err) != 0) {
 		migrate_status_release(status);
 		return -1;
@@ -249,8 +318,8 @@ static int build_status(struct tracker *t, const struct migration_set *files, st
 		e->file = migrate_files_find(files, e->version);
 		if (e->file)
 			recorded[e->file - files->items] = true;
-		if (!newest[0] || migrate_version_compare(e->version, newest) > 0)
-			snprintf(newest, sizeof(newest), "%s", e->version);
+		if (!newest || migrate_version_compare(e->version, newest) > 0)
+			entry_set(&newest, e->version);
 		if (!e->file) {
 			if (e->state != MIGRATE_FAILED)
 				e->state = MIGRATE_MISSING_FILE;
@@ -267,12 +336,13 @@ static int build_status(struct tracker *t, const struct migration_set *files, st
 		if (recorded[f])
 			continue;
 		e = add_entry(status);
-		snprintf(e->version, sizeof(e->version), "%s", m->version);
+		entry_set(&e->version, m->version);
 		snprintf(e->name, sizeof(e->name), "%s", m->name);
 		e->file = m;
-		e->state = newest[0] && migrate_version_compare(m->version, newest) < 0 ? MIGRATE_OUT_OF_ORDER : MIGRATE_PENDING;
+		e->state = newest && migrate_version_compare(m->version, newest) < 0 ? MIGRATE_OUT_OF_ORDER : MIGRATE_PENDING;
 	}
 	free(recorded);
+	free(newest);
 	qsort(status->entries, status->count, sizeof(*status->entries), compare_entries);
 	for (i = 0; i < status->count; i++) {
 		switch (status->entries[i].state) {
@@ -305,7 +375,7 @@ int migrate_status(struct engine *engine, const struct migration_set *files, con
 			for (f = 0; f < files->count; f++) {
 				struct migrate_entry *e = add_entry(out);
 
-				snprintf(e->version, sizeof(e->version), "%s", files->items[f].version);
+				entry_set(&e->version, files->items[f].version);
 				snprintf(e->name, sizeof(e->name), "%s", files->items[f].name);
 				e->file = &files->items[f];
 				e->state = MIGRATE_PENDING;
@@ -328,10 +398,11 @@ int migrate_status(struct engine *engine, const struct migration_set *files, con
 
 static int ensure_table(struct tracker *t, const struct migration_set *files, bool in_transaction, struct err *err)
 {
-	static const char *const types_pg[] = { "varchar(128) PRIMARY KEY", "text", "text", "text",
-						"timestamptz DEFAULT now()", "bigint", "integer", "text" };
+	/* text: versions have no length limit (a varchar(128) of an older table is checked by up) */
+	static const char *const types_pg[] = { "text PRIMARY KEY", "text", "text", "text",
+						"timestamptz DEFAULT now()", "bigint", "integer", "text", "text" };
 	static const char *const types_sqlite[] = { "TEXT PRIMARY KEY", "TEXT", "TEXT", "TEXT",
-						    "TEXT DEFAULT CURRENT_TIMESTAMP", "INTEGER", "INTEGER", "TEXT" };
+						    "TEXT DEFAULT CURRENT_TIMESTAMP", "INTEGER", "INTEGER", "TEXT", "TEXT" };
 	const char *const *types = t->postgres ? types_pg : types_sqlite;
 	struct strbuf sql;
 	bool created = false;
@@ -447,6 +518,8 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 	strbuf_release(&sql);
 	if (rc == 0)
 		t->exists = true;
+	else
+		err_prefix(err, "%s the tracking table %s failed", created ? "creating" : "updating", t->name);
 	return rc;
 }
 
@@ -800,6 +873,23 @@ static int check_section(const struct engine *engine, const struct migration *m,
 	return rc;
 }
 
+/* A tracking-table error names the migration and the step; a duplicate row
+ * means another runner recorded it meanwhile, so its statements ran twice. */
+static void tracking_error(const struct tracker *t, struct err *err, const char *step, const struct migration *m)
+{
+	bool duplicate = strcmp(err->sqlstate, "23505") == 0 || strstr(err->message, "UNIQUE constraint failed");
+
+	err_prefix(err, "%s %s_%s failed", step, m->version, m->name);
+	if (duplicate && t->postgres)
+		err_hint(err, "another runner recorded migration %s at the same time, so its statements may have run "
+			      "twice: check the database; were two runners using different --lock modes or lock ids?",
+			 m->version);
+	else if (duplicate)
+		err_hint(err, "another runner recorded migration %s at the same time: SQLite does not serialise "
+			      "transaction:false sections, so its statements ran twice; check the database and run them "
+			      "from one process", m->version);
+}
+
 /* Writes the migration's row, updating the one stored as row_version when
  * not NULL; with and_commit the transaction ends in the same message,
  * saving a round trip per migration. */
@@ -827,6 +917,13 @@ static int record(struct tracker *t, const struct migration *m, long duration_ms
 	if (and_commit)
 		strbuf_addstr(&sql, "; COMMIT");
 	rc = tracker_sql(t, sql.buf, NULL, err);
+	/* with the COMMIT in the message, an error may be the migration's own (a
+	 * deferred constraint), which is the commit path's to report: PostgreSQL
+	 * leaves the transaction failed only when the INSERT failed */
+	if (rc != 0 && (!and_commit || strstr(err->message, t->name) ||
+			(t->engine->driver->transaction_state &&
+			 t->engine->driver->transaction_state(t->conn) == DRIVER_TRANSACTION_FAILED)))
+		tracking_error(t, err, "recording the tracking row of", m);
 	strbuf_release(&sql);
 	free(version);
 	free(name);
@@ -844,6 +941,8 @@ static bool row_exists(struct tracker *t, const char *version_text, struct err *
 	strbuf_init(&sql);
 	strbuf_addf(&sql, "SELECT 1 FROM %s WHERE version = %s", t->table, version);
 	*rc = tracker_sql(t, sql.buf, &r, err);
+	if (*rc != 0)
+		err_prefix(err, "reading the tracking row of version %s failed", version_text);
 	if (*rc == 0) {
 		exists = r.row_count > 0;
 		driver_result_release(&r);
@@ -851,6 +950,227 @@ static bool row_exists(struct tracker *t, const char *version_text, struct err *
 	strbuf_release(&sql);
 	free(version);
 	return exists;
+}
+
+/* The invalid indexes one statement may have left, as "a, b"; "" when none. */
+static int invalid_indexes(struct tracker *t, const struct migrate_index *index, struct strbuf *out, struct err *err)
+{
+	struct driver_result r;
+	struct strbuf sql, table;
+	long row;
+	size_t i;
+	int rc;
+
+	strbuf_init(&sql);
+	strbuf_init(&table);
+	strbuf_addstr(&sql, "SELECT i.indexrelid::regclass::text FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c "
+			    "ON c.oid = i.indexrelid WHERE NOT i.indisvalid");
+	if (index->kind == MIGRATE_INDEX_REINDEX) {
+		strbuf_addstr(&sql, " AND c.relname ~ '_cc(new|old)[0-9]*$'");
+	} else {
+		char *literal_table, *name;
+
+		/* the table as the statement resolved it: same session, same search_path */
+		for (i = 0; i < index->table_part_count; i++) {
+			char *part = t->engine->driver->quote(t->conn, index->table_parts[i], true);
+
+			strbuf_addf(&table, "%s%s", i ? "." : "", part);
+			free(part);
+		}
+		literal_table = literal(t, table.buf);
+		strbuf_addf(&sql, " AND i.indrelid = to_regclass(%s)", literal_table);
+		free(literal_table);
+		if (index->name[0]) {
+			name = literal(t, index->name);
+			strbuf_addf(&sql, " AND c.relname = %s", name);
+			free(name);
+		}
+	}
+	strbuf_addstr(&sql, " ORDER BY 1");
+	rc = tracker_sql(t, sql.buf, &r, err);
+	for (row = 0; rc == 0 && row < r.row_count; row++)
+		strbuf_addf(out, "%s%s", row ? ", " : "", r.cells[row] ? r.cells[row] : "?");
+	if (rc == 0)
+		driver_result_release(&r);
+	strbuf_release(&sql);
+	strbuf_release(&table);
+	return rc;
+}
+
+/* CREATE INDEX CONCURRENTLY that is interrupted (connection lost, cancel,
+ * statement_timeout) leaves an INVALID index, which IF NOT EXISTS then
+ * skips: the migration would be recorded over an index that serves no query.
+ * After the section ran, each such statement run in this attempt (from skip
+ * on) must have left only valid indexes; otherwise *completed becomes the
+ * statements before it and the section fails there. REINDEX CONCURRENTLY
+ * leaves <index>_ccnew/_ccold: detected the same way. Dropping and
+ * rebuilding is left to a person: the invalid index may be another session's
+ * build still in progress. */
+static int check_indexes(struct tracker *t, const struct migration_section *section, long skip, long *completed,
+			 struct err *err)
+{
+	struct sqlscan_statement statement;
+	struct strbuf data, invalid;
+	struct sqlscan scan;
+	struct err ignored;
+	long index_no = 0;
+	int rc = 0;
+	FILE *in = fmemopen(section->text, strlen(section->text), "r");
+
+	if (!in)
+		return err_set(err, EXIT_FAILED, "out of memory");
+	sqlscan_init(&scan, in, section->path, script_dialect(t->engine->backend));
+	scan.line_number = section->first_line - 1;
+	sqlscan_statement_init(&statement);
+	strbuf_init(&data);
+	strbuf_init(&invalid);
+	err_init(&ignored);
+	while (rc == 0 && sqlscan_next(&scan, &statement, &ignored) == 1) {
+		struct migrate_index index;
+
+		if (statement.kind == SQLSCAN_OUTSIDE_TRANSACTION && index_no >= skip) {
+			migrate_index_parse(statement.text.buf, &index);
+			if (index.kind != MIGRATE_INDEX_NONE) {
+				strbuf_reset(&invalid);
+				rc = invalid_indexes(t, &index, &invalid, err);
+				if (rc != 0) {
+					err_prefix(err, "%s:%d: checking the indexes it built failed", section->path, statement.line);
+					*completed = index_no - skip;   /* unchecked: a resume must check it again */
+				} else if (invalid.len) {
+					rc = err_set(err, EXIT_FAILED, "%s:%d: invalid index %s after %s: an earlier build was interrupted "
+								       "(or another session is still building it); drop it "
+								       "(DROP INDEX CONCURRENTLY %s) before this runs again",
+						     section->path, statement.line, invalid.buf,
+						     index.kind == MIGRATE_INDEX_REINDEX ? "REINDEX CONCURRENTLY"
+											 : "CREATE INDEX CONCURRENTLY",
+						     invalid.buf);
+					*completed = index_no - skip;
+				}
+			}
+		}
+		while (statement.kind == SQLSCAN_COPY_IN && sqlscan_copy_line(&scan, &data, &ignored) == 1)
+			;
+		index_no++;
+	}
+	strbuf_release(&invalid);
+	strbuf_release(&data);
+	sqlscan_statement_release(&statement);
+	sqlscan_release(&scan);
+	fclose(in);
+	return rc;
+}
+
+/* CREATE INDEX CONCURRENTLY without IF NOT EXISTS fails with "already
+ * exists" over the invalid index an earlier, interrupted build left: say so. */
+static void hint_invalid_index(struct tracker *t, const struct migration_section *section, long statement,
+			       struct err *err)
+{
+	char hint[sizeof(err->hint)];
+	const char *what;
+	struct err probe;
+	long at = 0;
+
+	err_init(&probe);
+	if (check_indexes(t, section, statement, &at, &probe) == 0 || at != 0)
+		return;
+	what = strstr(probe.message, "invalid index ");
+	if (!what)
+		return;
+	snprintf(hint, sizeof(hint), "%s; and it is an %s", err->hint, what);
+	snprintf(err->hint, sizeof(err->hint), "%s", hint);
+}
+
+/* Writes how far a transaction:false down section got: the migration stays
+ * recorded (part of it is still in), as failed in its down section. */
+static int record_down_failure(struct tracker *t, const struct migrate_entry *entry, long failed_statement,
+			       const char *error, struct err *err)
+{
+	char *version = literal(t, entry->row_version), *message = literal(t, error);
+	struct strbuf sql;
+	int rc;
+
+	strbuf_init(&sql);
+	strbuf_addf(&sql, "UPDATE %s SET failed_statement = %ld, error = %s, failed_section = 'down' WHERE version = %s",
+		    t->table, failed_statement, message, version);
+	rc = tracker_sql(t, sql.buf, NULL, err);
+	if (rc != 0 && entry->file)
+		tracking_error(t, err, "recording the tracking row of", entry->file);
+	strbuf_release(&sql);
+	free(version);
+	free(message);
+	return rc;
+}
+
+/* "statements 2 to 4", "statement 2": which ones of a section ran in this run. */
+static void statement_range(char *out, size_t size, long first, long last)
+{
+	if (first == last)
+		snprintf(out, size, "statement %ld", first);
+	else
+		snprintf(out, size, "statements %ld to %ld", first, last);
+}
+
+/* A transaction:false section stopped at statement skip + completed (from 0):
+ * the statements before it committed. Records how far it got when a person
+ * has something to decide; a lost connection can record nothing, and an
+ * interrupt before any statement completed leaves nothing to decide (a
+ * cancelled CI job must not block the next deploy). The hint says what ran
+ * and exactly what the next run does. */
+static void section_stopped(struct tracker *t, const struct migrate_entry *entry,
+			    const struct migration_section *section, long skip, long completed, double seconds,
+			    struct err *err)
+{
+	const struct migration *m = entry->file;
+	bool down = section == &m->down, had_row = down ? entry->failed_down : entry->state == MIGRATE_FAILED;
+	bool lost = err->code == EXIT_NO_ANSWER || err->code == EXIT_UNKNOWN;
+	bool interrupted = err->code == EXIT_INTERRUPTED;
+	long stopped = skip + completed + 1;   /* from 1, as messages count */
+	const char *cmd = down ? "down" : "up", *what = down ? "down section" : "section";
+	char ran[128] = "", next[512], message[sizeof(err->message)];
+	struct err record_err;
+	int recorded = -1;
+
+	if (completed > 0) {
+		statement_range(ran, sizeof(ran) - 40, skip + 1, skip + completed);
+		strcat(ran, " ran and stayed applied (no transaction); ");
+	} else if (skip > 0) {
+		statement_range(ran, sizeof(ran) - 40, 1, skip);
+		strcat(ran, " had run before (no transaction); ");
+	}
+	snprintf(message, sizeof(message), "%s", err->message);
+	err_init(&record_err);
+	if (!lost && !(interrupted && completed == 0)) {
+		recorded = down ? record_down_failure(t, entry, stopped - 1, message, &record_err)
+				: record(t, m, (long)(seconds * 1000), stopped - 1, message,
+					 entry->state == MIGRATE_FAILED ? entry->row_version : NULL, false, &record_err);
+	}
+	if (recorded == 0 && interrupted)
+		snprintf(next, sizeof(next), "recorded as stopped at statement %ld: 'migrate %s --retry' resumes there, "
+					     "or fix the database and run 'migrate accept %s'", stopped, cmd, m->version);
+	else if (recorded == 0 && down)
+		snprintf(next, sizeof(next), "migration %s stays recorded, as failed in its down section: fix the file "
+					     "or the database and run 'migrate down --retry' to resume at statement %ld, "
+					     "or 'migrate accept %s' to keep it applied", m->version, stopped, m->version);
+	else if (recorded == 0)
+		snprintf(next, sizeof(next), "fix the file and run up again to resume at statement %ld, run up --retry "
+					     "to retry it unchanged, or fix the database and run 'migrate accept %s'",
+			 stopped, m->version);
+	else if (had_row)
+		snprintf(next, sizeof(next), "nothing new could be recorded%s%s; its tracking row still says it stopped at "
+					     "statement %ld: 'migrate %s --retry' (or, for up, a fixed file) resumes there",
+			 record_err.code ? ": " : "", record_err.code ? record_err.message : "", skip + 1, cmd);
+	else
+		snprintf(next, sizeof(next), "nothing %s recorded%s%s, so the next 'migrate %s' runs this %s again "
+					     "from statement 1", record_err.code ? "could be" : "was",
+			 record_err.code ? ": " : "", record_err.code ? record_err.message : "", cmd, what);
+	if (lost)
+		err_hint(err, "the connection was lost during statement %ld of this transaction:false %s (it may have "
+			      "completed on the server); %s%s", stopped, what, ran, next);
+	else if (interrupted)
+		err_hint(err, "interrupted during statement %ld of this transaction:false %s, which was cancelled; %s%s",
+			 stopped, what, ran, next);
+	else
+		err_hint(err, "%s%s", ran[0] ? ran : "no statement before it ran (no transaction); ", next);
 }
 
 /* Applies one migration: its statements and its row commit together. A
@@ -871,24 +1191,38 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 			show_section(t->engine, &m->up, options);
 			return 0;
 		}
+		if (entry->failed_down)
+			return err_set(err, EXIT_FAILED, "%s: migration %s stopped in its down section", m->path, m->version);
+		/* SQLite does not serialise transaction:false sections: skip one a rival has just recorded */
+		if (!t->postgres && entry->state != MIGRATE_FAILED &&
+		    (row_exists(t, m->version, err, &exists_rc) || exists_rc != 0))
+			return exists_rc;
 		rc = run_section(t, &m->up, false, skip, options, &completed, err);
+		if (rc == 0 && t->postgres)
+			rc = check_indexes(t, &m->up, skip, &completed, err);
 		if (rc != 0) {
-			struct err record_err;
-			char message[sizeof(err->message)];
+			bool clash = t->postgres && strcmp(err->sqlstate, "42P07") == 0;   /* already exists */
 
-			snprintf(message, sizeof(message), "%s", err->message);
-			err_init(&record_err);
-			if (err->code != EXIT_NO_ANSWER)
-				(void)record(t, m, (long)((clock_now() - started) * 1000), skip + completed, message,
-					     entry->state == MIGRATE_FAILED ? entry->row_version : NULL, false, &record_err);
-			err_hint(err, "statements before it stayed applied (no transaction); fix the file and run up again "
-				      "to resume at statement %ld, or fix the database and run 'migrate accept %s'",
-				 skip + completed + 1, m->version);
+			section_stopped(t, entry, &m->up, skip, completed, clock_now() - started, err);
+			if (clash)
+				hint_invalid_index(t, &m->up, skip + completed, err);
 			return -1;
 		}
 		result->statements += completed;
 		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL,
 			    entry->state == MIGRATE_FAILED ? entry->row_version : NULL, false, err);
+		/* unless tracking_error already said what happened (a rival's row) */
+		if (rc != 0 && !err->hint[0]) {
+			if (err->code == EXIT_NO_ANSWER || err->code == EXIT_UNKNOWN)
+				err_hint(err, "every statement of this transaction:false section ran; the connection was lost "
+					      "while its row was written, which may or may not have happened: check 'migrate status'");
+			else if (entry->state == MIGRATE_FAILED)
+				err_hint(err, "every statement of this transaction:false section ran, but it is not recorded as "
+					      "applied: its row still says it stopped at statement %ld", skip + 1);
+			else
+				err_hint(err, "every statement of this transaction:false section ran, but it is not recorded as "
+					      "applied, so the next 'migrate up' runs it again from statement 1");
+		}
 		if (rc == 0) {
 			result->applied++;
 			emit(options, MIGRATE_EVENT_APPLIED, m, NULL, clock_now() - started, false);
@@ -965,6 +1299,13 @@ static int check_plan(const struct engine *engine, const struct migrate_status *
 				e->file->path, e->version);
 			err_hint(err, "--out-of-order=apply applies it anyway; or give it a newer version");
 			return -1;
+		} else if (e->state == MIGRATE_FAILED && e->failed_down && wanted(e, target)) {
+			/* half reverted: up cannot know what its up section would find */
+			err_set(err, EXIT_FAILED, "%s: migration %s stopped in its down section at statement %ld: %s",
+				e->file ? e->file->path : "?", e->version, e->failed_statement + 1, e->error);
+			err_hint(err, "finish the revert with 'migrate down --retry' (it resumes at that statement), or fix the "
+				      "database by hand and run 'migrate accept %s' to keep it applied", e->version);
+			return -1;
 		} else if (e->state == MIGRATE_FAILED && wanted(e, target)) {
 			/* a transaction:false section resumes once its file was fixed, or with --retry;
 			 * golang-migrate's dirty flag needs a person to look */
@@ -1031,6 +1372,12 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 			break;
 		}
 		rc = check_section(engine, e->file, &e->file->up, transaction, err);
+		if (rc == 0 && status.version_limit > 0 && strlen(e->version) > (size_t)status.version_limit) {
+			rc = err_set(err, EXIT_USAGE, "%s: version %s has %zu digits; the version column of the tracking table "
+						      "holds %ld", e->file->path, e->version, strlen(e->version),
+				     status.version_limit);
+			err_hint(err, "widen the column first: ALTER TABLE %s ALTER COLUMN version TYPE text", t.table);
+		}
 	}
 	if (rc != 0)
 		goto out;
@@ -1089,6 +1436,11 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 				(void)engine->driver->rollback(work->conn, &end_err);
 			if (options->dry_run && rc == 0)
 				emit(options, MIGRATE_EVENT_PLAN, NULL, "ROLLBACK (dry run: nothing was written)", 0, true);
+			else if (rc != 0 && !options->dry_run && result->applied > 0)
+				emit(options, MIGRATE_EVENT_PLAN, NULL, "ROLLBACK (--single-transaction: the migrations applied "
+									 "above were rolled back too; nothing was applied)", 0, true);
+			if (rc != 0)
+				result->applied = 0;
 		} else if (engine->driver->commit(work->conn, err) != 0) {
 			rc = -1;
 		} else {
@@ -1099,7 +1451,9 @@ out:
 	lock_release(engine, options, &lock);
 	migrate_status_release(&status);
 	tracker_close(&t);
-	engine_checkin(engine, work, rc != 0);
+	/* a migration's own SET (search_path, role) must not follow the connection
+	 * into the next step: redo and to run down, then up, on one engine */
+	engine_checkin(engine, work, rc != 0 || result->applied > 0);
 	return rc;
 }
 
@@ -1175,7 +1529,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		const struct migrate_entry *e = &status.entries[i];
 		const struct migration *m = e->file;
 		double started = clock_now();
-		long completed = 0;
+		long completed = 0, skip;
 		char *version;
 		struct strbuf sql;
 		bool transaction;
@@ -1196,6 +1550,16 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		rc = check_section(engine, m, &m->down, transaction, err);
 		if (rc != 0)
 			break;
+		/* a transaction:false down that stopped part way resumes only when asked: the
+		 * statements before the one that failed are already reverted */
+		skip = e->failed_down && !transaction ? e->failed_statement : 0;
+		if (e->failed_down && !options->retry_failed) {
+			rc = err_set(err, EXIT_FAILED, "%s: migration %s stopped in its down section at statement %ld: %s",
+				     m->path, m->version, e->failed_statement + 1, e->error);
+			err_hint(err, "fix the file or the database, then run 'migrate down --retry' to resume at that "
+				      "statement, or 'migrate accept %s' to keep it applied", m->version);
+			break;
+		}
 		emit(options, MIGRATE_EVENT_REVERTING, m, NULL, 0, transaction);
 		if (!transaction && options->dry_run) {
 			emit(options, MIGRATE_EVENT_PLAN, m, "transaction:false section: shown, not run in a dry run", 0, false);
@@ -1207,12 +1571,18 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			rc = -1;
 			break;
 		}
-		rc = run_section(&t, &m->down, transaction, 0, options, &completed, err);
+		rc = run_section(&t, &m->down, transaction, skip, options, &completed, err);
+		if (rc != 0 && !transaction) {
+			section_stopped(&t, e, &m->down, skip, completed, clock_now() - started, err);
+			break;
+		}
 		if (rc == 0) {
 			version = literal(&t, e->row_version);
 			strbuf_init(&sql);
 			strbuf_addf(&sql, "DELETE FROM %s WHERE version = %s", t.table, version);
 			rc = tracker_sql(&t, sql.buf, NULL, err);
+			if (rc != 0)
+				tracking_error(&t, err, "deleting the tracking row of", m);
 			strbuf_release(&sql);
 			free(version);
 		}
@@ -1245,7 +1615,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 	lock_release(engine, options, &lock);
 	migrate_status_release(&status);
 	tracker_close(&t);
-	engine_checkin(engine, work, rc != 0);
+	engine_checkin(engine, work, rc != 0 || result->reverted > 0);   /* as in migrate_up */
 	return rc;
 }
 
@@ -1284,8 +1654,10 @@ int migrate_accept(struct engine *engine, const struct migration_set *files, con
 
 		strbuf_init(&sql);
 		strbuf_addf(&sql, "UPDATE %s SET checksum = '%s', checksum_algorithm = 'sha256', failed_statement = NULL, "
-				  "error = NULL WHERE version = %s", t.table, m->up.checksum, v);
+				  "error = NULL, failed_section = NULL WHERE version = %s", t.table, m->up.checksum, v);
 		rc = tracker_sql(&t, sql.buf, NULL, err);
+		if (rc != 0)
+			tracking_error(&t, err, "updating the tracking row of", m);
 		strbuf_release(&sql);
 		free(v);
 	}

@@ -17,14 +17,15 @@ enum migrate_state {
 };
 
 struct migrate_entry {
-	char version[64];               /* normalised: "001" is "1" */
-	char row_version[64];           /* as the tracking row stores it ("001" from dbmate); "" when no row */
+	char *version;                  /* owned; normalised: "001" is "1"; any length */
+	char *row_version;              /* owned; as the tracking row stores it ("001" from dbmate); "" when no row */
 	char name[256];
 	const struct migration *file;   /* NULL for MIGRATE_MISSING_FILE */
 	enum migrate_state state;
 	char applied_at[64];            /* "" when not applied */
 	long duration_ms;               /* -1 unknown */
-	long failed_statement;          /* MIGRATE_FAILED: index of the statement that failed */
+	long failed_statement;          /* MIGRATE_FAILED: index of the statement that failed; -1 golang-migrate's dirty */
+	bool failed_down;               /* MIGRATE_FAILED: its down section stopped part way (up is still in) */
 	char error[512];
 	char checksum[65];              /* as recorded; "" when unknown */
 	bool checksum_unknown;          /* adopted from dbmate/golang-migrate: filled in by the next up */
@@ -35,6 +36,7 @@ struct migrate_status {
 	size_t count;
 	size_t applied, pending, modified, missing, out_of_order, failed;
 	bool table_exists;
+	long version_limit;             /* the version column's varchar length; 0 no limit */
 };
 
 enum migrate_lock_mode { MIGRATE_LOCK_ADVISORY, MIGRATE_LOCK_TABLE };
