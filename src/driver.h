@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 /* Bumped whenever struct driver or what it promises changes, so that a stale module is refused. */
-#define DRIVER_ABI_VERSION 5
+#define DRIVER_ABI_VERSION 6
 
 /* Everything a driver needs to connect; every pointer is borrowed from the settings. */
 struct driver_target {
@@ -139,6 +139,12 @@ struct driver {
 	/* Optional: does text end with a complete statement? (SQLite's own rule) */
 	bool (*statement_complete)(const char *text);
 	void (*close)(struct driver_conn *conn);
+	/* Optional: can the server session under conn change between
+	 * transactions, as behind a transaction pooler? 1 maybe (why says what
+	 * showed it: the server's peer is not this socket), 0 no, -1 with err
+	 * set (no answer by deadline: EXIT_NO_ANSWER). Session state such as an
+	 * advisory lock is certain to last only on 0. */
+	int (*session_shared)(struct driver_conn *conn, double deadline, char *why, size_t why_size, struct err *err);
 };
 
 /* Adds one item to stats->items; silently drops items past the array's size. */

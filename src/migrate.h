@@ -37,7 +37,9 @@ struct migrate_status {
 	bool table_exists;
 };
 
-enum migrate_lock_mode { MIGRATE_LOCK_ADVISORY, MIGRATE_LOCK_TABLE };
+/* AUTO: the advisory lock, or the lease when the driver sees a pooler or
+ * proxy between dbctl and the server. */
+enum migrate_lock_mode { MIGRATE_LOCK_AUTO, MIGRATE_LOCK_ADVISORY, MIGRATE_LOCK_TABLE };
 
 enum migrate_event_kind {
 	MIGRATE_EVENT_LOCK_WAIT,        /* another runner holds the lock */
