@@ -791,11 +791,11 @@ static int lock_check(struct tracker *t, const struct migrate_options *options, 
 }
 
 /* Releases the lock on the connection that holds it; false when that
- * connection must be discarded (the lock then ends with its session). A
- * lease that the broken connection cannot delete is deleted through a new
- * one, so that it does not wait out its expiry. */
-static bool lock_release(struct engine *engine, struct tracker *t, const struct migrate_options *options,
-			 struct migration_lock *lock)
+ * connection must be discarded (an advisory lock then ends with its server
+ * session). A lease that a lost connection could not delete is left to
+ * expire: the server may still be running that connection's last statement,
+ * and deleting it from another connection would let a rival start beside it. */
+static bool lock_release(struct tracker *t, const struct migrate_options *options, struct migration_lock *lock)
 {
 	struct strbuf sql, key;
 	struct driver_result r;
@@ -809,25 +809,17 @@ static bool lock_release(struct engine *engine, struct tracker *t, const struct 
 	err_init(&ignored);
 	if (lock->mode == MIGRATE_LOCK_TABLE) {
 		char *table = lease_table(t), *who = literal(t, lock->holder);
+		enum driver_transaction state = t->engine->driver->transaction_state(t->conn);
 
 		strbuf_addf(&sql, "DELETE FROM %s WHERE id = 1 AND holder = %s", table, who);
 		free(table);
 		free(who);
-		if (tracker_sql(t, sql.buf, NULL, &ignored) != 0) {
-			struct pool_conn *fresh;
-			struct tracker other;
-
+		/* a failed migration's transaction may still be open: the lease row is not part of it */
+		if ((state == DRIVER_TRANSACTION_OPEN || state == DRIVER_TRANSACTION_FAILED) &&
+		    t->engine->driver->rollback(t->conn, &ignored) != 0)
 			released = false;
-			err_init(&ignored);
-			if (engine_checkout(engine, clock_deadline(engine->target.connect_timeout, clock_now() + 60), &fresh,
-					    &ignored) == 0) {
-				bool ok = tracker_open(&other, engine, fresh->conn, options->table, &ignored) == 0 &&
-					  tracker_sql(&other, sql.buf, NULL, &ignored) == 0;
-
-				tracker_close(&other);
-				engine_checkin(engine, fresh, !ok);
-			}
-		}
+		else if (state == DRIVER_TRANSACTION_UNKNOWN || tracker_sql(t, sql.buf, NULL, &ignored) != 0)
+			released = false;
 	} else {
 		lock_key(t, options, &key);
 		strbuf_addf(&sql, "SELECT pg_advisory_unlock(%s)", key.buf);
@@ -1305,7 +1297,7 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 		}
 	}
 out:
-	released = lock_release(engine, &t, options, &lock);
+	released = lock_release(&t, options, &lock);
 	migrate_status_release(&status);
 	tracker_close(&t);
 	engine_checkin(engine, work, rc != 0 || !released);
@@ -1456,7 +1448,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		if (rc == 0)
 			emit(options, MIGRATE_EVENT_PLAN, NULL, "ROLLBACK (dry run: nothing was written)", 0, true);
 	}
-	released = lock_release(engine, &t, options, &lock);
+	released = lock_release(&t, options, &lock);
 	migrate_status_release(&status);
 	tracker_close(&t);
 	engine_checkin(engine, work, rc != 0 || !released);

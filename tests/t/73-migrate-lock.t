@@ -248,6 +248,79 @@ is "$?" 0 "... the holder finishes, exit 0"
 pids=()
 is "$(versions)" 1 "... applied once"
 
+# --- a proxy drops the connection mid-statement: the lock stays with the orphaned statement -------------
+# cutproxy.py PORTFILE CUTFILE TARGETPORT: forwards 127.0.0.1:(free port) to the server and closes
+# every connection, both ways, once CUTFILE exists (a firewall or proxy dropping an idle-looking link)
+cat >"$tmp/cutproxy.py" <<'PY'
+import os, select, socket, sys, threading
+portfile, cutfile, target = sys.argv[1], sys.argv[2], int(sys.argv[3])
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(16)
+pairs = []
+def pump(a, b):
+    try:
+        while not os.path.exists(cutfile):
+            r, _, _ = select.select([a], [], [], 0.05)
+            if r:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        s.close()
+with open(portfile + ".tmp", "w") as f:
+    f.write(str(listener.getsockname()[1]))
+os.rename(portfile + ".tmp", portfile)
+while True:
+    client, _ = listener.accept()
+    server = socket.create_connection(("127.0.0.1", target))
+    threading.Thread(target=pump, args=(client, server), daemon=True).start()
+    threading.Thread(target=pump, args=(server, client), daemon=True).start()
+PY
+for mode in advisory table; do
+	newdb "cut_$mode"
+	d=$tmp/cut_$mode
+	printf -- '-- migrate:up\ncreate table runs (started timestamptz, finished timestamptz, pid int);\n' | wr "$d/1_setup.sql"
+	printf -- '-- migrate:up transaction:false\ninsert into runs select now(), clock_timestamp(), pg_backend_pid() from (select pg_sleep(3)) s;\n' |
+		wr "$d/2_backfill.sql"
+	rm -f "$tmp/proxy.port" "$tmp/proxy.cut"
+	/usr/bin/python3 "$tmp/cutproxy.py" "$tmp/proxy.port" "$tmp/proxy.cut" "$PGPORT_TEST" &
+	proxy=$!
+	pids=("$proxy")
+	for ((i = 0; i < 100; i++)); do [ -s "$tmp/proxy.port" ] && break; sleep 0.05; done
+	purl="postgresql://app:$(pct_encode "$TEST_PG_APP_PASSWORD")@127.0.0.1:$(cat "$tmp/proxy.port")/$DB"
+	"$DBCTL" --url "$purl" migrate up -d "$d" --lock=$mode >cut.out 2>cut.err &
+	runner=$!
+	pids+=("$runner")
+	running "pg_sleep(3)"
+	touch "$tmp/proxy.cut"
+	wait "$runner"
+	is "$?" 2 "--lock=$mode through a proxy that drops the connection mid-statement: exit 2"
+	if [ "$mode" = advisory ]; then
+		expect_exit 0 "... a second runner straight to the server waits for the orphaned statement, exit 0" -- \
+			"${dbctl[@]}" migrate up -d "$d" --lock=$mode --lock-timeout 30
+	else
+		# the lost connection may still be running its statement: its lease is left to expire, not deleted
+		expect_exit 1 "... the lease stays: a second runner gives up after --lock-timeout, exit 1" -- \
+			"${dbctl[@]}" migrate up -d "$d" --lock=$mode --lock-timeout 4
+		is "$(q "select count(*) from runs")" 1 "... and ran nothing"
+		q "update schema_migrations_lock set expires_at = now() - interval '1 second'" >/dev/null
+		expect_exit 0 "... once it expired, a runner applies the migration" -- "${dbctl[@]}" migrate up -d "$d" --lock=$mode
+	fi
+	is "$(q "select count(*) from runs r1 join runs r2 on r1.pid < r2.pid and r2.started < r1.finished")" 0 \
+		"... the two runs never overlapped"
+	kill "$proxy" 2>/dev/null
+	wait "$proxy" 2>/dev/null
+	pids=()
+done
+
 # --- the lease: a crashed runner's lease expires as documented ------------------------------------
 newdb lease
 d=$tmp/lease
