@@ -141,7 +141,7 @@ _dbctl() {
 		--out-of-order)
 			mapfile -t COMPREPLY < <(compgen -W "fail apply" -- "$cur") ;;
 		--lock)
-			mapfile -t COMPREPLY < <(compgen -W "advisory table" -- "$cur") ;;
+			mapfile -t COMPREPLY < <(compgen -W "auto advisory table" -- "$cur") ;;
 		*) COMPREPLY=() ;;
 		esac
 		return 0

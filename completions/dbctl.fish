@@ -181,7 +181,7 @@ complete -c dbctl -n '__dbctl_in_migrate up down redo to status new accept' -s d
 complete -c dbctl -n '__dbctl_in_migrate up down redo to status accept' -s w -l wait -x -d 'wait up to SECONDS for the database to accept connections'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to' -s n -l dry-run -d 'show the plan, apply it inside a transaction and roll back'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to' -l lock-timeout -x -d 'give up when another runner holds the lock this long (default 60)'
-complete -c dbctl -n '__dbctl_in_migrate up down redo to' -l lock -x -a 'advisory table' -d 'PostgreSQL lock: session advisory lock, or a lease row (PgBouncer)'
+complete -c dbctl -n '__dbctl_in_migrate up down redo to' -l lock -x -a 'auto advisory table' -d 'PostgreSQL lock: auto, session advisory lock, or a lease row (PgBouncer)'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to' -s e -l echo -d 'print each statement as it is sent'
 complete -c dbctl -n '__dbctl_in_migrate up' -l single-transaction -d 'apply every pending migration in one transaction: all or nothing'
 complete -c dbctl -n '__dbctl_in_migrate up' -l on-drift -x -a 'fail warn' -d 'an applied migration whose file changed (default fail)'

@@ -22,7 +22,7 @@
 	COMMON_OPTIONS, \
 	{ "dry-run", 'n', NULL, "show the plan, apply it inside a transaction and roll back" }, \
 	{ "lock-timeout", 0, "SECONDS", "give up when another runner holds the lock this long (default 60)" }, \
-	{ "lock", 0, "advisory|table", "PostgreSQL lock: session advisory lock (default), or a lease row (PgBouncer)" }, \
+	{ "lock", 0, "auto|advisory|table", "PostgreSQL lock: auto (default: advisory, or table behind a pooler), session advisory lock, or a lease row" }, \
 	{ "echo", 'e', NULL, "print each statement as it is sent" }
 
 const struct cli_option migrate_up_options[] = {
@@ -108,6 +108,7 @@ static int prepare(struct cli *cli, struct engine *engine, struct migration_set 
 {
 	const char *dir = cli_value(cli, "dir") ? cli_value(cli, "dir") : cfg_get(&cli->settings, CFG_MIGRATIONS_DIR);
 	const char *drift = cli_value(cli, "on-drift"), *order = cli_value(cli, "out-of-order");
+	const char *lock = cli_value(cli, "lock");
 	double wait = 0;
 
 	memset(options, 0, sizeof(*options));
@@ -125,11 +126,14 @@ static int prepare(struct cli *cli, struct engine *engine, struct migration_set 
 		return err_set(err, EXIT_USAGE, "--on-drift expects fail or warn, got '%s'", drift);
 	if (order && strcmp(order, "fail") != 0 && strcmp(order, "apply") != 0)
 		return err_set(err, EXIT_USAGE, "--out-of-order expects fail or apply, got '%s'", order);
-	if (cli_value(cli, "lock") && strcmp(cli_value(cli, "lock"), "advisory") != 0 &&
-	    strcmp(cli_value(cli, "lock"), "table") != 0)
-		return err_set(err, EXIT_USAGE, "--lock expects advisory or table, got '%s'", cli_value(cli, "lock"));
-	options->lock_mode = cli_value(cli, "lock") && strcmp(cli_value(cli, "lock"), "table") == 0 ? MIGRATE_LOCK_TABLE
-												  : MIGRATE_LOCK_ADVISORY;
+	if (!lock || strcmp(lock, "auto") == 0)
+		options->lock_mode = MIGRATE_LOCK_AUTO;
+	else if (strcmp(lock, "advisory") == 0)
+		options->lock_mode = MIGRATE_LOCK_ADVISORY;
+	else if (strcmp(lock, "table") == 0)
+		options->lock_mode = MIGRATE_LOCK_TABLE;
+	else
+		return err_set(err, EXIT_USAGE, "--lock expects auto, advisory or table, got '%s'", lock);
 	options->drift_warn = drift && strcmp(drift, "warn") == 0;
 	options->out_of_order_apply = order && strcmp(order, "apply") == 0;
 	if (cli_seconds(cli, "lock-timeout", &options->lock_timeout, err) != 0 || cli_seconds(cli, "wait", &wait, err) != 0)

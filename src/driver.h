@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 /* Bumped whenever struct driver or what it promises changes, so that a stale module is refused. */
-#define DRIVER_ABI_VERSION 6
+#define DRIVER_ABI_VERSION 7
 
 /* Everything a driver needs to connect; every pointer is borrowed from the settings. */
 struct driver_target {
@@ -142,6 +142,12 @@ struct driver {
 	/* Optional: a setting as the server last reported it (PostgreSQL's
 	 * parameter status, e.g. standard_conforming_strings); NULL when unknown. */
 	const char *(*parameter)(struct driver_conn *conn, const char *name);
+	/* Optional: can the server session under conn change between
+	 * transactions, as behind a transaction pooler? 1 maybe (why says what
+	 * showed it: the server's peer is not this socket), 0 no, -1 with err
+	 * set (no answer by deadline: EXIT_NO_ANSWER). Session state such as an
+	 * advisory lock is certain to last only on 0. */
+	int (*session_shared)(struct driver_conn *conn, double deadline, char *why, size_t why_size, struct err *err);
 };
 
 /* Adds one item to stats->items; silently drops items past the array's size. */

@@ -3,12 +3,15 @@
 #include "driver.h"
 #include "strbuf.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 struct driver_conn {
 	PGconn *pg;
@@ -731,6 +734,90 @@ static const char *pg_parameter(struct driver_conn *conn, const char *name)
 	return PQparameterStatus(conn->pg, name);
 }
 
+/* This end of the socket as "addr" and port; an IPv4-mapped IPv6 address
+ * reads as the IPv4 one, the way the server's host() may show it. 0 for a
+ * unix socket (port 0), -1 when it cannot tell. */
+static int local_end(PGconn *pg, char *addr, size_t size, long *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	const char *text;
+
+	*port = 0;
+	addr[0] = '\0';
+	if (getsockname(PQsocket(pg), (struct sockaddr *)&ss, &len) != 0)
+		return -1;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		text = inet_ntop(AF_INET, &in->sin_addr, addr, (socklen_t)size);
+		*port = ntohs(in->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		text = inet_ntop(AF_INET6, &in6->sin6_addr, addr, (socklen_t)size);
+		*port = ntohs(in6->sin6_port);
+	} else {
+		return 0;
+	}
+	if (!text)
+		return -1;
+	if (strncmp(addr, "::ffff:", 7) == 0 && strchr(addr + 7, '.'))
+		memmove(addr, addr + 7, strlen(addr + 7) + 1);
+	return 0;
+}
+
+/* A pooler or proxy (PgBouncer, pgpool, a TCP proxy) opens its own
+ * connection to the server: the server then sees a client that is not this
+ * socket. Only a socket the server sees as its peer is sure to be one
+ * server session for its whole life. */
+static int pg_session_shared(struct driver_conn *conn, double deadline, char *why, size_t size, struct err *err)
+{
+	PGresult *res;
+	char addr[64];
+	const char *seen_addr, *seen_port, *server_port, *port = PQport(conn->pg);
+	long local_port;
+	int shared = 0;
+
+	why[0] = '\0';
+	if (pg_query_until(conn, "SELECT host(inet_client_addr()), inet_client_port(), current_setting('port')",
+			   deadline, &res, err) != 0)
+		return -1;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		pg_result_error(res, conn->pg, EXIT_FAILED, err);
+		PQclear(res);
+		return -1;
+	}
+	seen_addr = PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0);
+	seen_port = PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1);
+	server_port = PQgetvalue(res, 0, 2);
+	if (local_end(conn->pg, addr, sizeof(addr), &local_port) != 0) {
+		shared = 1;
+		snprintf(why, size, "dbctl cannot read its own end of the connection");
+	} else if (local_port == 0) {
+		/* a unix socket: the server's own is named after its port */
+		if (seen_addr) {
+			shared = 1;
+			snprintf(why, size, "dbctl connected through a unix socket, the server sees a TCP client (%s:%s)",
+				 seen_addr, seen_port ? seen_port : "?");
+		} else if (port && *port && strcmp(port, server_port) != 0) {
+			shared = 1;
+			snprintf(why, size, "dbctl connected to the socket of port %s, the server listens on port %s", port,
+				 server_port);
+		}
+	} else if (!seen_addr || !seen_port) {
+		shared = 1;
+		snprintf(why, size, "dbctl connected over TCP (%s:%ld), the server sees a unix-socket client", addr,
+			 local_port);
+	} else if (strcmp(seen_addr, addr) != 0 || atol(seen_port) != local_port) {
+		shared = 1;
+		snprintf(why, size, "the server sees this connection come from %s:%s, dbctl's end of it is %s:%ld",
+			 seen_addr, seen_port, addr, local_port);
+	}
+	PQclear(res);
+	return shared;
+}
+
 static void pg_close(struct driver_conn *conn)
 {
 	if (!conn)
@@ -759,6 +846,7 @@ static const struct driver pg_driver = {
 	.transaction_state = pg_transaction_state,
 	.transaction_wrote = pg_transaction_wrote,
 	.close = pg_close,
+	.session_shared = pg_session_shared,
 };
 
 __attribute__((visibility("default"))) const struct driver *dbctl_driver_entry(void);

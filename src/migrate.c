@@ -25,11 +25,11 @@ struct tracker {
 	char *table;         /* owned; quoted identifier, schema-qualified once located */
 	char *table_name;    /* owned; quoted literal of the bare name */
 	char *schema_name;   /* owned; quoted literal of the schema, NULL until the first inspection */
+	char *schema_ident;  /* owned; the schema as a quoted identifier, NULL until then too */
 	long version_limit;  /* varchar(N) of the version column; 0 none */
 	bool has_column[TRACKING_COLUMN_COUNT];
 	bool golang_migrate; /* (version, dirty) */
 	bool exists;
-	char holder[256];    /* --lock=table: who we are in the lease row */
 };
 
 static void emit(const struct migrate_options *options, enum migrate_event_kind kind, const struct migration *m,
@@ -80,6 +80,7 @@ static void tracker_close(struct tracker *t)
 	free(t->table);
 	free(t->table_name);
 	free(t->schema_name);
+	free(t->schema_ident);
 }
 
 /* The schema is fixed by the first inspection, before any migration runs on
@@ -100,7 +101,7 @@ static int tracker_locate(struct tracker *t, const char *schema, struct err *err
 		abort();
 	strbuf_init(&qualified);
 	strbuf_addf(&qualified, "%s.%s", quoted, t->table);
-	free(quoted);
+	t->schema_ident = quoted;
 	free(t->table);
 	t->table = strbuf_detach(&qualified);
 	return 0;
@@ -525,12 +526,29 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 
 /* ---- the lock ---- */
 
+/* The migration lock lives on the connection that runs the migrations, in
+ * either mode: it lasts exactly as long as the server session doing the work
+ * (a runner killed mid-statement keeps it until its orphaned statement ends),
+ * that session is never idle while the work goes on, so an idle-session
+ * killer cannot take it away unnoticed, and a runner needs one server
+ * connection, so that runners queued in a session pooler cannot deadlock
+ * each other. */
+struct migration_lock {
+	enum migrate_lock_mode mode;   /* what is taken: ADVISORY or TABLE */
+	bool held;
+	bool shared;                   /* a proxy is in between: the server session may change */
+	char why[256];                 /* what showed it */
+	char pid[16];                  /* advisory: the server session that holds it */
+	char holder[256];              /* table: who we are in the lease row */
+	double deadline;               /* the whole wait for the lock ends here */
+};
+
 static void lock_key(struct tracker *t, const struct migrate_options *options, struct strbuf *out)
 {
 	if (options->lock_id)
-		strbuf_addf(out, "%ld", options->lock_id);
+		strbuf_addf(out, "(%ld)::bigint", options->lock_id);
 	else
-		strbuf_addf(out, "hashtext(current_database() || ':dbctl:' || %s)", t->table_name);
+		strbuf_addf(out, "(hashtext(current_database() || ':dbctl:' || %s))::bigint", t->table_name);
 }
 
 /* Sleeps until the earlier of seconds and deadline; false when interrupted. */
@@ -549,44 +567,166 @@ static bool pause_until(double seconds, double deadline)
 	return !script_interrupted();
 }
 
+/* Starts the wait: --lock-timeout counts from here, and the first answer of
+ * the server (which a pooler with every server connection in use makes
+ * wait) must come within it. Also asks the driver whether the session may
+ * change between transactions, which decides the mode. */
+static int lock_begin(struct tracker *t, const struct migrate_options *options, struct migration_lock *lock,
+		      struct err *err)
+{
+	int shared = 0;
+
+	memset(lock, 0, sizeof(*lock));
+	lock->deadline = clock_now() + options->lock_timeout;
+	if (t->engine->driver->session_shared) {
+		shared = t->engine->driver->session_shared(t->conn, lock->deadline, lock->why, sizeof(lock->why), err);
+		if (shared < 0) {
+			if (err->code == EXIT_NO_ANSWER && clock_now() >= lock->deadline)
+				err_hint(err, "no answer within --lock-timeout (%g s); behind a pooler such as PgBouncer, every "
+					      "server connection may be in use", options->lock_timeout);
+			return -1;
+		}
+	}
+	lock->shared = shared == 1;
+	lock->mode = options->lock_mode;
+	if (lock->mode == MIGRATE_LOCK_AUTO)
+		lock->mode = lock->shared ? MIGRATE_LOCK_TABLE : MIGRATE_LOCK_ADVISORY;
+	return 0;
+}
+
+/* Beside the tracking table, in its schema once that is located: a
+ * migration's own SET search_path must not move the lease either (before the
+ * first inspection no migration has run, so the current schema is that one). */
+static char *lease_table(struct tracker *t)
+{
+	struct strbuf name;
+	char *quoted;
+
+	strbuf_init(&name);
+	strbuf_addf(&name, "%s_lock", t->name);
+	quoted = t->engine->driver->quote(t->conn, name.buf, true);
+	strbuf_release(&name);
+	if (!quoted)
+		abort();
+	if (!t->schema_ident)
+		return quoted;
+	strbuf_init(&name);
+	strbuf_addf(&name, "%s.%s", t->schema_ident, quoted);
+	free(quoted);
+	return strbuf_detach(&name);
+}
+
+/* Is a lease row taken and not expired? An advisory runner must not work
+ * while a --lock=table runner holds one. */
+static int lease_live(struct tracker *t, const char *holder, bool *live, struct err *err)
+{
+	char *table = lease_table(t), *name_literal;
+	struct driver_result r;
+	struct strbuf sql, name;
+	int rc;
+
+	*live = false;
+	strbuf_init(&name);
+	strbuf_addf(&name, "%s_lock", t->name);
+	name_literal = literal(t, name.buf);
+	strbuf_init(&sql);
+	strbuf_addf(&sql, "SELECT to_regclass(quote_ident(%s) || '.' || quote_ident(%s)) IS NOT NULL",
+		    t->schema_name ? t->schema_name : "current_schema()", name_literal);
+	rc = tracker_sql(t, sql.buf, &r, err);
+	if (rc == 0) {
+		bool exists = r.row_count == 1 && r.cells[0] && strcmp(r.cells[0], "t") == 0;
+
+		driver_result_release(&r);
+		if (exists) {
+			char *who = literal(t, holder);
+
+			strbuf_reset(&sql);
+			strbuf_addf(&sql, "SELECT 1 FROM %s WHERE id = 1 AND expires_at >= now() AND holder <> %s", table,
+				    who);
+			free(who);
+			rc = tracker_sql(t, sql.buf, &r, err);
+			if (rc == 0) {
+				*live = r.row_count > 0;
+				driver_result_release(&r);
+			}
+		}
+	}
+	strbuf_release(&sql);
+	strbuf_release(&name);
+	free(name_literal);
+	free(table);
+	return rc;
+}
+
 /* pg_try_advisory_lock in a loop, never pg_advisory_lock: a blocked waiter
  * holds a snapshot, and CREATE INDEX CONCURRENTLY in the runner holding the
- * lock would wait for it forever. */
-static int take_lock(struct tracker *lock, const struct migrate_options *options, struct err *err)
+ * lock would wait for it forever. A server session that holds the lock
+ * before this runner took it is one other clients share (a transaction
+ * pooler left it there): taking it again would only count it twice. */
+static int take_lock(struct tracker *t, const struct migrate_options *options, struct migration_lock *lock,
+		     struct err *err)
 {
-	double deadline = clock_now() + options->lock_timeout, pause = 0.05;
-	struct strbuf sql, key;
-	bool waited = false;
+	double pause = 0.05;
+	struct strbuf sql, key, unlock;
+	const char *waiting = NULL;
 	int rc = 0;
 
 	strbuf_init(&sql);
 	strbuf_init(&key);
-	lock_key(lock, options, &key);
-	strbuf_addf(&sql, "SELECT pg_try_advisory_lock(%s)", key.buf);
+	strbuf_init(&unlock);
+	lock_key(t, options, &key);
+	strbuf_addf(&sql, "WITH before AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE "
+			  "locktype = 'advisory' AND objsubid = 1 AND granted AND pid = pg_backend_pid() AND "
+			  "((classid::bigint << 32) | objid::bigint) = %s) AS held) "
+			  "SELECT held, CASE WHEN held THEN false ELSE pg_try_advisory_lock(%s) END, pg_backend_pid() "
+			  "FROM before", key.buf, key.buf);
+	strbuf_addf(&unlock, "SELECT pg_advisory_unlock(%s)", key.buf);
 	for (;;) {
 		struct driver_result r;
-		bool got;
+		bool held_before, got, live = false;
+		const char *now_waiting;
 
-		if (tracker_sql(lock, sql.buf, &r, err) != 0) {
+		if (tracker_sql(t, sql.buf, &r, err) != 0) {
 			rc = -1;
 			break;
 		}
-		got = r.row_count == 1 && r.cells[0] && strcmp(r.cells[0], "t") == 0;
+		held_before = r.row_count == 1 && r.cells[0] && strcmp(r.cells[0], "t") == 0;
+		got = r.row_count == 1 && r.cells[1] && strcmp(r.cells[1], "t") == 0;
+		if (r.row_count == 1 && r.cells[2])
+			snprintf(lock->pid, sizeof(lock->pid), "%s", r.cells[2]);
 		driver_result_release(&r);
-		if (got) {
+		if (held_before) {
+			rc = err_set(err, EXIT_FAILED, "server session %s already holds the migration lock, which this "
+						       "runner never took: the connection is shared with other clients "
+						       "(a transaction pooler such as PgBouncer?)", lock->pid);
+			err_hint(err, "use --lock=table behind transaction pooling; the lock stays until that server "
+				      "connection closes");
+			break;
+		}
+		if (got && lease_live(t, lock->holder, &live, err) != 0) {
+			rc = -1;
+			break;
+		}
+		if (got && live && tracker_sql(t, unlock.buf, NULL, err) != 0) {
+			rc = -1;
+			break;
+		}
+		if (got && !live) {
 			emit(options, MIGRATE_EVENT_LOCKED, NULL, NULL, 0, false);
 			break;
 		}
-		if (clock_now() >= deadline) {
+		if (clock_now() >= lock->deadline) {
 			rc = err_set(err, EXIT_FAILED, "could not take the migration lock within %g s: another dbctl migrate "
 						       "is running on this database", options->lock_timeout);
 			err_hint(err, "wait for it, or raise --lock-timeout");
 			break;
 		}
-		if (!waited)
-			emit(options, MIGRATE_EVENT_LOCK_WAIT, NULL, "another migrate holds the lock; waiting", 0, false);
-		waited = true;
-		if (!pause_until(pause, deadline)) {
+		now_waiting = live ? "another migrate holds the lease (--lock=table); waiting"
+				   : "another migrate holds the lock; waiting";
+		if (now_waiting != waiting)
+			emit(options, MIGRATE_EVENT_LOCK_WAIT, NULL, now_waiting, 0, false);
+		waiting = now_waiting;
+		if (!pause_until(pause, lock->deadline)) {
 			rc = err_set(err, EXIT_INTERRUPTED, "interrupted while waiting for the migration lock");
 			break;
 		}
@@ -594,39 +734,44 @@ static int take_lock(struct tracker *lock, const struct migrate_options *options
 	}
 	strbuf_release(&sql);
 	strbuf_release(&key);
+	strbuf_release(&unlock);
 	return rc;
 }
 
 /* --lock=table: behind PgBouncer in transaction pooling a session lock does
  * not hold, so a lease row does: taken when free or expired, renewed before
- * each migration, deleted at the end. */
+ * each migration, deleted at the end. It is taken only in a transaction that
+ * also gets the advisory lock's key as a transaction lock, so that it is
+ * never taken while an advisory runner works; advisory runners in turn wait
+ * while a live lease exists. */
 #define LEASE_SECONDS 600
 
-static int lease_sql(struct tracker *lock, const char *holder, bool renew, struct driver_result *out, struct err *err)
+static int lease_sql(struct tracker *t, const struct migrate_options *options, const char *holder, bool renew,
+		     struct driver_result *out, struct err *err)
 {
-	char *lock_table, *who = literal(lock, holder);
-	struct strbuf sql, name;
+	char *table = lease_table(t), *who = literal(t, holder);
+	struct strbuf sql, key;
 	int rc;
 
-	strbuf_init(&name);
-	strbuf_addf(&name, "%s_lock", lock->name);
-	lock_table = lock->engine->driver->quote(lock->conn, name.buf, true);
 	strbuf_init(&sql);
+	strbuf_init(&key);
+	lock_key(t, options, &key);
 	if (renew)
 		strbuf_addf(&sql, "UPDATE %s SET expires_at = now() + interval '%d seconds' WHERE id = 1 AND holder = %s "
-				  "RETURNING holder", lock_table, LEASE_SECONDS, who);
+				  "RETURNING holder", table, LEASE_SECONDS, who);
 	else
 		strbuf_addf(&sql, "SET LOCAL client_min_messages = warning; "
 				  "CREATE TABLE IF NOT EXISTS %s (id int PRIMARY KEY, holder text NOT NULL, "
 				  "expires_at timestamptz NOT NULL); "
-				  "INSERT INTO %s (id, holder, expires_at) VALUES (1, %s, now() + interval '%d seconds') "
+				  "INSERT INTO %s (id, holder, expires_at) SELECT 1, %s, now() + interval '%d seconds' "
+				  "WHERE pg_try_advisory_xact_lock(%s) "
 				  "ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at "
 				  "WHERE %s.expires_at < now() RETURNING holder",
-			    lock_table, lock_table, who, LEASE_SECONDS, lock_table);
-	rc = tracker_sql(lock, sql.buf, out, err);
+			    table, table, who, LEASE_SECONDS, key.buf, table);
+	rc = tracker_sql(t, sql.buf, out, err);
 	strbuf_release(&sql);
-	strbuf_release(&name);
-	free(lock_table);
+	strbuf_release(&key);
+	free(table);
 	free(who);
 	return rc;
 }
@@ -639,21 +784,22 @@ static void lease_holder(char *out, size_t size)
 	snprintf(out, size, "%s:%ld:%ld", host, (long)getpid(), (long)time(NULL));
 }
 
-static int take_lease(struct tracker *lock, const struct migrate_options *options, const char *holder, struct err *err)
+static int take_lease(struct tracker *t, const struct migrate_options *options, struct migration_lock *lock,
+		      struct err *err)
 {
-	double deadline = clock_now() + options->lock_timeout, pause = 0.05;
+	double pause = 0.05;
 	bool waited = false;
 
 	for (;;) {
 		struct driver_result r;
 		bool got;
 
-		if (lease_sql(lock, holder, false, &r, err) != 0) {
+		if (lease_sql(t, options, lock->holder, false, &r, err) != 0) {
 			/* two runners creating the table at once: one loses, and tries again */
-			if (err->code == EXIT_NO_ANSWER || clock_now() > deadline)
+			if (err->code == EXIT_NO_ANSWER || clock_now() > lock->deadline)
 				return -1;
 			err_init(err);
-			if (!pause_until(pause, deadline))
+			if (!pause_until(pause, lock->deadline))
 				return err_set(err, EXIT_INTERRUPTED, "interrupted while waiting for the migration lease");
 			continue;
 		}
@@ -663,9 +809,9 @@ static int take_lease(struct tracker *lock, const struct migrate_options *option
 			emit(options, MIGRATE_EVENT_LOCKED, NULL, NULL, 0, false);
 			return 0;
 		}
-		if (clock_now() >= deadline) {
+		if (clock_now() >= lock->deadline) {
 			err_set(err, EXIT_FAILED, "could not take the migration lease within %g s: another dbctl migrate "
-						  "holds it", options->lock_timeout);
+						  "holds it or the advisory lock", options->lock_timeout);
 			err_hint(err, "wait for it, or raise --lock-timeout; a lease left by a crashed runner expires after %d s",
 				 LEASE_SECONDS);
 			return -1;
@@ -673,74 +819,111 @@ static int take_lease(struct tracker *lock, const struct migrate_options *option
 		if (!waited)
 			emit(options, MIGRATE_EVENT_LOCK_WAIT, NULL, "another migrate holds the lease; waiting", 0, false);
 		waited = true;
-		if (!pause_until(pause, deadline))
+		if (!pause_until(pause, lock->deadline))
 			return err_set(err, EXIT_INTERRUPTED, "interrupted while waiting for the migration lease");
 		pause = pause * 2 > 1 ? 1 : pause * 2;
 	}
 }
 
-static void release_lock(struct tracker *lock, const struct migrate_options *options)
-{
-	struct strbuf sql, key;
-	struct err ignored;
-
-	strbuf_init(&sql);
-	strbuf_init(&key);
-	if (options->lock_mode == MIGRATE_LOCK_TABLE) {
-		char *lock_table, *who = literal(lock, lock->holder);
-
-		strbuf_addf(&key, "%s_lock", lock->name);
-		lock_table = lock->engine->driver->quote(lock->conn, key.buf, true);
-		strbuf_addf(&sql, "DELETE FROM %s WHERE id = 1 AND holder = %s", lock_table, who);
-		free(lock_table);
-		free(who);
-	} else {
-		lock_key(lock, options, &key);
-		strbuf_addf(&sql, "SELECT pg_advisory_unlock(%s)", key.buf);
-	}
-	err_init(&ignored);
-	if (tracker_sql(lock, sql.buf, NULL, &ignored) != 0) {
-		/* the connection is discarded, which releases the lock too */
-	}
-	strbuf_release(&sql);
-	strbuf_release(&key);
-}
-
-/* The migration lock on its own pooled connection, whichever the mode. */
-struct migration_lock {
-	struct pool_conn *pc;
-	struct tracker tracker;
-	bool opened;
-	bool held;
-};
-
-static int lock_acquire(struct engine *engine, const struct migrate_options *options, struct migration_lock *lock,
+static int lock_acquire(struct tracker *t, const struct migrate_options *options, struct migration_lock *lock,
 			struct err *err)
 {
-	memset(lock, 0, sizeof(*lock));
-	if (engine_checkout(engine, clock_now() + 86400, &lock->pc, err) != 0)
-		return -1;
-	if (tracker_open(&lock->tracker, engine, lock->pc->conn, options->table, err) != 0)
-		return -1;
-	lock->opened = true;
-	lease_holder(lock->tracker.holder, sizeof(lock->tracker.holder));
-	if ((options->lock_mode == MIGRATE_LOCK_TABLE ? take_lease(&lock->tracker, options, lock->tracker.holder, err)
-						      : take_lock(&lock->tracker, options, err)) != 0)
+	if (options->lock_mode == MIGRATE_LOCK_AUTO && lock->shared) {
+		char message[512];
+
+		snprintf(message, sizeof(message), "a pooler or proxy is between dbctl and the server (%s); behind "
+			 "transaction pooling a session lock does not hold, so migrate takes the lease row "
+			 "(--lock=table, which also silences this; --lock=advisory for a session pooler)", lock->why);
+		emit(options, MIGRATE_EVENT_WARNING, NULL, message, 0, false);
+	}
+	lease_holder(lock->holder, sizeof(lock->holder));
+	if ((lock->mode == MIGRATE_LOCK_TABLE ? take_lease(t, options, lock, err) : take_lock(t, options, lock, err)) != 0)
 		return -1;
 	lock->held = true;
 	return 0;
 }
 
-/* Releases what lock_acquire took, also after it failed half way. */
-static void lock_release(struct engine *engine, const struct migrate_options *options, struct migration_lock *lock)
+/* Before each migration: the lease is renewed (and still ours); through a
+ * proxy, an advisory lock is still on the server session that took it. */
+static int lock_check(struct tracker *t, const struct migrate_options *options, struct migration_lock *lock,
+		      struct err *err)
 {
-	if (lock->held)
-		release_lock(&lock->tracker, options);
-	if (lock->opened)
-		tracker_close(&lock->tracker);
-	if (lock->pc)
-		engine_checkin(engine, lock->pc, !lock->held);
-	memset(lock, 0, sizeof(*lock));
+	struct driver_result r;
+	int rc = 0;
+
+	if (!lock->held || (lock->mode == MIGRATE_LOCK_ADVISORY && !lock->shared))
+		return 0;
+	if (lock->mode == MIGRATE_LOCK_TABLE) {
+		if (lease_sql(t, options, lock->holder, true, &r, err) != 0)
+			return -1;
+		if (r.row_count != 1)
+			rc = err_set(err, EXIT_FAILED, "the migration lease expired and another runner took it; stopping");
+		driver_result_release(&r);
+		return rc;
+	}
+	if (tracker_sql(t, "SELECT pg_backend_pid()", &r, err) != 0)
+		return -1;
+	if (r.row_count != 1 || !r.cells[0] || strcmp(r.cells[0], lock->pid) != 0) {
+		rc = err_set(err, EXIT_FAILED, "the server session under this connection changed (backend %s, now %s): "
+					       "the advisory lock stayed on the first one, so it does not hold; stopping",
+			     lock->pid, r.row_count == 1 && r.cells[0] ? r.cells[0] : "?");
+		err_hint(err, "a transaction pooler (PgBouncer pool_mode=transaction) is in between: use --lock=table");
+	}
+	driver_result_release(&r);
+	return rc;
+}
+
+/* Releases the lock on the connection that holds it; false when that
+ * connection must be discarded (an advisory lock then ends with its server
+ * session). A lease that a lost connection could not delete is left to
+ * expire: the server may still be running that connection's last statement,
+ * and deleting it from another connection would let a rival start beside it. */
+static bool lock_release(struct tracker *t, const struct migrate_options *options, struct migration_lock *lock)
+{
+	struct strbuf sql, key;
+	struct driver_result r;
+	struct err ignored;
+	bool released = true;
+
+	if (!lock->held)
+		return true;
+	strbuf_init(&sql);
+	strbuf_init(&key);
+	err_init(&ignored);
+	if (lock->mode == MIGRATE_LOCK_TABLE) {
+		char *table = lease_table(t), *who = literal(t, lock->holder);
+		enum driver_transaction state = t->engine->driver->transaction_state(t->conn);
+
+		strbuf_addf(&sql, "DELETE FROM %s WHERE id = 1 AND holder = %s", table, who);
+		free(table);
+		free(who);
+		/* a failed migration's transaction may still be open: the lease row is not part of it */
+		if ((state == DRIVER_TRANSACTION_OPEN || state == DRIVER_TRANSACTION_FAILED) &&
+		    t->engine->driver->rollback(t->conn, &ignored) != 0)
+			released = false;
+		else if (state == DRIVER_TRANSACTION_UNKNOWN || tracker_sql(t, sql.buf, NULL, &ignored) != 0)
+			released = false;
+	} else {
+		lock_key(t, options, &key);
+		strbuf_addf(&sql, "SELECT pg_advisory_unlock(%s)", key.buf);
+		if (tracker_sql(t, sql.buf, &r, &ignored) != 0) {
+			released = false;
+		} else {
+			if (r.row_count != 1 || !r.cells[0] || strcmp(r.cells[0], "t") != 0) {
+				char message[128];
+
+				snprintf(message, sizeof(message), "the migration lock was not held by server session %s at the "
+					 "end", lock->pid);
+				emit(options, MIGRATE_EVENT_WARNING, NULL, message, 0, false);
+				released = false;
+			}
+			driver_result_release(&r);
+		}
+	}
+	strbuf_release(&sql);
+	strbuf_release(&key);
+	lock->held = false;
+	return released;
 }
 
 /* ---- running a section ---- */
@@ -1270,9 +1453,29 @@ static bool wanted(const struct migrate_entry *e, const char *target)
 	       (!target || migrate_version_compare(e->version, target) <= 0);
 }
 
-/* Drift, missing files, order and failed sections, decided before anything runs. */
-static int check_plan(const struct engine *engine, const struct migrate_status *status, const char *target,
-		      const struct migrate_options *options, struct err *err)
+/* Whether before (the status read before the lock) shows the same failure
+ * of e's version: --retry retries the failure the runner was started on,
+ * not one that another runner's retry left while this one waited. */
+static bool same_failure(const struct migrate_status *before, const struct migrate_entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < before->count; i++) {
+		const struct migrate_entry *b = &before->entries[i];
+
+		if (strcmp(b->version, e->version) == 0)
+			return b->state == MIGRATE_FAILED && b->failed_statement == e->failed_statement &&
+			       strcmp(b->applied_at, e->applied_at) == 0 && strcmp(b->error, e->error) == 0;
+	}
+	return false;
+}
+
+/* Drift, missing files, order and failed sections, decided before anything
+ * runs: on the status read first, and again on the one read once the lock
+ * is held (before: the first one; its warnings are not repeated). */
+static int check_plan(const struct engine *engine, const struct migrate_status *status,
+		      const struct migrate_status *before, const char *target, const struct migrate_options *options,
+		      struct err *err)
 {
 	size_t i;
 
@@ -1289,8 +1492,9 @@ static int check_plan(const struct engine *engine, const struct migrate_status *
 				return -1;
 			}
 			snprintf(message, sizeof(message), "%s: applied migration %s has changed since", e->file->path, e->version);
-			emit(options, MIGRATE_EVENT_WARNING, e->file, message, 0, false);
-		} else if (e->state == MIGRATE_MISSING_FILE) {
+			if (!before)
+				emit(options, MIGRATE_EVENT_WARNING, e->file, message, 0, false);
+		} else if (e->state == MIGRATE_MISSING_FILE && !before) {
 			snprintf(message, sizeof(message), "applied migration %s has no file in the migrations directory",
 				 e->version);
 			emit(options, MIGRATE_EVENT_WARNING, NULL, message, 0, false);
@@ -1310,7 +1514,8 @@ static int check_plan(const struct engine *engine, const struct migrate_status *
 			/* a transaction:false section resumes once its file was fixed, or with --retry;
 			 * golang-migrate's dirty flag needs a person to look */
 			bool resumable = e->file && e->failed_statement >= 0 &&
-					 (options->retry_failed || strcmp(e->checksum, e->file->up.checksum) != 0) &&
+					 ((options->retry_failed && (!before || same_failure(before, e))) ||
+					  strcmp(e->checksum, e->file->up.checksum) != 0) &&
 					 !section_transaction(engine, e->file, &e->file->up);
 
 			if (resumable)
@@ -1332,6 +1537,40 @@ static int check_plan(const struct engine *engine, const struct migrate_status *
 	return 0;
 }
 
+/* Counts what up would apply and checks it: the plan's rules, then each
+ * section's statements against its mode. */
+static int plan_up(const struct engine *engine, const struct tracker *t, const struct migrate_status *status,
+		   const struct migrate_status *before, const char *target, const struct migrate_options *options,
+		   size_t *pending, struct err *err)
+{
+	size_t i;
+	int rc;
+
+	*pending = 0;
+	for (i = 0; i < status->count; i++)
+		*pending += wanted(&status->entries[i], target);
+	rc = check_plan(engine, status, before, target, options, err);
+	for (i = 0; rc == 0 && *pending > 0 && i < status->count; i++) {
+		const struct migrate_entry *e = &status->entries[i];
+		bool transaction;
+
+		if (!wanted(e, target))
+			continue;
+		transaction = section_transaction(engine, e->file, &e->file->up);
+		if (options->single_transaction && !transaction)
+			return err_set(err, EXIT_USAGE, "%s: --single-transaction cannot include a transaction:false migration",
+				       e->file->path);
+		rc = check_section(engine, e->file, &e->file->up, transaction, err);
+		if (rc == 0 && status->version_limit > 0 && strlen(e->version) > (size_t)status->version_limit) {
+			rc = err_set(err, EXIT_USAGE, "%s: version %s has %zu digits; the version column of the tracking table "
+						      "holds %ld", e->file->path, e->version, strlen(e->version),
+				     status->version_limit);
+			err_hint(err, "widen the column first: ALTER TABLE %s ALTER COLUMN version TYPE text", t->table);
+		}
+	}
+	return rc;
+}
+
 int migrate_up(struct engine *engine, const struct migration_set *files, const char *target,
 	       const struct migrate_options *options, struct migrate_result *result, struct err *err)
 {
@@ -1340,7 +1579,7 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 	struct migrate_status status;
 	struct tracker t;
 	size_t i, pending = 0;
-	bool outer = false;
+	bool outer = false, released;
 	int rc;
 
 	memset(result, 0, sizeof(*result));
@@ -1349,55 +1588,38 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 	if (engine_checkout(engine, clock_now() + 86400, &work, err) != 0)
 		return -1;
 	rc = tracker_open(&t, engine, work->conn, options->table, err);
+	if (rc == 0 && t.postgres)
+		rc = lock_begin(&t, options, &lock, err);
 	if (rc == 0)
 		rc = build_status(&t, files, &status, err);
-	for (i = 0; rc == 0 && i < status.count; i++)
-		pending += wanted(&status.entries[i], target);
 	if (rc == 0)
-		rc = check_plan(engine, &status, target, options, err);
-	/* what CI runs on every deploy: nothing pending, no lock, two queries */
+		rc = plan_up(engine, &t, &status, NULL, target, options, &pending, err);
+	/* what CI runs on every deploy: nothing pending, no lock, three queries */
 	if (rc != 0 || pending == 0)
 		goto out;
 
-	for (i = 0; rc == 0 && i < status.count; i++) {
-		const struct migrate_entry *e = &status.entries[i];
-		bool transaction;
-
-		if (!wanted(e, target))
-			continue;
-		transaction = section_transaction(engine, e->file, &e->file->up);
-		if (options->single_transaction && !transaction) {
-			rc = err_set(err, EXIT_USAGE, "%s: --single-transaction cannot include a transaction:false migration",
-				     e->file->path);
-			break;
-		}
-		rc = check_section(engine, e->file, &e->file->up, transaction, err);
-		if (rc == 0 && status.version_limit > 0 && strlen(e->version) > (size_t)status.version_limit) {
-			rc = err_set(err, EXIT_USAGE, "%s: version %s has %zu digits; the version column of the tracking table "
-						      "holds %ld", e->file->path, e->version, strlen(e->version),
-				     status.version_limit);
-			err_hint(err, "widen the column first: ALTER TABLE %s ALTER COLUMN version TYPE text", t.table);
-		}
-	}
-	if (rc != 0)
-		goto out;
-
 	if (t.postgres) {
+		struct migrate_status before;
+
 		if (options->dry_run)
-			emit(options, MIGRATE_EVENT_PLAN, NULL, options->lock_mode == MIGRATE_LOCK_TABLE
+			emit(options, MIGRATE_EVENT_PLAN, NULL, lock.mode == MIGRATE_LOCK_TABLE
 					? "takes the lease row (held while the dry run lasts)"
 					: "takes the advisory lock (pg_try_advisory_lock, polled; held while the dry run lasts)",
 			     0, false);
-		if (lock_acquire(engine, options, &lock, err) != 0) {
+		if (lock_acquire(&t, options, &lock, err) != 0) {
 			rc = -1;
 			goto out;
 		}
-		/* another runner may have applied some while we waited */
-		migrate_status_release(&status);
-		if (build_status(&t, files, &status, err) != 0) {
-			rc = -1;
+		/* another runner may have applied some, or failed, while we waited:
+		 * the plan is decided again on what the tracking table says now */
+		before = status;
+		memset(&status, 0, sizeof(status));
+		rc = build_status(&t, files, &status, err);
+		if (rc == 0)
+			rc = plan_up(engine, &t, &status, &before, target, options, &pending, err);
+		migrate_status_release(&before);
+		if (rc != 0 || pending == 0)
 			goto out;
-		}
 	}
 	if (options->dry_run || options->single_transaction) {
 		emit(options, MIGRATE_EVENT_PLAN, NULL, options->dry_run ? "BEGIN (everything below is rolled back)" : "BEGIN",
@@ -1412,20 +1634,9 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 	for (i = 0; rc == 0 && i < status.count; i++) {
 		if (!wanted(&status.entries[i], target))
 			continue;
-		if (lock.held && options->lock_mode == MIGRATE_LOCK_TABLE) {
-			struct driver_result r;
-
-			if (lease_sql(&lock.tracker, lock.tracker.holder, true, &r, err) != 0) {
-				rc = -1;
-				break;
-			}
-			if (r.row_count != 1)
-				rc = err_set(err, EXIT_FAILED, "the migration lease expired and another runner took it; stopping");
-			driver_result_release(&r);
-			if (rc != 0)
-				break;
-		}
-		rc = apply_one(&t, &status.entries[i], options, outer, result, err);
+		rc = lock_check(&t, options, &lock, err);
+		if (rc == 0)
+			rc = apply_one(&t, &status.entries[i], options, outer, result, err);
 	}
 	if (outer) {
 		struct err end_err;
@@ -1448,12 +1659,12 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 		}
 	}
 out:
-	lock_release(engine, options, &lock);
+	released = lock_release(&t, options, &lock);
 	migrate_status_release(&status);
 	tracker_close(&t);
 	/* a migration's own SET (search_path, role) must not follow the connection
 	 * into the next step: redo and to run down, then up, on one engine */
-	engine_checkin(engine, work, rc != 0 || result->applied > 0);
+	engine_checkin(engine, work, rc != 0 || !released || result->applied > 0);
 	return rc;
 }
 
@@ -1482,7 +1693,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 	struct migration_lock lock;
 	struct migrate_status status;
 	struct tracker t;
-	bool dry_outer = false;
+	bool dry_outer = false, released;
 	size_t i;
 	int rc;
 
@@ -1493,7 +1704,9 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		return -1;
 	rc = tracker_open(&t, engine, work->conn, options->table, err);
 	if (rc == 0 && t.postgres && !options->dry_run)
-		rc = lock_acquire(engine, options, &lock, err);
+		rc = lock_begin(&t, options, &lock, err);
+	if (rc == 0 && t.postgres && !options->dry_run)
+		rc = lock_acquire(&t, options, &lock, err);
 	if (rc == 0)
 		rc = build_status(&t, files, &status, err);
 	/* a dry run reverts everything inside one transaction, adopting the table included */
@@ -1560,6 +1773,9 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 				      "statement, or 'migrate accept %s' to keep it applied", m->version);
 			break;
 		}
+		rc = lock_check(&t, options, &lock, err);
+		if (rc != 0)
+			break;
 		emit(options, MIGRATE_EVENT_REVERTING, m, NULL, 0, transaction);
 		if (!transaction && options->dry_run) {
 			emit(options, MIGRATE_EVENT_PLAN, m, "transaction:false section: shown, not run in a dry run", 0, false);
@@ -1612,10 +1828,10 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		if (rc == 0)
 			emit(options, MIGRATE_EVENT_PLAN, NULL, "ROLLBACK (dry run: nothing was written)", 0, true);
 	}
-	lock_release(engine, options, &lock);
+	released = lock_release(&t, options, &lock);
 	migrate_status_release(&status);
 	tracker_close(&t);
-	engine_checkin(engine, work, rc != 0 || result->reverted > 0);   /* as in migrate_up */
+	engine_checkin(engine, work, rc != 0 || !released || result->reverted > 0);   /* as in migrate_up */
 	return rc;
 }
 

@@ -39,7 +39,9 @@ struct migrate_status {
 	long version_limit;             /* the version column's varchar length; 0 no limit */
 };
 
-enum migrate_lock_mode { MIGRATE_LOCK_ADVISORY, MIGRATE_LOCK_TABLE };
+/* AUTO: the advisory lock, or the lease when the driver sees a pooler or
+ * proxy between dbctl and the server. */
+enum migrate_lock_mode { MIGRATE_LOCK_AUTO, MIGRATE_LOCK_ADVISORY, MIGRATE_LOCK_TABLE };
 
 enum migrate_event_kind {
 	MIGRATE_EVENT_LOCK_WAIT,        /* another runner holds the lock */
