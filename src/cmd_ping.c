@@ -4,6 +4,7 @@
 #include "engine.h"
 #include "json.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,8 +219,8 @@ static void sleep_seconds(double seconds)
 		return;
 	ts.tv_sec = (time_t)seconds;
 	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) != 0)
-		;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;   /* any other failure (EINVAL) would spin forever */
 }
 
 static void keep_result(struct ping_run *run, const struct ping_result *r)
@@ -300,6 +301,7 @@ static void ping_all(struct ping_run *run)
 	size_t i;
 
 	request.ignore_env_url = true;
+	request.profiles_only = false;
 	for (i = 0; i < run->cli->settings.profile_count; i++) {
 		const char *profile = run->cli->settings.profiles[i];
 		struct settings settings;

@@ -12,6 +12,8 @@ const struct cli_option pool_stats_options[] = {
 	{ 0 },
 };
 
+#define MAX_WORKERS 1000000
+
 /* The fit question, answered once for both output forms. */
 struct workers_fit {
 	long workers;
@@ -173,6 +175,9 @@ int cmd_pool_stats(struct cli *cli, struct err *err)
 
 	if (cli_count(cli, "workers", 1, &workers, err) != 0)
 		return EXIT_USAGE;
+	/* so that workers x capacity (at most INT_MAX) cannot overflow a long */
+	if (workers > MAX_WORKERS)
+		return err_set(err, EXIT_USAGE, "--workers expects at most %d, got %ld", MAX_WORKERS, workers), EXIT_USAGE;
 	if (engine_open(&engine, &cli->settings, err) != 0)
 		return err->code;
 	engine_observe_only(&engine);
