@@ -128,4 +128,215 @@ cmp_ok "$MS" -lt 8000 "... in seconds, not the 25 s of a quadratic load ($MS ms)
 printf '[a]\nurl = sqlite::memory:\n[b]\nurl = sqlite::memory:\n[a]\napplication_name = x\nurl = sqlite:///y.db\n' >dup.ini
 expect_exit 3 "a key set twice in a reopened section is still found" -- "$DBCTL" --config dup.ini -p a config show
 like "$ERR" "dup.ini:7: 'url' is set twice in \[a\] \(first on line 2\)" "... with both lines"
+
+# --- relB 12: ping --all with a broken default profile ---
+closed_port=$(free_port)
+cat >all.ini <<INI
+[defaults]
+profile = broken
+[broken]
+url = postgresql://app@127.0.0.1:$closed_port/app
+password = \${NOT_SET_PW_12}
+[pg]
+url = $TEST_PG_URL
+[down]
+url = redis://127.0.0.1:$closed_port/0
+INI
+chmod 600 all.ini
+DATABASE_URL=$TEST_PG_URL expect_exit 3 "ping --all, broken default profile: the first result's exit (3)" -- \
+	env -u NOT_SET_PW_12 "$DBCTL" --config all.ini ping --all
+like "$OUT" "^\[pg\] postgresql://app:\*\*\*@.*: up in" "... the good profile is still pinged"
+like "$ERR" "\[broken\] .*error: .*'NOT_SET_PW_12' is not set" "... the broken one is reported as an error"
+like "$ERR" "\[down\] .*no answer" "... and the down one as no answer"
+unlike "$ERR" "note: no database configured" "... with no 'no database configured' note"
+unlike "$ERR" "DATABASE_URL overrides" "... and no 'DATABASE_URL overrides it' warning (--all ignores it)"
+expect_exit 3 "ping --all --json, same file" -- env -u NOT_SET_PW_12 "$DBCTL" --config all.ini --json ping --all
+is "$(json_field '[r["status"] for r in d["results"]]' <<<"$OUT")" "['error', 'up', 'no_answer']" "... statuses in file order"
+
+# --- relB 14: bad PostgreSQL ports are bad config ---
+expect_exit 3 "PostgreSQL port 'notaport' is exit 3" -- "$DBCTL" --url "postgresql://app@127.0.0.1:notaport/app" ping
+like "$ERR" "invalid port number" "... says invalid port"
+expect_exit 3 "PostgreSQL port 99999 is exit 3" -- "$DBCTL" --url "postgresql://app@127.0.0.1:99999/app" ping
+expect_exit 3 "... also as ?port=0" -- "$DBCTL" --url "postgresql://app@127.0.0.1/app?port=0" ping
+PGPORT=70000 expect_exit 3 "... and from PGPORT" -- "$DBCTL" --url "postgresql://app@127.0.0.1/app" ping
+expect_exit 3 "a password fragment libpq reads as the port is not quoted" -- \
+	"$DBCTL" --url "postgresql://slashy:Sl/Secret@88@127.0.0.1:$PGPORT_TEST/app" ping
+unlike "$ERR" '"Sl"' "... the fragment stays out of the message"
+
+# --- relB 11: what answered, in pg_isready's terms ---
+cat >fake_pg.py <<'PY'
+# A fake server on 127.0.0.1:PORT: "close" accepts then closes, "junk" sends
+# HTTP, "starting" answers the startup packet with 57P03 as a server that is
+# not accepting connections (hot_standby=off) does.
+import socket, struct, sys, threading
+mode, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port)); s.listen(50)
+def field(code, text): return code + text.encode() + b"\0"
+def serve(c):
+    try:
+        if mode == "close":
+            return
+        if mode == "junk":
+            c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"); return
+        while True:
+            n = struct.unpack("!I", c.recv(4, socket.MSG_WAITALL))[0]
+            body = c.recv(n - 4, socket.MSG_WAITALL)
+            code = struct.unpack("!I", body[:4])[0]
+            if code in (80877103, 80877104):   # SSLRequest, GSSENCRequest
+                c.sendall(b"N"); continue
+            msg = field(b"S", "FATAL") + field(b"V", "FATAL") + field(b"C", "57P03") + \
+                field(b"M", "the database system is not accepting connections") + \
+                field(b"D", "Hot standby mode is disabled.") + b"\0"
+            c.sendall(b"E" + struct.pack("!I", len(msg) + 4) + msg); return
+    except Exception:
+        pass
+    finally:
+        c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+start_fake() { # start_fake MODE: echo the port
+	local port
+	port=$(free_port)
+	/usr/bin/python3 fake_pg.py "$1" "$port" &
+	helper_pids+=($!)
+	for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+	fake_port=$port
+}
+start_fake close
+close_port=$fake_port
+start_fake junk
+junk_port=$fake_port
+start_fake starting
+starting_port=$fake_port
+for level in query server; do
+	expect_exit 2 "a listener that accepts then closes is no answer (2), --level $level" -- \
+		"$DBCTL" --url "postgresql://app:x@127.0.0.1:$close_port/app" ping --level $level
+	like "$ERR" "no answer" "... says no answer"
+	expect_exit 2 "a listener that answers HTTP is no answer (2), --level $level" -- \
+		"$DBCTL" --url "postgresql://app:x@127.0.0.1:$junk_port/app" ping --level $level
+	expect_exit 1 "57P03 (not accepting connections) is rejecting (1), --level $level" -- \
+		"$DBCTL" --url "postgresql://app:x@127.0.0.1:$starting_port/app" ping --level $level
+	like "$ERR" "refused: .*not accepting connections" "... with the server's message"
+	unlike "$ERR" "LOCATION|57P03:" "... in the default verbosity"
+done
+expect_exit 0 "--level reach: the closing listener did accept the TCP connection" -- \
+	"$DBCTL" --url "postgresql://app:x@127.0.0.1:$close_port/app" ping --level reach
+expect_exit 0 "--level reach: so did the 57P03 one" -- \
+	"$DBCTL" --url "postgresql://app:x@127.0.0.1:$starting_port/app" ping --level reach
+expect_exit 0 "--level server: a wrong password still proves the server answers" -- \
+	"$DBCTL" --url "${TEST_PG_URL/app:*@/app:wrong@}" ping --level server
+expect_exit 0 "--level server: no password at all (the server asked for one) too" -- \
+	env -u PGPASSWORD PGPASSFILE=/nonexistent "$DBCTL" --url "postgresql://app@127.0.0.1:$PGPORT_TEST/app" ping --level server
+expect_exit 1 "... and it is refused (1) at the default level" -- \
+	env -u PGPASSWORD PGPASSFILE=/nonexistent "$DBCTL" --url "postgresql://app@127.0.0.1:$PGPORT_TEST/app" ping
+expect_exit 1 "the SQLSTATE is in --json's error object of pool stats" -- \
+	"$DBCTL" --url "${TEST_PG_URL/app:*@/app:wrong@}" --json pool stats
+like "$OUT" '"sqlstate":"28P01"' "... 28P01"
+if command -v pg_isready >/dev/null || [ -x "$TEST_PG_BINDIR/pg_isready" ]; then
+	isready=$(command -v pg_isready || echo "$TEST_PG_BINDIR/pg_isready")
+	for port in "$close_port" "$junk_port" "$starting_port"; do
+		run_cmd "$isready" -h 127.0.0.1 -p "$port" -t 3
+		want=$RC
+		expect_exit "$want" "--level server agrees with pg_isready ($want) on port $port" -- \
+			"$DBCTL" --url "postgresql://app:x@127.0.0.1:$port/app" ping --level server
+	done
+else
+	skip "pg_isready not installed" 3
+fi
+
+# --- relB 9: name resolution and SQLite locks stay inside --timeout ---
+# A DNS server that never answers, seen only by the commands run through
+# in_dns_hole (a private mount namespace with its own resolv.conf).
+dns_ip=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
+cat >dns_hole.py <<'PY'
+import socket, sys, time
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((sys.argv[1], 53))
+t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); t.bind((sys.argv[1], 53)); t.listen(50)
+open(sys.argv[2], "w").close()
+held = []
+while True:   # read and never answer
+    u.recvfrom(4096)
+PY
+/usr/bin/python3 dns_hole.py "$dns_ip" dns_ready 2>dns_hole.err &
+helper_pids+=($!)
+for _ in $(seq 50); do [ -e dns_ready ] && break; sleep 0.1; done
+printf 'nameserver %s\noptions timeout:30 attempts:3\n' "$dns_ip" >resolv.conf
+in_dns_hole() { unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$tmp/resolv.conf" "$@"; }
+if [ -e dns_ready ] && in_dns_hole true 2>/dev/null; then
+	for url in "postgresql://app:Xq9pw_Zt@db.example.com:5432/app" "redis://db.example.com:6379/0"; do
+		expect_exit 2 "${url%%:*}: a DNS server that never answers, --timeout 0.5: exit 2" -- \
+			in_dns_hole "$DBCTL" --url "$url" ping --timeout 0.5
+		like "$ERR" "timed out resolving host name \"db.example.com\" after 0.5 s" "... says it timed out resolving"
+		cmp_ok "$MS" -lt 1500 "... within the deadline, not the resolver's minutes ($MS ms)"
+		expect_exit 2 "... --json" -- in_dns_hole "$DBCTL" --url "$url" --json ping --timeout 0.5
+		is "$(json_field 'd["results"][0]["status"]' <<<"$OUT")" "no_answer" "... says no_answer"
+		expect_exit 2 "... --count 3 --interval 0.1 --timeout 0.3: every attempt runs" -- \
+			in_dns_hole "$DBCTL" --url "$url" ping --timeout 0.3 --count 3 --interval 0.1
+		like "$OUT" "3 pings, 0 up" "... three pings, not one cut short by the watchdog"
+	done
+	cat >dns_all.ini <<INI
+[a_dnshang]
+url = postgresql://app:x@db.example.com:5432/app
+[b_pg]
+url = $TEST_PG_URL
+[c_redis]
+url = $TEST_REDIS_URL
+INI
+	chmod 600 dns_all.ini
+	expect_exit 2 "ping --all, first profile's name hangs: exit 2" -- \
+		in_dns_hole "$DBCTL" --config dns_all.ini ping --all --timeout 0.5
+	like "$OUT" "\[b_pg\] .*up in" "... the PostgreSQL profile after it is pinged"
+	like "$OUT" "\[c_redis\] .*up in" "... and the Redis one"
+	expect_exit 2 "a multi-host URL whose first host hangs in DNS: exit 2 within the deadline" -- \
+		in_dns_hole "$DBCTL" --url "postgresql://app:x@db.example.com,127.0.0.1:$PGPORT_TEST/app" ping --timeout 0.5
+	cmp_ok "$MS" -lt 1500 "... ($MS ms)"
+else
+	skip "cannot run a private resolv.conf here (unshare -m, port 53 on $dns_ip)" 20
+fi
+
+# The watchdog is the last resort; when it fires its JSON must not say "up".
+# SQLite: a lock held by another process is waited for within --timeout.
+lock_db() { # lock_db FILE SECONDS: hold an exclusive lock, FILE.locked once held
+	rm -f "$1.locked"
+	/usr/bin/python3 -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("PRAGMA journal_mode=delete"); c.execute("CREATE TABLE IF NOT EXISTS t(x)")
+c.execute("BEGIN EXCLUSIVE"); c.execute("INSERT INTO t VALUES (1)")
+open(sys.argv[1] + ".locked", "w").close(); time.sleep(float(sys.argv[2])); c.execute("COMMIT")' "$1" "$2" &
+	helper_pids+=($!)
+	for _ in $(seq 100); do [ -e "$1.locked" ] && break; sleep 0.05; done
+}
+lock_db w.db 4
+expect_exit 2 "SQLite locked for 4 s, ping --timeout 1: exit 2" -- "$DBCTL" --url "sqlite:///w.db" --json ping --timeout 1
+is "$(json_field 'd["results"][0]["status"]' <<<"$OUT")" "no_answer" "... --json says no_answer, not up"
+like "$(json_field 'd["results"][0]["error"]' <<<"$OUT")" "timed out waiting for .*lock .* after 1 s" "... timed out waiting for the lock"
+cmp_ok "$MS" -lt 2000 "... within the deadline, not busy_timeout's 5 s ($MS ms)"
+wait "${helper_pids[-1]}" 2>/dev/null
+lock_db w.db 1.5
+expect_exit 0 "SQLite locked for 1.5 s, ping --timeout 0.3 --wait 10: up once the lock is gone" -- \
+	"$DBCTL" --url "sqlite:///w.db" ping --timeout 0.3 --wait 10
+cmp_ok "$MS" -ge 1000 "... after the lock was released ($MS ms)"
+wait "${helper_pids[-1]}" 2>/dev/null
+expect_exit 0 "busy_timeout shorter than --timeout still ends the wait (exit 1 when locked)" -- \
+	"$DBCTL" --url "sqlite:///w.db" -o busy_timeout=100 ping --timeout 1
+lock_db w.db 3
+expect_exit 1 "... locked: busy_timeout=100 gives 'database is locked' (refused)" -- \
+	"$DBCTL" --url "sqlite:///w.db" -o busy_timeout=100 ping --timeout 2
+like "$ERR" "database is locked" "... with SQLite's message"
+wait "${helper_pids[-1]}" 2>/dev/null
+
+# relB 19: the time in the message is the limit that ended the attempt
+syn_port=$(free_port)
+perl -MIO::Socket::INET -e '$s=IO::Socket::INET->new(Listen=>0,LocalAddr=>"127.0.0.1:'"$syn_port"'",ReuseAddr=>1) or die; sleep 600' &
+helper_pids+=($!)
+for _ in 1 2 3 4 5 6 7 8; do (exec 3<>"/dev/tcp/127.0.0.1/$syn_port") 2>/dev/null & done # fill the backlog
+sleep 0.3
+expect_exit 2 "connect_timeout=0.3 shorter than --timeout 2: exit 2" -- \
+	"$DBCTL" --url "redis://127.0.0.1:$syn_port/0" -o connect_timeout=0.3 ping --timeout 2
+unlike "$ERR" "after 2 s" "... does not claim it waited 2 s"
+like "$ERR" "after 0.3 s \(connect_timeout\)" "... names the 0.3 s connect_timeout"
 done_testing
