@@ -575,12 +575,17 @@ static const char pg_stats_sql[] =
 	" count(*) FILTER (WHERE state = 'idle'),"
 	" count(*) FILTER (WHERE state = 'idle in transaction'),"
 	" count(*) FILTER (WHERE state = 'idle in transaction (aborted)'),"
-	" count(*) FILTER (WHERE state IS NULL OR state NOT IN"
-	"   ('active', 'idle', 'idle in transaction', 'idle in transaction (aborted)')),"
+	" count(*) FILTER (WHERE backend_type IS NOT NULL AND (state IS NULL OR state NOT IN"
+	"   ('active', 'idle', 'idle in transaction', 'idle in transaction (aborted)'))),"
 	" coalesce(round(extract(epoch FROM now() - min(state_change)"
 	"   FILTER (WHERE state LIKE 'idle in transaction%')))::bigint, 0),"
-	" current_setting('server_version')"
-	" FROM pg_stat_activity WHERE backend_type = 'client backend'";
+	" current_setting('server_version'),"
+	" count(*) FILTER (WHERE backend_type IS NULL)"
+	/* Without pg_read_all_stats, other roles' rows show no backend_type or
+	 * state. Those attached to a database are counted as clients (most are;
+	 * an autovacuum or parallel worker would be counted too), so that in_use
+	 * is an upper bound and free a lower one, and said to be so. */
+	" FROM pg_stat_activity WHERE backend_type = 'client backend' OR (backend_type IS NULL AND datid IS NOT NULL)";
 
 static int pg_server_stats(struct driver_conn *conn, struct driver_server_stats *out, struct err *err)
 {
@@ -599,8 +604,10 @@ static int pg_server_stats(struct driver_conn *conn, struct driver_server_stats 
 	out->max_connections = atol(PQgetvalue(res, 0, 0));
 	out->reserved = atol(PQgetvalue(res, 0, 1));
 	out->in_use = atol(PQgetvalue(res, 0, 2));
+	out->in_use_hidden = atol(PQgetvalue(res, 0, 10));
 	for (i = 0; i < 6; i++)
 		driver_stat_add(out, names[i], true, "%s", PQgetvalue(res, 0, 3 + i));
+	driver_stat_add(out, "hidden_from_this_role", true, "%ld", out->in_use_hidden);
 	PQclear(res);
 	return 0;
 }

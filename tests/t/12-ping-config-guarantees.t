@@ -10,8 +10,13 @@
 tmp=$(mktemp -d)
 cd "$tmp" || exit 1 # ./dbctl.ini must not be read from wherever we were
 helper_pids=()
+end_sleepers() { # the sessions relB 8 holds open must not outlive this file
+	"$TEST_PG_BINDIR/psql" -X -qAt "$TEST_PG_SUPER_URL" -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()" >/dev/null 2>&1
+}
 cleanup() {
 	local pid
+	end_sleepers
 	for pid in "${helper_pids[@]}"; do kill "$pid" 2>/dev/null; done
 	rm -rf "$tmp"
 }
@@ -339,4 +344,37 @@ expect_exit 2 "connect_timeout=0.3 shorter than --timeout 2: exit 2" -- \
 	"$DBCTL" --url "redis://127.0.0.1:$syn_port/0" -o connect_timeout=0.3 ping --timeout 2
 unlike "$ERR" "after 2 s" "... does not claim it waited 2 s"
 like "$ERR" "after 0.3 s \(connect_timeout\)" "... names the 0.3 s connect_timeout"
+
+# --- relB 8: pool stats as a role that cannot see other roles' connections ---
+psql_super() { "$TEST_PG_BINDIR/psql" -X -qAt "$TEST_PG_SUPER_URL" -c "$1"; }
+psql_super "SET client_min_messages = warning; DROP ROLE IF EXISTS lowly; CREATE ROLE lowly LOGIN PASSWORD 'LowSecret_Kj55m'" >/dev/null
+lowly_url="postgresql://lowly:LowSecret_Kj55m@127.0.0.1:$PGPORT_TEST/app"
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	"$TEST_PG_BINDIR/psql" -X -q "$TEST_PG_URL" -c "SELECT pg_sleep(20)" >/dev/null 2>&1 &
+	helper_pids+=($!)
+done
+for _ in $(seq 100); do
+	[ "$(psql_super "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()")" -ge 10 ] && break
+	sleep 0.1
+done
+expect_exit 0 "pool stats as the superuser" -- "$DBCTL" --url "$TEST_PG_SUPER_URL" --json pool stats
+super_in_use=$(json_field 'd["server"]["in_use"]' <<<"$OUT")
+expect_exit 0 "pool stats as a role without pg_read_all_stats" -- "$DBCTL" --url "$lowly_url" --json pool stats
+is "$(json_field 'd["server"]["in_use"]' <<<"$OUT")" "$super_in_use" "... counts the other roles' connections too ($super_in_use)"
+is "$(json_field 'd["server"]["in_use_exact"]' <<<"$OUT")" "False" "... and says the count is an upper bound"
+cmp_ok "$(json_field 'd["server"]["hidden_from_this_role"]' <<<"$OUT")" -ge 10 "... with how many it could not see"
+max=$(json_field 'd["server"]["max_connections"] - d["server"]["reserved"]' <<<"$OUT")
+# one worker of a pool just too big for what is left once the 10 sessions are counted
+too_big=$((max - super_in_use + 2))
+expect_exit 1 "--workers 1 with a pool that fits only if the hidden sessions are ignored: does not fit" -- \
+	"$DBCTL" --url "$lowly_url" -o pool_size="$too_big" -o max_overflow=0 pool stats --workers 1
+like "$OUT" "at least [0-9]+ free: does not fit as far as this role can see" "... and says what it could not see"
+like "$OUT" "note: in_use is an upper bound" "... with a note on in_use"
+expect_exit 1 "... the superuser gets the same answer" -- \
+	"$DBCTL" --url "$TEST_PG_SUPER_URL" -o pool_size="$too_big" -o max_overflow=0 pool stats --workers 1
+unlike "$OUT" "note:|at least" "... exact, without the note"
+expect_exit 0 "a pool that fits within the lower bound: fits" -- \
+	"$DBCTL" --url "$lowly_url" -o pool_size=1 -o max_overflow=0 --json pool stats --workers 2
+is "$(json_field '(d["workers"]["fits"], d["workers"]["exact"])' <<<"$OUT")" "(True, False)" "... fits, not exact"
+end_sleepers
 done_testing
