@@ -377,4 +377,19 @@ expect_exit 0 "a pool that fits within the lower bound: fits" -- \
 	"$DBCTL" --url "$lowly_url" -o pool_size=1 -o max_overflow=0 --json pool stats --workers 2
 is "$(json_field '(d["workers"]["fits"], d["workers"]["exact"])' <<<"$OUT")" "(True, False)" "... fits, not exact"
 end_sleepers
+
+# --- relB 19: invalid UTF-8 never reaches JSON as is ---
+expect_exit 2 "ping --json, a PostgreSQL dbname with a 0xff byte" -- \
+	"$DBCTL" --url "postgresql://app@127.0.0.1:$closed_port/d$(printf '\377')b" --json ping
+printf '%s' "$OUT" | json_ok
+ok $? "... the output is valid UTF-8 JSON"
+like "$OUT" 'd\\ufffdb' "... the byte is U+FFFD"
+expect_exit 2 "config show --json with a Latin-1 application_name" -- \
+	"$DBCTL" --url "sqlite:///caf$(printf '\351').db" -o "application_name=caf$(printf '\351')" --json ping
+printf '%s' "$OUT" | json_ok
+ok $? "... ping --json output is valid UTF-8 JSON"
+expect_exit 0 "config show --json, same" -- \
+	"$DBCTL" --url "sqlite::memory:" -o "application_name=caf$(printf '\351')" --json config show
+printf '%s' "$OUT" | json_ok
+ok $? "... valid UTF-8 JSON"
 done_testing
