@@ -116,12 +116,15 @@ static char *xstrdup(const char *s)
 
 static void push_string(char ***list, size_t *count, char *s)
 {
-	char **grown = realloc(*list, (*count + 1) * sizeof(**list));
+	/* the room doubles at each power of two: a file of 50,000 profiles is not 50,000 copies */
+	if ((*count & (*count - 1)) == 0) {
+		char **grown = realloc(*list, (*count ? *count * 2 : 1) * sizeof(**list));
 
-	if (!grown)
-		abort();
-	grown[(*count)++] = s;
-	*list = grown;
+		if (!grown)
+			abort();
+		*list = grown;
+	}
+	(*list)[(*count)++] = s;
 }
 
 static void add_warning(struct settings *settings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

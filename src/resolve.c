@@ -1,136 +1,183 @@
-/* Name resolution in a helper thread, so that a DNS server that never answers costs no more than the deadline. */
+/* Name resolution in a child process, so that a DNS server that never answers costs no more than the deadline. */
 #include "resolve.h"
 #include "clock.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
-#include <pthread.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
-/* Shared by the caller and the lookup thread; the last of them to let go frees it. */
+/* A child rather than a thread: a lookup that outlives its deadline is
+ * killed, not left running (one more with each retry of --wait or profile
+ * of --all) until the process exits. */
 struct resolve_job {
-	pthread_mutex_t lock;
-	pthread_cond_t finished;
-	int users;
-	bool done;
-	int status;               /* getaddrinfo's */
 	char *host;
-	struct addrinfo *result;
+	pid_t child;          /* 0: the answer is already in text */
+	int fd;               /* the child's answer; -1 when none */
+	char text[RESOLVE_MAX_ADDRS * RESOLVE_ADDR_SIZE + 32];   /* "STATUS\nADDR\nADDR\n..." */
+	size_t length;
 };
 
-static void job_lookup(struct resolve_job *job, int flags)
+/* getaddrinfo's status and up to RESOLVE_MAX_ADDRS numeric addresses, one a line. */
+static size_t lookup(const char *host, int flags, char *out, size_t size)
 {
-	struct addrinfo hints, *result = NULL;
+	struct addrinfo hints, *result = NULL, *ai;
+	char addr[RESOLVE_ADDR_SIZE];
+	size_t len, count = 0;
 	int status;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = flags;
-	status = getaddrinfo(job->host, NULL, &hints, &result);
-	pthread_mutex_lock(&job->lock);
-	job->status = status;
-	job->result = status == 0 ? result : NULL;
-	job->done = true;
-	pthread_cond_signal(&job->finished);
-	pthread_mutex_unlock(&job->lock);
+	status = getaddrinfo(host, NULL, &hints, &result);
+	len = (size_t)snprintf(out, size, "%d\n", status);
+	for (ai = status == 0 ? result : NULL; ai && count < RESOLVE_MAX_ADDRS; ai = ai->ai_next) {
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL, 0, NI_NUMERICHOST) != 0)
+			continue;
+		len += (size_t)snprintf(out + len, size - len, "%s\n", addr);
+		count++;
+	}
+	if (result)
+		freeaddrinfo(result);
+	return len;
 }
 
-static void job_let_go(struct resolve_job *job)
+static void child_lookup(const char *host, int fd)
 {
-	bool last;
+	static const int reset[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM };
+	char text[RESOLVE_MAX_ADDRS * RESOLVE_ADDR_SIZE + 32];
+	size_t len, done = 0, i;
 
-	pthread_mutex_lock(&job->lock);
-	last = --job->users == 0;
-	pthread_mutex_unlock(&job->lock);
-	if (!last)
-		return;
-	if (job->result)
-		freeaddrinfo(job->result);
-	pthread_cond_destroy(&job->finished);
-	pthread_mutex_destroy(&job->lock);
-	free(job->host);
-	free(job);
-}
+	/* the parent's handlers (cancel, roll back, print) are not ours to run */
+	for (i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
+		signal(reset[i], SIG_DFL);
+#ifdef __linux__
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+	len = lookup(host, 0, text, sizeof(text));
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
 
-static void *job_thread(void *context)
-{
-	job_lookup(context, 0);
-	job_let_go(context);
-	return NULL;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	_exit(0);
 }
 
 struct resolve_job *resolve_start(const char *host)
 {
 	struct resolve_job *job = calloc(1, sizeof(*job));
-	pthread_condattr_t attr;
-	pthread_attr_t thread_attr;
-	pthread_t thread;
+	int fds[2];
 
 	if (!job || !(job->host = strdup(host)))
 		abort();
-	pthread_mutex_init(&job->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&job->finished, &attr);
-	pthread_condattr_destroy(&attr);
-	job->users = 1;
-	/* a numeric address needs no lookup, and no thread */
-	job_lookup(job, AI_NUMERICHOST);
-	if (job->status == 0)
+	job->fd = -1;
+	/* a numeric address needs no lookup, and no child */
+	job->length = lookup(host, AI_NUMERICHOST, job->text, sizeof(job->text));
+	if (atoi(job->text) == 0)
 		return job;
-	job->done = false;
-	job->users = 2;
-	pthread_attr_init(&thread_attr);
-	pthread_attr_setdetachstate(&thread_attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&thread, &thread_attr, job_thread, job) != 0) {
-		job->users = 1;
-		job_lookup(job, 0);   /* no thread to be had: unbounded, as libpq would be */
+	job->length = 0;
+	if (pipe(fds) == 0) {
+		job->child = fork();   /* the child ends with _exit: nothing buffered is written twice */
+		if (job->child == 0) {
+			close(fds[0]);
+			child_lookup(host, fds[1]);
+		}
+		close(fds[1]);
+		if (job->child > 0) {
+			fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+			job->fd = fds[0];
+			return job;
+		}
+		close(fds[0]);
+		job->child = 0;
 	}
-	pthread_attr_destroy(&thread_attr);
+	/* no child to be had: unbounded, as libpq would be */
+	job->length = lookup(host, 0, job->text, sizeof(job->text));
 	return job;
 }
 
-static struct timespec timespec_of(double when)
+/* Reads the child's answer until it ends or the deadline passes; true when complete. */
+static bool read_answer(struct resolve_job *job, double deadline)
 {
-	struct timespec ts;
+	struct pollfd pfd = { .fd = job->fd, .events = POLLIN };
 
-	ts.tv_sec = (time_t)when;
-	ts.tv_nsec = (long)((when - (double)ts.tv_sec) * 1e9);
-	return ts;
+	for (;;) {
+		ssize_t n;
+		int rc = poll(&pfd, 1, clock_ms_left(deadline));
+
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			return false;
+		n = read(job->fd, job->text + job->length, sizeof(job->text) - 1 - job->length);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return true;
+		job->length += (size_t)n;
+		if (job->length == sizeof(job->text) - 1)
+			return true;
+	}
+}
+
+static void end_child(struct resolve_job *job, bool kill_it)
+{
+	if (job->fd >= 0)
+		close(job->fd);
+	if (job->child <= 0)
+		return;
+	if (kill_it)
+		kill(job->child, SIGKILL);
+	while (waitpid(job->child, NULL, 0) < 0 && errno == EINTR)
+		;
 }
 
 int resolve_finish(struct resolve_job *job, double deadline, char (*addrs)[RESOLVE_ADDR_SIZE], size_t *count,
 		   struct err *err)
 {
-	struct timespec until = timespec_of(deadline);
-	const struct addrinfo *ai;
-	int rc = 0;
+	bool complete = job->child <= 0 || read_answer(job, deadline);
+	char *line, *next;
+	int status, rc = 0;
 
 	*count = 0;
-	pthread_mutex_lock(&job->lock);
-	while (!job->done && clock_ms_left(deadline) > 0)
-		pthread_cond_timedwait(&job->finished, &job->lock, &until);
-	if (!job->done) {
+	end_child(job, !complete);
+	job->text[job->length] = '\0';
+	status = atoi(job->text);
+	if (!complete) {
 		rc = err_set(err, EXIT_NO_ANSWER, "timed out resolving host name \"%s\"", job->host);
-	} else if (job->status != 0) {
+	} else if (job->length == 0 || status != 0) {
 		rc = err_set(err, EXIT_NO_ANSWER, "could not translate host name \"%s\" to address: %s", job->host,
-			     gai_strerror(job->status));
+			     job->length ? gai_strerror(status) : "the lookup failed");
 	} else {
-		for (ai = job->result; ai && *count < RESOLVE_MAX_ADDRS; ai = ai->ai_next)
-			if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addrs[*count], RESOLVE_ADDR_SIZE, NULL, 0,
-					NI_NUMERICHOST) == 0)
-				(*count)++;
+		line = strchr(job->text, '\n');
+		for (; line && line[1] && *count < RESOLVE_MAX_ADDRS; line = next) {
+			next = strchr(line + 1, '\n');
+			if (!next)
+				break;
+			*next = '\0';
+			snprintf(addrs[(*count)++], RESOLVE_ADDR_SIZE, "%s", line + 1);
+			*next = '\n';
+		}
 		if (*count == 0)
 			rc = err_set(err, EXIT_NO_ANSWER, "could not translate host name \"%s\" to address", job->host);
 	}
-	pthread_mutex_unlock(&job->lock);
 	if (rc != 0)
 		err->stage = STAGE_NONE;
-	job_let_go(job);
+	free(job->host);
+	free(job);
 	return rc;
 }

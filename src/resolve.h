@@ -12,11 +12,12 @@
 struct resolve_job;
 
 /* Starts resolving host (a name, or a numeric address: answered at once) for
- * TCP. Several jobs run side by side. Never NULL; finish it with resolve_finish. */
+ * TCP, in a child process. Several jobs run side by side. Never NULL; finish
+ * it with resolve_finish. */
 struct resolve_job *resolve_start(const char *host);
 
 /* Waits for the job until deadline (absolute clock_now() seconds) and frees
- * it (a lookup still running is left to end on its own). Fills addrs with up
+ * it (a lookup still running is killed). Fills addrs with up
  * to RESOLVE_MAX_ADDRS numeric addresses in getaddrinfo's order. 0, or -1
  * with err: EXIT_NO_ANSWER, stage STAGE_NONE, a message starting "timed out"
  * when the deadline passed. */
