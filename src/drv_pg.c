@@ -228,8 +228,8 @@ static int resolve_hosts(const PQconninfoOption *options, double deadline, struc
 		return 0;
 	n = element_count(host_list);
 	ports = port_list && *port_list ? element_count(port_list) : 0;
-	if (ports > 1 && ports != n)
-		return 0;   /* libpq says what is wrong with that */
+	if (ports > 1 && ports != n)   /* bad config, which libpq would make a failed connection */
+		return err_set(err, EXIT_USAGE, "the PostgreSQL URL has %zu ports for %zu hosts", ports, n);
 	jobs = calloc(n, sizeof(*jobs));
 	if (!jobs)
 		return err_set(err, EXIT_FAILED, "out of memory");

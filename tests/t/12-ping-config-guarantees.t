@@ -163,6 +163,8 @@ expect_exit 3 "PostgreSQL port 'notaport' is exit 3" -- "$DBCTL" --url "postgres
 like "$ERR" "invalid port number" "... says invalid port"
 expect_exit 3 "PostgreSQL port 99999 is exit 3" -- "$DBCTL" --url "postgresql://app@127.0.0.1:99999/app" ping
 expect_exit 3 "... also as ?port=0" -- "$DBCTL" --url "postgresql://app@127.0.0.1/app?port=0" ping
+expect_exit 3 "2 ports for 3 hosts is exit 3" -- "$DBCTL" --url "host=a,b,c port=1,2 dbname=app" ping
+like "$ERR" "2 ports for 3 hosts" "... and says so"
 PGPORT=70000 expect_exit 3 "... and from PGPORT" -- "$DBCTL" --url "postgresql://app@127.0.0.1/app" ping
 expect_exit 3 "a password fragment libpq reads as the port is not quoted" -- \
 	"$DBCTL" --url "postgresql://slashy:Sl/Secret@88@127.0.0.1:$PGPORT_TEST/app" ping
