@@ -212,6 +212,7 @@ static int resolve_hosts(const PQconninfoOption *options, double deadline, struc
 	const char *host_list = conninfo_value(options, "host", "PGHOST");
 	const char *hostaddr = conninfo_value(options, "hostaddr", "PGHOSTADDR");
 	const char *port_list = conninfo_value(options, "port", "PGPORT"), *h, *pp;
+	const char *service = conninfo_value(options, "service", "PGSERVICE");
 	struct resolve_job **jobs;
 	struct err first_failure;
 	size_t n, ports, i;
@@ -224,7 +225,7 @@ static int resolve_hosts(const PQconninfoOption *options, double deadline, struc
 	hosts->resolved = false;
 	if (check_ports(port_list, err) != 0)
 		return -1;
-	if (!host_list || !*host_list || (hostaddr && *hostaddr) || conninfo_value(options, "service", "PGSERVICE"))
+	if (!host_list || !*host_list || (hostaddr && *hostaddr) || (service && *service))
 		return 0;
 	n = element_count(host_list);
 	ports = port_list && *port_list ? element_count(port_list) : 0;
