@@ -301,11 +301,20 @@ INI
 		in_dns_hole "$DBCTL" --config dns_all.ini ping --all --timeout 0.5
 	like "$OUT" "\[b_pg\] .*up in" "... the PostgreSQL profile after it is pinged"
 	like "$OUT" "\[c_redis\] .*up in" "... and the Redis one"
+	# a service file's hosts are libpq's to resolve: only the watchdog ends
+	# that lookup, and what it prints must say no answer, not up
+	printf '[hang]\nhost=db.example.com\nport=5432\nuser=app\ndbname=app\n' >pg_service.conf
+	PGSERVICEFILE=$tmp/pg_service.conf expect_exit 2 "the watchdog ends a lookup libpq makes (service file): exit 2" -- \
+		in_dns_hole "$DBCTL" --url "postgresql://?service=hang" --json ping --timeout 0.3
+	is "$(json_field '(d["exit"], d["results"][0]["status"], d["results"][0]["exit"], d["results"][0]["latency_ms"])' <<<"$OUT")" \
+		"(2, 'no_answer', 2, None)" "... its JSON says no_answer, exit 2, no latency"
+	like "$(json_field 'd["results"][0]["error"]' <<<"$OUT")" "timed out after 0.3 s" "... and why"
+	cmp_ok "$MS" -lt 1500 "... at the deadline plus the watchdog's grace ($MS ms)"
 	expect_exit 2 "a multi-host URL whose first host hangs in DNS: exit 2 within the deadline" -- \
 		in_dns_hole "$DBCTL" --url "postgresql://app:x@db.example.com,127.0.0.1:$PGPORT_TEST/app" ping --timeout 0.5
 	cmp_ok "$MS" -lt 1500 "... ($MS ms)"
 else
-	skip "cannot run a private resolv.conf here (unshare -m, port 53 on $dns_ip)" 20
+	skip "cannot run a private resolv.conf here (unshare -m, port 53 on $dns_ip)" 24
 fi
 
 # The watchdog is the last resort; when it fires its JSON must not say "up".
