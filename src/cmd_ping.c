@@ -4,6 +4,8 @@
 #include "engine.h"
 #include "json.h"
 
+#include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,6 +179,10 @@ static void attempt(struct ping_run *run, struct engine *engine, const char *pro
 	r->target = strdup(engine->display_url);
 	r->backend = engine->driver->name;
 	snprintf(r->message, sizeof(r->message), "timed out after %g s", run->timeout);
+	/* what the watchdog prints if it fires: this attempt did not answer */
+	r->status = PING_NO_ANSWER;
+	r->exit_code = EXIT_NO_ANSWER;
+	r->latency_ms = NAN;
 	/* the grace lets our own deadline handling answer first, with a better message */
 	watchdog_arm(run, r, run->timeout + 0.2);
 
@@ -196,8 +202,14 @@ static void attempt(struct ping_run *run, struct engine *engine, const char *pro
 		return;
 	}
 	snprintf(r->message, sizeof(r->message), "%s", err.message);
-	if (err.code == EXIT_NO_ANSWER && strncmp(err.message, "timed out", 9) == 0)
-		snprintf(r->message, sizeof(r->message), "%.900s after %g s", err.message, run->timeout);
+	/* the limit that ended it: a connect_timeout shorter than --timeout bounds connecting */
+	if (err.code == EXIT_NO_ANSWER && strncmp(err.message, "timed out", 9) == 0) {
+		double connect_timeout = engine->target.connect_timeout;
+		bool by_connect = err.stage < STAGE_AUTH && connect_timeout > 0 && connect_timeout < run->timeout;
+
+		snprintf(r->message, sizeof(r->message), "%.900s after %g s%s", err.message,
+			 by_connect ? connect_timeout : run->timeout, by_connect ? " (connect_timeout)" : "");
+	}
 	cli_scrub(run->cli, r->message, sizeof(r->message));
 	cfg_scrub(engine->settings, r->message, sizeof(r->message));   /* --all: this profile's secrets */
 	if (err.code != EXIT_USAGE && err.stage >= run->level) {
@@ -218,8 +230,8 @@ static void sleep_seconds(double seconds)
 		return;
 	ts.tv_sec = (time_t)seconds;
 	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) != 0)
-		;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;   /* any other failure (EINVAL) would spin forever */
 }
 
 static void keep_result(struct ping_run *run, const struct ping_result *r)
@@ -300,6 +312,7 @@ static void ping_all(struct ping_run *run)
 	size_t i;
 
 	request.ignore_env_url = true;
+	request.profiles_only = false;
 	for (i = 0; i < run->cli->settings.profile_count; i++) {
 		const char *profile = run->cli->settings.profiles[i];
 		struct settings settings;

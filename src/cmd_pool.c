@@ -12,6 +12,8 @@ const struct cli_option pool_stats_options[] = {
 	{ 0 },
 };
 
+#define MAX_WORKERS 1000000
+
 /* The fit question, answered once for both output forms. */
 struct workers_fit {
 	long workers;
@@ -19,6 +21,7 @@ struct workers_fit {
 	long needed;
 	long free_slots;   /* -1: the server has no limit */
 	bool fits;
+	bool exact;        /* false: free is a lower bound (connections we could not see were counted) */
 	char reason[256];
 };
 
@@ -35,9 +38,11 @@ static long free_slots(const struct driver_server_stats *server, const struct po
 	return server->max_connections - server->reserved - others;
 }
 
-static void compute_fit(long workers, const struct pool_stats *client, long free_count, struct workers_fit *fit)
+static void compute_fit(long workers, const struct pool_stats *client, long free_count, long hidden,
+			struct workers_fit *fit)
 {
 	memset(fit, 0, sizeof(*fit));
+	fit->exact = hidden <= 0;
 	fit->workers = workers;
 	fit->per_worker = client->capacity;
 	fit->free_slots = free_count;
@@ -57,8 +62,10 @@ static void compute_fit(long workers, const struct pool_stats *client, long free
 		return;
 	}
 	fit->fits = fit->needed <= free_count;
-	snprintf(fit->reason, sizeof(fit->reason), "%ld x %ld = %ld connections needed, %ld free: %s", workers,
-		 (long)client->capacity, fit->needed, free_count, fit->fits ? "fits" : "does not fit");
+	/* free is then a lower bound: "fits" still holds, "does not fit" may not */
+	snprintf(fit->reason, sizeof(fit->reason), "%ld x %ld = %ld connections needed, %s%ld free: %s%s", workers,
+		 (long)client->capacity, fit->needed, fit->exact ? "" : "at least ", free_count,
+		 fit->fits ? "fits" : "does not fit", fit->exact || fit->fits ? "" : " as far as this role can see");
 }
 
 static void print_human(const struct engine *engine, const struct pool_stats *c, const struct driver_server_stats *s,
@@ -82,6 +89,10 @@ static void print_human(const struct engine *engine, const struct pool_stats *c,
 	if (s->max_connections >= 0) {
 		printf("  max_connections: %ld\n  reserved: %ld\n", s->max_connections, s->reserved);
 		printf("  in_use: %ld\n  free: %ld\n", s->in_use, free_count);
+		if (s->in_use_hidden > 0)
+			printf("  note: in_use is an upper bound: this role cannot see the type of %ld connections of other"
+			       " roles and counts them as clients (grant it pg_read_all_stats for exact counts)\n",
+			       s->in_use_hidden);
 	} else {
 		printf("  max_connections: unlimited\n");
 	}
@@ -123,6 +134,7 @@ static void print_json(struct cli *cli, const struct engine *engine, const struc
 		json_int(&json, "reserved", s->reserved);
 		json_int(&json, "in_use", s->in_use);
 		json_int(&json, "free", free_count);
+		json_bool(&json, "in_use_exact", s->in_use_hidden <= 0);
 	} else {
 		json_null(&json, "max_connections");
 		json_null(&json, "free");
@@ -150,6 +162,7 @@ static void print_json(struct cli *cli, const struct engine *engine, const struc
 		else
 			json_int(&json, "free", fit->free_slots);
 		json_bool(&json, "fits", fit->fits);
+		json_bool(&json, "exact", fit->exact);
 		json_object_end(&json);
 	} else {
 		json_null(&json, "workers");
@@ -173,6 +186,9 @@ int cmd_pool_stats(struct cli *cli, struct err *err)
 
 	if (cli_count(cli, "workers", 1, &workers, err) != 0)
 		return EXIT_USAGE;
+	/* so that workers x capacity (at most INT_MAX) cannot overflow a long */
+	if (workers > MAX_WORKERS)
+		return err_set(err, EXIT_USAGE, "--workers expects at most %d, got %ld", MAX_WORKERS, workers), EXIT_USAGE;
 	if (engine_open(&engine, &cli->settings, err) != 0)
 		return err->code;
 	engine_observe_only(&engine);
@@ -191,7 +207,7 @@ int cmd_pool_stats(struct cli *cli, struct err *err)
 	pool_get_stats(&engine.pool, &client);
 	free_count = free_slots(&server, &client);
 	if (workers > 0) {
-		compute_fit(workers, &client, free_count, &fit);
+		compute_fit(workers, &client, free_count, server.in_use_hidden, &fit);
 		if (!fit.fits)
 			code = EXIT_FAILED;
 	}

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,12 +66,16 @@ struct ini_file {
 	const char *path;
 	struct ini_entry *entries;   /* owned */
 	size_t count;
+	size_t allocated;
 	FILE *stream;
 	int line;                    /* lines read so far */
-	bool line_too_long;
-	int error_line;              /* first line the handler refused */
+	size_t bytes;                /* bytes read so far */
+	int error_line;              /* first line refused, by the reader or the handler */
 	char error[512];
 };
+
+/* Far above any real config file, and below what an endless device (/dev/zero) would feed forever. */
+#define INI_FILE_MAX (64L << 20)
 
 void cfg_init(struct settings *settings)
 {
@@ -111,12 +116,15 @@ static char *xstrdup(const char *s)
 
 static void push_string(char ***list, size_t *count, char *s)
 {
-	char **grown = realloc(*list, (*count + 1) * sizeof(**list));
+	/* the room doubles at each power of two: a file of 50,000 profiles is not 50,000 copies */
+	if ((*count & (*count - 1)) == 0) {
+		char **grown = realloc(*list, (*count ? *count * 2 : 1) * sizeof(**list));
 
-	if (!grown)
-		abort();
-	grown[(*count)++] = s;
-	*list = grown;
+		if (!grown)
+			abort();
+		*list = grown;
+	}
+	(*list)[(*count)++] = s;
 }
 
 static void add_warning(struct settings *settings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -146,36 +154,53 @@ int cfg_find_key(const char *name)
 
 /* ---- INI reading ---- */
 
+static char *ini_reader_error(struct ini_file *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *ini_reader_error(struct ini_file *file, const char *fmt, ...)
+{
+	va_list ap;
+
+	file->error_line = file->line;
+	va_start(ap, fmt);
+	vsnprintf(file->error, sizeof(file->error), fmt, ap);
+	va_end(ap);
+	return NULL;   /* inih takes it as the end of the file */
+}
+
 /* inih reads through this so that we know the line number of every key
- * (Debian builds inih without INI_HANDLER_LINENO) and can refuse lines
- * longer than inih's buffer instead of letting it split them. */
+ * (Debian builds inih without INI_HANDLER_LINENO), and so that what inih
+ * would get wrong is refused instead: a line longer than its buffer (it
+ * would split it), a NUL byte (it would cut the value short), an endless
+ * device (it would read forever). Reading stops at the first error: that
+ * is the one reported. */
 static char *ini_read_line(char *str, int size, void *stream)
 {
 	struct ini_file *file = stream;
-	size_t len;
+	size_t len = 0;
+	int c;
 
-	if (!fgets(str, size, file->stream))
+	if (file->error_line || (c = getc(file->stream)) == EOF)
 		return NULL;
 	file->line++;
-	len = strlen(str);
-	if (len == (size_t)size - 1 && str[len - 1] != '\n' && !feof(file->stream)) {
-		int c;
-
-		file->line_too_long = true;
-		if (!file->error_line)
-			file->error_line = file->line;
-		while ((c = fgetc(file->stream)) != EOF && c != '\n')
-			;
-		str[0] = '\0';
+	for (; c != EOF && c != '\n'; c = getc(file->stream)) {
+		if (++file->bytes > INI_FILE_MAX)
+			return ini_reader_error(file, "config file larger than %ld MiB", INI_FILE_MAX >> 20);
+		if (c == '\0')
+			return ini_reader_error(file, "NUL byte in the config file");
+		if (c == '\r' && len + 1 >= (size_t)size)
+			continue;   /* a CRLF line end does not count against the length */
+		if (len + 1 >= (size_t)size)
+			return ini_reader_error(file, "line too long for the INI reader (at most %d characters)", size - 1);
+		str[len++] = (char)c;
 	}
+	file->bytes++;
+	str[len] = '\0';
 	return str;
 }
 
 static int ini_store(void *user, const char *section, const char *key, const char *value)
 {
 	struct ini_file *file = user;
-	struct ini_entry *grown, *entry;
-	size_t i;
+	struct ini_entry *entry;
 	int id = cfg_find_key(key);
 
 	if (file->error_line)
@@ -195,18 +220,13 @@ static int ini_store(void *user, const char *section, const char *key, const cha
 		snprintf(file->error, sizeof(file->error), "'%s' is outside any section; put it under [defaults] or a profile", key);
 		return 0;
 	}
-	for (i = 0; i < file->count; i++) {
-		if (strcmp(file->entries[i].section, section) == 0 && strcmp(file->entries[i].key, key) == 0) {
-			file->error_line = file->line;
-			snprintf(file->error, sizeof(file->error), "'%s' is set twice in [%s] (first on line %d)",
-				 key, section, file->entries[i].line);
-			return 0;
-		}
+	/* keys set twice are found once the file is read (find_duplicate): checking here would be quadratic */
+	if (file->count == file->allocated) {
+		file->allocated = file->allocated ? file->allocated * 2 : 32;
+		file->entries = realloc(file->entries, file->allocated * sizeof(*file->entries));
+		if (!file->entries)
+			abort();
 	}
-	grown = realloc(file->entries, (file->count + 1) * sizeof(*grown));
-	if (!grown)
-		abort();
-	file->entries = grown;
 	entry = &file->entries[file->count++];
 	entry->section = xstrdup(section);
 	entry->key = xstrdup(key);
@@ -227,41 +247,109 @@ static void ini_release(struct ini_file *file)
 	free(file->entries);
 }
 
+/* Orders entries by section, then key, then place in the file, so that the
+ * entries of a section, and the lines setting one key, sit side by side:
+ * sorting keeps loading O(n log n) for a file of any size. */
+static int compare_entries(const void *a, const void *b)
+{
+	const struct ini_entry *x = *(const struct ini_entry *const *)a, *y = *(const struct ini_entry *const *)b;
+	int c = strcmp(x->section, y->section);
+
+	if (c == 0)
+		c = strcmp(x->key, y->key);
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+static int compare_by_line(const void *a, const void *b)
+{
+	const struct ini_entry *x = *(const struct ini_entry *const *)a, *y = *(const struct ini_entry *const *)b;
+
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/* The entries in compare_entries order; the caller frees the array. */
+static const struct ini_entry **sorted_entries(const struct ini_file *file)
+{
+	const struct ini_entry **sorted = malloc((file->count + 1) * sizeof(*sorted));
+	size_t i;
+
+	if (!sorted)
+		abort();
+	for (i = 0; i < file->count; i++)
+		sorted[i] = &file->entries[i];
+	qsort(sorted, file->count, sizeof(*sorted), compare_entries);
+	return sorted;
+}
+
+/* The first line (in file order) that sets a key its section already set; 0 when none. */
+static int find_duplicate(const struct ini_file *file, char *message, size_t size)
+{
+	const struct ini_entry **sorted = sorted_entries(file);
+	int line = 0;
+	size_t i;
+
+	for (i = 1; i < file->count; i++) {
+		const struct ini_entry *first = sorted[i - 1], *again = sorted[i];
+
+		if (strcmp(first->section, again->section) || strcmp(first->key, again->key) || (line && again->line >= line))
+			continue;
+		line = again->line;
+		snprintf(message, size, "'%s' is set twice in [%s] (first on line %d)", again->key, again->section,
+			 first->line);
+	}
+	free(sorted);
+	return line;
+}
+
 /* Sections are collected from the entries, so an empty [section] is not a
  * profile; that is fine, since it could not hold a url either. */
 static void collect_profiles(struct settings *settings, const struct ini_file *file)
 {
-	size_t i, j;
+	const struct ini_entry **sorted = sorted_entries(file);
+	size_t i, firsts = 0;
 
+	/* the earliest entry of each section, then those in file order */
 	for (i = 0; i < file->count; i++) {
-		const char *section = file->entries[i].section;
-		bool seen = strcmp(section, "defaults") == 0;
-
-		for (j = 0; j < settings->profile_count && !seen; j++)
-			seen = strcmp(settings->profiles[j], section) == 0;
-		if (!seen)
-			push_string(&settings->profiles, &settings->profile_count, xstrdup(section));
+		if (strcmp(sorted[i]->section, "defaults") == 0)
+			continue;
+		if (firsts == 0 || strcmp(sorted[firsts - 1]->section, sorted[i]->section) != 0)
+			sorted[firsts++] = sorted[i];
+		else if (sorted[i]->line < sorted[firsts - 1]->line)
+			sorted[firsts - 1] = sorted[i];
 	}
+	qsort(sorted, firsts, sizeof(*sorted), compare_by_line);
+	for (i = 0; i < firsts; i++)
+		push_string(&settings->profiles, &settings->profile_count, xstrdup(sorted[i]->section));
+	free(sorted);
 }
 
 static int ini_load(struct ini_file *file, struct err *err)
 {
-	int rc;
+	struct stat st;
+	char duplicate[512];
+	int rc, duplicate_line;
 
 	/* an indented line is a key of its own, not a continuation of the one above */
 	ini_allow_multiline = false;
 	file->stream = fopen(file->path, "r");
 	if (!file->stream)
 		return err_set(err, EXIT_USAGE, "cannot read config file '%s': %s", file->path, strerror(errno));
+	/* a directory opens and reads as empty: it would silently drop every setting */
+	if (fstat(fileno(file->stream), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(file->stream);
+		file->stream = NULL;
+		return err_set(err, EXIT_USAGE, "config file '%s' is a directory", file->path);
+	}
 	rc = ini_parse_stream(ini_read_line, file, ini_store, file);
 	fclose(file->stream);
 	file->stream = NULL;
+	/* the error reported is the first in the file, whichever check found it */
+	duplicate_line = find_duplicate(file, duplicate, sizeof(duplicate));
+	if (duplicate_line && (!file->error_line || duplicate_line < file->error_line) && (rc <= 0 || duplicate_line < rc))
+		return err_set(err, EXIT_USAGE, "%s:%d: %s", file->path, duplicate_line, duplicate);
 	if (rc == 0 && !file->error_line)
 		return 0;
-	if (file->line_too_long && file->error_line && !file->error[0])
-		return err_set(err, EXIT_USAGE, "%s:%d: line too long for the INI reader (at most 197 characters)",
-			       file->path, file->error_line);
-	if (file->error[0])
+	if (file->error[0] && (rc <= 0 || file->error_line <= rc))
 		return err_set(err, EXIT_USAGE, "%s:%d: %s", file->path, file->error_line, file->error);
 	if (rc < 0)
 		return err_set(err, EXIT_USAGE, "cannot parse config file '%s'", file->path);
@@ -278,8 +366,60 @@ static const struct ini_entry *ini_find(const struct ini_file *file, const char 
 	return NULL;
 }
 
-/* ${VAR} from the environment; $$ is a literal $. An unset VAR is an error:
- * silently connecting with an empty password helps nobody. */
+/* One ${...} reference, as a POSIX shell reads it: ${NAME}, ${NAME:-WORD}
+ * (WORD when NAME is unset or empty), ${NAME-WORD} (WORD when unset). */
+struct var_ref {
+	char name[256];
+	bool has_default;
+	bool default_if_empty;     /* :- rather than - */
+	const char *word;          /* into the raw text; word_length bytes */
+	size_t word_length;
+	const char *end;           /* the closing brace */
+};
+
+/* Parses the reference at p ("${..."); -1 with err set when it is not one we take. */
+static int parse_var_ref(const char *p, const char *path, int line, struct var_ref *ref, struct err *err)
+{
+	const char *name = p + 2, *q = name;
+	size_t len;
+
+	memset(ref, 0, sizeof(*ref));
+	if (isalpha((unsigned char)*q) || *q == '_')
+		for (q++; isalnum((unsigned char)*q) || *q == '_'; q++)
+			;
+	len = (size_t)(q - name);
+	if (*q == ':' && q[1] == '-')
+		ref->has_default = ref->default_if_empty = true, q += 2;
+	else if (*q == '-')
+		ref->has_default = true, q++;
+	ref->word = q;
+	ref->end = strchr(q, '}');
+	if (ref->end && ref->has_default) {
+		const char *nested = strstr(q, "${");
+
+		if (nested && nested < ref->end)
+			return err_set(err, EXIT_USAGE, "%s:%d: a ${...} inside a ${...} default is not supported", path,
+				       line);
+	}
+	if (!ref->end || len == 0 || len >= sizeof(ref->name) || (!ref->has_default && q != ref->end)) {
+		const char *nested = strstr(name, "${");
+
+		if (nested && (!ref->end || nested < ref->end))
+			return err_set(err, EXIT_USAGE, "%s:%d: nested ${...} references are not supported", path, line);
+		err_set(err, EXIT_USAGE, "%s:%d: malformed ${VAR} reference", path, line);
+		err_hint(err, "write ${NAME}, ${NAME:-DEFAULT} or ${NAME-DEFAULT}; $$ is a literal $");
+		return -1;
+	}
+	memcpy(ref->name, name, len);
+	ref->name[len] = '\0';
+	ref->word_length = (size_t)(ref->end - ref->word);
+	return 0;
+}
+
+/* ${NAME} from the environment, or its default; $$ is a literal $. A NAME
+ * unset or empty without a default is an error: silently connecting with an
+ * empty password helps nobody (and an empty DBCTL_* variable is ignored for
+ * the same reason). ${NAME:-} says that empty is meant. */
 static int expand_variables(const char *raw, const char *path, int line, char **out, struct err *err)
 {
 	struct strbuf sb;
@@ -287,9 +427,8 @@ static int expand_variables(const char *raw, const char *path, int line, char **
 
 	strbuf_init(&sb);
 	for (p = raw; *p; p++) {
-		const char *close, *value;
-		char name[256];
-		size_t len;
+		struct var_ref ref;
+		const char *value;
 
 		if (p[0] != '$' || (p[1] != '{' && p[1] != '$')) {
 			strbuf_addch(&sb, *p);
@@ -300,26 +439,47 @@ static int expand_variables(const char *raw, const char *path, int line, char **
 			p++;
 			continue;
 		}
-		close = strchr(p + 2, '}');
-		len = close ? (size_t)(close - p - 2) : 0;
-		if (!close || len == 0 || len >= sizeof(name)) {
+		if (parse_var_ref(p, path, line, &ref, err) != 0) {
 			strbuf_release(&sb);
-			return err_set(err, EXIT_USAGE, "%s:%d: malformed ${VAR} reference", path, line);
-		}
-		memcpy(name, p + 2, len);
-		name[len] = '\0';
-		value = getenv(name);
-		if (!value) {
-			strbuf_release(&sb);
-			err_set(err, EXIT_USAGE, "%s:%d: environment variable '%s' is not set", path, line, name);
-			err_hint(err, "export %s, or write $${...} for a literal '${'", name);
 			return -1;
 		}
-		strbuf_addstr(&sb, value);
-		p = close;
+		value = getenv(ref.name);
+		if (ref.has_default && (!value || (ref.default_if_empty && !*value))) {
+			strbuf_add(&sb, ref.word, ref.word_length);
+		} else if (value && *value) {
+			strbuf_addstr(&sb, value);
+		} else if (!ref.has_default) {
+			strbuf_release(&sb);
+			err_set(err, EXIT_USAGE, "%s:%d: environment variable '%s' is %s", path, line, ref.name,
+				value ? "empty" : "not set");
+			err_hint(err, "export %s, or write ${%s:-} if empty is meant; $${...} is a literal '${'", ref.name,
+				 ref.name);
+			return -1;
+		}
+		p = ref.end;
 	}
 	*out = strbuf_detach(&sb);
 	return 0;
+}
+
+/* Does a value hold text of its own, beside ${NAME} references? A default
+ * word counts: ${PW:-secret} keeps the password in the file. */
+static bool has_literal_text(const char *raw)
+{
+	const char *p;
+
+	for (p = raw; *p; p++) {
+		struct var_ref ref;
+		struct err ignored;
+
+		if (p[0] != '$' || p[1] != '{')
+			return true;
+		err_init(&ignored);
+		if (parse_var_ref(p, "", 0, &ref, &ignored) != 0 || ref.word_length)
+			return true;
+		p = ref.end;
+	}
+	return false;
 }
 
 /* ---- finding the file ---- */
@@ -356,7 +516,7 @@ static int find_config_file(const struct cfg_request *request, char **path, char
 		return 0;
 	}
 	strbuf_init(&candidate);
-	if (xdg && *xdg)
+	if (xdg && *xdg == '/')   /* the XDG spec: a relative value is invalid and is to be ignored */
 		strbuf_addf(&candidate, "%s/dbctl/config.ini", xdg);
 	else if (home && *home)
 		strbuf_addf(&candidate, "%s/.config/dbctl/config.ini", home);
@@ -588,13 +748,21 @@ static int value_error(const struct settings *settings, enum cfg_id id, const ch
 	return -1;
 }
 
+/* Plain decimal text: strtol and strtod would also take " 5", "+5", "0x10", "nan" and "inf". */
+static bool plain_decimal(const char *s, const char *allowed)
+{
+	if (*s == '-')
+		s++;
+	return *s && s[strspn(s, allowed)] == '\0';
+}
+
 static bool parse_long(const char *s, long *out)
 {
 	char *end;
 
 	errno = 0;
 	*out = strtol(s, &end, 10);
-	return *s && !*end && errno == 0;
+	return plain_decimal(s, "0123456789") && !*end && errno == 0;
 }
 
 static bool parse_seconds(const char *s, double *out)
@@ -603,7 +771,14 @@ static bool parse_seconds(const char *s, double *out)
 
 	errno = 0;
 	*out = strtod(s, &end);
-	return *s && !*end && errno == 0 && isfinite(*out);
+	return plain_decimal(s, "0123456789.eE+-") && !*end && errno == 0 && isfinite(*out);
+}
+
+/* The pool counts in ints, and PostgreSQL's timeouts and SQLite's busy_timeout
+ * are ints too; only the advisory lock id is a bigint. */
+static long int_maximum(enum cfg_id id)
+{
+	return id == CFG_MIGRATIONS_LOCK_ID ? LONG_MAX : INT_MAX;
 }
 
 static bool parse_bool(const char *s, bool *out)
@@ -651,9 +826,13 @@ static int check_value(const struct settings *settings, enum cfg_id id, struct e
 		return 0;
 	case CFG_INT:
 		if (!parse_long(text, &number) || (number < cfg_keys[id].minimum && !(never_allowed && number == -1)) ||
-		    (number < 0 && number != -1))
-			return value_error(settings, id, never_allowed ? "a whole number >= 0, or -1" : "a whole number >= 0",
-					   err);
+		    (number < 0 && number != -1) || number > int_maximum(id)) {
+			char expected[96];
+
+			snprintf(expected, sizeof(expected), "a whole number from 0 to %ld%s", int_maximum(id),
+				 never_allowed ? ", or -1" : "");
+			return value_error(settings, id, expected, err);
+		}
 		return 0;
 	case CFG_SECONDS:
 		if (!parse_seconds(text, &seconds) || (seconds < 0 && !(never_allowed && seconds == -1)))
@@ -694,20 +873,10 @@ static int check_url(const struct settings *settings, struct err *err)
 	return rc;
 }
 
-/* "${A}", "${A}${B}": nothing but environment variables, no literal secret. */
-static bool only_variables(const char *value)
-{
-	const char *p = value;
-
-	while (p[0] == '$' && p[1] == '{' && strchr(p, '}'))
-		p = strchr(p, '}') + 1;
-	return p != value && !*p;
-}
-
 static bool holds_literal_password(const char *raw)
 {
 	char *password = url_password(raw);
-	bool literal = password && *password && !only_variables(password);
+	bool literal = password && has_literal_text(password);
 
 	free(password);
 	return literal;
@@ -724,7 +893,7 @@ static void check_file_mode(struct settings *settings, const struct ini_file *fi
 		const struct ini_entry *e = &file->entries[i];
 
 		if (strcmp(e->key, "password") == 0)
-			has_password = *e->value && !only_variables(e->value);
+			has_password = has_literal_text(e->value);
 		else if (strcmp(e->key, "url") == 0)
 			has_password = holds_literal_password(e->value);
 	}
@@ -756,6 +925,10 @@ int cfg_load(struct settings *settings, const struct cfg_request *request, struc
 
 	for (id = 0; id < CFG_KEY_COUNT; id++)
 		set_value(settings, id, xstrdup(cfg_keys[id].default_value), xstrdup("default"));
+	if (request->profiles_only) {
+		rc = 0;
+		goto out;
+	}
 
 	/* the profile first: it picks the INI section the other keys come from */
 	if (resolve_outside_ini(request, CFG_PROFILE, &text, &source))
@@ -772,7 +945,11 @@ int cfg_load(struct settings *settings, const struct cfg_request *request, struc
 		if (!known) {
 			const char *where = settings->values[CFG_PROFILE].source;
 
-			if (!file.path) {
+			if (strcmp(profile, "defaults") == 0 && file.path) {
+				err_set(err, EXIT_USAGE, "'defaults' (from %s) is not a profile: [defaults] in %s holds what every profile shares",
+					where, file.path);
+				err_hint(err, "name one of the other sections of %s", file.path);
+			} else if (!file.path) {
 				err_set(err, EXIT_USAGE, "unknown profile '%s' (from %s): no config file found", profile, where);
 				err_hint(err, "pass --config FILE, or create ./dbctl.ini");
 			} else {

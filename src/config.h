@@ -63,6 +63,7 @@ struct cfg_request {
 	const char *const *options;     /* -o KEY=VALUE, in order given */
 	size_t option_count;
 	bool ignore_env_url;            /* ping --all: each profile's own url */
+	bool profiles_only;             /* ping --all: find the file and its profiles, resolve no setting */
 };
 
 struct settings {

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 /* Bumped whenever struct driver or what it promises changes, so that a stale module is refused. */
-#define DRIVER_ABI_VERSION 7
+#define DRIVER_ABI_VERSION 8
 
 /* Everything a driver needs to connect; every pointer is borrowed from the settings. */
 struct driver_target {
@@ -48,6 +48,8 @@ struct driver_server_stats {
 	long max_connections;    /* -1: no limit / unknown */
 	long reserved;           /* slots ordinary users cannot take */
 	long in_use;             /* client connections open now, ours included */
+	long in_use_hidden;      /* of those, how many the server would not let us see the type of,
+				    counted as clients: in_use is then an upper bound */
 	struct driver_stat items[24];
 	int item_count;
 };

@@ -1,6 +1,7 @@
 /* PostgreSQL driver module: libpq, with every wait bounded by the caller's deadline. */
 #include "clock.h"
 #include "driver.h"
+#include "resolve.h"
 #include "strbuf.h"
 
 #include <arpa/inet.h>
@@ -132,11 +133,218 @@ static const char *phase_of(enum reach_stage stage)
 	return stage == STAGE_NONE ? "connecting" : "waiting for the server to answer";
 }
 
+/* ---- connecting: hosts resolved within the deadline, failures told apart as pg_isready does ---- */
+
+static const char *conninfo_value(const PQconninfoOption *options, const char *keyword, const char *env)
+{
+	const PQconninfoOption *o;
+
+	for (o = options; o->keyword; o++)
+		if (strcmp(o->keyword, keyword) == 0 && o->val)
+			return o->val;
+	return getenv(env);
+}
+
+/* The next element of a libpq comma-separated list; *list moves past it. */
+static size_t next_element(const char **list, char *out, size_t size)
+{
+	size_t len = strcspn(*list, ",");
+
+	snprintf(out, size, "%.*s", (int)len, *list);
+	*list += len + ((*list)[len] == ',');
+	return len;
+}
+
+static size_t element_count(const char *list)
+{
+	size_t n = 1;
+
+	for (; *list; list++)
+		n += *list == ',';
+	return n;
+}
+
+/* A bad port is bad config (exit 3), as in a Redis URL; libpq would make it a
+ * failed connection. The value is not quoted: a raw '/' or '@' in a password
+ * can make libpq read part of the password as the port. */
+static int check_ports(const char *ports, struct err *err)
+{
+	const char *p = ports;
+	char port[64];
+
+	while (p && *p) {
+		size_t len = next_element(&p, port, sizeof(port));
+		long value = strtol(port, NULL, 10);
+
+		if (len && (len >= 6 || port[strspn(port, "0123456789")] || value < 1 || value > 65535))
+			return err_set(err, EXIT_USAGE, "invalid port number in the PostgreSQL URL: expected 1 to 65535");
+	}
+	return 0;
+}
+
+/* The host, hostaddr and port lists libpq is to use instead of the URL's. */
+struct pg_hosts {
+	struct strbuf host, hostaddr, port;
+	size_t entries;
+	bool resolved;   /* false: leave the URL's as they are */
+};
+
+static bool is_host_name(const char *host)
+{
+	return *host && *host != '/' && *host != '@';   /* not a unix socket directory or abstract socket */
+}
+
+static void add_host(struct pg_hosts *hosts, const char *host, const char *addr, const char *port)
+{
+	const char *comma = hosts->entries++ ? "," : "";
+
+	strbuf_addf(&hosts->host, "%s%s", comma, host);
+	strbuf_addf(&hosts->hostaddr, "%s%s", comma, addr);
+	if (port)
+		strbuf_addf(&hosts->port, "%s%s", comma, port);
+}
+
+/* libpq's getaddrinfo cannot be bounded, so every host name is resolved here,
+ * side by side, within the deadline; libpq then gets one host entry per
+ * address, with hostaddr set, and only connects (host still names the
+ * server for TLS and .pgpass). A name that does not resolve is skipped as
+ * libpq would skip it; a service file may name hosts we do not see, so a
+ * service is left to libpq. */
+static int resolve_hosts(const PQconninfoOption *options, double deadline, struct pg_hosts *hosts, struct err *err)
+{
+	const char *host_list = conninfo_value(options, "host", "PGHOST");
+	const char *hostaddr = conninfo_value(options, "hostaddr", "PGHOSTADDR");
+	const char *port_list = conninfo_value(options, "port", "PGPORT"), *h, *pp;
+	const char *service = conninfo_value(options, "service", "PGSERVICE");
+	struct resolve_job **jobs;
+	struct err first_failure;
+	size_t n, ports, i;
+	int rc = 0;
+
+	strbuf_init(&hosts->host);
+	strbuf_init(&hosts->hostaddr);
+	strbuf_init(&hosts->port);
+	hosts->entries = 0;
+	hosts->resolved = false;
+	if (check_ports(port_list, err) != 0)
+		return -1;
+	if (!host_list || !*host_list || (hostaddr && *hostaddr) || (service && *service))
+		return 0;
+	n = element_count(host_list);
+	ports = port_list && *port_list ? element_count(port_list) : 0;
+	if (ports > 1 && ports != n)   /* bad config, which libpq would make a failed connection */
+		return err_set(err, EXIT_USAGE, "the PostgreSQL URL has %zu ports for %zu hosts", ports, n);
+	jobs = calloc(n, sizeof(*jobs));
+	if (!jobs)
+		return err_set(err, EXIT_FAILED, "out of memory");
+	for (h = host_list, i = 0; i < n; i++) {
+		char host[256];
+
+		next_element(&h, host, sizeof(host));
+		jobs[i] = is_host_name(host) ? resolve_start(host) : NULL;
+	}
+	err_init(&first_failure);
+	for (h = host_list, pp = port_list, i = 0; i < n; i++) {
+		char host[256], port[64], addrs[RESOLVE_MAX_ADDRS][RESOLVE_ADDR_SIZE];
+		size_t count = 0, a;
+		struct err lookup;
+
+		next_element(&h, host, sizeof(host));
+		if (ports > 1)
+			next_element(&pp, port, sizeof(port));
+		if (!jobs[i]) {
+			add_host(hosts, host, "", ports > 1 ? port : NULL);
+			continue;
+		}
+		err_init(&lookup);
+		if (rc == 0 && resolve_finish(jobs[i], deadline, addrs, &count, &lookup) != 0) {
+			if (strncmp(lookup.message, "timed out", 9) == 0)
+				rc = -1, *err = lookup;   /* the rest are finished below, at once */
+			else if (!first_failure.message[0])
+				first_failure = lookup;
+			continue;
+		}
+		if (rc != 0) {
+			if (resolve_finish(jobs[i], 0, addrs, &count, &lookup) != 0) {
+				/* abandoned: the deadline is gone */
+			}
+			continue;
+		}
+		for (a = 0; a < count; a++)
+			add_host(hosts, host, addrs[a], ports > 1 ? port : NULL);
+	}
+	free(jobs);
+	if (rc == 0 && hosts->entries == 0) {
+		*err = first_failure;
+		rc = -1;
+	}
+	if (rc == 0 && ports == 1)
+		strbuf_addstr(&hosts->port, port_list);
+	hosts->resolved = rc == 0;
+	return rc;
+}
+
+static void pg_hosts_release(struct pg_hosts *hosts)
+{
+	strbuf_release(&hosts->host);
+	strbuf_release(&hosts->hostaddr);
+	strbuf_release(&hosts->port);
+}
+
+/* libpq puts a server's error in its message as "SEVERITY:  SQLSTATE: text"
+ * at verbose verbosity, with a LOCATION line. Takes the SQLSTATE out into
+ * sqlstate (the server answered) and drops what the default verbosity would
+ * not show. The SQLSTATE is what tells a server's refusal from a listener
+ * that closed or talked nonsense: neither has one. */
+static void take_server_sqlstate(char *message, char *sqlstate, size_t size)
+{
+	char *p = message, *line;
+
+	sqlstate[0] = '\0';
+	while ((p = strstr(p, ":  ")) != NULL) {
+		p += 3;
+		if (strspn(p, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 5 && p[5] == ':' && p[6] == ' ') {
+			if (!sqlstate[0])
+				snprintf(sqlstate, size, "%.5s", p);
+			memmove(p, p + 7, strlen(p + 7) + 1);
+		}
+	}
+	while ((line = strstr(message, "\nLOCATION:  ")) != NULL) {
+		char *end = strchr(line + 1, '\n');
+
+		if (end)
+			memmove(line, end, strlen(end) + 1);
+		else
+			*line = '\0';
+	}
+}
+
+/* Why a connection failed, in pg_isready's terms: a server that sent an
+ * error, or asked us for a password, answered (exit 1; --level server counts
+ * it up), except 57P03 "not accepting connections", which pg_isready calls
+ * rejecting; a listener that closed or sent garbage did not (exit 2). */
+static void connect_failure(PGconn *pg, enum reach_stage reached, struct err *err)
+{
+	char sqlstate[8];
+	bool answered;
+
+	err_set(err, EXIT_NO_ANSWER, "%s", "");
+	copy_message(err->message, sizeof(err->message), PQerrorMessage(pg));
+	take_server_sqlstate(err->message, sqlstate, sizeof(sqlstate));
+	answered = sqlstate[0] || reached >= STAGE_SERVER || PQconnectionNeedsPassword(pg) ||
+		   PQconnectionUsedPassword(pg);
+	snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", sqlstate);
+	err->code = answered ? EXIT_FAILED : EXIT_NO_ANSWER;
+	err->stage = !answered ? (reached >= STAGE_REACH ? STAGE_REACH : STAGE_NONE)
+		     : strcmp(sqlstate, "57P03") == 0 ? STAGE_REACH : STAGE_SERVER;
+}
+
 static int pg_connect(const struct driver_target *target, double deadline, struct driver_conn **out,
 		      struct err *err)
 {
-	const char *keys[8], *values[8];
+	const char *keys[12], *values[12];
 	PQconninfoOption *parsed;
+	struct pg_hosts hosts;
 	PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
 	enum reach_stage reached = STAGE_NONE;
 	struct driver_conn *conn;
@@ -154,6 +362,11 @@ static int pg_connect(const struct driver_target *target, double deadline, struc
 		copy_parse_reason(reason, sizeof(reason), parse_error ? parse_error : "out of memory");
 		err_set(err, EXIT_USAGE, "invalid PostgreSQL URL: %s", reason);
 		PQfreemem(parse_error);
+		return -1;
+	}
+	if (resolve_hosts(parsed, deadline, &hosts, err) != 0) {
+		PQconninfoFree(parsed);
+		pg_hosts_release(&hosts);
 		return -1;
 	}
 	PQconninfoFree(parsed);
@@ -174,6 +387,12 @@ static int pg_connect(const struct driver_target *target, double deadline, struc
 	if (options.len)
 		keys[n] = "options", values[n++] = options.buf;
 	keys[n] = "dbname", values[n++] = target->url;
+	if (hosts.resolved) {   /* after dbname: they replace the URL's */
+		keys[n] = "host", values[n++] = hosts.host.buf;
+		keys[n] = "hostaddr", values[n++] = hosts.hostaddr.buf;
+		if (hosts.port.len)
+			keys[n] = "port", values[n++] = hosts.port.buf;
+	}
 	if (*target->password)
 		keys[n] = "password", values[n++] = target->password;
 	keys[n] = NULL, values[n] = NULL;
@@ -181,16 +400,19 @@ static int pg_connect(const struct driver_target *target, double deadline, struc
 	conn = calloc(1, sizeof(*conn));
 	if (!conn) {
 		strbuf_release(&options);
+		pg_hosts_release(&hosts);
 		return err_set(err, EXIT_FAILED, "out of memory");
 	}
 	conn->pg = PQconnectStartParams(keys, values, 1);
 	strbuf_release(&options);
+	pg_hosts_release(&hosts);
 	if (!conn->pg) {
 		free(conn);
 		return err_set(err, EXIT_FAILED, "out of memory");
 	}
 	if (PQstatus(conn->pg) == CONNECTION_BAD)
 		poll_status = PGRES_POLLING_FAILED;
+	PQsetErrorVerbosity(conn->pg, PQERRORS_VERBOSE);   /* for connect_failure's SQLSTATE */
 
 	while (poll_status != PGRES_POLLING_OK && poll_status != PGRES_POLLING_FAILED) {
 		if (wait_socket(conn->pg, poll_status == PGRES_POLLING_WRITING, deadline) != 0) {
@@ -203,16 +425,10 @@ static int pg_connect(const struct driver_target *target, double deadline, struc
 			reached = stage_of(PQstatus(conn->pg));
 	}
 	if (poll_status == PGRES_POLLING_FAILED) {
-		/* Something that got past the TCP handshake and then failed was the
-		 * server refusing us (password, database, too many clients, starting
-		 * up): pg_isready's "accepting", our exit 1. */
-		bool answered = reached >= STAGE_REACH;
-
-		err_set(err, answered ? EXIT_FAILED : EXIT_NO_ANSWER, "%s", "");
-		copy_message(err->message, sizeof(err->message), PQerrorMessage(conn->pg));
-		err->stage = answered ? STAGE_SERVER : STAGE_NONE;
+		connect_failure(conn->pg, reached, err);
 		goto fail;
 	}
+	PQsetErrorVerbosity(conn->pg, PQERRORS_DEFAULT);
 	conn->cancel = PQgetCancel(conn->pg);
 	*out = conn;
 	return 0;
@@ -363,12 +579,17 @@ static const char pg_stats_sql[] =
 	" count(*) FILTER (WHERE state = 'idle'),"
 	" count(*) FILTER (WHERE state = 'idle in transaction'),"
 	" count(*) FILTER (WHERE state = 'idle in transaction (aborted)'),"
-	" count(*) FILTER (WHERE state IS NULL OR state NOT IN"
-	"   ('active', 'idle', 'idle in transaction', 'idle in transaction (aborted)')),"
+	" count(*) FILTER (WHERE backend_type IS NOT NULL AND (state IS NULL OR state NOT IN"
+	"   ('active', 'idle', 'idle in transaction', 'idle in transaction (aborted)'))),"
 	" coalesce(round(extract(epoch FROM now() - min(state_change)"
 	"   FILTER (WHERE state LIKE 'idle in transaction%')))::bigint, 0),"
-	" current_setting('server_version')"
-	" FROM pg_stat_activity WHERE backend_type = 'client backend'";
+	" current_setting('server_version'),"
+	" count(*) FILTER (WHERE backend_type IS NULL)"
+	/* Without pg_read_all_stats, other roles' rows show no backend_type or
+	 * state. Those attached to a database are counted as clients (most are;
+	 * an autovacuum or parallel worker would be counted too), so that in_use
+	 * is an upper bound and free a lower one, and said to be so. */
+	" FROM pg_stat_activity WHERE backend_type = 'client backend' OR (backend_type IS NULL AND datid IS NOT NULL)";
 
 static int pg_server_stats(struct driver_conn *conn, struct driver_server_stats *out, struct err *err)
 {
@@ -387,8 +608,10 @@ static int pg_server_stats(struct driver_conn *conn, struct driver_server_stats 
 	out->max_connections = atol(PQgetvalue(res, 0, 0));
 	out->reserved = atol(PQgetvalue(res, 0, 1));
 	out->in_use = atol(PQgetvalue(res, 0, 2));
+	out->in_use_hidden = atol(PQgetvalue(res, 0, 10));
 	for (i = 0; i < 6; i++)
 		driver_stat_add(out, names[i], true, "%s", PQgetvalue(res, 0, 3 + i));
+	driver_stat_add(out, "hidden_from_this_role", true, "%ld", out->in_use_hidden);
 	PQclear(res);
 	return 0;
 }

@@ -2,6 +2,7 @@
 #include "clock.h"
 #include "driver.h"
 #include "redisargs.h"
+#include "resolve.h"
 #include "strbuf.h"
 #include "url.h"
 
@@ -336,6 +337,25 @@ static void free_replies(redisReply **replies, int count)
 		freeReplyObject(replies[i]);
 }
 
+/* hiredis resolves names with a getaddrinfo no timeout bounds: resolve
+ * within the deadline first, then hand hiredis each address in turn. */
+static int connect_tcp(struct driver_conn *conn, const char *host, int port, double deadline, struct err *err)
+{
+	char addrs[RESOLVE_MAX_ADDRS][RESOLVE_ADDR_SIZE];
+	size_t count, i;
+
+	if (resolve_finish(resolve_start(host), deadline, addrs, &count, err) != 0)
+		return -1;
+	for (i = 0; i < count; i++) {
+		if (conn->redis)
+			redisFree(conn->redis);
+		conn->redis = redisConnectWithTimeout(addrs[i], port, timeval_until(deadline));
+		if (conn->redis && !conn->redis->err)
+			break;
+	}
+	return 0;
+}
+
 static int redis_connect(const struct driver_target *target, double deadline, struct driver_conn **out,
 			 struct err *err)
 {
@@ -358,9 +378,11 @@ static int redis_connect(const struct driver_target *target, double deadline, st
 	strbuf_init(&conn->resp);
 	if (t.socket_path)
 		conn->redis = redisConnectUnixWithTimeout(t.socket_path, timeval_until(deadline));
-	else
-		conn->redis = redisConnectWithTimeout(t.url.host ? t.url.host : "127.0.0.1",
-						      t.url.port ? t.url.port : 6379, timeval_until(deadline));
+	else if (connect_tcp(conn, t.url.host ? t.url.host : "127.0.0.1", t.url.port ? t.url.port : 6379, deadline,
+			     err) != 0) {
+		err->stage = STAGE_NONE;
+		goto out;
+	}
 	if (!conn->redis || conn->redis->err) {
 		err_set(err, EXIT_NO_ANSWER, "%s", conn->redis ? conn->redis->errstr : "out of memory");
 		if (clock_ms_left(deadline) == 0)

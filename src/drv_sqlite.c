@@ -1,4 +1,5 @@
 /* SQLite driver module: files and :memory: databases through libsqlite3. */
+#include "clock.h"
 #include "driver.h"
 #include "strbuf.h"
 #include "url.h"
@@ -11,6 +12,7 @@
 
 struct driver_conn {
 	sqlite3 *db;
+	long busy_timeout_ms;
 };
 
 /* sqlite:///rel.db -> "rel.db", sqlite:////abs.db -> "/abs.db", sqlite::memory: -> ":memory:".
@@ -140,6 +142,7 @@ static int sqlite_connect(const struct driver_target *target, double deadline, s
 	free(filename);
 	filename = NULL;
 	sqlite3_extended_result_codes(conn->db, 1);
+	conn->busy_timeout_ms = target->busy_timeout_ms;
 	sqlite3_busy_timeout(conn->db, (int)target->busy_timeout_ms);
 	if (!target->observe_only && set_journal_mode(conn->db, target->journal_mode, target->busy_timeout_ms, err) != 0) {
 		err_prefix(err, "cannot set journal_mode=%s", target->journal_mode);
@@ -155,11 +158,22 @@ fail:
 	return -1;
 }
 
-/* Reading the schema touches the file: a corrupt or foreign file fails here. */
+/* Reading the schema touches the file: a corrupt or foreign file fails here.
+ * A lock held by another process is waited for within busy_timeout and the
+ * deadline both, so that ping --timeout holds and --wait can retry. */
 static int sqlite_ping(struct driver_conn *conn, double deadline, char *version, size_t size, struct err *err)
 {
-	(void)deadline;
-	if (sqlite_scalar(conn->db, "SELECT count(*) FROM sqlite_schema", NULL, 0, err) != 0) {
+	long busy_ms = conn->busy_timeout_ms;
+	int rc;
+
+	if (clock_ms_left(deadline) < busy_ms)
+		busy_ms = clock_ms_left(deadline);
+	sqlite3_busy_timeout(conn->db, (int)busy_ms);
+	rc = sqlite_scalar(conn->db, "SELECT count(*) FROM sqlite_schema", NULL, 0, err);
+	sqlite3_busy_timeout(conn->db, (int)conn->busy_timeout_ms);
+	if (rc != 0) {
+		if ((sqlite3_errcode(conn->db) & 0xff) == SQLITE_BUSY && busy_ms < conn->busy_timeout_ms)
+			err_set(err, EXIT_NO_ANSWER, "timed out waiting for another process's lock on the database");
 		err->stage = STAGE_REACH;
 		return -1;
 	}

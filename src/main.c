@@ -5,6 +5,7 @@
 #include "url.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,7 +205,9 @@ int cli_seconds(const struct cli *cli, const char *long_name, double *out, struc
 		return 0;
 	errno = 0;
 	value = strtod(text, &end);
-	if (!*text || *end || errno || value < 0 || value > 1e7)
+	/* plain decimals only: strtod also takes "nan" (which every comparison lets through), "inf" and hex */
+	if (!*text || *end || errno || text[strspn(text, "0123456789.eE+-")] || !isfinite(value) || value < 0 ||
+	    value > 1e7)
 		return err_set(err, EXIT_USAGE, "--%s expects a number of seconds, got '%s'", long_name,
 			       shown_arg(shown, sizeof(shown), text));
 	*out = value;
@@ -221,7 +224,8 @@ int cli_count(const struct cli *cli, const char *long_name, long minimum, long *
 		return 0;
 	errno = 0;
 	value = strtol(text, &end, 10);
-	if (!*text || *end || errno || value < minimum)
+	/* digits only: strtol would also take " 5" and "+5" */
+	if (!*text || *end || errno || text[strspn(text, "0123456789")] || value < minimum)
 		return err_set(err, EXIT_USAGE, "--%s expects a whole number of at least %ld, got '%s'", long_name,
 			       minimum, shown_arg(shown, sizeof(shown), text));
 	*out = value;
@@ -678,6 +682,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (cli.command->needs_settings) {
+		/* ping --all loads each profile itself: a broken default one must not stop the others */
+		cli.request.profiles_only = cli_switch(&cli, "all");
 		if (cfg_load(&cli.settings, &cli.request, &err) != 0) {
 			code = finish(&cli, err.code ? err.code : EXIT_USAGE, &err);
 			goto out;

@@ -3,6 +3,7 @@
 #include "clock.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,7 +14,8 @@ static int capacity_of(const struct pool_settings *s)
 		return 1;
 	if (s->kind == POOL_NULL || s->max_overflow < 0)
 		return -1;
-	return s->size + s->max_overflow;
+	/* both are at most INT_MAX: their sum must not wrap to "no limit" */
+	return s->size > INT_MAX - s->max_overflow ? INT_MAX : s->size + s->max_overflow;
 }
 
 int pool_init(struct pool *pool, const struct driver *driver, const struct driver_target *target,

@@ -96,6 +96,33 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	sb->len += (size_t)need;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or 0. */
+static size_t utf8_valid_length(const unsigned char *p)
+{
+	size_t len, i;
+	unsigned min_second = 0x80, max_second = 0xbf;
+
+	if (*p < 0x80)
+		return 1;
+	if (*p >= 0xc2 && *p <= 0xdf)
+		len = 2;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		len = 3, min_second = *p == 0xe0 ? 0xa0 : 0x80, max_second = *p == 0xed ? 0x9f : 0xbf;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		len = 4, min_second = *p == 0xf0 ? 0x90 : 0x80, max_second = *p == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	if (p[1] < min_second || p[1] > max_second)
+		return 0;
+	for (i = 2; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* JSON must be UTF-8 (RFC 8259): a byte that is not part of a well-formed
+ * sequence (a Latin-1 database name, a truncated message) becomes U+FFFD. */
 void strbuf_add_json_string(struct strbuf *sb, const char *s)
 {
 	const unsigned char *p;
@@ -113,10 +140,20 @@ void strbuf_add_json_string(struct strbuf *sb, const char *s)
 		case '\r': strbuf_addstr(sb, "\\r"); break;
 		case '\t': strbuf_addstr(sb, "\\t"); break;
 		default:
-			if (*p < 0x20)
+			if (*p < 0x20) {
 				strbuf_addf(sb, "\\u%04x", *p);
-			else
+			} else if (*p < 0x80) {
 				strbuf_addch(sb, (char)*p);
+			} else {
+				size_t len = utf8_valid_length(p);
+
+				if (len == 0) {
+					strbuf_addstr(sb, "\\ufffd");
+				} else {
+					strbuf_add(sb, (const char *)p, len);
+					p += len - 1;
+				}
+			}
 		}
 	}
 	strbuf_addch(sb, '"');

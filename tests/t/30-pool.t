@@ -39,7 +39,7 @@ expect_exit 1 "--workers 4 (60 of 47 free) does not fit: exit 1" -- "$DBCTL" --u
 like "$OUT" "60 connections needed, 47 free: does not fit" "says it does not fit"
 expect_exit 0 "a smaller pool makes 40 workers fit" -- \
 	"$DBCTL" --url "$TEST_PG_URL" -o pool_size=1 -o max_overflow=0 pool stats --workers 40 --json
-is "$(json_field 'd["workers"]' <<<"$OUT")" "{'workers': 40, 'per_worker': 1, 'needed': 40, 'free': 47, 'fits': True}" \
+is "$(json_field 'd["workers"]' <<<"$OUT")" "{'workers': 40, 'per_worker': 1, 'needed': 40, 'free': 47, 'fits': True, 'exact': True}" \
 	"JSON workers block"
 expect_exit 1 "max_overflow -1 never fits" -- "$DBCTL" --url "$TEST_PG_URL" -o max_overflow=-1 pool stats --workers 1
 like "$OUT" "no limit" "says why"

@@ -275,6 +275,49 @@ static void test_search_path(void)
 	cfg_release(&s);
 }
 
+/* issue 9: numbers are plain decimals in range; ${VAR:-default}; duplicates found after sorting */
+static void test_hostile_values(void)
+{
+	static const char *const bad[] = { "pool_size=4294967297", "pool_size= 5", "pool_size=+5", "pool_size=0x10",
+					   "pool_timeout=nan", "pool_timeout=inf", "statement_timeout=2147483648",
+					   "connect_timeout= 1" };
+	const char *good[] = { "pool_size=2147483647", "max_overflow=-1", "migrations_lock_id=9223372036854775807",
+			       "pool_timeout=1.5e1" };
+	struct settings s;
+	struct err e;
+	size_t i;
+
+	cfg_init(&s);
+	clean_env();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ok(load(&s, &e, 0, NULL, "sqlite::memory:", &bad[i], 1) != 0 && e.code == EXIT_USAGE, "-o %s refused: %s",
+		   bad[i], e.message);
+	}
+	ok(load(&s, &e, 0, NULL, "sqlite::memory:", good, 4) == 0, "the largest values in range load: %s", e.message);
+	is_int(cfg_int(&s, CFG_POOL_SIZE), 2147483647, "pool_size INT_MAX kept whole");
+
+	unsetenv("TEST_SECRET");
+	write_ini("[a]\nurl = sqlite::memory:\napplication_name = ${TEST_SECRET:-dflt}\n", 0600);
+	ok(load(&s, &e, 1, "a", NULL, NULL, 0) == 0, "${VAR:-default} loads");
+	is_str(cfg_get(&s, CFG_APPLICATION_NAME), "dflt", "unset VAR: the default");
+	setenv("TEST_SECRET", "", 1);
+	ok(load(&s, &e, 1, "a", NULL, NULL, 0) == 0, "${VAR:-default}, VAR empty, loads");
+	is_str(cfg_get(&s, CFG_APPLICATION_NAME), "dflt", "empty VAR: the default too");
+	write_ini("[a]\nurl = sqlite::memory:\napplication_name = ${TEST_SECRET}\n", 0600);
+	ok(load(&s, &e, 1, "a", NULL, NULL, 0) != 0 && strstr(e.message, "'TEST_SECRET' is empty"), "empty ${VAR}: %s",
+	   e.message);
+	clean_env();
+	check_error("[a]\nurl = sqlite::memory:\n[b]\nurl = sqlite::memory:\n[a]\nurl = sqlite:///x.db\n", "set twice", 6);
+	check_error("[a]\nurl = sqlite::memory:\nurl = sqlite:///x.db\nnope = 1\n", "set twice", 3);
+	check_error("[a]\nnope = 1\nurl = sqlite::memory:\nurl = sqlite:///x.db\n", "unknown setting", 2);
+	check_error("[defaults]\nurl = ${A_${B}}\n", "nested", 2);
+	write_ini("[b]\nurl = sqlite::memory:\n[a]\nurl = sqlite::memory:\n[b]\npool_size = 2\n[c]\nurl = sqlite::memory:\n", 0600);
+	ok(load(&s, &e, 1, NULL, NULL, NULL, 0) == 0 && s.profile_count == 3, "three profiles");
+	ok(s.profile_count == 3 && strcmp(s.profiles[0], "b") == 0 && strcmp(s.profiles[1], "a") == 0 &&
+	   strcmp(s.profiles[2], "c") == 0, "profiles in the order they first appear");
+	cfg_release(&s);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -285,6 +328,7 @@ int main(void)
 	test_ini_errors();
 	test_variables_and_mode();
 	test_search_path();
+	test_hostile_values();
 	{
 		char cmd[600];
 
