@@ -827,6 +827,11 @@ static int record(struct tracker *t, const struct migration *m, long duration_ms
 	if (and_commit)
 		strbuf_addstr(&sql, "; COMMIT");
 	rc = tracker_sql(t, sql.buf, NULL, err);
+	if (rc != 0 && and_commit && err->code == EXIT_UNKNOWN) {
+		err_prefix(err, "migration %s", m->version);
+		err_hint(err, "run 'migrate status' to see whether %s was recorded as applied before running up again",
+			 m->version);
+	}
 	strbuf_release(&sql);
 	free(version);
 	free(name);
