@@ -22,6 +22,7 @@ struct driver_conn {
 	PGcancel *cancel;   /* made at connect time: PQcancel is async-signal-safe, PQgetCancel is not */
 	const struct driver_target *target;   /* borrowed: the engine's, for interrupts and notices */
 	double interrupt_seen;    /* when a wait first saw an interrupt; 0 before */
+	volatile sig_atomic_t cancel_sent;   /* by pg_cancel, maybe from a signal handler */
 	bool commit_in_flight;    /* the query being answered ends the transaction with COMMIT */
 	bool abandoned;           /* an interrupt ended the wait: dbctl shut the socket itself */
 	long notice_item;         /* the batch statement whose replies are being read; -1 none */
@@ -124,6 +125,8 @@ static enum reach_stage stage_of(ConnStatusType status)
 	}
 }
 
+static void pg_cancel(struct driver_conn *conn);
+
 /* Every wait of this driver: the socket in the direction libpq asked for,
  * beside the interrupt descriptor, so that Ctrl-C/SIGTERM end it. */
 static enum driver_wait wait_socket(const struct driver_target *target, PGconn *pg, bool for_write, double deadline,
@@ -148,6 +151,10 @@ static void wait_result(struct driver_conn *conn)
 		enum driver_wait waited;
 
 		if (driver_interrupts(conn->target) > 0) {
+			/* whoever installed the handler may not know this connection
+			 * (a migration's tracking statements): cancel it here */
+			if (conn->interrupt_seen == 0 && !conn->cancel_sent)
+				pg_cancel(conn);
 			if (conn->interrupt_seen == 0)
 				conn->interrupt_seen = clock_now();
 			if (!conn->commit_in_flight)
@@ -490,6 +497,7 @@ static void pg_cancel(struct driver_conn *conn)
 {
 	char ignored[256];
 
+	conn->cancel_sent = 1;
 	if (conn->cancel)
 		PQcancel(conn->cancel, ignored, sizeof(ignored));
 }

@@ -827,6 +827,9 @@ static int record(struct tracker *t, const struct migration *m, long duration_ms
 	if (and_commit)
 		strbuf_addstr(&sql, "; COMMIT");
 	rc = tracker_sql(t, sql.buf, NULL, err);
+	if (rc != 0 && and_commit && err->code != EXIT_UNKNOWN && script_interrupted())
+		err_set(err, EXIT_INTERRUPTED, "interrupted during the COMMIT of migration %s: rolled back, not recorded",
+			m->version);
 	if (rc != 0 && and_commit && err->code == EXIT_UNKNOWN) {
 		err_prefix(err, "migration %s", m->version);
 		err_hint(err, "run 'migrate status' to see whether %s was recorded as applied before running up again",
@@ -918,7 +921,9 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		struct err ignored;
 
 		err_init(&ignored);
-		if (!in_outer_transaction && err->code != EXIT_NO_ANSWER)
+		/* a failed COMMIT has ended the transaction already */
+		if (!in_outer_transaction && err->code != EXIT_NO_ANSWER &&
+		    t->engine->driver->transaction_state(t->conn) != DRIVER_TRANSACTION_NONE)
 			(void)t->engine->driver->rollback(t->conn, &ignored);
 		return -1;
 	}
