@@ -421,6 +421,9 @@ static int redis_connect(const struct driver_target *target, double deadline, st
 		err_set(err, EXIT_NO_ANSWER, "%s", conn->redis ? conn->redis->errstr : "out of memory");
 		if (clock_ms_left(deadline) == 0)
 			err_set(err, EXIT_NO_ANSWER, "timed out connecting");
+		/* hiredis's own wait for the TCP handshake gives up at a signal */
+		if (driver_interrupts(target) > 0)
+			err_set(err, EXIT_INTERRUPTED, "interrupted while connecting: nothing was sent");
 		err->stage = STAGE_NONE;
 		goto out;
 	}

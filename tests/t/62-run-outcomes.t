@@ -15,6 +15,8 @@ proxies=()
 cleanup() {
 	local p
 	for p in "${proxies[@]}"; do kill "$p" 2>/dev/null; done
+	[ -n "${bdir:-}" ] && [ -s "$bdir/pgbouncer.pid" ] && kill "$(cat "$bdir/pgbouncer.pid")" 2>/dev/null
+	[ -n "${bdir:-}" ] && rm -rf "$bdir"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -230,6 +232,49 @@ if wait_gone "$runner" 4; then wait "$runner"; is "$?" 130 "SIGTERM while migrat
 else fail "SIGTERM while migrate connects: still running"; kill -KILL "$runner"; fi
 stop_proxies
 
+# a listener whose backlog is full: the TCP handshake itself never completes
+cat >synfull.py <<'PY'
+import os, socket, sys, time
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(0)
+port = listener.getsockname()[1]
+queued = []
+for _ in range(4):  # fill the backlog: later SYNs are dropped
+    s = socket.socket()
+    s.setblocking(False)
+    try:
+        s.connect(("127.0.0.1", port))
+    except BlockingIOError:
+        pass
+    queued.append(s)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(port))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(600)
+PY
+rm -f syn.port
+/usr/bin/python3 synfull.py "$tmp/syn.port" &
+proxies+=($!)
+for ((i = 0; i < 100; i++)); do [ -s syn.port ] && break; sleep 0.05; done
+for target in "postgresql://app:x@127.0.0.1:$(cat syn.port)/app?sslmode=disable" "redis://:x@127.0.0.1:$(cat syn.port)/0"; do
+	script=once.sql
+	[ "${target%%:*}" = redis ] && script=never.redis
+	"$DBCTL" --url "$target" -o connect_timeout=0 run "$script" >conn.out 2>conn.err &
+	runner=$!
+	sleep 1
+	kill -INT "$runner"
+	if wait_gone "$runner" 4; then
+		wait "$runner"
+		is "$?" 130 "SIGINT during the TCP handshake with ${target%%:*}: exit 130"
+		like "$(cat conn.err)" "interrupted while connecting: nothing was sent" "... says so"
+	else
+		fail "SIGINT during the TCP handshake with ${target%%:*}: still running 4 s later"
+		kill -KILL "$runner"
+	fi
+done
+stop_proxies
+
 # --- queued behind a pooler: the connection is up, the query waits ---
 start_proxy hold "$PGPORT_TEST" '^Q'
 px="postgresql://$pg_user_pw@127.0.0.1:$PROXY_PORT/app?sslmode=disable"
@@ -253,6 +298,53 @@ for sig in INT TERM; do
 done
 stop_proxies
 is "$(psql -c 'select count(*) from out_once where id = 2')" 0 "nothing of the queued runs was applied"
+
+# the same behind a real PgBouncer (session mode, one server connection, held)
+bdir=$(mktemp -d /tmp/dbctl-bouncer.XXXXXX)
+chmod 755 "$bdir"
+bport=$(_free_port)
+printf '"app" "%s"\n' "$TEST_PG_APP_PASSWORD" >"$bdir/users.txt"
+cat >"$bdir/pgbouncer.ini" <<INI
+[databases]
+app = host=127.0.0.1 port=$PGPORT_TEST dbname=app
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $bport
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $bdir/users.txt
+pool_mode = session
+default_pool_size = 1
+max_client_conn = 20
+logfile = $bdir/pgbouncer.log
+pidfile = $bdir/pgbouncer.pid
+INI
+chown -R postgres "$bdir"
+if runuser -u postgres -- pgbouncer -d -q "$bdir/pgbouncer.ini" 2>"$bdir/start.err"; then
+	for ((i = 0; i < 50; i++)); do [ -s "$bdir/pgbouncer.pid" ] && break; sleep 0.1; done
+	burl="postgresql://$pg_user_pw@127.0.0.1:$bport/app?sslmode=disable"
+	"$TEST_PG_BINDIR/psql" -X -q -At "$burl" -c "select pg_sleep(20)" >/dev/null 2>&1 &
+	holder=$!
+	sleep 1
+	"$DBCTL" --url "$burl" run queued.sql >b.out 2>b.err &
+	runner=$!
+	sleep 1.5
+	kill -TERM "$runner"
+	if wait_gone "$runner" 10; then
+		wait "$runner"
+		is "$?" 130 "PgBouncer: SIGTERM while queued for a server connection: exit 130"
+	else
+		fail "PgBouncer: SIGTERM while queued for a server connection: still running 10 s later"
+		kill -KILL "$runner"
+	fi
+	kill "$holder" 2>/dev/null
+	kill "$(cat "$bdir/pgbouncer.pid")" 2>/dev/null
+	wait "$holder" 2>/dev/null
+else
+	fail "PgBouncer did not start: $(cat "$bdir/start.err")"
+fi
+rm -rf "$bdir"
+is "$(psql -c 'select count(*) from out_once where id = 2')" 0 "... nothing of it was applied"
 
 # --- Redis: an interrupt once EXEC is sent waits for its answer ---
 rcli del out:a out:b >/dev/null
@@ -281,7 +373,7 @@ wait "$runner"
 is "$?" 5 "Redis: a second signal while EXEC runs: exit 5, outcome unknown"
 is "$(json_field 'd["outcome"]' <rs.out)" unknown "... JSON outcome unknown"
 like "$(cat rs.err)" "EXEC was sent: Redis may have applied" "... says it may have been applied"
-sleep 3
+for ((i = 0; i < 200; i++)); do [ "$(rcli get out:b)" = 2 ] && break; sleep 0.1; done
 is "$(rcli get out:a)|$(rcli get out:b)" "1|2" "(Redis ran it to the end)"
 rcli del out:a out:b >/dev/null
 # before EXEC is sent: nothing applied, 130 (another client's script keeps
