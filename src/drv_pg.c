@@ -183,9 +183,16 @@ static PGresult *next_result(struct driver_conn *conn)
 static int connection_gone(struct driver_conn *conn, struct err *err)
 {
 	if (conn->commit_in_flight) {
-		err_set(err, EXIT_UNKNOWN, "%s COMMIT was sent: the transaction may have committed",
+		char reason[256];
+
+		/* libpq's first line says why (a FATAL from the server, a reset) */
+		copy_message(reason, sizeof(reason), PQerrorMessage(conn->pg));
+		reason[strcspn(reason, "\n")] = '\0';
+		err_set(err, EXIT_UNKNOWN, "%s COMMIT was sent: the transaction may have committed%s%s%s",
 			conn->abandoned ? "interrupted again while waiting for COMMIT's answer, after"
-					: "the connection was lost after");
+					: "the connection was lost after",
+			!conn->abandoned && reason[0] ? " (" : "", !conn->abandoned ? reason : "",
+			!conn->abandoned && reason[0] ? ")" : "");
 		err_hint(err, "check the database before running it again: nothing says whether COMMIT took effect");
 	} else if (conn->abandoned) {
 		err_set(err, EXIT_INTERRUPTED, "interrupted: the server did not answer the cancel, so dbctl closed the "
