@@ -376,6 +376,16 @@ like "$(cat rs.err)" "EXEC was sent: Redis may have applied" "... says it may ha
 for ((i = 0; i < 200; i++)); do [ "$(rcli get out:b)" = 2 ] && break; sleep 0.1; done
 is "$(rcli get out:a)|$(rcli get out:b)" "1|2" "(Redis ran it to the end)"
 rcli del out:a out:b >/dev/null
+# the connection lost once EXEC is sent: unknown
+printf 'SET out:c 3\n' >cut.redis
+start_proxy cut "$REDIS_PORT_TEST" 'EXEC'
+rurl="redis://:$(pct_encode "$TEST_REDIS_PASSWORD")@127.0.0.1:$PROXY_PORT/0"
+expect_exit 5 "Redis: connection lost after EXEC was sent: exit 5" -- "$DBCTL" --json --url "$rurl" run cut.redis
+is "$(json_field 'd["outcome"]' <<<"$OUT")" unknown "... JSON outcome unknown"
+like "$ERR" "the connection was lost after EXEC was sent: Redis may have applied" "... says it may have been applied"
+is "$(rcli get out:c)" 3 "(it was applied)"
+stop_proxies
+rcli del out:c >/dev/null
 # before EXEC is sent: nothing applied, 130 (another client's script keeps
 # Redis busy, so the run is still queueing when the signal comes)
 printf 'SET out:q 1\nSET out:a done\n' >few.redis
