@@ -151,18 +151,20 @@ static void wait_result(struct driver_conn *conn)
 		enum driver_wait waited;
 
 		if (driver_interrupts(conn->target) > 0) {
-			/* whoever installed the handler may not know this connection
-			 * (a migration's tracking statements): cancel it here */
-			if (conn->interrupt_seen == 0 && !conn->cancel_sent)
-				pg_cancel(conn);
 			if (conn->interrupt_seen == 0)
 				conn->interrupt_seen = clock_now();
 			if (!conn->commit_in_flight)
 				deadline = conn->interrupt_seen + INTERRUPT_GRACE_SECONDS;
 		}
 		waited = wait_socket(conn->target, conn->pg, false, deadline, 1);
-		if (waited == DRIVER_WAIT_WOKEN)
-			continue;   /* the deadline shortens now */
+		if (waited == DRIVER_WAIT_WOKEN) {
+			/* the interrupt came while this statement ran; the handler
+			 * may not know this connection (a migration's tracking
+			 * statements): cancel it here */
+			if (!conn->cancel_sent)
+				pg_cancel(conn);
+			continue;   /* and the deadline shortens now */
+		}
 		if (waited != DRIVER_WAIT_READY && driver_interrupts(conn->target) > 0) {
 			conn->abandoned = true;
 			shutdown(PQsocket(conn->pg), SHUT_RDWR);
