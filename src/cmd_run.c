@@ -163,7 +163,9 @@ int cmd_run(struct cli *cli, struct err *err)
 	code = rc == 0 ? EXIT_OK : (err->code ? err->code : EXIT_FAILED);
 	if (summary.interrupted_late) {
 		fflush(stdout);
-		fprintf(stderr, "dbctl: the interrupt came while COMMIT was running, and it committed all the same\n");
+		fprintf(stderr, "dbctl: the interrupt came while %s was running, and it %s all the same\n",
+			engine.backend == URL_BACKEND_REDIS ? "EXEC" : "COMMIT",
+			engine.backend == URL_BACKEND_REDIS ? "applied the commands" : "committed");
 	}
 	if (cli->json) {
 		struct json json;
