@@ -34,7 +34,7 @@ MODDIR = $(BUILD)/lib/dbctl
 # Shared by the binary and the modules (each module carries its own copy).
 COMMON = err strbuf url clock driver
 CORE   = main cmd_ping cmd_pool cmd_config cmd_run cmd_migrate config engine pool module json script sqlscan digest redisargs \
-         migrate migrate_files sha256 cmd_shell shell session printer output complete $(COMMON)
+         migrate migrate_files sha256 interrupt cmd_shell shell session printer output complete $(COMMON)
 CORE  += migrate_index
 
 MODULES = $(MODDIR)/dbctl-pg.so $(MODDIR)/dbctl-redis.so $(MODDIR)/dbctl-sqlite.so $(MODDIR)/dbctl-edit.so
@@ -105,7 +105,7 @@ $(BUILD)/tests/test_json: $(OBJ)/test_json.o $(OBJ)/json.o $(OBJ)/strbuf.o | $(B
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 # Needs the servers of tests/run; loads the real driver modules from $(MODDIR).
-$(BUILD)/tests/test_pool_live: $(OBJ)/test_pool_live.o $(OBJ)/engine.o $(OBJ)/pool.o $(OBJ)/module.o \
+$(BUILD)/tests/test_pool_live: $(OBJ)/test_pool_live.o $(OBJ)/engine.o $(OBJ)/pool.o $(OBJ)/module.o $(OBJ)/interrupt.o \
 		$(OBJ)/config.o $(COMMON:%=$(OBJ)/%.o) $(MODULES) | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_INIH) -ldl -pthread -lm
 

@@ -72,6 +72,10 @@ void cli_json_error(const struct cli *cli, struct json *json, const struct err *
 /* Prints "dbctl: message" and "hint: ..." to stderr, scrubbed. */
 void cli_print_error(const struct cli *cli, const struct err *err);
 
+/* struct driver_target's notice: a server's NOTICE or WARNING on stderr as
+ * "dbctl: FILE:LINE:COL: WARNING: ...", placed when a script sent it. */
+void cli_print_notice(void *cli, const char *text, long item);
+
 /* Every command's entry point. */
 int cmd_ping(struct cli *cli, struct err *err);
 int cmd_pool_stats(struct cli *cli, struct err *err);

@@ -140,6 +140,8 @@ static int prepare(struct cli *cli, struct engine *engine, struct migration_set 
 		return -1;
 	if (engine_open(engine, &cli->settings, err) != 0)
 		return -1;
+	engine->target.notice = cli_print_notice;
+	engine->target.notice_context = cli;
 	if (engine->backend != URL_BACKEND_POSTGRESQL && engine->backend != URL_BACKEND_SQLITE) {
 		engine_close(engine);
 		return err_set(err, EXIT_USAGE, "migrate is not supported for %s yet", engine->driver->display_name);
@@ -170,6 +172,8 @@ static int prepare(struct cli *cli, struct engine *engine, struct migration_set 
 			}
 			if (clock_now() >= until || probe.code == EXIT_USAGE || script_interrupted()) {
 				*err = probe;
+				if (script_interrupted())
+					err_set(err, EXIT_INTERRUPTED, "interrupted while waiting for the database: nothing was sent");
 				engine_close(engine);
 				migrate_files_release(files);
 				return -1;

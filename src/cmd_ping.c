@@ -228,6 +228,9 @@ static void sleep_seconds(double seconds)
 
 	if (seconds <= 0)
 		return;
+	/* an interrupt ends dbctl from its handler, which cannot flush stdio:
+	 * nothing printed may sit in the buffer while we wait */
+	fflush(stdout);
 	ts.tv_sec = (time_t)seconds;
 	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)

@@ -112,6 +112,8 @@ static const char *outcome_of(const struct script_options *options, const struct
 	 * the run, a split the server saw otherwise) rolled them back */
 	if (rc != 0 && code == EXIT_USAGE && summary->statements == 0)
 		return "refused";
+	if (rc != 0 && (code == EXIT_UNKNOWN || summary->outcome_unknown))
+		return "unknown";
 	if (rc != 0)
 		return summary->partly_applied ? "failed_partly_applied" : "rolled_back";
 	if (options->dry_run)
@@ -150,6 +152,8 @@ int cmd_run(struct cli *cli, struct err *err)
 	}
 	if (engine_open(&engine, &cli->settings, err) != 0)
 		return err->code;
+	engine.target.notice = cli_print_notice;
+	engine.target.notice_context = cli;
 	if (cli_switch(cli, "list")) {
 		code = list_statements(cli, script_dialect(engine.backend), engine.driver->statement_complete, err);
 		engine_close(&engine);
@@ -160,6 +164,12 @@ int cmd_run(struct cli *cli, struct err *err)
 	signal(SIGTERM, on_interrupt);
 	rc = script_run(&engine, (const char *const *)cli->args, (size_t)cli->arg_count, &options, &summary, err);
 	code = rc == 0 ? EXIT_OK : (err->code ? err->code : EXIT_FAILED);
+	if (summary.interrupted_late) {
+		fflush(stdout);
+		fprintf(stderr, "dbctl: the interrupt came while %s was running, and it %s all the same\n",
+			engine.backend == URL_BACKEND_REDIS ? "EXEC" : "COMMIT",
+			engine.backend == URL_BACKEND_REDIS ? "applied the commands" : "committed");
+	}
 	if (cli->json) {
 		struct json json;
 		int i;

@@ -4,11 +4,12 @@
 
 #include "err.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 /* Bumped whenever struct driver or what it promises changes, so that a stale module is refused. */
-#define DRIVER_ABI_VERSION 8
+#define DRIVER_ABI_VERSION 9
 
 /* Everything a driver needs to connect; every pointer is borrowed from the settings. */
 struct driver_target {
@@ -22,6 +23,16 @@ struct driver_target {
 	long busy_timeout_ms;          /* SQLite */
 	const char *journal_mode;      /* SQLite; "keep" leaves it alone */
 	bool observe_only;             /* probes: create nothing, change no setting of the database */
+	/* Ctrl-C/SIGTERM so far, and a descriptor readable after the first:
+	 * every wait polls it beside its socket (NULL / -1: none) */
+	const volatile sig_atomic_t *interrupts;
+	int interrupt_fd;
+	/* A server's notice or warning ("WARNING: ..."), for the caller to
+	 * print; item is the statement of the batch in flight that caused it,
+	 * -2 when it is one of that batch's but which one cannot be told, -1
+	 * outside a batch. NULL: the library's own handling. */
+	void (*notice)(void *context, const char *text, long item);
+	void *notice_context;
 };
 
 /* A result set with every value as text; NULL cells are SQL NULLs. */
@@ -151,6 +162,22 @@ struct driver {
 	 * advisory lock is certain to last only on 0. */
 	int (*session_shared)(struct driver_conn *conn, double deadline, char *why, size_t why_size, struct err *err);
 };
+
+/* How a wait ended. */
+enum driver_wait {
+	DRIVER_WAIT_READY,
+	DRIVER_WAIT_TIMEOUT,
+	DRIVER_WAIT_INTERRUPTED,   /* more interrupts arrived than the wait outlives */
+	DRIVER_WAIT_WOKEN,         /* one it outlives arrived: the caller may want a shorter deadline */
+};
+
+/* Waits for fd (for writing or reading) until deadline; it outlives the
+ * first `outlives` interrupts (a COMMIT in flight waits for its answer). */
+enum driver_wait driver_wait_fd(const struct driver_target *target, int fd, bool for_write, double deadline,
+				int outlives);
+
+/* The number of interrupts so far. */
+int driver_interrupts(const struct driver_target *target);
 
 /* Adds one item to stats->items; silently drops items past the array's size. */
 void driver_stat_add(struct driver_server_stats *stats, const char *key, bool numeric, const char *fmt, ...)

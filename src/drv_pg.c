@@ -12,11 +12,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
+
+/* After an interrupt (and the cancel it sent), how long a reply may still
+ * take: a server answers a cancel in milliseconds, a pooler that holds the
+ * query in its queue never does. */
+#define INTERRUPT_GRACE_SECONDS 2.0
 
 struct driver_conn {
 	PGconn *pg;
 	PGcancel *cancel;   /* made at connect time: PQcancel is async-signal-safe, PQgetCancel is not */
+	const struct driver_target *target;   /* borrowed: the engine's, for interrupts and notices */
+	double interrupt_seen;    /* when a wait first saw an interrupt; 0 before */
+	volatile sig_atomic_t cancel_sent;   /* by pg_cancel, maybe from a signal handler */
+	bool commit_in_flight;    /* the query being answered ends the transaction with COMMIT */
+	bool abandoned;           /* an interrupt ended the wait: dbctl shut the socket itself */
+	long notice_item;         /* the batch statement whose replies are being read; -1 none */
+	long notice_batch_count;  /* statements in that batch */
 };
 
 /* libpq ends messages with a newline and may add more lines; keep them, trim the end. */
@@ -63,6 +76,7 @@ static int pg_result_error(const PGresult *res, const PGconn *pg, int code, stru
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
 	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *where = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
 
 	if (primary)
 		err_set(err, code, "%s", primary);
@@ -76,6 +90,8 @@ static int pg_result_error(const PGresult *res, const PGconn *pg, int code, stru
 		err_hint(err, "%s", hint);
 	if (detail)
 		snprintf(err->detail, sizeof(err->detail), "%s", detail);
+	if (where)
+		copy_message(err->where, sizeof(err->where), where);
 	return -1;
 }
 
@@ -112,20 +128,104 @@ static enum reach_stage stage_of(ConnStatusType status)
 	}
 }
 
-/* Waits for the socket in the direction libpq asked for; 0 ready, 1 timed out. */
-static int wait_socket(PGconn *pg, bool for_write, double deadline)
-{
-	struct pollfd pfd;
-	int rc;
+static void pg_cancel(struct driver_conn *conn);
 
-	pfd.fd = PQsocket(pg);
-	if (pfd.fd < 0)
-		return 0;   /* nothing to wait on yet: let libpq take its next step */
-	pfd.events = for_write ? POLLOUT : POLLIN;
-	do {
-		rc = poll(&pfd, 1, clock_ms_left(deadline));
-	} while (rc < 0 && errno == EINTR && clock_ms_left(deadline) > 0);
-	return rc > 0 ? 0 : 1;
+/* Every wait of this driver: the socket in the direction libpq asked for,
+ * beside the interrupt descriptor, so that Ctrl-C/SIGTERM end it. */
+static enum driver_wait wait_socket(const struct driver_target *target, PGconn *pg, bool for_write, double deadline,
+				    int outlives)
+{
+	int fd = PQsocket(pg);
+
+	if (fd < 0)
+		return DRIVER_WAIT_READY;   /* nothing to wait on yet: let libpq take its next step */
+	return driver_wait_fd(target, fd, for_write, deadline, outlives);
+}
+
+/* Waits until libpq has the next result ready. After an interrupt the
+ * cancel is already on its way: a statement gets INTERRUPT_GRACE_SECONDS
+ * to answer it, a COMMIT as long as it takes (its answer says whether the
+ * run committed), and a second interrupt ends either wait. A wait ended so
+ * shuts the socket: libpq then fails at once instead of blocking. */
+static void wait_result(struct driver_conn *conn)
+{
+	while (!conn->abandoned && PQisBusy(conn->pg)) {
+		double deadline = clock_now() + 86400;
+		enum driver_wait waited;
+
+		if (driver_interrupts(conn->target) > 0) {
+			if (conn->interrupt_seen == 0)
+				conn->interrupt_seen = clock_now();
+			if (!conn->commit_in_flight)
+				deadline = conn->interrupt_seen + INTERRUPT_GRACE_SECONDS;
+		}
+		waited = wait_socket(conn->target, conn->pg, false, deadline, 1);
+		if (waited == DRIVER_WAIT_WOKEN) {
+			/* the interrupt came while this statement ran; the handler
+			 * may not know this connection (a migration's tracking
+			 * statements): cancel it here */
+			if (!conn->cancel_sent)
+				pg_cancel(conn);
+			continue;   /* and the deadline shortens now */
+		}
+		if (waited != DRIVER_WAIT_READY && driver_interrupts(conn->target) > 0) {
+			conn->abandoned = true;
+			shutdown(PQsocket(conn->pg), SHUT_RDWR);
+		}
+		if (!PQconsumeInput(conn->pg))
+			break;
+	}
+}
+
+static PGresult *next_result(struct driver_conn *conn)
+{
+	wait_result(conn);
+	return PQgetResult(conn->pg);
+}
+
+/* Fills err for a connection that is gone: lost, or shut by an interrupt,
+ * and after COMMIT was sent, of unknown outcome. */
+static int connection_gone(struct driver_conn *conn, struct err *err)
+{
+	if (conn->commit_in_flight) {
+		char reason[256];
+
+		/* libpq's first line says why (a FATAL from the server, a reset) */
+		copy_message(reason, sizeof(reason), PQerrorMessage(conn->pg));
+		reason[strcspn(reason, "\n")] = '\0';
+		err_set(err, EXIT_UNKNOWN, "%s COMMIT was sent: the transaction may have committed%s%s%s",
+			conn->abandoned ? "interrupted again while waiting for COMMIT's answer, after"
+					: "the connection was lost after",
+			!conn->abandoned && reason[0] ? " (" : "", !conn->abandoned ? reason : "",
+			!conn->abandoned && reason[0] ? ")" : "");
+		err_hint(err, "check the database before running it again: nothing says whether COMMIT took effect");
+	} else if (conn->abandoned) {
+		err_set(err, EXIT_INTERRUPTED, "interrupted: the server did not answer the cancel, so dbctl closed the "
+					       "connection (the server rolls the transaction back)");
+	} else {
+		err_set(err, EXIT_NO_ANSWER, "%s", "");
+		copy_message(err->message, sizeof(err->message), PQerrorMessage(conn->pg));
+	}
+	return -1;
+}
+
+/* libpq's default prints notices raw on stderr: hand them to the caller. */
+static void on_notice(void *context, const PGresult *res)
+{
+	struct driver_conn *conn = context;
+	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY);
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	char text[1024];
+	long item;
+
+	snprintf(text, sizeof(text), "%s: %s", severity ? severity : "NOTICE", primary ? primary : "");
+	/* libpq reads a notice that follows a statement's end before that
+	 * statement's result is collected: it is the counted statement's or the
+	 * next one's, and only the batch's last has no next one */
+	item = conn->notice_item;
+	if (item >= 0 && item + 1 < conn->notice_batch_count)
+		item = -2;
+	conn->target->notice(conn->target->notice_context, text, item);
 }
 
 static const char *phase_of(enum reach_stage stage)
@@ -210,7 +310,8 @@ static void add_host(struct pg_hosts *hosts, const char *host, const char *addr,
  * server for TLS and .pgpass). A name that does not resolve is skipped as
  * libpq would skip it; a service file may name hosts we do not see, so a
  * service is left to libpq. */
-static int resolve_hosts(const PQconninfoOption *options, double deadline, struct pg_hosts *hosts, struct err *err)
+static int resolve_hosts(const PQconninfoOption *options, const struct driver_target *target, double deadline,
+			 struct pg_hosts *hosts, struct err *err)
 {
 	const char *host_list = conninfo_value(options, "host", "PGHOST");
 	const char *hostaddr = conninfo_value(options, "hostaddr", "PGHOSTADDR");
@@ -257,15 +358,15 @@ static int resolve_hosts(const PQconninfoOption *options, double deadline, struc
 			continue;
 		}
 		err_init(&lookup);
-		if (rc == 0 && resolve_finish(jobs[i], deadline, addrs, &count, &lookup) != 0) {
-			if (strncmp(lookup.message, "timed out", 9) == 0)
+		if (rc == 0 && resolve_finish(jobs[i], target, deadline, addrs, &count, &lookup) != 0) {
+			if (lookup.code == EXIT_INTERRUPTED || strncmp(lookup.message, "timed out", 9) == 0)
 				rc = -1, *err = lookup;   /* the rest are finished below, at once */
 			else if (!first_failure.message[0])
 				first_failure = lookup;
 			continue;
 		}
 		if (rc != 0) {
-			if (resolve_finish(jobs[i], 0, addrs, &count, &lookup) != 0) {
+			if (resolve_finish(jobs[i], NULL, 0, addrs, &count, &lookup) != 0) {
 				/* abandoned: the deadline is gone */
 			}
 			continue;
@@ -364,7 +465,7 @@ static int pg_connect(const struct driver_target *target, double deadline, struc
 		PQfreemem(parse_error);
 		return -1;
 	}
-	if (resolve_hosts(parsed, deadline, &hosts, err) != 0) {
+	if (resolve_hosts(parsed, target, deadline, &hosts, err) != 0) {
 		PQconninfoFree(parsed);
 		pg_hosts_release(&hosts);
 		return -1;
@@ -415,7 +516,14 @@ static int pg_connect(const struct driver_target *target, double deadline, struc
 	PQsetErrorVerbosity(conn->pg, PQERRORS_VERBOSE);   /* for connect_failure's SQLSTATE */
 
 	while (poll_status != PGRES_POLLING_OK && poll_status != PGRES_POLLING_FAILED) {
-		if (wait_socket(conn->pg, poll_status == PGRES_POLLING_WRITING, deadline) != 0) {
+		enum driver_wait waited = wait_socket(target, conn->pg, poll_status == PGRES_POLLING_WRITING, deadline, 0);
+
+		if (waited == DRIVER_WAIT_INTERRUPTED) {
+			err_set(err, EXIT_INTERRUPTED, "interrupted while %s: nothing was sent", phase_of(reached));
+			err->stage = reached;
+			goto fail;
+		}
+		if (waited == DRIVER_WAIT_TIMEOUT) {
 			err_set(err, EXIT_NO_ANSWER, "timed out %s", phase_of(reached));
 			err->stage = reached;
 			goto fail;
@@ -430,6 +538,10 @@ static int pg_connect(const struct driver_target *target, double deadline, struc
 	}
 	PQsetErrorVerbosity(conn->pg, PQERRORS_DEFAULT);
 	conn->cancel = PQgetCancel(conn->pg);
+	conn->target = target;
+	conn->notice_item = -1;
+	if (target->notice)
+		PQsetNoticeReceiver(conn->pg, on_notice, conn);
 	*out = conn;
 	return 0;
 fail:
@@ -457,10 +569,15 @@ static int pg_query_until(struct driver_conn *conn, const char *sql, double dead
 			PQclear(*last);
 			*last = res;
 		}
-		if (wait_socket(conn->pg, false, deadline) != 0) {
+		enum driver_wait waited = wait_socket(conn->target, conn->pg, false, deadline, 0);
+
+		if (waited != DRIVER_WAIT_READY) {
 			PQclear(*last);
 			*last = NULL;
-			err_set(err, EXIT_NO_ANSWER, "timed out waiting for the server's answer");
+			if (waited == DRIVER_WAIT_INTERRUPTED)
+				err_set(err, EXIT_INTERRUPTED, "interrupted while waiting for the server's answer");
+			else
+				err_set(err, EXIT_NO_ANSWER, "timed out waiting for the server's answer");
 			err->stage = STAGE_AUTH;
 			return -1;
 		}
@@ -516,22 +633,67 @@ static int collect_result(PGresult *res, struct driver_result *out)
 	return 0;
 }
 
+/* Does the query end with COMMIT? Then its answer decides the outcome. */
+static bool ends_with_commit(const char *text)
+{
+	size_t len = strlen(text);
+
+	while (len && (text[len - 1] == ';' || text[len - 1] == ' ' || text[len - 1] == '\n'))
+		len--;
+	return len >= 6 && strncasecmp(text + len - 6, "COMMIT", 6) == 0 &&
+	       (len == 6 || text[len - 7] == ' ' || text[len - 7] == ';' || text[len - 7] == '\n');
+}
+
+/* PQexec's meaning (the last result; the first error wins), through this
+ * driver's waits. */
 static int pg_exec(struct driver_conn *conn, const char *text, struct driver_result *out, struct err *err)
 {
-	PGresult *res = PQexec(conn->pg, text);
-	ExecStatusType status = PQresultStatus(res);
+	PGresult *res, *last = NULL, *failed = NULL;
+	ExecStatusType status;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->affected = -1;
-	if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY) {
-		if (collect_result(res, out) != 0)
-			rc = err_set(err, EXIT_FAILED, "out of memory");
-	} else {
-		rc = pg_result_error(res, conn->pg, PQstatus(conn->pg) == CONNECTION_BAD ? EXIT_NO_ANSWER : EXIT_FAILED,
-				     err);
+	conn->commit_in_flight = ends_with_commit(text);
+	if (!PQsendQuery(conn->pg, text)) {
+		conn->commit_in_flight = false;   /* not sent: nothing can have committed */
+		rc = PQstatus(conn->pg) == CONNECTION_BAD ? connection_gone(conn, err) : pg_result_error(NULL, conn->pg,
+													EXIT_FAILED, err);
+		conn->commit_in_flight = false;
+		return rc;
 	}
-	PQclear(res);
+	while ((res = next_result(conn)) != NULL) {
+		status = PQresultStatus(res);
+		if (status == PGRES_COPY_IN)
+			PQputCopyEnd(conn->pg, "COPY FROM STDIN has no data here");
+		if (status == PGRES_COPY_OUT) {
+			char *row;
+
+			/* libpq stays in COPY OUT until its data is read */
+			while (PQgetCopyData(conn->pg, &row, 0) > 0)
+				PQfreemem(row);
+		}
+		if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK && status != PGRES_EMPTY_QUERY &&
+		    status != PGRES_COPY_IN && status != PGRES_COPY_OUT && !failed) {
+			failed = res;
+			continue;
+		}
+		PQclear(last);
+		last = res;
+	}
+	/* COMMIT's own answer came before the connection went: that settles it */
+	if (!failed && last && conn->commit_in_flight && strcmp(PQcmdStatus(last), "COMMIT") == 0)
+		conn->commit_in_flight = false;
+	if (PQstatus(conn->pg) == CONNECTION_BAD && (conn->commit_in_flight || conn->abandoned || !failed))
+		rc = connection_gone(conn, err);
+	else if (failed)
+		rc = pg_result_error(failed, conn->pg, PQstatus(conn->pg) == CONNECTION_BAD ? EXIT_NO_ANSWER : EXIT_FAILED,
+				     err);
+	else if (!last || collect_result(last, out) != 0)
+		rc = err_set(err, EXIT_FAILED, "out of memory");
+	conn->commit_in_flight = false;
+	PQclear(failed);
+	PQclear(last);
 	return rc;
 }
 
@@ -563,6 +725,7 @@ static void pg_cancel(struct driver_conn *conn)
 {
 	char ignored[256];
 
+	conn->cancel_sent = 1;
 	if (conn->cancel)
 		PQcancel(conn->cancel, ignored, sizeof(ignored));
 }
@@ -696,13 +859,16 @@ static int pg_exec_batch(struct driver_conn *conn, struct driver_batch *batch, s
 	strbuf_release(&sql);
 	/* rows a script's SELECT returns are not kept: one at a time, then dropped */
 	PQsetSingleRowMode(conn->pg);
-	while ((res = PQgetResult(conn->pg)) != NULL) {
+	conn->notice_item = 0;
+	conn->notice_batch_count = (long)batch->count;
+	while ((res = next_result(conn)) != NULL) {
 		switch (PQresultStatus(res)) {
 		case PGRES_SINGLE_TUPLE:
 			break;
 		case PGRES_COMMAND_OK:
 		case PGRES_TUPLES_OK:
 		case PGRES_EMPTY_QUERY:
+			conn->notice_item++;
 			if (!failed) {
 				const char *affected = PQcmdTuples(res);
 
@@ -728,6 +894,16 @@ static int pg_exec_batch(struct driver_conn *conn, struct driver_batch *batch, s
 				const char *position = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
 				size_t at = batch->completed < batch->count ? batch->completed : batch->count - 1;
 
+				/* The server parses the whole message before it runs any of
+				 * it: a syntax error comes before any statement completed,
+				 * with a position in the message. That position, not the
+				 * count of completed statements, says whose error it is. */
+				if (position && atol(position) > 0) {
+					long p = atol(position);
+
+					for (at = 0; at + 1 < batch->count && (long)offsets[at + 1] < p; at++)
+						;
+				}
 				failed = true;
 				pg_result_error(res, conn->pg, PQstatus(conn->pg) == CONNECTION_BAD ? EXIT_NO_ANSWER : EXIT_FAILED,
 						err);
@@ -741,14 +917,14 @@ static int pg_exec_batch(struct driver_conn *conn, struct driver_batch *batch, s
 	free(offsets);
 	if (terse)
 		PQsetErrorVerbosity(conn->pg, verbosity);
+	conn->notice_item = -1;
 	if (input_failed) {
 		*err = input_err;
 		err->item = (long)batch->count - 1;
 		return -1;
 	}
-	if (!failed && PQstatus(conn->pg) == CONNECTION_BAD) {
-		err_set(err, EXIT_NO_ANSWER, "%s", "");
-		copy_message(err->message, sizeof(err->message), PQerrorMessage(conn->pg));
+	if ((!failed || conn->abandoned) && PQstatus(conn->pg) == CONNECTION_BAD) {
+		connection_gone(conn, err);
 		err->item = (long)batch->completed;
 		return -1;
 	}
@@ -843,7 +1019,7 @@ static int pg_query(struct driver_conn *conn, const char *text, const struct dri
 		return -1;
 	}
 	PQsetSingleRowMode(conn->pg);
-	while ((res = PQgetResult(conn->pg)) != NULL) {
+	while ((res = next_result(conn)) != NULL) {
 		ExecStatusType status = PQresultStatus(res);
 		int rc = 0;
 
@@ -903,11 +1079,8 @@ static int pg_query(struct driver_conn *conn, const char *text, const struct dri
 	/* a server shutting down sends its FATAL as an error result, then closes */
 	if (failed && PQstatus(conn->pg) == CONNECTION_BAD)
 		err->code = EXIT_NO_ANSWER;
-	if (!failed && PQstatus(conn->pg) == CONNECTION_BAD) {
-		err_set(err, EXIT_NO_ANSWER, "%s", "");
-		copy_message(err->message, sizeof(err->message), PQerrorMessage(conn->pg));
-		return -1;
-	}
+	if ((!failed || conn->abandoned) && PQstatus(conn->pg) == CONNECTION_BAD)
+		return connection_gone(conn, err);
 	return failed ? -1 : 0;
 }
 

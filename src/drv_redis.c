@@ -12,10 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
 #include <sys/socket.h>
+
+/* A deadline for waits the caller did not bound: a script's replies. */
+#define NO_DEADLINE (clock_now() + 86400.0 * 365)
 
 struct driver_conn {
 	redisContext *redis;
+	const struct driver_target *target;   /* borrowed: the engine's, for interrupts */
+	volatile sig_atomic_t exec_in_flight; /* EXEC was sent: Redis runs it to the end whatever we do */
+	bool interrupted;          /* a wait ended on an interrupt */
 	bool in_multi;             /* a MULTI of the shell's user is queueing commands */
 	struct redisargs args;     /* exec_batch: one line's arguments, memory kept between lines */
 	struct strbuf resp;        /* exec_batch: the batch in RESP, memory kept between batches */
@@ -88,6 +95,34 @@ static struct timeval timeval_until(double deadline)
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	return tv;
+}
+
+/* Every read of this driver: the reply hiredis already holds, else a wait
+ * on the socket beside the interrupt descriptor, then one read. -1 with
+ * errno EAGAIN on timeout, -2 when more interrupts came than it outlives. */
+static int wait_reply(redisContext *redis, const struct driver_target *target, void **reply, double deadline,
+		      int outlives)
+{
+	*reply = NULL;
+	for (;;) {
+		enum driver_wait waited;
+
+		if (redisGetReplyFromReader(redis, reply) != REDIS_OK)
+			return -1;
+		if (*reply)
+			return 0;
+		waited = driver_wait_fd(target, redis->fd, false, deadline, outlives);
+		if (waited == DRIVER_WAIT_WOKEN)
+			continue;
+		if (waited == DRIVER_WAIT_INTERRUPTED)
+			return -2;
+		if (waited == DRIVER_WAIT_TIMEOUT) {
+			errno = EAGAIN;
+			return -1;
+		}
+		if (redisBufferRead(redis) != REDIS_OK)
+			return -1;
+	}
 }
 
 static int io_error(redisContext *redis, double deadline, enum reach_stage stage, struct err *err)
@@ -177,24 +212,33 @@ static void check_free(void *reply)
 
 static redisReplyObjectFunctions check_functions = { check_string, check_array, check_integer, check_nil, check_free };
 
+static int send_buffered(redisContext *redis);
+
 /* Reads the next reply into check, through check_functions. On failure the
  * connection is broken (redis->err is set) and the reader may hold part of
  * a reply made of &reply_checked: it is replaced by a new one, so that
  * freeReplyObject never sees one. */
-static int read_checked(redisContext *redis, struct reply_check *check)
+static int read_checked(struct driver_conn *conn, struct reply_check *check)
 {
+	redisContext *redis = conn->redis;
 	redisReader *reader = redis->reader;
 	redisReplyObjectFunctions *saved_fn = reader->fn;
 	void *saved_privdata = reader->privdata, *reply = NULL;
+	int rc;
 
 	check->type = REDIS_REPLY_NIL;
 	check->failed_item = -1;
 	check->message[0] = '\0';
 	reader->fn = &check_functions;
 	reader->privdata = check;
-	if (redisGetReply(redis, &reply) != REDIS_OK) {
+	/* EXEC's answer is waited for through a first interrupt */
+	rc = send_buffered(redis);
+	if (rc == 0)
+		rc = wait_reply(redis, conn->target, &reply, NO_DEADLINE, conn->exec_in_flight ? 1 : 0);
+	if (rc != 0) {
 		int saved_errno = errno;   /* io_error tells a timeout by it */
 
+		conn->interrupted = rc == -2;
 		redis->reader = redisReaderCreate();
 		if (!redis->reader)
 			abort();
@@ -258,8 +302,11 @@ static int read_replies(struct driver_conn *conn, size_t n, size_t *completed, b
 	for (i = 0; i < n; i++) {
 		struct reply_check check;
 
-		if (read_checked(conn->redis, &check) != 0) {
-			io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
+		if (read_checked(conn, &check) != 0) {
+			if (conn->interrupted)
+				err_set(err, EXIT_INTERRUPTED, "interrupted");
+			else
+				io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
 			err->item = (long)i;
 			return -1;
 		}
@@ -303,8 +350,8 @@ static int send_buffered(redisContext *redis)
 
 /* Sends count commands in one write and reads every reply; replies[] are the
  * caller's to free with freeReplyObject. */
-static int pipeline(redisContext *redis, int count, const char *const *lines[], redisReply **replies,
-		    double deadline, enum reach_stage stage, struct err *err)
+static int pipeline(redisContext *redis, const struct driver_target *target, int count, const char *const *lines[],
+		    redisReply **replies, double deadline, enum reach_stage stage, struct err *err)
 {
 	int i, argc;
 
@@ -315,13 +362,21 @@ static int pipeline(redisContext *redis, int count, const char *const *lines[], 
 		if (redisAppendCommandArgv(redis, argc, (const char **)lines[i], NULL) != REDIS_OK)
 			return io_error(redis, deadline, stage, err);
 	}
+	if (send_buffered(redis) != 0)
+		return io_error(redis, deadline, stage, err);
 	for (i = 0; i < count; i++) {
 		void *reply = NULL;
+		int rc = wait_reply(redis, target, &reply, deadline, 0);
 
 		replies[i] = NULL;
-		if (redisGetReply(redis, &reply) != REDIS_OK) {
+		if (rc != 0) {
 			while (i-- > 0)
 				freeReplyObject(replies[i]);
+			if (rc == -2) {
+				err_set(err, EXIT_INTERRUPTED, "interrupted while waiting for the server to answer");
+				err->stage = stage;
+				return -1;
+			}
 			return io_error(redis, deadline, stage, err);
 		}
 		replies[i] = reply;
@@ -344,7 +399,7 @@ static int connect_tcp(struct driver_conn *conn, const char *host, int port, dou
 	char addrs[RESOLVE_MAX_ADDRS][RESOLVE_ADDR_SIZE];
 	size_t count, i;
 
-	if (resolve_finish(resolve_start(host), deadline, addrs, &count, err) != 0)
+	if (resolve_finish(resolve_start(host), conn->target, deadline, addrs, &count, err) != 0)
 		return -1;
 	for (i = 0; i < count; i++) {
 		if (conn->redis)
@@ -376,6 +431,7 @@ static int redis_connect(const struct driver_target *target, double deadline, st
 	}
 	redisargs_init(&conn->args);
 	strbuf_init(&conn->resp);
+	conn->target = target;
 	if (t.socket_path)
 		conn->redis = redisConnectUnixWithTimeout(t.socket_path, timeval_until(deadline));
 	else if (connect_tcp(conn, t.url.host ? t.url.host : "127.0.0.1", t.url.port ? t.url.port : 6379, deadline,
@@ -387,6 +443,9 @@ static int redis_connect(const struct driver_target *target, double deadline, st
 		err_set(err, EXIT_NO_ANSWER, "%s", conn->redis ? conn->redis->errstr : "out of memory");
 		if (clock_ms_left(deadline) == 0)
 			err_set(err, EXIT_NO_ANSWER, "timed out connecting");
+		/* hiredis's own wait for the TCP handshake gives up at a signal */
+		if (driver_interrupts(target) > 0)
+			err_set(err, EXIT_INTERRUPTED, "interrupted while connecting: nothing was sent");
 		err->stage = STAGE_NONE;
 		goto out;
 	}
@@ -406,7 +465,7 @@ static int redis_connect(const struct driver_target *target, double deadline, st
 		select_db[1] = db_text;
 		lines[count++] = select_db;
 	}
-	if (count && pipeline(conn->redis, count, lines, replies, deadline, STAGE_REACH, err) != 0)
+	if (count && pipeline(conn->redis, target, count, lines, replies, deadline, STAGE_REACH, err) != 0)
 		goto out;
 	for (i = 0; i < count; i++) {
 		if (replies[i]->type == REDIS_REPLY_ERROR) {
@@ -442,7 +501,7 @@ static int redis_ping(struct driver_conn *conn, double deadline, char *version, 
 	int rc = 0;
 
 	version[0] = '\0';
-	if (pipeline(conn->redis, 2, lines, replies, deadline, STAGE_REACH, err) != 0)
+	if (pipeline(conn->redis, conn->target, 2, lines, replies, deadline, STAGE_REACH, err) != 0)
 		return -1;
 	if (replies[0]->type == REDIS_REPLY_ERROR)
 		rc = reply_error(replies[0], err);
@@ -666,13 +725,32 @@ static int redis_commit(struct driver_conn *conn, struct err *err)
 	static const char exec[] = "*1\r\n$4\r\nEXEC\r\n";
 	struct reply_check check;
 
+	int rc;
+
 	redisSetTimeout(conn->redis, (struct timeval){ 0, 0 });
 	if (skip_pending(conn, err) != 0)
 		return -1;
 	/* a script's EXEC answers for every command: only its errors matter */
-	if (redisAppendFormattedCommand(conn->redis, exec, sizeof(exec) - 1) != REDIS_OK ||
-	    read_checked(conn->redis, &check) != 0)
+	if (redisAppendFormattedCommand(conn->redis, exec, sizeof(exec) - 1) != REDIS_OK)
 		return io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
+	/* Once EXEC is on the wire Redis runs it to the end: from here an
+	 * interrupt waits for its answer instead of closing the socket. A write
+	 * that fails was not sent, and nothing was applied. */
+	conn->exec_in_flight = 1;
+	rc = send_buffered(conn->redis);
+	if (rc != 0) {
+		conn->exec_in_flight = 0;
+		return io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
+	}
+	rc = read_checked(conn, &check);
+	conn->exec_in_flight = 0;
+	if (rc != 0) {
+		err_set(err, EXIT_UNKNOWN, "%s after EXEC was sent: Redis may have applied the commands",
+			conn->interrupted ? "interrupted again while waiting for EXEC's answer"
+					  : "the connection was lost");
+		err_hint(err, "check the data before running it again: Redis runs a transaction it received to the end");
+		return -1;
+	}
 	if (check.type == REDIS_REPLY_ERROR)
 		return reply_error_text(check.message, err);
 	if (check.type == REDIS_REPLY_ARRAY && check.failed_item >= 0) {
@@ -688,9 +766,12 @@ static int redis_rollback(struct driver_conn *conn, struct err *err)
 	return redis_simple(conn, "DISCARD", err);
 }
 
-/* Redis cannot stop a running command; shutting the socket stops our wait. */
+/* Redis cannot stop a running command; shutting the socket stops our wait,
+ * except for EXEC's: that one's answer says what was applied. */
 static void redis_cancel(struct driver_conn *conn)
 {
+	if (conn->exec_in_flight)
+		return;
 	if (conn->redis && conn->redis->fd >= 0)
 		shutdown(conn->redis->fd, SHUT_RDWR);
 }
@@ -722,7 +803,7 @@ static int redis_server_stats(struct driver_conn *conn, struct driver_server_sta
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	if (pipeline(conn->redis, 2, lines, replies, clock_now() + 10, STAGE_AUTH, err) != 0)
+	if (pipeline(conn->redis, conn->target, 2, lines, replies, clock_now() + 10, STAGE_AUTH, err) != 0)
 		return -1;
 	if (replies[0]->type != REDIS_REPLY_STRING) {
 		int rc = replies[0]->type == REDIS_REPLY_ERROR ? reply_error(replies[0], err)

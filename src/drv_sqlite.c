@@ -53,7 +53,12 @@ static int sqlite_filename(const char *url, char **out, bool *is_uri, struct err
 /* SQLite's result codes are not SQLSTATEs, so none is claimed. */
 static int sqlite_error(sqlite3 *db, int rc, int code, struct err *err)
 {
-	return err_set(err, code, "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	err_set(err, code, "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	/* SQLite waited busy_timeout for the lock before it said so */
+	if (((db ? sqlite3_errcode(db) : rc) & 0xff) == SQLITE_BUSY)
+		err_hint(err, "busy_timeout ran out: another process or connection holds a lock on the database file; "
+			      "retry when it is done, or raise busy_timeout (-o busy_timeout=MS)");
+	return -1;
 }
 
 /* Runs statements that return at most one row of one column into value (may be NULL). */

@@ -1,6 +1,7 @@
 /* Engine: picks the driver from the URL, builds the connection target and the pool. */
 #include "engine.h"
 #include "clock.h"
+#include "interrupt.h"
 #include "module.h"
 
 #include <stdlib.h>
@@ -48,6 +49,8 @@ int engine_open(struct engine *engine, const struct settings *settings, struct e
 	engine->target.search_path = cfg_get(settings, CFG_SEARCH_PATH);
 	engine->target.busy_timeout_ms = cfg_int(settings, CFG_BUSY_TIMEOUT);
 	engine->target.journal_mode = cfg_get(settings, CFG_JOURNAL_MODE);
+	engine->target.interrupts = interrupt_counter();
+	engine->target.interrupt_fd = interrupt_fd();
 
 	pool_settings.kind = POOL_QUEUE;
 	if (engine->backend == URL_BACKEND_SQLITE && is_sqlite_memory(url))

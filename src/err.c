@@ -22,6 +22,7 @@ int err_set(struct err *err, int code, const char *fmt, ...)
 	err->hint[0] = '\0';
 	err->detail[0] = '\0';
 	err->context[0] = '\0';
+	err->where[0] = '\0';
 	err->sqlstate[0] = '\0';
 	err->file[0] = '\0';
 	err->line = err->column = 0;

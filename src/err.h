@@ -31,6 +31,7 @@ struct err {
 	char hint[512];
 	char detail[512];     /* the server's DETAIL */
 	char context[1024];   /* source line and caret under the error, when known */
+	char where[512];      /* the server's CONTEXT (e.g. "COPY t, line 3") */
 	char sqlstate[6];
 	char file[256];       /* where in the input the error is, when known */
 	int line;

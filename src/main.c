@@ -1,5 +1,7 @@
 /* Entry point: the command table, option parsing, and the one place that turns errors into exit codes. */
 #include "cli.h"
+#include "interrupt.h"
+#include "script.h"
 #include "json.h"
 #include "strbuf.h"
 #include "url.h"
@@ -510,13 +512,30 @@ void cli_print_error(const struct cli *cli, const struct err *err)
 	cli_scrub(cli, hint, sizeof(hint));
 	cli_scrub(cli, context, sizeof(context));
 	cli_scrub(cli, detail, sizeof(detail));
+	/* stdout first: in a CI log (both to one pipe) the error comes after
+	 * the lines printed before it, not ahead of them */
+	fflush(stdout);
 	fprintf(stderr, "dbctl: %s\n", message);
 	if (context[0])
 		fprintf(stderr, "%s\n", context);
 	if (detail[0])
 		fprintf(stderr, "DETAIL: %s\n", detail);
+	if (err->where[0])
+		fprintf(stderr, "CONTEXT: %s\n", err->where);
 	if (hint[0])
 		fprintf(stderr, "hint: %s\n", hint);
+}
+
+void cli_print_notice(void *context, const char *text, long item)
+{
+	const struct cli *cli = context;
+	char message[1024], place[320];
+
+	snprintf(message, sizeof(message), "%s", text);
+	cli_scrub(cli, message, sizeof(message));
+	script_notice_place(item, place, sizeof(place));
+	fflush(stdout);
+	fprintf(stderr, "dbctl: %s%s\n", place, message);
 }
 
 void cli_json_error(const struct cli *cli, struct json *json, const struct err *err)
@@ -534,6 +553,7 @@ void cli_json_error(const struct cli *cli, struct json *json, const struct err *
 	json_string(json, "sqlstate", err->sqlstate[0] ? err->sqlstate : NULL);
 	json_string(json, "detail", detail[0] ? detail : NULL);
 	json_string(json, "hint", hint[0] ? hint : NULL);
+	json_string(json, "context", err->where[0] ? err->where : NULL);
 	if (err->file[0]) {
 		json_string(json, "file", err->file);
 		json_int(json, "line", err->line);
@@ -649,6 +669,7 @@ int main(int argc, char **argv)
 	cli.word_count = argc;
 	cfg_init(&cli.settings);
 	err_init(&err);
+	interrupt_init();
 	signal(SIGINT, interrupted);
 	signal(SIGTERM, interrupted);
 	/* a write to a closed socket (hiredis, after a cancel shut it) or pipe
@@ -693,6 +714,7 @@ int main(int argc, char **argv)
 
 			snprintf(warning, sizeof(warning), "%s", cli.settings.warnings[i]);
 			cli_scrub(&cli, warning, sizeof(warning));
+			fflush(stdout);
 			fprintf(stderr, "dbctl: warning: %s\n", warning);
 		}
 		/* connecting to a database nobody configured is worth a word */

@@ -1100,13 +1100,21 @@ static int record(struct tracker *t, const struct migration *m, long duration_ms
 	if (and_commit)
 		strbuf_addstr(&sql, "; COMMIT");
 	rc = tracker_sql(t, sql.buf, NULL, err);
-	/* with the COMMIT in the message, an error may be the migration's own (a
-	 * deferred constraint), which is the commit path's to report: PostgreSQL
-	 * leaves the transaction failed only when the INSERT failed */
-	if (rc != 0 && (!and_commit || strstr(err->message, t->name) ||
-			(t->engine->driver->transaction_state &&
-			 t->engine->driver->transaction_state(t->conn) == DRIVER_TRANSACTION_FAILED)))
+	if (rc != 0 && and_commit && err->code != EXIT_UNKNOWN && script_interrupted()) {
+		err_set(err, EXIT_INTERRUPTED, "interrupted during the COMMIT of migration %s: rolled back, not recorded",
+			m->version);
+	} else if (rc != 0 && and_commit && err->code == EXIT_UNKNOWN) {
+		err_prefix(err, "migration %s", m->version);
+		err_hint(err, "run 'migrate status' to see whether %s was recorded as applied before running up again",
+			 m->version);
+	} else if (rc != 0 && (!and_commit || strstr(err->message, t->name) ||
+			       (t->engine->driver->transaction_state &&
+				t->engine->driver->transaction_state(t->conn) == DRIVER_TRANSACTION_FAILED))) {
+		/* with the COMMIT in the message, an error may be the migration's own (a
+		 * deferred constraint), which is the commit path's to report: PostgreSQL
+		 * leaves the transaction failed only when the INSERT failed */
 		tracking_error(t, err, "recording the tracking row of", m);
+	}
 	strbuf_release(&sql);
 	free(version);
 	free(name);
@@ -1430,7 +1438,9 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		struct err ignored;
 
 		err_init(&ignored);
-		if (!in_outer_transaction && err->code != EXIT_NO_ANSWER)
+		/* a failed COMMIT has ended the transaction already */
+		if (!in_outer_transaction && err->code != EXIT_NO_ANSWER &&
+		    t->engine->driver->transaction_state(t->conn) != DRIVER_TRANSACTION_NONE)
 			(void)t->engine->driver->rollback(t->conn, &ignored);
 		return -1;
 	}

@@ -110,27 +110,28 @@ struct resolve_job *resolve_start(const char *host)
 	return job;
 }
 
-/* Reads the child's answer until it ends or the deadline passes; true when complete. */
-static bool read_answer(struct resolve_job *job, double deadline)
-{
-	struct pollfd pfd = { .fd = job->fd, .events = POLLIN };
+/* Reads the child's answer until it ends, the deadline passes or an
+ * interrupt comes (a lookup that hangs must not hold off Ctrl-C). */
+enum answer { ANSWER_COMPLETE, ANSWER_TIMED_OUT, ANSWER_INTERRUPTED };
 
+static enum answer read_answer(struct resolve_job *job, const struct driver_target *target, double deadline)
+{
 	for (;;) {
 		ssize_t n;
-		int rc = poll(&pfd, 1, clock_ms_left(deadline));
+		enum driver_wait waited = driver_wait_fd(target, job->fd, false, deadline, 0);
 
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc <= 0)
-			return false;
+		if (waited == DRIVER_WAIT_TIMEOUT)
+			return ANSWER_TIMED_OUT;
+		if (waited != DRIVER_WAIT_READY)
+			return ANSWER_INTERRUPTED;
 		n = read(job->fd, job->text + job->length, sizeof(job->text) - 1 - job->length);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return true;
+			return ANSWER_COMPLETE;
 		job->length += (size_t)n;
 		if (job->length == sizeof(job->text) - 1)
-			return true;
+			return ANSWER_COMPLETE;
 	}
 }
 
@@ -146,10 +147,11 @@ static void end_child(struct resolve_job *job, bool kill_it)
 		;
 }
 
-int resolve_finish(struct resolve_job *job, double deadline, char (*addrs)[RESOLVE_ADDR_SIZE], size_t *count,
-		   struct err *err)
+int resolve_finish(struct resolve_job *job, const struct driver_target *target, double deadline,
+		   char (*addrs)[RESOLVE_ADDR_SIZE], size_t *count, struct err *err)
 {
-	bool complete = job->child <= 0 || read_answer(job, deadline);
+	enum answer answer = job->child <= 0 ? ANSWER_COMPLETE : read_answer(job, target, deadline);
+	bool complete = answer == ANSWER_COMPLETE;
 	char *line, *next;
 	int status, rc = 0;
 
@@ -157,7 +159,10 @@ int resolve_finish(struct resolve_job *job, double deadline, char (*addrs)[RESOL
 	end_child(job, !complete);
 	job->text[job->length] = '\0';
 	status = atoi(job->text);
-	if (!complete) {
+	if (answer == ANSWER_INTERRUPTED) {
+		rc = err_set(err, EXIT_INTERRUPTED, "interrupted while resolving host name \"%s\": nothing was sent",
+			     job->host);
+	} else if (!complete) {
 		rc = err_set(err, EXIT_NO_ANSWER, "timed out resolving host name \"%s\"", job->host);
 	} else if (job->length == 0 || status != 0) {
 		rc = err_set(err, EXIT_NO_ANSWER, "could not translate host name \"%s\" to address: %s", job->host,

@@ -3,6 +3,7 @@
 #include "script.h"
 #include "clock.h"
 #include "digest.h"
+#include "interrupt.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -34,6 +35,7 @@ void script_interrupt(void)
 	struct driver_conn *conn = running_conn;
 
 	interrupted = 1;
+	interrupt_raise();
 	if (conn && running_driver)
 		running_driver->cancel(conn);
 }
@@ -488,6 +490,21 @@ static void batch_add(struct batch *b, const struct sqlscan_statement *s)
 	strbuf_add(&b->texts, s->text.buf, s->text.len + 1);
 }
 
+/* The batch whose replies are being read, for script_notice_place. */
+static const struct batch *notice_batch;
+static const char *notice_file;
+
+void script_notice_place(long item, char *out, size_t size)
+{
+	const struct batch *b = notice_batch;
+
+	out[0] = '\0';
+	if (b && item >= 0 && (size_t)item < b->count)
+		snprintf(out, size, "%s:%d:%d: ", notice_file, b->lines[item], b->columns[item]);
+	else if (b && item == -2 && b->count > 0)
+		snprintf(out, size, "%s:%d-%d: ", notice_file, b->lines[0], b->lines[b->count - 1]);
+}
+
 static void batch_release(struct batch *b)
 {
 	strbuf_release(&b->texts);
@@ -513,10 +530,21 @@ static int next_copy_line(void *context, const char **data, size_t *length, stru
 	return rc;
 }
 
-/* Fills err's location from statement `index` of the batch and the server's position. */
-static void locate_error(struct err *err, enum sqlscan_dialect dialect, const char *file, const struct batch *b,
-			 size_t index)
+/* The data line of a COPY's error, from the server's "COPY t, line 3"; 0 unknown. */
+static long copy_data_line(const struct err *err)
 {
+	const char *at = strncmp(err->where, "COPY ", 5) == 0 ? strstr(err->where, ", line ") : NULL;
+
+	return at ? atol(at + 7) : 0;
+}
+
+/* Fills err's location from statement `index` of the batch and the server's
+ * position, or for COPY data, the data line the server names. */
+static void locate_error(struct err *err, enum sqlscan_dialect dialect, const char *file, const struct batch *b,
+			 size_t index, bool is_copy)
+{
+	long data_line = is_copy ? copy_data_line(err) : 0;
+	const char *text = b->texts.buf + b->offsets[index];
 	struct strbuf source_line;
 	int line, column, caret;
 	char message[sizeof(err->message)];
@@ -525,15 +553,26 @@ static void locate_error(struct err *err, enum sqlscan_dialect dialect, const ch
 
 	/* located where the batch holds it: a huge statement is not copied again */
 	strbuf_init(&source_line);
-	sqlscan_locate_text(b->texts.buf + b->offsets[index], b->lengths[index], b->lines[index], b->columns[index],
+	sqlscan_locate_text(text, b->lengths[index], b->lines[index], b->columns[index],
 			    err->position > 0 ? err->position : 1, &line, &column, &source_line, &caret);
+	if (data_line > 0) {
+		size_t i;
+
+		/* the data starts on the line after the statement's end */
+		for (line = b->lines[index], i = 0; i < b->lengths[index]; i++)
+			line += text[i] == '\n';
+		line += (int)data_line;
+		column = 1;
+	}
 	snprintf(err->file, sizeof(err->file), "%s", file);
 	err->line = line;
 	err->column = column;
 	memcpy(message, err->message, sizeof(message));
 	snprintf(err->message, sizeof(err->message), "%s:%d:%d: %s%s%s%s%s", file, line, column, severity, message,
 		 err->sqlstate[0] ? " (" : "", err->sqlstate, err->sqlstate[0] ? ")" : "");
-	if (err->position > 0)
+	if (data_line > 0)
+		err->context[0] = '\0';   /* the data line was streamed, not kept: CONTEXT names it */
+	else if (err->position > 0)
 		snprintf(err->context, sizeof(err->context), "%5d | %s\n      | %*s^", line, source_line.buf,
 			 caret > 1 ? caret - 1 : 0, "");
 	else
@@ -584,7 +623,10 @@ static int flush(struct run_state *run, const char *file, struct copy_reader *co
 		request.completed = rc == 0;
 		err->item = 0;
 	} else {
+		notice_batch = &run->batch;
+		notice_file = file;
 		rc = run->driver->exec_batch(run->conn, &request, err);
+		notice_batch = NULL;
 	}
 	/* a statement of the script counts once, however many results its
 	 * substituted text gave; a failed batch counts those before the failure */
@@ -598,8 +640,9 @@ static int flush(struct run_state *run, const char *file, struct copy_reader *co
 	run->summary->affected += request.affected;
 	failed = request.failed_earlier ? &run->previous : &run->batch;
 	if (rc != 0 && !interrupted && failed->count > 0)
-		locate_error(err, run->dialect, file, failed, err->item >= 0 && (size_t)err->item < failed->count
-							      ? (size_t)err->item : failed->count - 1);
+		locate_error(err, run->dialect, file, failed,
+			     err->item >= 0 && (size_t)err->item < failed->count ? (size_t)err->item : failed->count - 1,
+			     copy && !request.failed_earlier);
 	free(texts);
 	/* the batch just sent becomes the previous one; the older one's memory is reused */
 	sent = run->batch;
@@ -814,6 +857,31 @@ static void locate_nth(struct inputs *inputs, enum sqlscan_dialect dialect, long
 	sqlscan_statement_release(&s);
 }
 
+/* A COMMIT (or EXEC) that failed: say so, and what became of the run. */
+static void explain_commit_failure(enum sqlscan_dialect dialect, struct err *err)
+{
+	const char *what = dialect == SQLSCAN_REDIS ? "EXEC" : "COMMIT";
+	char message[sizeof(err->message)];
+
+	if (err->code == EXIT_UNKNOWN)
+		return;   /* the driver said what is known: nothing */
+	if (interrupted && strcmp(err->sqlstate, "57014") == 0) {
+		err_set(err, EXIT_INTERRUPTED, "interrupted during %s: rolled back, nothing was applied", what);
+		return;
+	}
+	if (interrupted && err->code == EXIT_INTERRUPTED)
+		return;
+	memcpy(message, err->message, sizeof(message));
+	snprintf(err->message, sizeof(err->message), "at %s: %s%s%s%s%s", what,
+		 err->code == EXIT_FAILED && dialect != SQLSCAN_REDIS ? "ERROR: " : "", message,
+		 err->sqlstate[0] ? " (" : "", err->sqlstate, err->sqlstate[0] ? ")" : "");
+	if (err->code == EXIT_FAILED && !err->hint[0])
+		err_hint(err, "%s failed, so the transaction was rolled back: nothing was applied%s", what,
+			 dialect == SQLSCAN_POSTGRESQL ? " (a deferred constraint or trigger is checked at COMMIT)" : "");
+	else if (err->code == EXIT_NO_ANSWER)
+		err_hint(err, "the connection was lost before %s was sent; nothing was committed", what);
+}
+
 static void rollback_quietly(struct run_state *run)
 {
 	struct err ignored;
@@ -968,8 +1036,13 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 				locate_nth(&inputs, dialect, err->item, err);
 				err_hint(err, "Redis has no rollback: the other commands of the run were applied");
 				summary->partly_applied = true;
+			} else if (rc != 0) {
+				explain_commit_failure(dialect, err);
+				discard = true;
 			}
 			summary->committed = rc == 0;
+			summary->outcome_unknown = rc != 0 && err->code == EXIT_UNKNOWN;
+			summary->interrupted_late = rc == 0 && interrupted;
 		}
 	}
 out:

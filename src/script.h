@@ -30,6 +30,8 @@ struct script_summary {
 	double seconds;
 	bool committed;
 	bool partly_applied; /* a failure after some work stayed applied (no transaction, or Redis EXEC) */
+	bool outcome_unknown; /* the connection went after COMMIT/EXEC was sent: it may have been applied */
+	bool interrupted_late; /* an interrupt came while COMMIT ran, and it committed all the same */
 };
 
 /* Which lexer a backend's scripts need. */
@@ -67,6 +69,10 @@ int script_run_stream(const struct driver *driver, struct driver_conn *conn, con
 /* Stops the run in flight from a signal handler: cancels the statement the
  * server is running; the run then rolls back and fails with exit 130. */
 void script_interrupt(void);
+
+/* "FILE:LINE:COL: " of statement item of the batch being sent, for a
+ * server notice it caused; "" when no batch is in flight. */
+void script_notice_place(long item, char *out, size_t size);
 
 /* Whether script_interrupt was called, for waits outside a statement. */
 bool script_interrupted(void);
