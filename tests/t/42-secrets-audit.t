@@ -1,0 +1,47 @@
+#!/bin/bash
+# Audit of the secrets fixes (issue 9): attacks that got through them.
+# A password that the masked URL shows anyway (it is also the user name, the
+# host or the database) is spared by the scrubber, so that "failed for user
+# app" stays readable; but a message that quotes the whole raw URL (a URL given
+# to -p, --config, --level or DBCTL_PROFILE) then showed it in its place.
+. "$(dirname "$0")/../lib/tap.sh"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+
+# no_raw NAME RAW MASKED: the last run_cmd printed MASKED and nowhere RAW.
+no_raw() {
+	local name=$1 raw=$2 masked=$3
+	case "$OUT$ERR" in
+	*"$raw"*) fail "$name: the raw URL is not printed (exit $RC)"; diag "stdout: $OUT" "stderr: $ERR" ;;
+	*) pass "$name: the raw URL is not printed (exit $RC)" ;;
+	esac
+	case "$OUT$ERR" in
+	*"$masked"*) pass "$name: it is shown masked" ;;
+	*) fail "$name: it is shown masked"; diag "stdout: $OUT" "stderr: $ERR" ;;
+	esac
+}
+
+# password = user name, = host, = database: each a word of the URL the mask shows
+for case in "postgresql://app:app@h.invalid/db|postgresql://app:***@h.invalid/db" \
+	"postgresql://bob:h@h/db|postgresql://bob:***@h/db" \
+	"redis://u:appdb@h.invalid/0?x=appdb|redis://u:***@h.invalid/0?x=appdb" \
+	"postgresql://carol:carol@h.invalid/carol?sslpassword=Other9Pw|postgresql://carol:***@h.invalid/carol?sslpassword=***"; do
+	IFS='|' read -r raw masked <<<"$case"
+	run_cmd "$DBCTL" -p "$raw" ping
+	is "$RC" 3 "-p $masked: unknown profile, exit 3"
+	no_raw "-p $masked" "$raw" "$masked"
+	run_cmd "$DBCTL" --json -p "$raw" ping
+	no_raw "--json -p $masked" "$raw" "$masked"
+	run_cmd env DBCTL_PROFILE="$raw" "$DBCTL" ping
+	no_raw "DBCTL_PROFILE=$masked" "$raw" "$masked"
+	run_cmd "$DBCTL" --config "$raw" ping
+	no_raw "--config $masked" "$raw" "$masked"
+	run_cmd "$DBCTL" ping --config="$raw"
+	no_raw "--config=$masked" "$raw" "$masked"
+	run_cmd "$DBCTL" --url sqlite::memory: ping --level "$raw"
+	no_raw "--level $masked" "$raw" "$masked"
+done
+
+done_testing
