@@ -690,8 +690,9 @@ static char *keyword_value(const char *s, size_t len)
 			len--;
 	}
 	for (; i < len; i++) {
-		if (s[i] == '\\' && i + 1 < len)
-			i++;
+		/* libpq drops a backslash that ends the string */
+		if (s[i] == '\\' && ++i == len)
+			break;
 		strbuf_addch(&sb, s[i]);
 	}
 	return strbuf_detach(&sb);

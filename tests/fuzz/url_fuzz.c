@@ -44,6 +44,15 @@ static void check_against_libpq(const char *text)
 		listed = listed || strcmp(secrets[i], expected) == 0;
 	if (!got || strcmp(got, expected) != 0 || !listed)
 		abort();
+	/* and the masked text no longer gives libpq that password */
+	{
+		char *masked = url_mask(text), *after = libpq_password(masked);
+
+		if (after && strlen(expected) >= ERR_SCRUB_SHORT && !strchr(expected, '*') && strcmp(after, expected) == 0)
+			abort();
+		free(after);
+		free(masked);
+	}
 	free(got);
 	url_secrets_free(secrets);
 	free(expected);

@@ -58,6 +58,9 @@ static void test_hostile_masking(void)
 	check_password("postgresql://u:first@h/db?password=second", "second");
 	/* a "password=" inside the user name is no password libpq reads; its ':' one is */
 	check_password("postgresql://a password=x:real@h/db", "real");
+	/* libpq drops a backslash that ends a keyword value (fuzz, audit) */
+	check_password("host=h password=Sekr3tPw\\", "Sekr3tPw");
+	check_password("host=h password='Sek\\'r3t'", "Sek'r3t");
 	check_mask("postgresql://u:first@h/db?password=second", "postgresql://u:***@h/db?password=***");
 	/* keyword strings as libpq reads them */
 	check_mask("= password X", "= password ***");
