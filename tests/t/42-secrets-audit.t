@@ -44,4 +44,11 @@ for case in "postgresql://app:app@h.invalid/db|postgresql://app:***@h.invalid/db
 	no_raw "--level $masked" "$raw" "$masked"
 done
 
+# a message cut in the middle of such a URL loses the URL's start, not its mask
+long=$(printf 'Q%.0s' $(seq 1500))
+run_cmd "$DBCTL" -p "postgresql://app:app@h/$long" ping
+unlike "$ERR" "app:app" "a raw URL cut by the message's length: none of its userinfo is left"
+run_cmd "$DBCTL" -p "postgresql://app:app@h/${long:0:900}" ping
+like "$ERR" "unknown profile 'postgresql://app:\*\*\*@h/QQQ" "a long one that fits is shown masked"
+
 done_testing
