@@ -51,4 +51,20 @@ unlike "$ERR" "app:app" "a raw URL cut by the message's length: none of its user
 run_cmd "$DBCTL" -p "postgresql://app:app@h/${long:0:900}" ping
 like "$ERR" "unknown profile 'postgresql://app:\*\*\*@h/QQQ" "a long one that fits is shown masked"
 
+# a mistyped password key (libpq refuses it, then dbctl echoes the string) and
+# a key glued to "password" longer than 63 characters: masked all the same
+glued=$(printf 'a%.0s' $(seq 70))password
+for url in "host=127.0.0.1 port=1 pw=TypoPw5x" "host=127.0.0.1 port=1 pasword=TypoPw5x" \
+	"postgresql://127.0.0.1:1/db?paswd=TypoPw5x" "host=127.0.0.1 port=1 pswd=TypoPw5x" \
+	"host=127.0.0.1 port=1 $glued=TypoPw5x"; do
+	for command in "ping --timeout 1" "ping --timeout 1 --json" "config show" "config show --json"; do
+		# shellcheck disable=SC2086 # word splitting is the point
+		run_cmd "$DBCTL" --url "$url" $command
+		case "$OUT$ERR" in
+		*TypoPw5x*) fail "${url%%=TypoPw5x}=...: $command: the password is not printed"; diag "$OUT" "$ERR" ;;
+		*) pass "${url%%=TypoPw5x}=...: $command: the password is not printed" ;;
+		esac
+	done
+done
+
 done_testing
