@@ -79,6 +79,11 @@ static void check_scrub(const char *text, const char *secret)
 		if (strlen(secret) >= ERR_SCRUB_SHORT && !strchr(secret, '*') && strstr(buf, secret))
 			abort();
 		err_scrub_list(buf, size, list, 3);
+		/* a quoted raw text becomes its masked form, longer or shorter */
+		err_replace(buf, size, secret, "***");
+		err_replace(buf, size, "*", text);
+		if (strlen(buf) >= size)
+			abort();
 		/* no NUL inside size: the last byte ends the text */
 		memset(buf, 'x', size);
 		err_scrub(buf, size, "xx");
