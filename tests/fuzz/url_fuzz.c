@@ -93,6 +93,44 @@ static void check_scrub(const char *text, const char *secret)
 	}
 }
 
+/* The same for Redis: the password drv_redis takes (userinfo, else
+ * ?password=) is gone from the masked text, as url_parse reads it. */
+static char *redis_password(const char *text)
+{
+	struct url url;
+	struct err err;
+	char *password = NULL;
+
+	if (url_parse(text, &url, &err) != 0)
+		return NULL;
+	if (url.password && *url.password)
+		password = strdup(url.password);
+	else if (url.query)
+		password = url_query_get(url.query, "password");
+	url_release(&url);
+	return password;
+}
+
+static void check_redis_masked(const char *text)
+{
+	char *expected, *masked, *after;
+
+	if (url_backend_of(text) != URL_BACKEND_REDIS || url_userinfo_unencoded(text))
+		return;
+	expected = redis_password(text);
+	if (!expected || strlen(expected) < ERR_SCRUB_SHORT || strchr(expected, '*')) {
+		free(expected);
+		return;
+	}
+	masked = url_mask(text);
+	after = redis_password(masked);
+	if (after && strcmp(after, expected) == 0)
+		abort();
+	free(after);
+	free(masked);
+	free(expected);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -122,6 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_scrub(text, secret);
 	(void)url_userinfo_unencoded(text);
 	check_against_libpq(text);
+	check_redis_masked(text);
 	{
 		char *copy = strdup(text);
 
