@@ -1050,23 +1050,28 @@ void cfg_scrub(const struct settings *settings, char *buf, size_t size)
 	const char **secrets;
 	size_t count = 0, i;
 
+	/* the raw URL quoted whole becomes its masked form, before the secrets
+	 * spared below (they are also its user name, say) are left standing in it */
+	err_replace(buf, size, cfg_get(settings, CFG_URL), shown);
 	for (i = 0; from_url && from_url[i]; i++)
 		count++;
-	secrets = calloc(count + 2, sizeof(*secrets));
+	secrets = calloc(count + 3, sizeof(*secrets));
 	if (!secrets)
 		abort();
 	secrets[0] = cfg_get(settings, CFG_PASSWORD);
 	secrets[1] = encoded;
 	for (i = 0; i < count; i++)
 		secrets[i + 2] = from_url[i];
+	/* and a cut message that ends with its start loses that start */
+	secrets[count + 2] = cfg_get(settings, CFG_URL);
 	/* a password that the masked URL shows anyway (it is also the user name,
 	 * the database, part of the host) is no secret to the reader, and masking
 	 * it in "failed for user ..." would only tell what it is */
-	for (i = 0; i < count + 2; i++)
+	for (i = 0; i < count + 3; i++)
 		if (*secrets[i] && strstr(shown, secrets[i]))
 			secrets[i] = NULL;
 	/* all at once: the longest match wins, so no secret is cut by a shorter one */
-	err_scrub_list(buf, size, secrets, count + 2);
+	err_scrub_list(buf, size, secrets, count + 3);
 	free(secrets);
 	free(encoded);
 	free(shown);

@@ -142,3 +142,35 @@ void err_scrub(char *buf, size_t size, const char *secret)
 {
 	err_scrub_list(buf, size, &secret, 1);
 }
+
+void err_replace(char *buf, size_t size, const char *from, const char *to)
+{
+	size_t len, from_len = from ? strlen(from) : 0, to_len = to ? strlen(to) : 0, i = 0, out = 0;
+	char *text;
+
+	if (!buf || size == 0 || from_len == 0)
+		return;
+	len = strnlen(buf, size);
+	if (len == size)
+		len = size - 1;
+	text = malloc(len + 1);
+	if (!text) {
+		snprintf(buf, size, "%s", "***");
+		return;
+	}
+	memcpy(text, buf, len);
+	text[len] = '\0';
+	while (i < len && out + 1 < size) {
+		if (from_len <= len - i && memcmp(text + i, from, from_len) == 0) {
+			size_t room = size - 1 - out, n = to_len < room ? to_len : room;
+
+			memcpy(buf + out, to, n);
+			out += n;
+			i += from_len;
+			continue;
+		}
+		buf[out++] = text[i++];
+	}
+	buf[out] = '\0';
+	free(text);
+}

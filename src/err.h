@@ -69,4 +69,9 @@ void err_scrub(char *buf, size_t size, const char *secret);
  * NULL and empty entries are skipped. */
 void err_scrub_list(char *buf, size_t size, const char *const *secrets, size_t count);
 
+/* Replaces every occurrence of from (non-empty) in buf with to, within size
+ * bytes as err_scrub does: a raw URL a message quotes becomes its masked
+ * form, even where a password it holds is not scrubbed on its own. */
+void err_replace(char *buf, size_t size, const char *from, const char *to);
+
 #endif

@@ -432,14 +432,56 @@ static int parse_args(struct cli *cli, int argc, char **argv, int words_used, bo
 
 /* ---- errors and output ---- */
 
+/* A word quoted whole, or the value after its first '=' (--url=..., an
+ * environment variable), is replaced by its masked form: the passwords it
+ * shows anyway are spared by the scrubbing, but not where the raw word stands. */
+static void replace_raw(char *buf, size_t size, const char *word)
+{
+	const char *eq = strchr(word, '=');
+	char *shown = url_mask_word(word);
+
+	if (strcmp(shown, word) != 0)
+		err_replace(buf, size, word, shown);
+	free(shown);
+	if (eq && eq[1]) {
+		shown = url_mask_word(eq + 1);
+		if (strcmp(shown, eq + 1) != 0)
+			err_replace(buf, size, eq + 1, shown);
+		free(shown);
+	}
+}
+
+/* The variables dbctl reads settings from, whose values a message can quote. */
+static bool is_settings_variable(const char *entry)
+{
+	return strncmp(entry, "DBCTL_", 6) == 0 || strncmp(entry, "DATABASE_URL=", 13) == 0 ||
+	       strncmp(entry, "REDIS_URL=", 10) == 0 || strncmp(entry, "POSTGRES_PASSWORD=", 18) == 0;
+}
+
+static void replace_raw_words(const struct cli *cli, char *buf, size_t size)
+{
+	extern char **environ;
+	char **env;
+	int w;
+
+	for (w = 1; w < cli->word_count; w++)
+		replace_raw(buf, size, cli->words[w]);
+	for (env = environ; env && *env; env++)
+		if (is_settings_variable(*env))
+			replace_raw(buf, size, *env);
+}
+
 /* Adds the secrets of one command-line word or environment variable, except
- * those its masked form shows anyway (a password that is also the user name). */
+ * those its masked form shows anyway (a password that is also the user name);
+ * the raw word too, whose start a cut message may end with. */
 static void add_word_secrets(struct strbuf *found, const char *word, bool whole)
 {
 	char **secrets = whole ? NULL : url_word_secrets(word), *shown = url_mask_word(word);
 	size_t i;
 
 	if (whole)
+		strbuf_add(found, word, strlen(word) + 1);
+	else if (secrets && strcmp(shown, word) != 0)
 		strbuf_add(found, word, strlen(word) + 1);
 	for (i = 0; secrets && secrets[i]; i++)
 		if (!strstr(shown, secrets[i]))
@@ -467,8 +509,7 @@ static void scrub_words(const struct cli *cli, char *buf, size_t size)
 		add_word_secrets(&found, cli->words[w], w > 1 && url_is_secret_key(cli->words[w - 1]));
 	}
 	for (env = environ; env && *env; env++)
-		if (strncmp(*env, "DBCTL_", 6) == 0 || strncmp(*env, "DATABASE_URL=", 13) == 0 ||
-		    strncmp(*env, "REDIS_URL=", 10) == 0 || strncmp(*env, "POSTGRES_PASSWORD=", 18) == 0)
+		if (is_settings_variable(*env))
 			add_word_secrets(&found, *env, false);
 	for (at = 0; at < found.len; at += strlen(found.buf + at) + 1)
 		count++;
@@ -486,6 +527,9 @@ static void scrub_words(const struct cli *cli, char *buf, size_t size)
 
 void cli_scrub(const struct cli *cli, char *buf, size_t size)
 {
+	/* whole words first: scrubbing one secret out of a raw URL would keep
+	 * it from matching, and leave the spared ones in it */
+	replace_raw_words(cli, buf, size);
 	cfg_scrub(&cli->settings, buf, size);
 	scrub_words(cli, buf, size);
 	if (cli->request.url) {

@@ -264,17 +264,27 @@ static void spans_add(struct spans *spans, size_t start, size_t len, bool url_en
 
 /* Keys whose value is a secret: libpq's password and sslpassword, and the
  * misspellings people type (libpq refuses them, but they were meant as one). */
+static bool has_part(const char *key, size_t len, const char *part)
+{
+	size_t part_len = strlen(part), i;
+
+	for (i = 0; i + part_len <= len; i++)
+		if (strncasecmp(key + i, part, part_len) == 0)
+			return true;
+	return false;
+}
+
+/* Any length: a long key glued to "password" is still one. "pw", "pas" and
+ * "psw" are in no libpq or Redis key: "pw=", "pasword=", "pswd=" are typos. */
 static bool is_secret_key(const char *key, size_t len)
 {
-	char lower[64];
+	static const char *const parts[] = { "pass", "pwd", "pw", "pas", "psw", "secret" };
 	size_t i;
 
-	if (len == 0 || len >= sizeof(lower))
-		return false;
-	for (i = 0; i < len; i++)
-		lower[i] = (char)tolower((unsigned char)key[i]);
-	lower[len] = '\0';
-	return strstr(lower, "pass") || strstr(lower, "pwd") || strstr(lower, "secret");
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (has_part(key, len, parts[i]))
+			return true;
+	return false;
 }
 
 static bool is_password_key(const char *key, size_t len)
@@ -690,8 +700,9 @@ static char *keyword_value(const char *s, size_t len)
 			len--;
 	}
 	for (; i < len; i++) {
-		if (s[i] == '\\' && i + 1 < len)
-			i++;
+		/* libpq drops a backslash that ends the string */
+		if (s[i] == '\\' && ++i == len)
+			break;
 		strbuf_addch(&sb, s[i]);
 	}
 	return strbuf_detach(&sb);

@@ -44,6 +44,15 @@ static void check_against_libpq(const char *text)
 		listed = listed || strcmp(secrets[i], expected) == 0;
 	if (!got || strcmp(got, expected) != 0 || !listed)
 		abort();
+	/* and the masked text no longer gives libpq that password */
+	{
+		char *masked = url_mask(text), *after = libpq_password(masked);
+
+		if (after && strlen(expected) >= ERR_SCRUB_SHORT && !strchr(expected, '*') && strcmp(after, expected) == 0)
+			abort();
+		free(after);
+		free(masked);
+	}
 	free(got);
 	url_secrets_free(secrets);
 	free(expected);
@@ -70,6 +79,11 @@ static void check_scrub(const char *text, const char *secret)
 		if (strlen(secret) >= ERR_SCRUB_SHORT && !strchr(secret, '*') && strstr(buf, secret))
 			abort();
 		err_scrub_list(buf, size, list, 3);
+		/* a quoted raw text becomes its masked form, longer or shorter */
+		err_replace(buf, size, secret, "***");
+		err_replace(buf, size, "*", text);
+		if (strlen(buf) >= size)
+			abort();
 		/* no NUL inside size: the last byte ends the text */
 		memset(buf, 'x', size);
 		err_scrub(buf, size, "xx");
@@ -77,6 +91,44 @@ static void check_scrub(const char *text, const char *secret)
 			abort();
 		free(buf);
 	}
+}
+
+/* The same for Redis: the password drv_redis takes (userinfo, else
+ * ?password=) is gone from the masked text, as url_parse reads it. */
+static char *redis_password(const char *text)
+{
+	struct url url;
+	struct err err;
+	char *password = NULL;
+
+	if (url_parse(text, &url, &err) != 0)
+		return NULL;
+	if (url.password && *url.password)
+		password = strdup(url.password);
+	else if (url.query)
+		password = url_query_get(url.query, "password");
+	url_release(&url);
+	return password;
+}
+
+static void check_redis_masked(const char *text)
+{
+	char *expected, *masked, *after;
+
+	if (url_backend_of(text) != URL_BACKEND_REDIS || url_userinfo_unencoded(text))
+		return;
+	expected = redis_password(text);
+	if (!expected || strlen(expected) < ERR_SCRUB_SHORT || strchr(expected, '*')) {
+		free(expected);
+		return;
+	}
+	masked = url_mask(text);
+	after = redis_password(masked);
+	if (after && strcmp(after, expected) == 0)
+		abort();
+	free(after);
+	free(masked);
+	free(expected);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -108,6 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_scrub(text, secret);
 	(void)url_userinfo_unencoded(text);
 	check_against_libpq(text);
+	check_redis_masked(text);
 	{
 		char *copy = strdup(text);
 

@@ -58,6 +58,9 @@ static void test_hostile_masking(void)
 	check_password("postgresql://u:first@h/db?password=second", "second");
 	/* a "password=" inside the user name is no password libpq reads; its ':' one is */
 	check_password("postgresql://a password=x:real@h/db", "real");
+	/* libpq drops a backslash that ends a keyword value (fuzz, audit) */
+	check_password("host=h password=Sekr3tPw\\", "Sekr3tPw");
+	check_password("host=h password='Sek\\'r3t'", "Sek'r3t");
 	check_mask("postgresql://u:first@h/db?password=second", "postgresql://u:***@h/db?password=***");
 	/* keyword strings as libpq reads them */
 	check_mask("= password X", "= password ***");
@@ -126,6 +129,16 @@ static void test_scrub(void)
 	snprintf(big, sizeof(big), "%s", "xaby and ab");
 	err_scrub_list(big, sizeof(big), list, 2);
 	is_str(big, "*** and ***", "the longest secret wins: no fragment of xaby is left");
+	/* err_replace: a raw URL quoted whole becomes its masked form, within size */
+	snprintf(big, sizeof(big), "%s", "profile 'redis://a:a@h/0' and 'redis://a:a@h/0'");
+	err_replace(big, sizeof(big), "redis://a:a@h/0", "redis://a:***@h/0");
+	is_str(big, "profile 'redis://a:***@h/0' and 'redis://a:***@h/0'", "err_replace: every occurrence");
+	snprintf(big, sizeof(big), "%s", "x:a@h x:a@h");
+	err_replace(big, 8, "x:a@h", "x:***@h");
+	is_str(big, "x:***@h", "err_replace: a longer replacement is cut at size");
+	memset(big, 'y', sizeof(big));
+	err_replace(big, sizeof(big), "yy", "zzz");
+	ok(strlen(big) < sizeof(big), "err_replace: a buffer without a NUL stays in bounds");
 }
 
 int main(void)
