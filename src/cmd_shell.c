@@ -7,6 +7,7 @@
 #include "shell.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +30,24 @@ static void on_interrupt(int signo)
 	script_interrupt();
 }
 
+/* Takes group and other access away from path, a directory or a regular
+ * file of ours, that statements saved earlier made worth protecting; a
+ * symbolic link or someone else's file is left alone. */
+static void tighten(const char *path, int flags, mode_t mode)
+{
+	struct stat st;
+	int fd = open(path, flags | O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 077) != 0)
+		(void)fchmod(fd, mode);
+	close(fd);
+}
+
 /* $XDG_STATE_HOME/dbctl/history, else ~/.local/state/dbctl/history; the
- * directory is made 0700 since statements may hold data. */
+ * directory is made 0700 and the file 0600 since statements may hold data,
+ * at start-up, before a session that saves nothing could leave them open. */
 static char *history_path(void)
 {
 	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
@@ -53,7 +70,9 @@ static char *history_path(void)
 	}
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return NULL;
+	tighten(dir, O_DIRECTORY, 0700);
 	snprintf(path, sizeof(path), "%s/history", dir);
+	tighten(path, 0, 0600);
 	return strdup(path);
 }
 
