@@ -161,10 +161,13 @@ static int end_transaction(struct session *session, const char *sql, const char 
 	int rc;
 
 	if (session->engine->backend == URL_BACKEND_POSTGRESQL) {
+		bool had_failed = session_state(session) == SESSION_FAILED;
 		struct err probe;
 
+		/* in a failed transaction the probe fails as expected; otherwise a
+		 * failure (a Ctrl-C or SIGTERM that cancelled it) stops the commit */
 		err_init(&probe);
-		if (send(session, "SELECT 1", &discard_sink, &probe) != 0 && !session->work) {
+		if (send(session, "SELECT 1", &discard_sink, &probe) != 0 && (!session->work || !had_failed)) {
 			*err = probe;
 			return -1;
 		}
