@@ -210,8 +210,12 @@ int session_commit(struct session *session, struct err *err)
 		snprintf(session->notice, sizeof(session->notice), "no transaction is open: nothing to commit");
 		return 0;
 	}
-	if (end_transaction(session, "COMMIT", "COMMIT", NULL, err) != 0)
+	if (end_transaction(session, "COMMIT", "COMMIT", NULL, err) != 0) {
+		/* a COMMIT the server refused (a deferred constraint, a cancel) ended the transaction */
+		if (session->work && state != SESSION_IDLE && session_state(session) == SESSION_IDLE)
+			snprintf(session->notice, sizeof(session->notice), "the COMMIT failed: the transaction was rolled back");
 		return -1;
+	}
 	/* COMMIT of a failed transaction is a rollback on the server: say so */
 	if (state == SESSION_FAILED)
 		snprintf(session->notice, sizeof(session->notice), "the transaction had failed: it was rolled back");

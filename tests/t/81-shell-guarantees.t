@@ -227,6 +227,24 @@ for sig in TERM HUP; do
 	pty_stop "commit$sig"
 done
 
+# --- Ctrl-C during a slow \commit: cancelled, and the shell says the transaction is gone ---
+shell_pg commitint
+pty_wait commitint 'app=> $'
+pty_type commitint "insert into g_slow values (3);"
+pty_wait commitint 'INSERT 0 1'
+pty_type commitint '\commit'
+for _ in $(seq 200); do
+	[ "$(psql -c "select count(*) from pg_stat_activity where query = 'COMMIT' and state = 'active'")" = 1 ] && break
+	sleep 0.1
+done
+pty_keys commitint C-c
+pty_wait commitint 'canceling statement due to user request.*the COMMIT failed: the transaction was rolled back.*app=> $'
+ok $? "Ctrl-C during \\commit cancels it and says the transaction was rolled back"
+is "$(psql -c 'select count(*) from g_slow')" 0 "nothing committed"
+pty_type commitint '\q'
+pty_wait commitint '\[exit 0\]'
+pty_stop commitint
+
 # --- the connection lost while COMMIT runs: the outcome is unknown, not "rolled back" ---
 shell_pg unknown
 pty_wait unknown 'app=> $'
