@@ -388,6 +388,7 @@ int session_execute(struct session *session, const struct sqlscan_statement *sta
 	if (state == SESSION_IDLE && !session->autocommit) {
 		if (session_begin(session, err) != 0)
 			return -1;
+		session->tag[0] = '\0';   /* the shell's own BEGIN: the prompt's * says it */
 		state = SESSION_IN_TRANSACTION;
 	}
 	if (state == SESSION_IN_TRANSACTION && !needs_no_savepoint(statement))

@@ -115,6 +115,7 @@ shell_pg tags
 pty_wait tags 'app=> $'
 pty_type tags "insert into g_items values (10, 'chained');"
 pty_wait tags 'INSERT 0 1'
+unlike "$(pty_screen tags)" 'BEGIN' "the BEGIN the shell sends for itself before the first statement is not printed"
 pty_type tags "commit and chain;"
 pty_wait tags 'app\*> $'
 is "$(pty_screen tags | grep -c '^COMMIT$')" 1 "COMMIT AND CHAIN prints COMMIT once"
