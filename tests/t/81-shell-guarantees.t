@@ -37,6 +37,10 @@ wait_file() { local i; for ((i = 0; i < 600; i++)); do [ -s "$1" ] && return 0; 
 open_transactions() { psql -c "select count(*) from pg_stat_activity where datname = 'app' and state like 'idle in transaction%'"; }
 wait_no_open_transaction() { local i; for ((i = 0; i < 300; i++)); do [ "$(open_transactions)" = 0 ] && return 0; sleep 0.1; done; return 1; }
 
+# one idle session for the whole file: killing the last session ends the tmux
+# server, and a session started while it is going away is lost with it
+pty_start keepalive sleep 100000
+
 psql -c "create table g_items (id int primary key, name text)"
 psql -c "create schema g_other; create table g_other.g_hidden_thing (id int); create table g_visible_thing (id int)"
 # a COMMIT that takes a while: a deferred constraint trigger that sleeps
@@ -263,6 +267,60 @@ unlike "$(pty_screen unknown)" 'rolled back' "and never as rolled back"
 pty_type unknown '\q'
 pty_wait unknown '\[exit 0\]'
 pty_stop unknown
+
+# --- Redis: the connection lost after EXEC was sent: unknown, never "rolled back" ---
+# a proxy that forwards EXEC to the server and then drops the connection before its answer
+cat >exec-drop.py <<'PY'
+import socket, sys, threading
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("127.0.0.1", 0))
+listener.listen(8)
+print(listener.getsockname()[1], flush=True)
+def serve(client):
+    server = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    def back():
+        try:
+            while True:
+                data = server.recv(65536)
+                if not data:
+                    break
+                client.sendall(data)
+        except OSError:
+            pass
+    threading.Thread(target=back, daemon=True).start()
+    while True:
+        data = client.recv(65536)
+        if not data:
+            break
+        if b"$4\r\nEXEC\r\n" in data.upper():
+            # the client's EXEC was sent; its answer will never reach it
+            client.shutdown(socket.SHUT_RDWR)
+            client.close()
+            server.sendall(data)
+            return
+        server.sendall(data)
+while True:
+    conn, _ = listener.accept()
+    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+PY
+coproc PROXY { exec /usr/bin/python3 exec-drop.py "$REDIS_PORT_TEST"; }
+read -r proxy_port <&"${PROXY[0]}"
+redis_proxy_url=${TEST_REDIS_URL/:$REDIS_PORT_TEST/:$proxy_port}
+pty_start redexec env XDG_STATE_HOME="$XDG_STATE_HOME" "$DBCTL" --url "$redis_proxy_url" shell
+pty_wait redexec "$proxy_port> \$"
+pty_type redexec 'multi'
+pty_type redexec 'incr g:exec'
+pty_wait redexec 'QUEUED'
+pty_type redexec 'exec'
+pty_wait redexec 'the connection was lost after EXEC was sent: it may or may not have been applied'
+ok $? "Redis: a connection lost after EXEC was sent is an unknown outcome"
+unlike "$(pty_screen redexec)" 'ROLLBACK|rolled back' "and never called rolled back"
+is "$(rcli get g:exec)" 1 "(the server did apply it: the shell could not have known)"
+pty_type redexec '\q'
+pty_stop redexec
+kill "$PROXY_PID" 2>/dev/null
+rcli del g:exec >/dev/null
 
 # --- the connection dropped at the prompt, then \commit: known to be rolled back ---
 shell_pg dropped
