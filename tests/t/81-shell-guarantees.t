@@ -11,7 +11,7 @@ command -v tmux >/dev/null || skip_all "tmux is not installed"
 
 tmp=$(mktemp -d)
 cd "$tmp" || exit 1
-trap 'pty_cleanup; rm -rf "$tmp"' EXIT
+trap 'pty_cleanup; [ -z "${PROXY_PID:-}" ] || kill "$PROXY_PID" 2>/dev/null; rm -rf "$tmp"' EXIT
 export XDG_STATE_HOME=$tmp/state PAGER=
 psql() { "$TEST_PG_BINDIR/psql" -X -q -At "$TEST_PG_URL" "$@"; }
 rcli() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT_TEST" -a "$TEST_REDIS_PASSWORD" --no-auth-warning "$@"; }
