@@ -121,7 +121,9 @@ pty_type tags "insert into g_items values (10, 'chained');"
 pty_wait tags 'INSERT 0 1'
 unlike "$(pty_screen tags)" 'BEGIN' "the BEGIN the shell sends for itself before the first statement is not printed"
 pty_type tags "commit and chain;"
-pty_wait tags 'app\*> $'
+pty_wait tags 'and chain;
+COMMIT
+app\*> $'
 is "$(pty_screen tags | grep -c '^COMMIT$')" 1 "COMMIT AND CHAIN prints COMMIT once"
 is "$(psql -c 'select count(*) from g_items where id = 10')" 1 "and it committed"
 pty_type tags "rollback to savepoint no_such_savepoint;"
