@@ -133,9 +133,11 @@ pty_wait tags 'ROLLBACK
 dbctl: the transaction had failed: it was rolled back'
 ok $? "COMMIT of a failed transaction prints the server's ROLLBACK"
 pty_type tags '\begin'
-pty_wait tags 'BEGIN'
+pty_wait tags '\\begin
+BEGIN'
 pty_type tags '\rollback'
-pty_wait tags 'ROLLBACK'
+pty_wait tags '\\rollback
+ROLLBACK'
 ok $? "\\begin and \\rollback print their tags"
 # \i of a file with BEGIN: the hint names what works in the shell
 printf 'begin;\ninsert into g_items values (11, $$x$$);\ncommit;\n' >tx.sql
