@@ -28,23 +28,26 @@ static const char *const redis_commands[] = {
 	"ZRANGE", NULL,
 };
 
+/* kind, schema, relation, name, and whether the name works unqualified (on the search_path) */
 static const char pg_catalog_sql[] =
-	"SELECT 's', nspname, NULL, NULL FROM pg_catalog.pg_namespace"
+	"SELECT 's', nspname, NULL, NULL, 't' FROM pg_catalog.pg_namespace"
 	" WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'"
 	" UNION ALL"
-	" SELECT 'r', n.nspname, NULL, c.relname FROM pg_catalog.pg_class c"
+	" SELECT 'r', n.nspname, NULL, c.relname, CASE WHEN pg_catalog.pg_table_is_visible(c.oid) THEN 't' END"
+	" FROM pg_catalog.pg_class c"
 	" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 	" WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"
 	" UNION ALL"
-	" (SELECT 'c', n.nspname, c.relname, a.attname FROM pg_catalog.pg_attribute a"
+	" (SELECT 'c', n.nspname, c.relname, a.attname, CASE WHEN pg_catalog.pg_table_is_visible(c.oid) THEN 't' END"
+	" FROM pg_catalog.pg_attribute a"
 	" JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 	" WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
 	" AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' LIMIT 20000)";
 
 static const char sqlite_catalog_sql[] =
-	"SELECT 'r', 'main', NULL, name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
+	"SELECT 'r', 'main', NULL, name, 't' FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
 	" UNION ALL"
-	" SELECT 'c', 'main', m.name, p.name FROM sqlite_schema m JOIN pragma_table_info(m.name) p"
+	" SELECT 'c', 'main', m.name, p.name, 't' FROM sqlite_schema m JOIN pragma_table_info(m.name) p"
 	" WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite_%'";
 
 void complete_init(struct completer *completer, struct engine *engine, const char *const *backslash_commands)
@@ -115,15 +118,17 @@ static void load_catalog(struct completer *completer)
 		char **row = result.cells + r * result.column_count;
 		struct complete_name *n = &completer->names[completer->count];
 
-		if (result.column_count == 4 && row[0] && row[3]) {
+		if (result.column_count == 5 && row[0] && row[3]) {
 			n->kind = row[0][0];
 			n->schema = dup_or_null(row[1]);
 			n->relation = dup_or_null(row[2]);
 			n->name = strdup(row[3]);
+			n->visible = row[4] != NULL;
 			completer->count++;
-		} else if (result.column_count == 4 && row[0] && row[0][0] == 's' && row[1]) {
+		} else if (result.column_count == 5 && row[0] && row[0][0] == 's' && row[1]) {
 			n->kind = 's';
 			n->name = strdup(row[1]);
+			n->visible = true;
 			completer->count++;
 		} else if (result.column_count == 1 && row[0]) {
 			n->kind = 'k';
@@ -300,6 +305,9 @@ char **complete_words(struct completer *completer, const char *line, const char 
 	for (i = 0; i < completer->count; i++) {
 		const struct complete_name *n = &completer->names[i];
 
+		/* a relation of a schema not on the search_path needs its schema. */
+		if (!n->visible)
+			continue;
 		if (n->kind == 'r' || n->kind == 's' || (!wants_relation(previous) && n->kind == 'c'))
 			add_if_prefix(&c, n->name, word, word_len, backend == URL_BACKEND_POSTGRESQL);
 	}

@@ -13,6 +13,7 @@ struct complete_name {
 	char *schema;        /* owned; NULL for none */
 	char *relation;      /* owned; the relation of a column, else NULL */
 	char *name;          /* owned */
+	bool visible;        /* works unqualified: its relation is on the search_path (schemas: always) */
 };
 
 struct completer {

@@ -746,7 +746,10 @@ int output_end(struct output *out)
 			output_text_header(out);
 			break;
 		case OUTPUT_JSON:
-			output_write_str(out, out->rows == 0 ? "[]\n" : "\n]\n");
+			if (out->options.member)
+				output_write_str(out, out->rows == 0 ? "[]" : "\n]");
+			else
+				output_write_str(out, out->rows == 0 ? "[]\n" : "\n]\n");
 			break;
 		}
 	}

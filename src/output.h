@@ -21,6 +21,7 @@ struct output_options {
 	bool footer;               /* table only: "(N rows)" after the result */
 	const char *null_text;     /* table only: how NULL shows; borrowed */
 	long chunk_rows;           /* table only: rows aligned together; 0 means 1000 */
+	bool member;               /* json only: the array is a member of an enclosing object: no newline after ']' */
 };
 
 struct output {

@@ -2,6 +2,8 @@
  * terminal, a result taller than the screen goes through $PAGER. */
 #include "printer.h"
 
+#include "strbuf.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +39,101 @@ static void free_names(struct printer *printer)
 	free(printer->numeric);
 	printer->names = NULL;
 	printer->numeric = NULL;
+}
+
+/* ---- the piped shell's JSON document ---- */
+
+static void document_write(struct printer *printer, const char *text, size_t len)
+{
+	if (fwrite(text, 1, len, printer->stream) != len)
+		printer->item_failed = true;
+}
+
+static void document_puts(struct printer *printer, const char *text)
+{
+	document_write(printer, text, strlen(text));
+}
+
+static void document_string(struct printer *printer, const char *text, size_t len)
+{
+	struct strbuf sb;
+	char *copy = strndup(text, len);
+
+	strbuf_init(&sb);
+	strbuf_add_json_string(&sb, copy ? copy : "");
+	document_write(printer, sb.buf, sb.len);
+	strbuf_release(&sb);
+	free(copy);
+}
+
+void printer_document_begin(struct printer *printer)
+{
+	printer->document = true;
+	printer->options.member = true;
+	document_puts(printer, "[");
+}
+
+static void close_text(struct printer *printer)
+{
+	if (printer->item_text_open)
+		document_puts(printer, "]");
+	printer->item_text_open = false;
+}
+
+/* tag NULL: the statement ended without one (a COPY, a failure) */
+static void close_item(struct printer *printer, const char *tag)
+{
+	if (!printer->item_open)
+		return;
+	close_text(printer);
+	document_puts(printer, ", \"command\": ");
+	if (tag && *tag)
+		document_string(printer, tag, strlen(tag));
+	else
+		document_puts(printer, "null");
+	document_puts(printer, "}");
+	printer->item_open = false;
+}
+
+static void open_item(struct printer *printer)
+{
+	close_item(printer, NULL);
+	document_puts(printer, printer->document_items++ ? ",\n{" : "\n{");
+	printer->item_open = true;
+}
+
+void printer_document_statement(struct printer *printer, int line)
+{
+	char head[64];
+
+	open_item(printer);
+	snprintf(head, sizeof(head), "\"statement\": %ld, \"line\": %d", printer->document_items, line);
+	document_puts(printer, head);
+}
+
+int printer_document_end(struct printer *printer, const char *members, size_t members_len)
+{
+	if (members && members_len) {
+		if (!printer->item_open)
+			open_item(printer);
+		else
+			document_puts(printer, ", ");
+		close_text(printer);
+		document_write(printer, members, members_len);
+		document_puts(printer, "}");
+		printer->item_open = false;
+	}
+	close_item(printer, NULL);
+	document_puts(printer, printer->document_items ? "\n]\n" : "]\n");
+	printer->document = false;
+	return fflush(printer->stream) != 0 || printer->item_failed ? -1 : 0;
+}
+
+/* A result, text or end that came with no statement announced still gets an object. */
+static void document_item(struct printer *printer)
+{
+	if (!printer->item_open)
+		printer_document_statement(printer, 0);
 }
 
 /* How many screen lines `rows` rows take in the current format. */
@@ -88,6 +185,11 @@ static int on_columns(void *context, int count, const char *const *names, const 
 		if (!printer->numeric)
 			return -1;
 		memcpy(printer->numeric, numeric, (size_t)count * sizeof(bool));
+	}
+	if (printer->document) {
+		document_item(printer);
+		close_text(printer);
+		document_puts(printer, ", \"rows\": ");
 	}
 	if (!printer->pager)
 		return start_output(printer, false);
@@ -162,6 +264,10 @@ static int on_done(void *context, const char *tag, long affected)
 	int rc = finish_result(printer);
 
 	(void)affected;
+	if (printer->document) {
+		close_item(printer, tag);
+		return rc != 0 || printer->item_failed ? -1 : 0;
+	}
 	if (rc == 0 && !had_result && printer->show_tags && tag && *tag && fprintf(printer->stream, "%s\n", tag) < 0)
 		rc = -1;
 	if (printer->pager_quit)
@@ -174,6 +280,13 @@ static int on_text(void *context, const char *text)
 	struct printer *printer = context;
 	size_t len = strlen(text);
 
+	if (printer->document) {
+		document_item(printer);
+		document_puts(printer, printer->item_text_open ? ", " : ", \"text\": [");
+		printer->item_text_open = true;
+		document_string(printer, text, len && text[len - 1] == '\n' ? len - 1 : len);
+		return printer->item_failed ? -1 : 0;
+	}
 	/* COPY TO STDOUT lines end in their own newline; a Redis reply does not */
 	if (fputs(text, printer->stream) < 0 || ((len == 0 || text[len - 1] != '\n') && fputc('\n', printer->stream) < 0))
 		return -1;
@@ -193,6 +306,9 @@ void printer_sink(struct printer *printer, struct driver_row_sink *sink)
  * statement's rows; no footer, which would read as success. */
 void printer_abandon(struct printer *printer)
 {
+	/* the document stays valid JSON: its rows array is closed on what came */
+	if (printer->document && printer->in_result)
+		document_puts(printer, printer->out.rows ? "\n]" : "[]");
 	if (printer->in_result)
 		output_abandon(&printer->out);
 	printer->in_result = false;

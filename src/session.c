@@ -82,6 +82,13 @@ static int connection_lost(struct session *session, bool transaction_was_open, s
 	session->lost = true;
 	if (work)
 		engine_checkin(session->engine, work, true);
+	if (session->ending) {
+		/* the server may have committed before the connection died: nobody can say */
+		err->code = EXIT_UNKNOWN;
+		err_hint(err, "the connection was lost after %s was sent: it may or may not have been applied;"
+			      " check before doing it again (the next statement connects again)", session->ending);
+		return -1;
+	}
 	err->code = EXIT_NO_ANSWER;
 	err_hint(err, "the connection was lost%s; the next statement connects again",
 		 transaction_was_open ? " and the open transaction was rolled back" : "");
@@ -120,6 +127,57 @@ static int run_sql(struct session *session, const char *sql, struct err *err)
 	return send(session, sql, &discard_sink, err);
 }
 
+static int record_tag(void *context, const char *tag, long affected)
+{
+	struct session *session = context;
+
+	(void)affected;
+	snprintf(session->tag, sizeof(session->tag), "%s", tag);
+	return 0;
+}
+
+/* Runs a transaction command for the session and keeps what the server said
+ * it did ("ROLLBACK" for the COMMIT of a failed transaction); a backend
+ * without command tags (SQLite) did what was asked: fallback. */
+static int transaction_sql(struct session *session, const char *sql, const char *fallback, struct err *err)
+{
+	const struct driver_row_sink sink = { ignore_columns, ignore_row, record_tag, ignore_text, session };
+
+	session->tag[0] = '\0';
+	if (send(session, sql, &sink, err) != 0)
+		return -1;
+	if (!session->tag[0])
+		snprintf(session->tag, sizeof(session->tag), "%s", fallback);
+	return 0;
+}
+
+/* Sends what ends the transaction (COMMIT, COMMIT AND CHAIN, PREPARE
+ * TRANSACTION) so that losing the connection meanwhile reads as an unknown
+ * outcome. A connection already dead is found first by a round trip that
+ * commits nothing: then the server has rolled back, and that is known. */
+static int end_transaction(struct session *session, const char *sql, const char *what,
+			   const struct driver_row_sink *sink, struct err *err)
+{
+	int rc;
+
+	if (session->engine->backend == URL_BACKEND_POSTGRESQL) {
+		bool had_failed = session_state(session) == SESSION_FAILED;
+		struct err probe;
+
+		/* in a failed transaction the probe fails as expected; otherwise a
+		 * failure (a Ctrl-C or SIGTERM that cancelled it) stops the commit */
+		err_init(&probe);
+		if (send(session, "SELECT 1", &discard_sink, &probe) != 0 && (!session->work || !had_failed)) {
+			*err = probe;
+			return -1;
+		}
+	}
+	session->ending = what;
+	rc = sink ? send(session, sql, sink, err) : transaction_sql(session, sql, "COMMIT", err);
+	session->ending = NULL;
+	return rc;
+}
+
 bool session_has_changes(struct session *session)
 {
 	int wrote;
@@ -132,6 +190,7 @@ bool session_has_changes(struct session *session)
 
 int session_begin(struct session *session, struct err *err)
 {
+	session->tag[0] = '\0';
 	if (session_connect(session, err) != 0)
 		return -1;
 	if (session_state(session) != SESSION_IDLE) {
@@ -139,19 +198,24 @@ int session_begin(struct session *session, struct err *err)
 		return 0;
 	}
 	/* SQLite: a deferred BEGIN, so that an idle shell holds no write lock */
-	return run_sql(session, "BEGIN", err);
+	return transaction_sql(session, "BEGIN", "BEGIN", err);
 }
 
 int session_commit(struct session *session, struct err *err)
 {
 	enum session_state state = session_state(session);
 
+	session->tag[0] = '\0';
 	if (state == SESSION_IDLE) {
 		snprintf(session->notice, sizeof(session->notice), "no transaction is open: nothing to commit");
 		return 0;
 	}
-	if (run_sql(session, "COMMIT", err) != 0)
+	if (end_transaction(session, "COMMIT", "COMMIT", NULL, err) != 0) {
+		/* a COMMIT the server refused (a deferred constraint, a cancel) ended the transaction */
+		if (session->work && state != SESSION_IDLE && session_state(session) == SESSION_IDLE)
+			snprintf(session->notice, sizeof(session->notice), "the COMMIT failed: the transaction was rolled back");
 		return -1;
+	}
 	/* COMMIT of a failed transaction is a rollback on the server: say so */
 	if (state == SESSION_FAILED)
 		snprintf(session->notice, sizeof(session->notice), "the transaction had failed: it was rolled back");
@@ -160,11 +224,12 @@ int session_commit(struct session *session, struct err *err)
 
 int session_rollback(struct session *session, struct err *err)
 {
+	session->tag[0] = '\0';
 	if (session_state(session) == SESSION_IDLE) {
 		snprintf(session->notice, sizeof(session->notice), "no transaction is open: nothing to roll back");
 		return 0;
 	}
-	return run_sql(session, "ROLLBACK", err);
+	return transaction_sql(session, "ROLLBACK", "ROLLBACK", err);
 }
 
 /* Does text start with these words (case and spacing aside)? */
@@ -235,13 +300,14 @@ static int transaction_control(struct session *session, const struct sqlscan_sta
 				 "already in a transaction (the shell opens one for you): \\commit or \\rollback ends it");
 			return 0;
 		}
-		return run_sql(session, statement->text.buf, err);
+		return transaction_sql(session, statement->text.buf, "BEGIN", err);
 	}
-	/* COMMIT AND CHAIN, PREPARE TRANSACTION: as written, the server knows them */
+	/* COMMIT AND CHAIN, PREPARE TRANSACTION: as written, the server knows
+	 * them, and its command tag goes to the sink like any statement's */
 	rest += strcspn(rest, " \t\r\n");
 	if (strcasecmp(what, "PREPARE") == 0 || strstr(rest, "chain") || strstr(rest, "CHAIN") ||
 	    starts_with_words(rest, and_chain))
-		return send(session, statement->text.buf, sink, err);
+		return end_transaction(session, statement->text.buf, what, sink, err);
 	if (strcasecmp(what, "COMMIT") == 0 || strcasecmp(what, "END") == 0)
 		return session_commit(session, err);
 	return session_rollback(session, err);
@@ -280,12 +346,17 @@ static bool is_push_mode(const char *what)
 static int execute_redis(struct session *session, const struct sqlscan_statement *statement,
 			 const struct driver_row_sink *sink, struct err *err)
 {
+	int rc;
+
 	if (is_push_mode(statement->what)) {
 		err_set(err, EXIT_USAGE, "%s streams replies forever, which the shell does not show", statement->what);
 		err_hint(err, "use redis-cli for %s", statement->what);
 		return -1;
 	}
-	if (send(session, statement->text.buf, sink, err) != 0)
+	session->ending = strcasecmp(statement->what, "EXEC") == 0 ? "EXEC" : NULL;
+	rc = send(session, statement->text.buf, sink, err);
+	session->ending = NULL;
+	if (rc != 0)
 		return -1;
 	if (strcasecmp(statement->what, "SELECT") == 0)
 		snprintf(session->redis_select, sizeof(session->redis_select), "%s", statement->text.buf);
@@ -298,6 +369,7 @@ int session_execute(struct session *session, const struct sqlscan_statement *sta
 	enum session_state state;
 
 	session->notice[0] = '\0';
+	session->tag[0] = '\0';
 	if (statement->kind == SQLSCAN_COPY_IN) {
 		err_set(err, EXIT_USAGE, "COPY ... FROM STDIN needs its data after it");
 		err_hint(err, "put the COPY and its data in a file and run it with \\i FILE");
@@ -316,6 +388,7 @@ int session_execute(struct session *session, const struct sqlscan_statement *sta
 	if (state == SESSION_IDLE && !session->autocommit) {
 		if (session_begin(session, err) != 0)
 			return -1;
+		session->tag[0] = '\0';   /* the shell's own BEGIN: the prompt's * says it */
 		state = SESSION_IN_TRANSACTION;
 	}
 	if (state == SESSION_IN_TRANSACTION && !needs_no_savepoint(statement))
@@ -339,6 +412,17 @@ int session_query(struct session *session, const char *sql, const struct driver_
 	}
 }
 
+/* The runner's hint names run's --no-transaction, which the shell has not:
+ * say what works at the prompt instead. */
+static void file_hint(struct err *err)
+{
+	if (strstr(err->message, "is not allowed here"))
+		err_hint(err, "remove it from the file: \\i runs the file inside the shell's transaction,"
+			      " which \\commit or \\rollback ends");
+	else
+		err_hint(err, "type it at the prompt instead: the shell runs it outside a transaction there");
+}
+
 int session_run_file(struct session *session, const char *path, long *statements, struct err *err)
 {
 	struct script_options options;
@@ -360,6 +444,8 @@ int session_run_file(struct session *session, const char *path, long *statements
 	input.name = path;
 	input.first_line = 1;
 	rc = script_check_stream(&input, dialect, &options, driver_of(session)->statement_complete, &count, err);
+	if (rc != 0 && strstr(err->hint, "--no-transaction"))
+		file_hint(err);
 	rewind(file);
 	if (rc == 0)
 		rc = session_connect(session, err);

@@ -22,6 +22,11 @@ struct session {
 	bool lost;                      /* the connection died: the next statement connects again */
 	char redis_select[64];          /* Redis: the user's last SELECT, restored after a reconnect */
 	char notice[256];               /* what the last call wants the user told, "" when nothing */
+	/* what the transaction command the session ran itself did, as the
+	 * server's command tag ("COMMIT", "ROLLBACK", "BEGIN"); "" when it ran
+	 * none (COMMIT AND CHAIN and Redis MULTI/EXEC report through the sink) */
+	char tag[32];
+	const char *ending;             /* while COMMIT or EXEC is in flight: its name, for an unknown outcome */
 };
 
 /* Connects nothing yet; the first statement checks out the connection. */

@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 struct shell {
@@ -35,6 +37,8 @@ struct shell {
 	char prompt[192];
 	bool timing;
 	bool quit;
+	bool pending_open;                     /* pending ends inside a quote or comment: a line is its text */
+	bool outcome_unknown;                  /* a COMMIT or EXEC lost its answer: exit 5 if a signal ends the shell */
 	int exit_code;
 };
 
@@ -87,7 +91,7 @@ static void print_error(struct shell *shell, const struct sqlscan_statement *sta
 	struct err scrubbed = *given, *err = &scrubbed;
 
 	scrub_err(shell, err);
-	if (err->code == EXIT_USAGE || (err->code == EXIT_NO_ANSWER && !err->sqlstate[0] &&
+	if (err->code == EXIT_USAGE || ((err->code == EXIT_NO_ANSWER || err->code == EXIT_UNKNOWN) && !err->sqlstate[0] &&
 					   shell->engine->backend != URL_BACKEND_REDIS)) {
 		/* refused by dbctl before anything was sent, or no server answered: not a database's ERROR */
 		fprintf(stderr, "dbctl: %s\n", err->message);
@@ -122,6 +126,16 @@ static void print_notice(struct shell *shell)
 	shell->session.notice[0] = '\0';
 }
 
+/* What a transaction command the session ran did, in the server's words
+ * (the tag is "" when the reply was printed already, or nothing ran). */
+static void print_outcome(struct shell *shell)
+{
+	if (shell->session.tag[0])
+		printf("%s\n", shell->session.tag);
+	shell->session.tag[0] = '\0';
+	print_notice(shell);
+}
+
 /* Runs fn with Ctrl-C armed to cancel the statement in flight. */
 static void arm(struct shell *shell)
 {
@@ -140,17 +154,6 @@ static bool is_ddl(const char *what)
 	return strcasecmp(what, "CREATE") == 0 || strcasecmp(what, "ALTER") == 0 || strcasecmp(what, "DROP") == 0;
 }
 
-static const char *transaction_tag(const char *what)
-{
-	if (strcasecmp(what, "BEGIN") == 0 || strcasecmp(what, "START") == 0)
-		return "BEGIN";
-	if (strcasecmp(what, "COMMIT") == 0 || strcasecmp(what, "END") == 0)
-		return "COMMIT";
-	if (strcasecmp(what, "PREPARE") == 0)
-		return "PREPARE TRANSACTION";
-	return "ROLLBACK";
-}
-
 static void run_statement(struct shell *shell, const struct sqlscan_statement *statement)
 {
 	struct driver_row_sink sink;
@@ -159,6 +162,7 @@ static void run_statement(struct shell *shell, const struct sqlscan_statement *s
 	int rc;
 
 	err_init(&err);
+	shell->outcome_unknown = false;
 	printer_sink(&shell->printer, &sink);
 	arm(shell);
 	rc = session_execute(&shell->session, statement, &sink, &err);
@@ -169,11 +173,11 @@ static void run_statement(struct shell *shell, const struct sqlscan_statement *s
 		printer_abandon(&shell->printer);
 		if (!pager_quit)
 			print_error(shell, statement, &err);
+		if (err.code == EXIT_UNKNOWN)
+			shell->outcome_unknown = true;
 	}
 	/* COMMIT, BEGIN, ROLLBACK typed as SQL say what happened, as the backslash forms do */
-	if (rc == 0 && statement->kind == SQLSCAN_TRANSACTION_CONTROL && !shell->session.notice[0])
-		printf("%s\n", transaction_tag(statement->what));
-	print_notice(shell);
+	print_outcome(shell);
 	if (shell->timing)
 		printf("Time: %.3f ms\n", (clock_now() - started) * 1000.0);
 	if (rc == 0 && is_ddl(statement->what))
@@ -229,7 +233,7 @@ static const char pg_relations_sql[] =
 static const char pg_describe_sql[] =
 	"SELECT a.attname AS \"Column\", pg_catalog.format_type(a.atttypid, a.atttypmod) AS \"Type\","
 	" CASE WHEN a.attnotnull THEN 'not null' ELSE '' END AS \"Nullable\","
-	" pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS \"Default\""
+	" coalesce(pg_catalog.pg_get_expr(d.adbin, d.adrelid), '') AS \"Default\""
 	" FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d"
 	" ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
 	" WHERE a.attrelid = %s::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
@@ -262,7 +266,7 @@ static void describe(struct shell *shell, const char *command, const char *arg)
 			strbuf_addf(&sql,
 				    "SELECT name AS \"Column\", type AS \"Type\","
 				    " CASE WHEN \"notnull\" THEN 'not null' ELSE '' END AS \"Nullable\","
-				    " dflt_value AS \"Default\", CASE WHEN pk > 0 THEN 'primary key' ELSE '' END AS \"Key\""
+				    " coalesce(dflt_value, '') AS \"Default\", CASE WHEN pk > 0 THEN 'primary key' ELSE '' END AS \"Key\""
 				    " FROM pragma_table_info(%s)",
 				    literal);
 		free(literal);
@@ -333,16 +337,24 @@ static void run_file(struct shell *shell, const char *path)
 	complete_invalidate(&shell->completer);
 }
 
-static void transaction_command(struct shell *shell, int (*action)(struct session *, struct err *), const char *done)
+/* Armed like a statement: a COMMIT waiting on a lock or a deferred trigger
+ * is cancelled by Ctrl-C or a hang-up, never waited out. */
+static void transaction_command(struct shell *shell, int (*action)(struct session *, struct err *))
 {
 	struct err err;
+	int rc;
 
 	err_init(&err);
-	if (action(&shell->session, &err) != 0)
+	shell->outcome_unknown = false;
+	arm(shell);
+	rc = action(&shell->session, &err);
+	disarm();
+	if (rc != 0) {
 		print_error(shell, NULL, &err);
-	else if (!shell->session.notice[0] && done)
-		printf("%s\n", done);
-	print_notice(shell);
+		if (err.code == EXIT_UNKNOWN)
+			shell->outcome_unknown = true;
+	}
+	print_outcome(shell);
 	complete_invalidate(&shell->completer);
 }
 
@@ -415,11 +427,11 @@ static void backslash(struct shell *shell, const char *line)
 	else if (strcmp(command, "?") == 0 || strcmp(command, "help") == 0)
 		print_help();
 	else if (strcmp(command, "commit") == 0)
-		transaction_command(shell, session_commit, "COMMIT");
+		transaction_command(shell, session_commit);
 	else if (strcmp(command, "rollback") == 0)
-		transaction_command(shell, session_rollback, "ROLLBACK");
+		transaction_command(shell, session_rollback);
 	else if (strcmp(command, "begin") == 0)
-		transaction_command(shell, session_begin, "BEGIN");
+		transaction_command(shell, session_begin);
 	else if (strcmp(command, "autocommit") == 0)
 		set_autocommit(shell, argument);
 	else if (strcmp(command, "d") == 0 || strcmp(command, "dt") == 0 || strcmp(command, "dn") == 0)
@@ -511,6 +523,7 @@ static bool run_pending(struct shell *shell)
 	scan.complete = shell->engine->driver->statement_complete;
 	sqlscan_statement_init(&statement);
 	err_init(&err);
+	shell->pending_open = false;
 	while ((rc = sqlscan_next(&scan, &statement, &err)) == 1) {
 		if (!statement.terminated) {
 			finished = false;
@@ -527,6 +540,7 @@ static bool run_pending(struct shell *shell)
 	if (rc < 0) {
 		if (scan.input_ended_open) {
 			finished = false;
+			shell->pending_open = true;
 		} else {
 			fprintf(stderr, "dbctl: %s\n", err.message);
 			if (err.hint[0])
@@ -539,29 +553,41 @@ static bool run_pending(struct shell *shell)
 	return finished;
 }
 
+static void clear_pending(struct shell *shell)
+{
+	strbuf_reset(&shell->pending);
+	shell->pending_done = 0;
+	shell->pending_open = false;
+}
+
 static void handle_line(struct shell *shell, const char *line)
 {
 	const char *start = line + strspn(line, " \t");
+	/* inside a quote a backslash line is text of the string, as in psql: a
+	 * pasted '\commit' after an unclosed quote must not commit what came before */
+	bool command = *start == '\\' && !shell->pending_open;
 
-	if (*start == '\\' && shell->pending.len > 0) {
+	if (command && shell->pending.len > 0) {
 		/* psql's meta-commands on a statement in progress: \g sends it, \r drops it */
 		if (strncmp(start, "\\g", 2) == 0 && (!start[2] || isspace((unsigned char)start[2]))) {
 			strbuf_addstr(&shell->pending, ";\n");
 			line = "";
 		} else if (strncmp(start, "\\r", 2) == 0 && (!start[2] || isspace((unsigned char)start[2]))) {
-			strbuf_reset(&shell->pending);
-			shell->pending_done = 0;
+			clear_pending(shell);
 			puts("statement in progress cleared");
 			return;
 		} else {
 			backslash(shell, start);   /* the statement in progress is kept */
 			return;
 		}
-	} else if (*start == '\\') {
+	} else if (command) {
 		remember(shell, start);
 		backslash(shell, start);
 		return;
 	}
+	if (*start == '\\' && !command)
+		fprintf(stderr, "dbctl: %.*s is text inside an unclosed quote or comment, not a command;"
+				" Ctrl-C drops the statement in progress\n", (int)strcspn(start, " \t"), start);
 	if (shell->pending.len == 0 && *start == '\0')
 		return;
 	if (*line) {
@@ -573,23 +599,36 @@ static void handle_line(struct shell *shell, const char *line)
 		if (shell->pending.len)
 			shell->pending.buf[shell->pending.len - 1] = '\0';
 		remember(shell, shell->pending.buf);
-		strbuf_reset(&shell->pending);
-		shell->pending_done = 0;
+		clear_pending(shell);
 	}
+}
+
+static bool is_hung_up(int fd)
+{
+	struct termios settings;
+
+	return tcgetattr(fd, &settings) != 0 && errno == EIO;
+}
+
+/* End of input on a terminal that hung up (its window closed) without a
+ * SIGHUP reaching us, because the parent ignored it: a hang-up all the same. */
+static bool terminal_lost(void)
+{
+	return is_hung_up(STDIN_FILENO);
 }
 
 /* Leaving with uncommitted changes: commit, roll back, or stay? */
 static bool may_leave(struct shell *shell)
 {
-	struct err err;
 	const char *answer;
 	int rc;
 
 	if (!session_has_changes(&shell->session))
 		return true;
-	err_init(&err);
 	for (;;) {
 		rc = shell->edit->read(shell->editor, "uncommitted changes: commit, roll back, or stay? [c/r/s] ", &answer);
+		if (rc == 0 && terminal_lost())
+			hung_up = 1;
 		if (rc == 0 || hung_up) {
 			fputs("\nrolled back\n", stdout);
 			return true;   /* the session's release rolls back */
@@ -600,17 +639,12 @@ static bool may_leave(struct shell *shell)
 		}
 		answer += strspn(answer, " \t");
 		if (*answer == 'c' || *answer == 'C') {
-			if (session_commit(&shell->session, &err) != 0) {
-				print_error(shell, NULL, &err);
-				return false;
-			}
-			puts("COMMIT");
-			return true;
+			transaction_command(shell, session_commit);
+			/* a COMMIT that failed leaves the work open: stay, unless it is gone */
+			return session_state(&shell->session) == SESSION_IDLE || hung_up;
 		}
 		if (*answer == 'r' || *answer == 'R') {
-			if (session_rollback(&shell->session, &err) != 0)
-				print_error(shell, NULL, &err);
-			puts("ROLLBACK");
+			transaction_command(shell, session_rollback);
 			return true;
 		}
 		if (*answer == 's' || *answer == 'S')
@@ -690,6 +724,30 @@ static int screen_lines(void)
 	return 22;
 }
 
+/* Writes to a lost terminal fail: what is left to say there goes nowhere,
+ * and is not reported as a failed write on the way out. Output redirected
+ * elsewhere keeps its messages. */
+static void forget_terminal(void)
+{
+	int fds[] = { STDOUT_FILENO, STDERR_FILENO };
+	FILE *streams[] = { stdout, stderr };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		int null;
+
+		if (!is_hung_up(fds[i]))
+			continue;
+		null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null < 0)
+			continue;
+		(void)fflush(streams[i]);
+		(void)dup2(null, fds[i]);
+		close(null);
+		clearerr(streams[i]);
+	}
+}
+
 static void loop(struct shell *shell)
 {
 	const char *line;
@@ -705,9 +763,12 @@ static void loop(struct shell *shell)
 		if (rc < 0) {
 			/* Ctrl-C at the prompt: drop the line and any statement in progress */
 			fputc('\n', stdout);
-			strbuf_reset(&shell->pending);
-			shell->pending_done = 0;
+			clear_pending(shell);
 			continue;
+		}
+		if (rc == 0 && terminal_lost()) {
+			hung_up = 1;
+			break;
 		}
 		if (rc == 0) {
 			fputc('\n', stdout);
@@ -767,8 +828,8 @@ int shell_interactive(struct engine *engine, const struct shell_options *options
 	loop(&shell);
 
 	if (hung_up) {
-		shell.exit_code = EXIT_INTERRUPTED;
-		clearerr(stdout);   /* writes to the lost terminal failed: nothing to report */
+		shell.exit_code = shell.outcome_unknown ? EXIT_UNKNOWN : EXIT_INTERRUPTED;
+		forget_terminal();
 	}
 	running_session = NULL;
 	session_release(&shell.session);   /* rolls back whatever was not committed */

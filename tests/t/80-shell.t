@@ -471,8 +471,10 @@ is "$RC" 3 "piped input that cannot be lexed: exit 3"
 unlike "$OUT" '1 row' "piped input that cannot be lexed: nothing ran"
 run_cmd bash -c "echo 'select 1 as a, null as b;' | \"$DBCTL\" --url \"$TEST_PG_URL\" shell --format json"
 is "$OUT" '[
+{"statement": 1, "line": 1, "rows": [
 {"a": "1", "b": null}
-]' "piped input: --format json"
+], "command": "SELECT 1"}
+]' "piped input: --format json is one document, an object per statement"
 run_cmd bash -c "echo \"select :'v' as v;\" | \"$DBCTL\" --url \"$TEST_PG_URL\" shell -v \"v=it's\" -f csv"
 is "$OUT" "v
 it's" "piped input: -v variables, quoted by libpq"

@@ -217,6 +217,9 @@ static void test_csv_tsv_json(void)
 	      "json: escapes, null, one object per line");
 	check(&options, 2, tnames, 0, NULL, "[]\n", "json: zero rows");
 	check(&options, 2, dup, 1, dcells, "[\n{\"a\": \"1\", \"a\": \"2\"}\n]\n", "json: duplicate names kept");
+	options.member = true;
+	check(&options, 2, dup, 1, dcells, "[\n{\"a\": \"1\", \"a\": \"2\"}\n]", "json member: no newline after ]");
+	check(&options, 2, tnames, 0, NULL, "[]", "json member: zero rows");
 }
 
 static void test_no_columns(void)
@@ -288,7 +291,7 @@ static void test_numeric(void)
 	static const char *const names[] = { "n", "t" };
 	static const char *const cells[] = { "5", "a", "12345", "bb", NULL, "c" };
 	static const bool numeric[] = { true, false };
-	struct output_options options = { OUTPUT_TABLE, false, true, "(null)", 0 };
+	struct output_options options = { OUTPUT_TABLE, false, true, "(null)", 0, false };
 	struct output out;
 	char *text = NULL;
 	size_t len = 0;
