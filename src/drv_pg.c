@@ -171,6 +171,11 @@ static int pg_connect(const struct driver_target *target, double deadline, struc
 	if (options.len)
 		keys[n] = "options", values[n++] = options.buf;
 	keys[n] = "dbname", values[n++] = target->url;
+	/* after the URL, so that it wins over the URL, PGCLIENTENCODING and
+	 * role or database defaults: scripts are UTF-8 and the lexer reads them
+	 * so; the server converts from the client encoding before it lexes, and
+	 * SJIS or BIG5 can turn a backslash into half a character */
+	keys[n] = "client_encoding", values[n++] = "UTF8";
 	if (*target->password)
 		keys[n] = "password", values[n++] = target->password;
 	keys[n] = NULL, values[n] = NULL;

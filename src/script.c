@@ -552,6 +552,33 @@ struct run_state {
 	bool replies_pending;
 };
 
+static const char *what_stayed(bool transaction);
+
+/* PostgreSQL converts each message from the session's client_encoding
+ * before it lexes it. The driver connects with UTF8, as the lexer reads;
+ * a script that changes it (SET client_encoding, SET NAMES, set_config)
+ * would have the next batch read otherwise: in SJIS or BIG5 a byte of a
+ * multibyte character can swallow a backslash, and the server would run a
+ * COMMIT the lexer saw inside a string. */
+static int refuse_client_encoding(const struct run_state *run, const char *file, struct err *err)
+{
+	const char *value;
+
+	if (run->dialect != SQLSCAN_POSTGRESQL || !run->driver->parameter || run->batch.count == 0)
+		return 0;
+	value = run->driver->parameter(run->conn, "client_encoding");
+	if (!value || strcmp(value, "UTF8") == 0)
+		return 0;
+	err_set(err, EXIT_USAGE, "%s:%d:%d: the session's client_encoding is %s: dbctl sends scripts as UTF-8", file,
+		run->batch.lines[0], run->batch.columns[0], value);
+	err_hint(err, "remove the statement that changed it (SET client_encoding, SET NAMES); %s",
+		 what_stayed(run->options->transaction));
+	snprintf(err->file, sizeof(err->file), "%s", file);
+	err->line = run->batch.lines[0];
+	err->column = run->batch.columns[0];
+	return -1;
+}
+
 /* Sends what is batched; on failure err says where and the caller rolls back.
  * Unless last, the driver may leave the replies to read at the next flush:
  * the batch is kept as run->previous until then, to say where one failed. */
@@ -566,6 +593,8 @@ static int flush(struct run_state *run, const char *file, struct copy_reader *co
 
 	if (run->batch.count == 0 && !run->replies_pending)
 		return 0;
+	if (refuse_client_encoding(run, file, err) != 0)
+		return -1;
 	texts = calloc(run->batch.count, sizeof(*texts));
 	for (i = 0; i < run->batch.count; i++)
 		texts[i] = run->batch.texts.buf + run->batch.offsets[i];

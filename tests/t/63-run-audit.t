@@ -1,0 +1,74 @@
+#!/bin/bash
+# dbctl run is all or nothing against an auditor's hostile input: whatever
+# the session's client_encoding (the URL, PGCLIENTENCODING, options=-c, a
+# SET in the script), the server reads the script as UTF-8, as the lexer
+# did, so that no multibyte character can hide a backslash from one of them
+# and a COMMIT from the other.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/servers.sh"
+[ -n "${TEST_PG_URL:-}" ] || skip_all "no test servers (run me through tests/run)"
+
+tmp=$(mktemp -d)
+cd "$tmp" || exit 1
+trap 'rm -rf "$tmp"' EXIT
+psql() { "$TEST_PG_BINDIR/psql" -X -q -At "$TEST_PG_URL" "$@"; }
+spsql() { "$TEST_PG_BINDIR/psql" -X -q -At "$TEST_PG_SUPER_URL" "$@"; }
+psql -c "create table au_t (id int, note text)"
+reset_t() { psql -c "truncate au_t"; }
+
+# --- client_encoding: SJIS reads "Á\" (C3 81 5C) as C3 and one
+# two-byte character 81 5C, BIG5 reads "两\" (E4 B8 A4 5C) as E4B8 A45C:
+# the backslash is gone, the E'' string ends at the next quote, and the
+# server runs the COMMIT the lexer saw in a string.
+hide() {
+	printf "INSERT INTO au_t VALUES (1, 'first');\n"
+	printf "SELECT E'%s\\\\';COMMIT;SELECT ' --'\n;\n" "$1"
+	printf "SELECT 1/0;\n"
+}
+for way in "url ?client_encoding=SJIS" "env PGCLIENTENCODING=BIG5" "options ?options=-c%20client_encoding%3DSJIS"; do
+	set -- $way
+	case $2 in
+	*BIG5) hide $'\xe4\xb8\xa4' >hide.sql ;;
+	*) hide $'\xc3\x81' >hide.sql ;;
+	esac
+	reset_t
+	if [ "$1" = env ]; then
+		expect_exit 1 "client_encoding from $2: the script still fails as a whole (exit 1)" -- \
+			env "$2" "$DBCTL" --url "$TEST_PG_URL" run hide.sql
+	else
+		expect_exit 1 "client_encoding from the URL ($2): the script still fails as a whole (exit 1)" -- \
+			"$DBCTL" --url "$TEST_PG_URL$2" run hide.sql
+	fi
+	like "$ERR" "hide\.sql:4:1: ERROR: division by zero" "... on the statement that failed"
+	unlike "$ERR" "no transaction in progress" "... no COMMIT reached the server"
+	is "$(psql -c 'select count(*) from au_t')" 0 "... and nothing was committed"
+done
+
+# the script sets it itself, in its own batch (a statement naming
+# standard_conforming_strings ends one): refused before the next batch
+for set in "SET client_encoding = 'SJIS'" "SET NAMES 'SJIS'" \
+	"SELECT set_config('client_encoding', 'SJIS', false)"; do
+	{
+		printf "INSERT INTO au_t VALUES (1, 'first');\n%s;\n" "$set"
+		printf "SELECT 'standard_conforming_strings';\n"
+		printf "SELECT E'\xc3\x81\\\\';COMMIT;SELECT ' --'\n;\n"
+		printf "INSERT INTO au_t VALUES (2, 'second');\n"
+	} >setenc.sql
+	reset_t
+	expect_exit 3 "$set in the script: refused (exit 3)" -- "$DBCTL" --url "$TEST_PG_URL" run setenc.sql
+	like "$ERR" "setenc\.sql:4:1: .*client_encoding is SJIS" "... before the statement it would have garbled"
+	like "$ERR" "nothing was committed" "... and it says nothing was committed"
+	unlike "$ERR" "no transaction in progress" "... no COMMIT reached the server"
+	is "$(psql -c 'select count(*) from au_t')" 0 "... and nothing was"
+done
+
+# a database default is overridden too, and a UTF-8 script stays UTF-8
+spsql -c "alter database app set client_encoding = 'LATIN1'"
+reset_t
+printf "INSERT INTO au_t VALUES (1, 'Zoë ✓');\n" >utf8.sql
+expect_exit 0 "ALTER DATABASE ... SET client_encoding = LATIN1: a UTF-8 script runs" -- \
+	"$DBCTL" --url "$TEST_PG_URL" run utf8.sql
+spsql -c "alter database app reset client_encoding"
+is "$(psql -c 'select note from au_t')" "Zoë ✓" "... and its text arrives as written"
+
+done_testing
