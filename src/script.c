@@ -721,8 +721,28 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 		}
 		/* a raw value may hold several statements: alone in its batch, its
 		 * results are not taken for the next statements' */
-		if (several && run->batch.count > 0 &&
-		    (rc = flush(run, source->name, NULL, false, err)) != 0)
+		if (several && run->batch.count > 0) {
+			bool lexed_with = scan.backslash_strings;
+
+			if ((rc = flush(run, source->name, NULL, false, err)) != 0)
+				break;
+			/* read before that batch ran, the statement was lexed with a
+			 * setting the server may no longer have */
+			follow_server_strings(run, &scan);
+			if (scan.backslash_strings != lexed_with) {
+				rc = err_set(err, EXIT_USAGE, "%s:%d:%d: standard_conforming_strings changed on the server "
+					     "just before this statement, which a -v value makes several", source->name,
+					     statement.line, statement.column);
+				err_hint(err, "%s; change it with a SET standard_conforming_strings, which the run follows",
+					 what_stayed(run->options->transaction));
+				break;
+			}
+		}
+		/* the check pass split the value with the setting it assumed; the
+		 * server splits it with its own: split it again so */
+		if (statement.raw_substitution && dialect != SQLSCAN_REDIS &&
+		    (rc = check_substituted(source->name, &scan, &statement, run->options, run->driver->statement_complete,
+					    err)) != 0)
 			break;
 		if (run->options->on_statement)
 			run->options->on_statement(run->options->context, source->name, &statement);

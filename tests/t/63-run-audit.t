@@ -71,4 +71,38 @@ expect_exit 0 "ALTER DATABASE ... SET client_encoding = LATIN1: a UTF-8 script r
 spsql -c "alter database app reset client_encoding"
 is "$(psql -c 'select note from au_t')" "Zoë ✓" "... and its text arrives as written"
 
+# --- a raw -v value is split again in the run pass, with the server's
+# standard_conforming_strings: with it on (the check pass's assumption) the
+# COMMIT is in a -- comment, with it off the server runs it
+printf "INSERT INTO au_t VALUES (1, 'first');\nSELECT :v;\nSELECT 1/0;\n" >rawv.sql
+hidden=$'\'a\\\' --\';COMMIT;SELECT \'x\'\n'
+reset_t
+expect_exit 3 "a raw -v value that hides a COMMIT from the check pass only, server with the setting off: refused" -- \
+	"$DBCTL" --url "$TEST_PG_URL?options=-c%20standard_conforming_strings%3Doff" run -v "v=$hidden" rawv.sql
+like "$ERR" "rawv\.sql:2:1: COMMIT is not allowed here" "... on the statement the value is in"
+unlike "$ERR" "no transaction in progress" "... no COMMIT reached the server"
+is "$(psql -c 'select count(*) from au_t')" 0 "... and nothing was committed"
+
+spsql -c "alter role app set standard_conforming_strings = off"
+reset_t
+expect_exit 3 "... the same with ALTER ROLE ... SET standard_conforming_strings = off" -- \
+	"$DBCTL" --url "$TEST_PG_URL" run -v "v=$hidden" rawv.sql
+spsql -c "alter role app reset standard_conforming_strings"
+is "$(psql -c 'select count(*) from au_t')" 0 "... and nothing was committed"
+
+# a function turns the setting off in the batch before the value's own
+cat >fnoff.sql <<'SQL'
+CREATE FUNCTION au_strings_off() RETURNS text LANGUAGE sql AS $$ SELECT set_config('standard_conforming_strings', 'off', false) $$;
+INSERT INTO au_t VALUES (1, 'first');
+SELECT au_strings_off();
+SELECT :v;
+SELECT 1/0;
+SQL
+reset_t
+expect_exit 3 "a function that turns the setting off just before a raw -v value: refused" -- \
+	"$DBCTL" --url "$TEST_PG_URL" run -v "v=$hidden" fnoff.sql
+like "$ERR" "fnoff\.sql:4:1: " "... on the statement the value is in"
+unlike "$ERR" "no transaction in progress" "... no COMMIT reached the server"
+is "$(psql -c 'select count(*) from au_t')" 0 "... and nothing was committed"
+
 done_testing
