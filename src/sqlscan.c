@@ -34,6 +34,7 @@ struct lex {
 	bool substituted;            /* a variable's value is in the text: text the scanner did not see */
 	bool raw_substituted;        /* ... an unquoted one, which may hold whole statements */
 	bool begin_pending;          /* BEGIN seen in a routine: a body only if ATOMIC comes next */
+	bool label_next;             /* PostgreSQL: the last token was '.' or AS, after which CASE and END are names */
 	int token_count;
 	int open_line, open_column;  /* where an unterminated construct began */
 	/* lex_reset leaves these two alone: only what token_count and state say is set is read */
@@ -388,6 +389,8 @@ static void track_body_keywords(struct lex *lex, enum sqlscan_dialect dialect, c
 		lex->begin_pending = true;
 	else if (len == 5 && strncasecmp(word, "begin", 5) == 0)
 		lex->begin_depth++;
+	else if (lex->label_next)
+		return;   /* x.case, AS end: a column, not a keyword, to the server */
 	else if (len == 4 && strncasecmp(word, "case", 4) == 0 && lex->begin_depth > 0)
 		lex->begin_depth++;
 	else if (len == 3 && strncasecmp(word, "end", 3) == 0 && lex->begin_depth > 0)
@@ -772,6 +775,7 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 			lex->concurrently = true;
 		add_token(lex, word, len);
 		track_body_keywords(lex, scan->dialect, word, len);
+		lex->label_next = postgres && len == 2 && strncasecmp(word, "as", 2) == 0;
 		take(scan, len);
 		return 0;
 	}
@@ -780,6 +784,7 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 
 		mark_start(scan, out);
 		lex->has_tokens = true;
+		lex->label_next = false;
 		while (scan->pos + len < scan->line_len &&
 		       (is_alnum((unsigned char)line[scan->pos + len]) || line[scan->pos + len] == '_' ||
 			line[scan->pos + len] == '.'))
@@ -818,6 +823,7 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 		return 0;
 	}
 	if (c == ';') {
+		lex->label_next = false;
 		take(scan, 1);
 		/* SQLite's own rule decides when the library is there; the heuristic otherwise */
 		if (scan->dialect == SQLSCAN_SQLITE && scan->complete) {
@@ -831,6 +837,8 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 		return 1;
 	}
 	lex->has_tokens = true;
+	/* PostgreSQL takes any keyword as a column label after these */
+	lex->label_next = postgres && c == '.';
 	if (c == '\\' && postgres) {
 		size_t len = 1;
 

@@ -105,4 +105,23 @@ like "$ERR" "fnoff\.sql:4:1: " "... on the statement the value is in"
 unlike "$ERR" "no transaction in progress" "... no COMMIT reached the server"
 is "$(psql -c 'select count(*) from au_t')" 0 "... and nothing was committed"
 
+# --- BEGIN ATOMIC bodies: after '.' or AS, PostgreSQL takes CASE and END as
+# column names; counted as keywords, the body would swallow the COMMIT
+for label in "x.case FROM (SELECT 1 AS \"case\") x" "1 AS case" "x . /* c */ case FROM (SELECT 1 AS \"case\") x"; do
+	{
+		printf "INSERT INTO au_t VALUES (1, 'first');\n"
+		printf "CREATE OR REPLACE FUNCTION au_f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT %s; END;\n" "$label"
+		printf "COMMIT;\nSELECT CASE WHEN true THEN 1 END;\nSELECT 1/0;\n"
+	} >atomic.sql
+	reset_t
+	expect_exit 3 "BEGIN ATOMIC ... SELECT $label; END; then COMMIT: refused" -- "$DBCTL" --url "$TEST_PG_URL" run atomic.sql
+	like "$ERR" "atomic\.sql:3:1: COMMIT is not allowed here" "... at the COMMIT"
+	is "$(psql -c 'select count(*) from au_t')" 0 "... and nothing was committed"
+done
+printf "CREATE OR REPLACE FUNCTION au_g() RETURNS int LANGUAGE sql\nBEGIN ATOMIC SELECT x.end FROM (SELECT 1 AS \"end\") x; SELECT CASE WHEN true THEN 2 END AS end; END;\nSELECT au_g();\n" >atomic2.sql
+expect_exit 0 "a body with x.end and AS end and a CASE ... END: one statement, as the server reads it" -- \
+	"$DBCTL" --url "$TEST_PG_URL" run atomic2.sql
+like "$OUT" "^2 statements" "... then the call"
+is "$(psql -c 'select au_g()')" 2 "... and the function returns its last statement's value"
+
 done_testing
