@@ -531,7 +531,7 @@ static size_t next_word(const char **at, char *word, size_t size)
 		while (*p && (is_space((unsigned char)*p) || strchr("=(),;", *p)))
 			p++;
 		if (p[0] == '-' && p[1] == '-')
-			p += strcspn(p, "\n");
+			p += strcspn(p, "\r\n");
 		else if (p[0] == '/' && p[1] == '*')
 			p = strstr(p + 2, "*/") ? strstr(p + 2, "*/") + 2 : p + strlen(p);
 		else
@@ -804,8 +804,10 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 		return 0;
 	}
 	if (c == '-' && next == '-') {
-		/* leading line comments are not part of the statement, as in psql */
-		size_t rest = scan->line_len - scan->pos;
+		/* leading line comments are not part of the statement, as in psql;
+		 * PostgreSQL ends one at a carriage return too (what follows a lone
+		 * \r runs), SQLite at a line feed only */
+		size_t rest = postgres ? strcspn(line + scan->pos, "\r\n") : scan->line_len - scan->pos;
 
 		while (rest && (line[scan->pos + rest - 1] == '\n' || line[scan->pos + rest - 1] == '\r'))
 			rest--;

@@ -124,4 +124,18 @@ expect_exit 0 "a body with x.end and AS end and a CASE ... END: one statement, a
 like "$OUT" "^2 statements" "... then the call"
 is "$(psql -c 'select au_g()')" 2 "... and the function returns its last statement's value"
 
+# --- a -- comment ends at a lone carriage return for PostgreSQL (and psql):
+# what follows it on the line runs
+printf "INSERT INTO au_t VALUES (1, 'first');\nSELECT 2 -- note\r; COMMIT; SELECT 3\n;\nSELECT 1/0;\n" >cr.sql
+reset_t
+expect_exit 3 "a COMMIT after a carriage return in a -- comment: refused" -- "$DBCTL" --url "$TEST_PG_URL" run cr.sql
+like "$ERR" "cr\.sql:2:20: COMMIT is not allowed here" "... at the COMMIT the server would run"
+is "$(psql -c 'select count(*) from au_t')" 0 "... and nothing was committed"
+printf "INSERT INTO au_t VALUES (1, 'first');\n-- note\r COMMIT;\n" >cr2.sql
+expect_exit 3 "... also after a leading comment (not dropped with it)" -- "$DBCTL" --url "$TEST_PG_URL" run cr2.sql
+like "$ERR" "cr2\.sql:2:10: COMMIT is not allowed here" "... at the COMMIT"
+printf "SELECT 1 AS a -- note\r\n, 2 AS b; -- end\r\n" >crlf.sql
+expect_exit 0 "CRLF line ends still end a -- comment once" -- "$DBCTL" --url "$TEST_PG_URL" run crlf.sql
+like "$OUT" "^1 statement" "... one statement"
+
 done_testing
