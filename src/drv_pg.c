@@ -492,7 +492,10 @@ static int pg_exec_batch(struct driver_conn *conn, struct driver_batch *batch, s
 			}
 			break;
 		case PGRES_COPY_IN:
-			if (pg_copy_in(conn, &batch->copy, &input_err) != 0 && input_err.message[0])
+			/* a COPY the lexer did not take for one has no data here: fail it */
+			if (!batch->copy.next_line)
+				PQputCopyEnd(conn->pg, "dbctl: COPY ... FROM STDIN not recognised in the script: no data to send");
+			else if (pg_copy_in(conn, &batch->copy, &input_err) != 0 && input_err.message[0])
 				input_failed = true;
 			break;
 		case PGRES_COPY_OUT: {

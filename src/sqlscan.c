@@ -490,9 +490,10 @@ static void classify(struct lex *lex, enum sqlscan_dialect dialect, struct sqlsc
 		}
 	}
 	/* psql's rule: COPY, then FROM within the next few tokens (parenthesized
-	 * column lists are skipped), then STDIN or STDOUT: inline data follows */
+	 * column lists are skipped), then STDIN or STDOUT: inline data follows.
+	 * All the tokens kept: COPY BINARY db.schema.table (a) FROM has FROM 9th */
 	if (strcmp(first, "COPY") == 0) {
-		for (i = 1; i < lex->token_count - 1 && i < 8; i++) {
+		for (i = 1; i < lex->token_count - 1; i++) {
 			if (strcmp(lex->tokens[i], "TO") == 0)
 				return;
 			if (strcmp(lex->tokens[i], "FROM") == 0) {

@@ -138,4 +138,13 @@ printf "SELECT 1 AS a -- note\r\n, 2 AS b; -- end\r\n" >crlf.sql
 expect_exit 0 "CRLF line ends still end a -- comment once" -- "$DBCTL" --url "$TEST_PG_URL" run crlf.sql
 like "$OUT" "^1 statement" "... one statement"
 
+# --- COPY BINARY db.schema.table (cols) FROM STDIN: FROM is the 9th token;
+# missed, the server asked for data nobody had and dbctl crashed
+printf "INSERT INTO au_t VALUES (1, 'first');\nCOPY BINARY app.public.au_t (id) FROM STDIN;\nnot binary\n\\.\nSELECT 1;\n" >copyb.sql
+reset_t
+expect_exit 1 "COPY BINARY with a three-part name and a column list: its data goes to the server (exit 1, no crash)" -- \
+	"$DBCTL" --url "$TEST_PG_URL" run copyb.sql
+like "$ERR" "copyb\.sql:2:1: ERROR: COPY file signature not recognized" "... which refuses it as binary data"
+is "$(psql -c 'select count(*) from au_t')" 0 "... and nothing was committed"
+
 done_testing
