@@ -1000,6 +1000,10 @@ static bool redis_transaction_command(const char *what)
 	case 'D': return strcmp(what, "DISCARD") == 0;
 	case 'W': return strcmp(what, "WATCH") == 0;
 	case 'U': return strcmp(what, "UNWATCH") == 0;
+	/* Redis runs these at once, even after MULTI: RESET discards the
+	 * transaction (what follows runs unqueued), QUIT closes the connection */
+	case 'R': return strcmp(what, "RESET") == 0;
+	case 'Q': return strcmp(what, "QUIT") == 0;
 	default: return false;
 	}
 }

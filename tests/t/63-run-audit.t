@@ -147,4 +147,16 @@ expect_exit 1 "COPY BINARY with a three-part name and a column list: its data go
 like "$ERR" "copyb\.sql:2:1: ERROR: COPY file signature not recognized" "... which refuses it as binary data"
 is "$(psql -c 'select count(*) from au_t')" 0 "... and nothing was committed"
 
+# --- Redis runs RESET and QUIT at once even after MULTI: RESET discards the
+# run's transaction, and what follows (after an AUTH) is applied at once
+rcli() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT_TEST" -a "$TEST_REDIS_PASSWORD" --no-auth-warning "$@"; }
+rcli del au:k1 au:k2 >/dev/null
+printf 'SET au:k1 v\nRESET\nAUTH "%s"\nSET au:k2 x\nINCR au:k2\n' "$TEST_REDIS_PASSWORD" >reset.redis
+expect_exit 3 "Redis RESET in a script: refused before anything is sent" -- "$DBCTL" --url "$TEST_REDIS_URL" run reset.redis
+like "$ERR" "reset\.redis:2:1: RESET is not allowed here" "... at the RESET"
+is "$(rcli exists au:k1 au:k2)" 0 "... and nothing was applied"
+printf 'SET au:k1 v\nquit\n' >quit.redis
+expect_exit 3 "Redis QUIT in a script: refused" -- "$DBCTL" --url "$TEST_REDIS_URL" run quit.redis
+is "$(rcli exists au:k1)" 0 "... and nothing was applied"
+
 done_testing
