@@ -269,6 +269,19 @@ static int refuse_statement(const char *name, const struct sqlscan_statement *s,
 	return -1;
 }
 
+/* The runner reads one reply per command: after SUBSCRIBE, MONITOR or
+ * CLIENT REPLY OFF it would wait for ever, with or without a transaction. */
+static int refuse_reply_change(const char *name, const struct sqlscan_statement *s, struct err *err)
+{
+	err_set(err, EXIT_USAGE, "%s:%d:%d: %s%s is not supported in scripts: dbctl reads one reply per command", name,
+		s->line, s->column, s->what, strcmp(s->what, "CLIENT") == 0 ? " REPLY" : "");
+	err_hint(err, "remove it; subscribe or monitor with redis-cli");
+	snprintf(err->file, sizeof(err->file), "%s", name);
+	err->line = s->line;
+	err->column = s->column;
+	return -1;
+}
+
 static bool breaks_transaction(const struct script_options *options, const struct sqlscan_statement *s)
 {
 	return options->transaction &&
@@ -405,6 +418,8 @@ static int check_one(struct inputs *inputs, struct source *source, enum sqlscan_
 					      err);
 		else if (breaks_transaction(options, &statement))
 			rc = refuse_statement(source->name, &statement, err);
+		else if (statement.changes_replies)
+			rc = refuse_reply_change(source->name, &statement, err);
 		else if (statement.raw_substitution && dialect != SQLSCAN_REDIS)
 			rc = check_substituted(source->name, &scan, &statement, options, complete, err);
 		while (rc == 0 && statement.kind == SQLSCAN_COPY_IN && (rc = sqlscan_copy_line(&scan, &data, err)) == 1)
@@ -712,6 +727,10 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 		 * would end the run's transaction, whichever split found it */
 		if (breaks_transaction(run->options, &statement)) {
 			rc = refuse_statement(source->name, &statement, err);
+			break;
+		}
+		if (statement.changes_replies) {
+			rc = refuse_reply_change(source->name, &statement, err);
 			break;
 		}
 		if (vars->failed) {

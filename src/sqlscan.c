@@ -1008,6 +1008,21 @@ static bool redis_transaction_command(const char *what)
 	}
 }
 
+/* Commands after which Redis no longer sends one reply per command: the
+ * runner would wait for a reply that never comes, the run applied or not. */
+static bool redis_changes_replies(const char *what, const struct redisargs *args)
+{
+	static const char *const names[] = { "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR", "SYNC", "PSYNC" };
+	size_t i;
+
+	if (strcmp(what, "CLIENT") == 0)
+		return args->count > 1 && strcasecmp(args->values[1], "REPLY") == 0;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(what, names[i]) == 0)
+			return true;
+	return false;
+}
+
 static int next_redis(struct sqlscan *scan, struct sqlscan_statement *out, struct err *err)
 {
 	for (;;) {
@@ -1040,6 +1055,7 @@ static int next_redis(struct sqlscan *scan, struct sqlscan_statement *out, struc
 			out->what[i] = to_upper(name[i]);
 		out->what[i] = '\0';
 		out->kind = redis_transaction_command(out->what) ? SQLSCAN_TRANSACTION_CONTROL : SQLSCAN_PLAIN;
+		out->changes_replies = redis_changes_replies(out->what, &scan->args);
 		return 1;
 	}
 }
@@ -1055,6 +1071,7 @@ int sqlscan_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err
 	out->terminated = true;
 	out->raw_substitution = false;
 	out->changes_lexing = false;
+	out->changes_replies = false;
 	out->parameter[0] = '\0';
 	out->parameter_line = out->parameter_column = 0;
 	scan->input_ended_open = false;

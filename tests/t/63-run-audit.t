@@ -159,4 +159,17 @@ printf 'SET au:k1 v\nquit\n' >quit.redis
 expect_exit 3 "Redis QUIT in a script: refused" -- "$DBCTL" --url "$TEST_REDIS_URL" run quit.redis
 is "$(rcli exists au:k1)" 0 "... and nothing was applied"
 
+# --- commands after which Redis sends no reply per command: the run waited
+# for ever, its commands applied
+rcli del au:k1 au:k2 >/dev/null
+for cmd in "CLIENT REPLY OFF" "client reply skip" "SUBSCRIBE au:ch" "MONITOR"; do
+	printf 'SET au:k1 v\n%s\nSET au:k2 x\n' "$cmd" >noreply.redis
+	for mode in "" --no-transaction; do
+		expect_exit 3 "Redis $cmd in a script${mode:+ ($mode)}: refused, no hang" -- \
+			"$DBCTL" --url "$TEST_REDIS_URL" run $mode noreply.redis
+		like "$ERR" "noreply\.redis:2:1: .* is not supported in scripts" "... at that command"
+		is "$(rcli exists au:k1 au:k2)" 0 "... and nothing was applied"
+	done
+done
+
 done_testing
