@@ -898,7 +898,10 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 		scan_variable(scan, lex, out);
 		return 0;
 	}
-	if (scan->dialect == SQLSCAN_SQLITE && (c == '?' || ((c == '@' || c == '$') && is_identifier_start((unsigned char)next)))) {
+	/* SQLite's own rule: @, $ and # followed by any identifier character
+	 * (@1, $1 and #x are parameters too) */
+	if (scan->dialect == SQLSCAN_SQLITE &&
+	    (c == '?' || ((c == '@' || c == '$' || c == '#') && is_identifier_char((unsigned char)next)))) {
 		note_parameter(scan, out);
 		return 0;
 	}

@@ -172,4 +172,14 @@ for cmd in "CLIENT REPLY OFF" "client reply skip" "SUBSCRIBE au:ch" "MONITOR"; d
 	done
 done
 
+# --- SQLite parameters by SQLite's rule: @1, $1 and #x are bound to NULL too
+sqlite_q() { /usr/bin/python3 -c 'import sqlite3,sys; print("\n".join("|".join("" if v is None else str(v) for v in r) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])))' "$@"; }
+sqlite_q "$tmp/p.db" "create table p (x)"
+for p in '@1' '$1' '#x'; do
+	printf "INSERT INTO p VALUES (1);\nINSERT INTO p VALUES (%s);\n" "$p" >param.sql
+	expect_exit 3 "SQLite parameter $p: refused before anything is sent" -- "$DBCTL" --url "sqlite:///$tmp/p.db" run param.sql
+	like "$ERR" "param\.sql:2:23: parameter '\\$p' is not bound" "... named where it is"
+	is "$(sqlite_q "$tmp/p.db" "select count(*) from p")" 0 "... and nothing was written"
+done
+
 done_testing
