@@ -273,8 +273,8 @@ static int refuse_statement(const char *name, const struct sqlscan_statement *s,
  * CLIENT REPLY OFF it would wait for ever, with or without a transaction. */
 static int refuse_reply_change(const char *name, const struct sqlscan_statement *s, struct err *err)
 {
-	err_set(err, EXIT_USAGE, "%s:%d:%d: %s%s is not supported in scripts: dbctl reads one reply per command", name,
-		s->line, s->column, s->what, strcmp(s->what, "CLIENT") == 0 ? " REPLY" : "");
+	err_set(err, EXIT_USAGE, "%s:%d:%d: %s%s is not supported in scripts: dbctl reads one RESP2 reply per command",
+		name, s->line, s->column, s->what, strcmp(s->what, "CLIENT") == 0 ? " REPLY" : "");
 	err_hint(err, "remove it; subscribe or monitor with redis-cli");
 	snprintf(err->file, sizeof(err->file), "%s", name);
 	err->line = s->line;

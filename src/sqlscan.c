@@ -1011,8 +1011,10 @@ static bool redis_transaction_command(const char *what)
 	}
 }
 
-/* Commands after which Redis no longer sends one reply per command: the
- * runner would wait for a reply that never comes, the run applied or not. */
+/* Commands after which Redis no longer sends one reply per command, or
+ * sends them in RESP3 (HELLO 3), which the runner's parser does not read:
+ * it would wait for a reply that never comes, or lose the connection on
+ * EXEC's, the run applied or not. */
 static bool redis_changes_replies(const char *what, const struct redisargs *args)
 {
 	static const char *const names[] = { "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR", "SYNC", "PSYNC" };
@@ -1020,6 +1022,8 @@ static bool redis_changes_replies(const char *what, const struct redisargs *args
 
 	if (strcmp(what, "CLIENT") == 0)
 		return args->count > 1 && strcasecmp(args->values[1], "REPLY") == 0;
+	if (strcmp(what, "HELLO") == 0)
+		return args->count > 1 && strcmp(args->values[1], "2") != 0;
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(what, names[i]) == 0)
 			return true;

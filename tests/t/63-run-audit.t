@@ -162,7 +162,7 @@ is "$(rcli exists au:k1)" 0 "... and nothing was applied"
 # --- commands after which Redis sends no reply per command: the run waited
 # for ever, its commands applied
 rcli del au:k1 au:k2 >/dev/null
-for cmd in "CLIENT REPLY OFF" "client reply skip" "SUBSCRIBE au:ch" "MONITOR"; do
+for cmd in "CLIENT REPLY OFF" "client reply skip" "SUBSCRIBE au:ch" "MONITOR" "HELLO 3"; do
 	printf 'SET au:k1 v\n%s\nSET au:k2 x\n' "$cmd" >noreply.redis
 	for mode in "" --no-transaction; do
 		expect_exit 3 "Redis $cmd in a script${mode:+ ($mode)}: refused, no hang" -- \
