@@ -494,6 +494,11 @@ static int pg_connect(const struct driver_target *target, double deadline, struc
 		if (hosts.port.len)
 			keys[n] = "port", values[n++] = hosts.port.buf;
 	}
+	/* after the URL, so that it wins over the URL, PGCLIENTENCODING and
+	 * role or database defaults: scripts are UTF-8 and the lexer reads them
+	 * so; the server converts from the client encoding before it lexes, and
+	 * SJIS or BIG5 can turn a backslash into half a character */
+	keys[n] = "client_encoding", values[n++] = "UTF8";
 	if (*target->password)
 		keys[n] = "password", values[n++] = target->password;
 	keys[n] = NULL, values[n] = NULL;
@@ -879,7 +884,10 @@ static int pg_exec_batch(struct driver_conn *conn, struct driver_batch *batch, s
 			}
 			break;
 		case PGRES_COPY_IN:
-			if (pg_copy_in(conn, &batch->copy, &input_err) != 0 && input_err.message[0])
+			/* a COPY the lexer did not take for one has no data here: fail it */
+			if (!batch->copy.next_line)
+				PQputCopyEnd(conn->pg, "dbctl: COPY ... FROM STDIN not recognised in the script: no data to send");
+			else if (pg_copy_in(conn, &batch->copy, &input_err) != 0 && input_err.message[0])
 				input_failed = true;
 			break;
 		case PGRES_COPY_OUT: {

@@ -271,6 +271,19 @@ static int refuse_statement(const char *name, const struct sqlscan_statement *s,
 	return -1;
 }
 
+/* The runner reads one reply per command: after SUBSCRIBE, MONITOR or
+ * CLIENT REPLY OFF it would wait for ever, with or without a transaction. */
+static int refuse_reply_change(const char *name, const struct sqlscan_statement *s, struct err *err)
+{
+	err_set(err, EXIT_USAGE, "%s:%d:%d: %s%s is not supported in scripts: dbctl reads one RESP2 reply per command",
+		name, s->line, s->column, s->what, strcmp(s->what, "CLIENT") == 0 ? " REPLY" : "");
+	err_hint(err, "remove it; subscribe or monitor with redis-cli");
+	snprintf(err->file, sizeof(err->file), "%s", name);
+	err->line = s->line;
+	err->column = s->column;
+	return -1;
+}
+
 static bool breaks_transaction(const struct script_options *options, const struct sqlscan_statement *s)
 {
 	return options->transaction &&
@@ -407,6 +420,8 @@ static int check_one(struct inputs *inputs, struct source *source, enum sqlscan_
 					      err);
 		else if (breaks_transaction(options, &statement))
 			rc = refuse_statement(source->name, &statement, err);
+		else if (statement.changes_replies)
+			rc = refuse_reply_change(source->name, &statement, err);
 		else if (statement.raw_substitution && dialect != SQLSCAN_REDIS)
 			rc = check_substituted(source->name, &scan, &statement, options, complete, err);
 		while (rc == 0 && statement.kind == SQLSCAN_COPY_IN && (rc = sqlscan_copy_line(&scan, &data, err)) == 1)
@@ -591,6 +606,33 @@ struct run_state {
 	bool replies_pending;
 };
 
+static const char *what_stayed(bool transaction);
+
+/* PostgreSQL converts each message from the session's client_encoding
+ * before it lexes it. The driver connects with UTF8, as the lexer reads;
+ * a script that changes it (SET client_encoding, SET NAMES, set_config)
+ * would have the next batch read otherwise: in SJIS or BIG5 a byte of a
+ * multibyte character can swallow a backslash, and the server would run a
+ * COMMIT the lexer saw inside a string. */
+static int refuse_client_encoding(const struct run_state *run, const char *file, struct err *err)
+{
+	const char *value;
+
+	if (run->dialect != SQLSCAN_POSTGRESQL || !run->driver->parameter || run->batch.count == 0)
+		return 0;
+	value = run->driver->parameter(run->conn, "client_encoding");
+	if (!value || strcmp(value, "UTF8") == 0)
+		return 0;
+	err_set(err, EXIT_USAGE, "%s:%d:%d: the session's client_encoding is %s: dbctl sends scripts as UTF-8", file,
+		run->batch.lines[0], run->batch.columns[0], value);
+	err_hint(err, "remove the statement that changed it (SET client_encoding, SET NAMES); %s",
+		 what_stayed(run->options->transaction));
+	snprintf(err->file, sizeof(err->file), "%s", file);
+	err->line = run->batch.lines[0];
+	err->column = run->batch.columns[0];
+	return -1;
+}
+
 /* Sends what is batched; on failure err says where and the caller rolls back.
  * Unless last, the driver may leave the replies to read at the next flush:
  * the batch is kept as run->previous until then, to say where one failed. */
@@ -605,6 +647,8 @@ static int flush(struct run_state *run, const char *file, struct copy_reader *co
 
 	if (run->batch.count == 0 && !run->replies_pending)
 		return 0;
+	if (refuse_client_encoding(run, file, err) != 0)
+		return -1;
 	texts = calloc(run->batch.count, sizeof(*texts));
 	for (i = 0; i < run->batch.count; i++)
 		texts[i] = run->batch.texts.buf + run->batch.offsets[i];
@@ -728,6 +772,10 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 			rc = refuse_statement(source->name, &statement, err);
 			break;
 		}
+		if (statement.changes_replies) {
+			rc = refuse_reply_change(source->name, &statement, err);
+			break;
+		}
 		if (vars->failed) {
 			rc = err_set(err, EXIT_USAGE, "%s:%d:%d: the value of -v %s cannot be quoted for %s", source->name,
 				     statement.line, statement.column, vars->unquotable, run->driver->display_name);
@@ -735,8 +783,28 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 		}
 		/* a raw value may hold several statements: alone in its batch, its
 		 * results are not taken for the next statements' */
-		if (several && run->batch.count > 0 &&
-		    (rc = flush(run, source->name, NULL, false, err)) != 0)
+		if (several && run->batch.count > 0) {
+			bool lexed_with = scan.backslash_strings;
+
+			if ((rc = flush(run, source->name, NULL, false, err)) != 0)
+				break;
+			/* read before that batch ran, the statement was lexed with a
+			 * setting the server may no longer have */
+			follow_server_strings(run, &scan);
+			if (scan.backslash_strings != lexed_with) {
+				rc = err_set(err, EXIT_USAGE, "%s:%d:%d: standard_conforming_strings changed on the server "
+					     "just before this statement, which a -v value makes several", source->name,
+					     statement.line, statement.column);
+				err_hint(err, "%s; change it with a SET standard_conforming_strings, which the run follows",
+					 what_stayed(run->options->transaction));
+				break;
+			}
+		}
+		/* the check pass split the value with the setting it assumed; the
+		 * server splits it with its own: split it again so */
+		if (statement.raw_substitution && dialect != SQLSCAN_REDIS &&
+		    (rc = check_substituted(source->name, &scan, &statement, run->options, run->driver->statement_complete,
+					    err)) != 0)
 			break;
 		if (run->options->on_statement)
 			run->options->on_statement(run->options->context, source->name, &statement);

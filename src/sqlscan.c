@@ -34,6 +34,7 @@ struct lex {
 	bool substituted;            /* a variable's value is in the text: text the scanner did not see */
 	bool raw_substituted;        /* ... an unquoted one, which may hold whole statements */
 	bool begin_pending;          /* BEGIN seen in a routine: a body only if ATOMIC comes next */
+	bool label_next;             /* PostgreSQL: the last token was '.' or AS, after which CASE and END are names */
 	int token_count;
 	int open_line, open_column;  /* where an unterminated construct began */
 	/* lex_reset leaves these two alone: only what token_count and state say is set is read */
@@ -388,6 +389,8 @@ static void track_body_keywords(struct lex *lex, enum sqlscan_dialect dialect, c
 		lex->begin_pending = true;
 	else if (len == 5 && strncasecmp(word, "begin", 5) == 0)
 		lex->begin_depth++;
+	else if (lex->label_next)
+		return;   /* x.case, AS end: a column, not a keyword, to the server */
 	else if (len == 4 && strncasecmp(word, "case", 4) == 0 && lex->begin_depth > 0)
 		lex->begin_depth++;
 	else if (len == 3 && strncasecmp(word, "end", 3) == 0 && lex->begin_depth > 0)
@@ -487,9 +490,10 @@ static void classify(struct lex *lex, enum sqlscan_dialect dialect, struct sqlsc
 		}
 	}
 	/* psql's rule: COPY, then FROM within the next few tokens (parenthesized
-	 * column lists are skipped), then STDIN or STDOUT: inline data follows */
+	 * column lists are skipped), then STDIN or STDOUT: inline data follows.
+	 * All the tokens kept: COPY BINARY db.schema.table (a) FROM has FROM 9th */
 	if (strcmp(first, "COPY") == 0) {
-		for (i = 1; i < lex->token_count - 1 && i < 8; i++) {
+		for (i = 1; i < lex->token_count - 1; i++) {
 			if (strcmp(lex->tokens[i], "TO") == 0)
 				return;
 			if (strcmp(lex->tokens[i], "FROM") == 0) {
@@ -528,7 +532,7 @@ static size_t next_word(const char **at, char *word, size_t size)
 		while (*p && (is_space((unsigned char)*p) || strchr("=(),;", *p)))
 			p++;
 		if (p[0] == '-' && p[1] == '-')
-			p += strcspn(p, "\n");
+			p += strcspn(p, "\r\n");
 		else if (p[0] == '/' && p[1] == '*')
 			p = strstr(p + 2, "*/") ? strstr(p + 2, "*/") + 2 : p + strlen(p);
 		else
@@ -772,6 +776,7 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 			lex->concurrently = true;
 		add_token(lex, word, len);
 		track_body_keywords(lex, scan->dialect, word, len);
+		lex->label_next = postgres && len == 2 && strncasecmp(word, "as", 2) == 0;
 		take(scan, len);
 		return 0;
 	}
@@ -780,6 +785,7 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 
 		mark_start(scan, out);
 		lex->has_tokens = true;
+		lex->label_next = false;
 		while (scan->pos + len < scan->line_len &&
 		       (is_alnum((unsigned char)line[scan->pos + len]) || line[scan->pos + len] == '_' ||
 			line[scan->pos + len] == '.'))
@@ -799,8 +805,10 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 		return 0;
 	}
 	if (c == '-' && next == '-') {
-		/* leading line comments are not part of the statement, as in psql */
-		size_t rest = scan->line_len - scan->pos;
+		/* leading line comments are not part of the statement, as in psql;
+		 * PostgreSQL ends one at a carriage return too (what follows a lone
+		 * \r runs), SQLite at a line feed only */
+		size_t rest = postgres ? strcspn(line + scan->pos, "\r\n") : scan->line_len - scan->pos;
 
 		while (rest && (line[scan->pos + rest - 1] == '\n' || line[scan->pos + rest - 1] == '\r'))
 			rest--;
@@ -818,6 +826,7 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 		return 0;
 	}
 	if (c == ';') {
+		lex->label_next = false;
 		take(scan, 1);
 		/* SQLite's own rule decides when the library is there; the heuristic otherwise */
 		if (scan->dialect == SQLSCAN_SQLITE && scan->complete) {
@@ -831,6 +840,8 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 		return 1;
 	}
 	lex->has_tokens = true;
+	/* PostgreSQL takes any keyword as a column label after these */
+	lex->label_next = postgres && c == '.';
 	if (c == '\\' && postgres) {
 		size_t len = 1;
 
@@ -887,7 +898,10 @@ static int scan_normal(struct sqlscan *scan, struct lex *lex, struct sqlscan_sta
 		scan_variable(scan, lex, out);
 		return 0;
 	}
-	if (scan->dialect == SQLSCAN_SQLITE && (c == '?' || ((c == '@' || c == '$') && is_identifier_start((unsigned char)next)))) {
+	/* SQLite's own rule: @, $ and # followed by any identifier character
+	 * (@1, $1 and #x are parameters too) */
+	if (scan->dialect == SQLSCAN_SQLITE &&
+	    (c == '?' || ((c == '@' || c == '$' || c == '#') && is_identifier_char((unsigned char)next)))) {
 		note_parameter(scan, out);
 		return 0;
 	}
@@ -989,8 +1003,31 @@ static bool redis_transaction_command(const char *what)
 	case 'D': return strcmp(what, "DISCARD") == 0;
 	case 'W': return strcmp(what, "WATCH") == 0;
 	case 'U': return strcmp(what, "UNWATCH") == 0;
+	/* Redis runs these at once, even after MULTI: RESET discards the
+	 * transaction (what follows runs unqueued), QUIT closes the connection */
+	case 'R': return strcmp(what, "RESET") == 0;
+	case 'Q': return strcmp(what, "QUIT") == 0;
 	default: return false;
 	}
+}
+
+/* Commands after which Redis no longer sends one reply per command, or
+ * sends them in RESP3 (HELLO 3), which the runner's parser does not read:
+ * it would wait for a reply that never comes, or lose the connection on
+ * EXEC's, the run applied or not. */
+static bool redis_changes_replies(const char *what, const struct redisargs *args)
+{
+	static const char *const names[] = { "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR", "SYNC", "PSYNC" };
+	size_t i;
+
+	if (strcmp(what, "CLIENT") == 0)
+		return args->count > 1 && strcasecmp(args->values[1], "REPLY") == 0;
+	if (strcmp(what, "HELLO") == 0)
+		return args->count > 1 && strcmp(args->values[1], "2") != 0;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(what, names[i]) == 0)
+			return true;
+	return false;
 }
 
 static int next_redis(struct sqlscan *scan, struct sqlscan_statement *out, struct err *err)
@@ -1025,6 +1062,7 @@ static int next_redis(struct sqlscan *scan, struct sqlscan_statement *out, struc
 			out->what[i] = to_upper(name[i]);
 		out->what[i] = '\0';
 		out->kind = redis_transaction_command(out->what) ? SQLSCAN_TRANSACTION_CONTROL : SQLSCAN_PLAIN;
+		out->changes_replies = redis_changes_replies(out->what, &scan->args);
 		return 1;
 	}
 }
@@ -1040,6 +1078,7 @@ int sqlscan_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err
 	out->terminated = true;
 	out->raw_substitution = false;
 	out->changes_lexing = false;
+	out->changes_replies = false;
 	out->parameter[0] = '\0';
 	out->parameter_line = out->parameter_column = 0;
 	scan->input_ended_open = false;

@@ -36,6 +36,8 @@ struct sqlscan_statement {
 	/* PostgreSQL: it may change how the server lexes what follows
 	 * (standard_conforming_strings), so a batch must end after it */
 	bool changes_lexing;
+	/* Redis: after it the server no longer sends one reply per command (SUBSCRIBE, MONITOR, CLIENT REPLY) */
+	bool changes_replies;
 	/* SQLite: the first parameter nothing binds ($x, @x, ?, ?N), "" when none */
 	char parameter[32];
 	int parameter_line, parameter_column;
