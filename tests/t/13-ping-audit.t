@@ -142,4 +142,38 @@ done
 expect_exit 0 "fork fails: localhost is still resolved (a thread) and up" -- "${nofork[@]}" "$DBCTL" --url "$pg_local_url" ping
 expect_exit 0 "... Redis too" -- "${nofork[@]}" "$DBCTL" --url "$redis_local_url" ping
 
+# --- several PostgreSQL hosts, the first accepts and never answers ---
+cat >silent.py <<'PY'
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0)); s.listen(50)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1])); __import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
+held = []
+while True:
+    held.append(s.accept()[0])
+PY
+/usr/bin/python3 silent.py silent.port &
+helper_pids+=($!)
+for _ in $(seq 50); do [ -s silent.port ] && break; sleep 0.1; done
+silent=$(cat silent.port)
+pw=$(pct_encode "$TEST_PG_APP_PASSWORD")
+expect_exit 0 "first host silent, connect_timeout=2 in the URL: the second host is tried and up, as pg_isready -t 2 does" -- \
+	"$DBCTL" --url "postgresql://app:$pw@127.0.0.1:$silent,localhost:$PGPORT_TEST/app?connect_timeout=2" ping --timeout 8
+cmp_ok "$MS" -lt 6000 "... after about connect_timeout ($MS ms)"
+PGCONNECT_TIMEOUT=2 expect_exit 0 "... PGCONNECT_TIMEOUT=2 too" -- \
+	"$DBCTL" --url "postgresql://app:$pw@127.0.0.1:$silent,127.0.0.1:$PGPORT_TEST/app" --json ping --timeout 8
+is "$(json_field 'd["results"][0]["status"]' <<<"$OUT")" "up" "... its JSON says up"
+expect_exit 2 "two silent hosts, connect_timeout=2, --timeout 8: both tried, exit 2" -- \
+	"$DBCTL" --url "postgresql://app:$pw@127.0.0.1:$silent,127.0.0.1:$silent/app?connect_timeout=2" ping --timeout 8
+like "$ERR" "timeout expired \(connect_timeout=2\)" "... says the host's connect_timeout expired"
+cmp_ok "$MS" -ge 3500 "... after both hosts' 2 s ($MS ms)"
+cmp_ok "$MS" -lt 7000 "... and before the deadline"
+unlike "$ERR" "p@ss" "... no password in the message"
+expect_exit 2 "two silent hosts, --timeout 3 (shorter than 2 x connect_timeout): ends at the deadline" -- \
+	"$DBCTL" --url "postgresql://app:$pw@127.0.0.1:$silent,127.0.0.1:$silent/app?connect_timeout=2" ping --timeout 3
+like "$ERR" "timed out .* after 3 s" "... and says so"
+cmp_ok "$MS" -lt 4500 "... ($MS ms)"
+expect_exit 1 "a wrong password on the first host ends the search (libpq's rule), exit 1" -- \
+	"$DBCTL" --url "postgresql://app:wrong@127.0.0.1:$PGPORT_TEST,127.0.0.1:$silent/app?connect_timeout=2" ping --timeout 8
+cmp_ok "$MS" -lt 1500 "... at once, the silent host is not tried ($MS ms)"
+
 done_testing
