@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -89,6 +90,7 @@ static void child_lookup(const char *host, int fd, pid_t parent, const sigset_t 
 		_exit(0);
 	len = lookup(host, 0, text, sizeof(text));
 	write_all(fd, text, len);
+	close(fd);   /* the end of the answer, before this process's teardown */
 	_exit(0);
 }
 
@@ -147,6 +149,54 @@ static bool start_thread(struct resolve_job *job, const int fds[2])
 	return true;
 }
 
+/* The first source of nsswitch.conf's "hosts:" line is "files". Without the
+ * file, glibc asks DNS first. */
+static bool files_come_first(void)
+{
+	FILE *f = fopen("/etc/nsswitch.conf", "re");
+	char line[512], first[16];
+	bool yes = false;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " hosts: %15s", first) == 1) {
+			yes = strcmp(first, "files") == 0;
+			break;
+		}
+	fclose(f);
+	return yes;
+}
+
+static bool in_etc_hosts(const char *host)
+{
+	FILE *f = fopen("/etc/hosts", "re");
+	char line[1024];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *save = NULL, *word;
+
+		line[strcspn(line, "#")] = '\0';
+		if (!strtok_r(line, " \t\r\n", &save))   /* the address */
+			continue;
+		while (!found && (word = strtok_r(NULL, " \t\r\n", &save)))
+			found = strcasecmp(word, host) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+/* A name /etc/hosts answers before anything else is asked (localhost, say)
+ * needs no child: getaddrinfo reads local files and never waits on the
+ * network, and the fork (about 0.35 ms) would cost a Redis ping a fifth. */
+static bool answered_by_files(const char *host)
+{
+	return in_etc_hosts(host) && files_come_first();
+}
+
 /* Once fork has failed, every later lookup goes to a thread: a child forked
  * while a thread's lookup runs would inherit the thread's end of its pipe and
  * hold back the end of its answer until that child exits. */
@@ -165,6 +215,10 @@ struct resolve_job *resolve_start(const char *host)
 	if (atoi(job->text) == 0)
 		return job;
 	job->length = 0;
+	if (answered_by_files(host)) {
+		job->length = lookup(host, 0, job->text, sizeof(job->text));
+		return job;
+	}
 	if (pipe(fds) == 0) {
 		pid_t parent = getpid();
 		sigset_t all, old;
@@ -219,14 +273,37 @@ static bool read_answer(struct resolve_job *job, double deadline)
 	}
 }
 
+/* A child that has answered is still exiting: it is reaped by the next
+ * lookup (or by init after dbctl exits) instead of being waited for. */
+static pid_t exiting[RESOLVE_MAX_ADDRS];
+
+static void reap_exiting(void)
+{
+	size_t i;
+
+	for (i = 0; i < RESOLVE_MAX_ADDRS; i++)
+		if (exiting[i] > 0 && waitpid(exiting[i], NULL, WNOHANG) != 0)
+			exiting[i] = 0;
+}
+
 static void end_child(struct resolve_job *job, bool kill_it)
 {
+	size_t i;
+
 	if (job->fd >= 0)
 		close(job->fd);
 	if (job->child <= 0)
 		return;
+	reap_exiting();
 	if (kill_it)
 		kill(job->child, SIGKILL);
+	else if (waitpid(job->child, NULL, WNOHANG) != 0)
+		return;
+	for (i = 0; !kill_it && i < RESOLVE_MAX_ADDRS; i++)
+		if (exiting[i] == 0) {
+			exiting[i] = job->child;
+			return;
+		}
 	while (waitpid(job->child, NULL, 0) < 0 && errno == EINTR)
 		;
 }
