@@ -406,6 +406,7 @@ static int connect_each_host(const char **keys, const char **values, int host_at
 	const char *h = hosts->host.buf, *a = hosts->hostaddr.buf, *p = hosts->port.buf;
 	bool port_each = hosts->port.len && element_count(hosts->port.buf) > 1;
 	char host[256], addr[RESOLVE_ADDR_SIZE], port[64];
+	enum reach_stage farthest = STAGE_NONE;   /* --level reach: any host connected to counts */
 	size_t i;
 	int rc = -1;
 
@@ -421,6 +422,8 @@ static int connect_each_host(const char **keys, const char **values, int host_at
 			values[host_at + 2] = port;
 		}
 		rc = connect_attempt(keys, values, until < deadline ? until : deadline, out, err);
+		if (rc != 0 && err->stage > farthest)
+			farthest = err->stage;
 		if (rc == 0 || err->code != EXIT_NO_ANSWER || clock_ms_left(deadline) == 0)
 			break;
 		if (strncmp(err->message, "timed out", 9) == 0) {   /* this host's connect_timeout, not the deadline */
@@ -434,6 +437,8 @@ static int connect_each_host(const char **keys, const char **values, int host_at
 			err->stage = stage;
 		}
 	}
+	if (rc != 0 && err->code == EXIT_NO_ANSWER && farthest > err->stage)
+		err->stage = farthest;
 	return rc;
 }
 

@@ -84,9 +84,12 @@ if cc -shared -fPIC -o nofork.so nofork.c && start_dns hole -1 && with_dns hole 
 			"$DBCTL" --url "postgresql://app:x@db.example.com/app" ping --timeout 30 >/dev/null 2>sig.err &
 		pid=$!
 		child=
-		for _ in $(seq 50); do
+		for _ in $(seq 50); do # sh forks mount first: wait for dbctl's own child, itself a dbctl
 			child=$(cat "/proc/$pid/task/$pid/children" 2>/dev/null)
-			[ -n "$child" ] && break
+			child=${child%% *}
+			[ -n "$child" ] && [ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$DBCTL")" ] &&
+				[ "$(readlink "/proc/$child/exe")" = "$(readlink -f "$DBCTL")" ] && break
+			child=
 			sleep 0.1
 		done
 		ok "$([ -n "$child" ]; echo $?)" "SIG$sig: the lookup runs in a child process ($child)"
@@ -214,6 +217,8 @@ expect_exit 2 "two silent hosts, --timeout 3 (shorter than 2 x connect_timeout):
 	"$DBCTL" --url "postgresql://app:$pw@127.0.0.1:$silent,127.0.0.1:$silent/app?connect_timeout=2" ping --timeout 3
 like "$ERR" "timed out .* after 3 s" "... and says so"
 cmp_ok "$MS" -lt 4500 "... ($MS ms)"
+expect_exit 0 "--level reach: a silent first host was connected to, though the second refuses: up" -- \
+	"$DBCTL" --url "postgresql://app:$pw@127.0.0.1:$silent,127.0.0.1:1/app?connect_timeout=2" ping --level reach --timeout 8
 expect_exit 1 "a wrong password on the first host ends the search (libpq's rule), exit 1" -- \
 	"$DBCTL" --url "postgresql://app:wrong@127.0.0.1:$PGPORT_TEST,127.0.0.1:$silent/app?connect_timeout=2" ping --timeout 8
 cmp_ok "$MS" -lt 1500 "... at once, the silent host is not tried ($MS ms)"
