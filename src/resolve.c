@@ -131,6 +131,9 @@ static bool start_thread(struct resolve_job *job, const int fds[2])
 		return false;
 	}
 	t->fd = fds[1];
+	/* a pager or editor started while the lookup runs must not hold it open;
+	 * set before the thread may close it and its number be reused */
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
 	/* the thread takes no signal: the main thread's handlers stay where they expect to run */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
