@@ -440,15 +440,125 @@ static void connect_failure(PGconn *pg, enum reach_stage reached, struct err *er
 		     : strcmp(sqlstate, "57P03") == 0 ? STAGE_REACH : STAGE_SERVER;
 }
 
+/* One PQconnectStartParams driven to its end within deadline: 0 and *out
+ * connected, or -1 and err (a message starting "timed out" when the deadline
+ * passed). */
+static int connect_attempt(const struct driver_target *target, const char *const *keys, const char *const *values,
+			   double deadline, PGconn **out, struct err *err)
+{
+	PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
+	enum reach_stage reached = STAGE_NONE;
+	PGconn *pg = PQconnectStartParams(keys, values, 1);
+
+	*out = NULL;
+	if (!pg)
+		return err_set(err, EXIT_FAILED, "out of memory");
+	if (PQstatus(pg) == CONNECTION_BAD)
+		poll_status = PGRES_POLLING_FAILED;
+	PQsetErrorVerbosity(pg, PQERRORS_VERBOSE);   /* for connect_failure's SQLSTATE */
+
+	while (poll_status != PGRES_POLLING_OK && poll_status != PGRES_POLLING_FAILED) {
+		enum driver_wait waited = wait_socket(target, pg, poll_status == PGRES_POLLING_WRITING, deadline, 0);
+
+		if (waited == DRIVER_WAIT_INTERRUPTED || waited == DRIVER_WAIT_TIMEOUT) {
+			if (waited == DRIVER_WAIT_INTERRUPTED)
+				err_set(err, EXIT_INTERRUPTED, "interrupted while %s: nothing was sent", phase_of(reached));
+			else
+				err_set(err, EXIT_NO_ANSWER, "timed out %s", phase_of(reached));
+			err->stage = reached;
+			PQfinish(pg);
+			return -1;
+		}
+		poll_status = PQconnectPoll(pg);
+		if (stage_of(PQstatus(pg)) > reached)
+			reached = stage_of(PQstatus(pg));
+	}
+	if (poll_status == PGRES_POLLING_FAILED) {
+		connect_failure(pg, reached, err);
+		PQfinish(pg);
+		return -1;
+	}
+	PQsetErrorVerbosity(pg, PQERRORS_DEFAULT);
+	*out = pg;
+	return 0;
+}
+
+static bool has_empty_element(const char *list)
+{
+	return !*list || *list == ',' || strstr(list, ",,") || list[strlen(list) - 1] == ',';
+}
+
+/* libpq's connect_timeout (URL or PGCONNECT_TIMEOUT) in seconds, 0 when
+ * none; libpq 15 waits at least 2 s, so that a healthy server is not given up
+ * on after a fraction of a second. */
+static double host_connect_timeout(const PQconninfoOption *options)
+{
+	const char *text = conninfo_value(options, "connect_timeout", "PGCONNECT_TIMEOUT");
+	long seconds = text ? strtol(text, NULL, 10) : 0;
+
+	return seconds <= 0 ? 0 : seconds < 2 ? 2 : (double)seconds;
+}
+
+/* libpq applies connect_timeout to each host, but only in its blocking
+ * connect: driven asynchronously, a host that accepts and never answers took
+ * the whole deadline and the hosts after it were never tried (pg_isready
+ * moves on to them). So each host entry gets an attempt of its own, bounded by
+ * connect_timeout and the deadline. As in libpq, only a host that could not be
+ * reached sends us on to the next; one that answered (a refusal, a wrong
+ * password) ends the search. values[host_at..] are host, hostaddr, port. */
+static int connect_each_host(const struct driver_target *target, const char **keys, const char **values, int host_at,
+			     const struct pg_hosts *hosts, double per_host, double deadline, PGconn **out,
+			     struct err *err)
+{
+	const char *h = hosts->host.buf, *a = hosts->hostaddr.buf, *p = hosts->port.buf;
+	bool port_each = hosts->port.len && element_count(hosts->port.buf) > 1;
+	char host[256], addr[RESOLVE_ADDR_SIZE], port[64];
+	enum reach_stage farthest = STAGE_NONE;   /* --level reach: any host connected to counts */
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < hosts->entries; i++) {
+		double until = clock_now() + per_host;
+
+		next_element(&h, host, sizeof(host));
+		next_element(&a, addr, sizeof(addr));
+		values[host_at] = host;
+		values[host_at + 1] = addr;
+		if (port_each) {
+			next_element(&p, port, sizeof(port));
+			values[host_at + 2] = port;
+		}
+		rc = connect_attempt(target, keys, values, until < deadline ? until : deadline, out, err);
+		if (rc != 0 && err->stage > farthest)
+			farthest = err->stage;
+		if (rc == 0 || err->code != EXIT_NO_ANSWER || clock_ms_left(deadline) == 0)
+			break;
+		if (strncmp(err->message, "timed out", 9) == 0) {   /* this host's connect_timeout, not the deadline */
+			enum reach_stage stage = err->stage;
+
+			bool named = *addr && strcmp(addr, host) != 0;
+
+			err_set(err, EXIT_NO_ANSWER, "connection to server at \"%s\"%s%s%s failed: timeout expired"
+				" (connect_timeout=%g)", host, named ? " (" : "", named ? addr : "", named ? ")" : "",
+				per_host);
+			err->stage = stage;
+		}
+	}
+	if (rc != 0 && err->code == EXIT_NO_ANSWER && farthest > err->stage)
+		err->stage = farthest;
+	return rc;
+}
+
 static int pg_connect(const struct driver_target *target, double deadline, struct driver_conn **out,
 		      struct err *err)
 {
 	const char *keys[12], *values[12];
 	PQconninfoOption *parsed;
 	struct pg_hosts hosts;
-	PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
-	enum reach_stage reached = STAGE_NONE;
 	struct driver_conn *conn;
+	const char *session_attrs;
+	double per_host;
+	int host_at = -1, rc;
 	struct strbuf options;
 	char *parse_error = NULL;
 	int n = 0;
@@ -470,6 +580,10 @@ static int pg_connect(const struct driver_target *target, double deadline, struc
 		pg_hosts_release(&hosts);
 		return -1;
 	}
+	per_host = host_connect_timeout(parsed);
+	session_attrs = conninfo_value(parsed, "target_session_attrs", "PGTARGETSESSIONATTRS");
+	if (session_attrs && *session_attrs && strcmp(session_attrs, "any") != 0)
+		per_host = 0;   /* libpq's passes over the hosts (prefer-standby) stay libpq's */
 	PQconninfoFree(parsed);
 
 	strbuf_init(&options);
@@ -489,10 +603,10 @@ static int pg_connect(const struct driver_target *target, double deadline, struc
 		keys[n] = "options", values[n++] = options.buf;
 	keys[n] = "dbname", values[n++] = target->url;
 	if (hosts.resolved) {   /* after dbname: they replace the URL's */
+		host_at = n;
 		keys[n] = "host", values[n++] = hosts.host.buf;
 		keys[n] = "hostaddr", values[n++] = hosts.hostaddr.buf;
-		if (hosts.port.len)
-			keys[n] = "port", values[n++] = hosts.port.buf;
+		keys[n] = "port", values[n++] = hosts.port.len ? hosts.port.buf : NULL;
 	}
 	/* after the URL, so that it wins over the URL, PGCLIENTENCODING and
 	 * role or database defaults: scripts are UTF-8 and the lexer reads them
@@ -509,39 +623,17 @@ static int pg_connect(const struct driver_target *target, double deadline, struc
 		pg_hosts_release(&hosts);
 		return err_set(err, EXIT_FAILED, "out of memory");
 	}
-	conn->pg = PQconnectStartParams(keys, values, 1);
+	/* an empty host element is libpq's default, which only the URL's list can say */
+	if (host_at >= 0 && per_host > 0 && hosts.entries > 1 && !has_empty_element(hosts.host.buf))
+		rc = connect_each_host(target, keys, values, host_at, &hosts, per_host, deadline, &conn->pg, err);
+	else
+		rc = connect_attempt(target, keys, values, deadline, &conn->pg, err);
 	strbuf_release(&options);
 	pg_hosts_release(&hosts);
-	if (!conn->pg) {
+	if (rc != 0) {
 		free(conn);
-		return err_set(err, EXIT_FAILED, "out of memory");
+		return -1;
 	}
-	if (PQstatus(conn->pg) == CONNECTION_BAD)
-		poll_status = PGRES_POLLING_FAILED;
-	PQsetErrorVerbosity(conn->pg, PQERRORS_VERBOSE);   /* for connect_failure's SQLSTATE */
-
-	while (poll_status != PGRES_POLLING_OK && poll_status != PGRES_POLLING_FAILED) {
-		enum driver_wait waited = wait_socket(target, conn->pg, poll_status == PGRES_POLLING_WRITING, deadline, 0);
-
-		if (waited == DRIVER_WAIT_INTERRUPTED) {
-			err_set(err, EXIT_INTERRUPTED, "interrupted while %s: nothing was sent", phase_of(reached));
-			err->stage = reached;
-			goto fail;
-		}
-		if (waited == DRIVER_WAIT_TIMEOUT) {
-			err_set(err, EXIT_NO_ANSWER, "timed out %s", phase_of(reached));
-			err->stage = reached;
-			goto fail;
-		}
-		poll_status = PQconnectPoll(conn->pg);
-		if (stage_of(PQstatus(conn->pg)) > reached)
-			reached = stage_of(PQstatus(conn->pg));
-	}
-	if (poll_status == PGRES_POLLING_FAILED) {
-		connect_failure(conn->pg, reached, err);
-		goto fail;
-	}
-	PQsetErrorVerbosity(conn->pg, PQERRORS_DEFAULT);
 	conn->cancel = PQgetCancel(conn->pg);
 	conn->target = target;
 	conn->notice_item = -1;
@@ -549,10 +641,6 @@ static int pg_connect(const struct driver_target *target, double deadline, struc
 		PQsetNoticeReceiver(conn->pg, on_notice, conn);
 	*out = conn;
 	return 0;
-fail:
-	PQfinish(conn->pg);
-	free(conn);
-	return -1;
 }
 
 /* Sends a query and waits for its last result within deadline. *last is the

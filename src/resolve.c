@@ -6,11 +6,13 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,7 +25,7 @@
  * of --all) until the process exits. */
 struct resolve_job {
 	char *host;
-	pid_t child;          /* 0: the answer is already in text */
+	pid_t child;          /* 0: the answer is already in text, or comes from a thread */
 	int fd;               /* the child's answer; -1 when none */
 	char text[RESOLVE_MAX_ADDRS * RESOLVE_ADDR_SIZE + 32];   /* "STATUS\nADDR\nADDR\n..." */
 	size_t length;
@@ -54,28 +56,154 @@ static size_t lookup(const char *host, int flags, char *out, size_t size)
 	return len;
 }
 
-static void child_lookup(const char *host, int fd)
+static void write_all(int fd, const char *text, size_t len)
 {
-	static const int reset[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM };
-	char text[RESOLVE_MAX_ADDRS * RESOLVE_ADDR_SIZE + 32];
-	size_t len, done = 0, i;
+	size_t done = 0;
 
-	/* the parent's handlers (cancel, roll back, print) are not ours to run */
-	for (i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
-		signal(reset[i], SIG_DFL);
-#ifdef __linux__
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-#endif
-	len = lookup(host, 0, text, sizeof(text));
 	while (done < len) {
 		ssize_t n = write(fd, text + done, len - done);
 
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			break;
 		done += (size_t)n;
 	}
+}
+
+static void child_lookup(const char *host, int fd, pid_t parent, const sigset_t *parent_mask)
+{
+	static const int reset[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM };
+	char text[RESOLVE_MAX_ADDRS * RESOLVE_ADDR_SIZE + 32];
+	size_t len, i;
+
+	/* the parent's handlers (cancel, roll back, print) are not ours to run;
+	 * signals stay blocked from the fork until they are reset, so that an
+	 * interrupt sent to the process group never runs them here */
+	for (i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
+		signal(reset[i], SIG_DFL);
+	pthread_sigmask(SIG_SETMASK, parent_mask, NULL);
+#ifdef __linux__
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+	if (getppid() != parent)   /* the parent died before the line above */
+		_exit(0);
+	len = lookup(host, 0, text, sizeof(text));
+	write_all(fd, text, len);
+	close(fd);   /* the end of the answer, before this process's teardown */
 	_exit(0);
 }
+
+/* The thread fallback's own copy of what it needs: the job may be freed,
+ * and the read end closed, while the lookup still runs. */
+struct thread_lookup {
+	char *host;
+	int fd;
+};
+
+static void *thread_lookup_run(void *arg)
+{
+	struct thread_lookup *t = arg;
+	char text[RESOLVE_MAX_ADDRS * RESOLVE_ADDR_SIZE + 32];
+	size_t len = lookup(t->host, 0, text, sizeof(text));
+
+	/* an abandoned reader makes this EPIPE: dbctl ignores SIGPIPE */
+	write_all(t->fd, text, len);
+	close(t->fd);
+	free(t->host);
+	free(t);
+	return NULL;
+}
+
+/* When no child can be had (a process limit, a sandbox that forbids fork):
+ * a detached thread, which cannot be killed at the deadline but is not
+ * waited for either. False when no thread can be had either. */
+static bool start_thread(struct resolve_job *job, const int fds[2])
+{
+	struct thread_lookup *t = malloc(sizeof(*t));
+	pthread_attr_t attr;
+	pthread_t thread;
+	sigset_t all, old;
+	int rc;
+
+	if (!t || !(t->host = strdup(job->host))) {
+		free(t);
+		return false;
+	}
+	t->fd = fds[1];
+	/* a pager or editor started while the lookup runs must not hold it open;
+	 * set before the thread may close it and its number be reused */
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	/* the thread takes no signal: the main thread's handlers stay where they expect to run */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&thread, &attr, thread_lookup_run, t);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		free(t->host);
+		free(t);
+		return false;
+	}
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	job->fd = fds[0];
+	return true;
+}
+
+/* The first source of nsswitch.conf's "hosts:" line is "files". Without the
+ * file, glibc asks DNS first. */
+static bool files_come_first(void)
+{
+	FILE *f = fopen("/etc/nsswitch.conf", "re");
+	char line[512], first[16];
+	bool yes = false;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " hosts: %15s", first) == 1) {
+			yes = strcmp(first, "files") == 0;
+			break;
+		}
+	fclose(f);
+	return yes;
+}
+
+static bool in_etc_hosts(const char *host)
+{
+	FILE *f = fopen("/etc/hosts", "re");
+	char line[1024];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *save = NULL, *word;
+
+		line[strcspn(line, "#")] = '\0';
+		if (!strtok_r(line, " \t\r\n", &save))   /* the address */
+			continue;
+		while (!found && (word = strtok_r(NULL, " \t\r\n", &save)))
+			found = strcasecmp(word, host) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+/* A name /etc/hosts answers before anything else is asked (localhost, say)
+ * needs no child: getaddrinfo reads local files and never waits on the
+ * network, and the fork (about 0.35 ms) would cost a Redis ping a fifth. */
+static bool answered_by_files(const char *host)
+{
+	return in_etc_hosts(host) && files_come_first();
+}
+
+/* Once fork has failed, every later lookup goes to a thread: a child forked
+ * while a thread's lookup runs would inherit the thread's end of its pipe and
+ * hold back the end of its answer until that child exits. */
+static bool fork_failed;
 
 struct resolve_job *resolve_start(const char *host)
 {
@@ -90,29 +218,44 @@ struct resolve_job *resolve_start(const char *host)
 	if (atoi(job->text) == 0)
 		return job;
 	job->length = 0;
+	if (answered_by_files(host)) {
+		job->length = lookup(host, 0, job->text, sizeof(job->text));
+		return job;
+	}
 	if (pipe(fds) == 0) {
-		job->child = fork();   /* the child ends with _exit: nothing buffered is written twice */
+		pid_t parent = getpid();
+		sigset_t all, old;
+
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		job->child = fork_failed ? -1 : fork();   /* the child ends with _exit: nothing buffered is written twice */
 		if (job->child == 0) {
 			close(fds[0]);
-			child_lookup(host, fds[1]);
+			child_lookup(host, fds[1], parent, &old);
 		}
-		close(fds[1]);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (job->child > 0) {
+			close(fds[1]);
 			fcntl(fds[0], F_SETFD, FD_CLOEXEC);
 			job->fd = fds[0];
 			return job;
 		}
-		close(fds[0]);
 		job->child = 0;
+		fork_failed = true;
+		if (start_thread(job, fds))
+			return job;
+		close(fds[0]);
+		close(fds[1]);
 	}
-	/* no child to be had: unbounded, as libpq would be */
+	/* no child and no thread to be had: unbounded, as libpq would be */
 	job->length = lookup(host, 0, job->text, sizeof(job->text));
 	return job;
 }
 
-/* Reads the child's answer until it ends, the deadline passes or an
- * interrupt comes (a lookup that hangs must not hold off Ctrl-C). */
 enum answer { ANSWER_COMPLETE, ANSWER_TIMED_OUT, ANSWER_INTERRUPTED };
+
+/* Reads the lookup's answer (child or thread) until it ends, the deadline
+ * passes or an interrupt comes: a lookup that hangs must not hold off Ctrl-C. */
 
 static enum answer read_answer(struct resolve_job *job, const struct driver_target *target, double deadline)
 {
@@ -135,14 +278,37 @@ static enum answer read_answer(struct resolve_job *job, const struct driver_targ
 	}
 }
 
+/* A child that has answered is still exiting: it is reaped by the next
+ * lookup (or by init after dbctl exits) instead of being waited for. */
+static pid_t exiting[RESOLVE_MAX_ADDRS];
+
+static void reap_exiting(void)
+{
+	size_t i;
+
+	for (i = 0; i < RESOLVE_MAX_ADDRS; i++)
+		if (exiting[i] > 0 && waitpid(exiting[i], NULL, WNOHANG) != 0)
+			exiting[i] = 0;
+}
+
 static void end_child(struct resolve_job *job, bool kill_it)
 {
+	size_t i;
+
 	if (job->fd >= 0)
 		close(job->fd);
 	if (job->child <= 0)
 		return;
+	reap_exiting();
 	if (kill_it)
 		kill(job->child, SIGKILL);
+	else if (waitpid(job->child, NULL, WNOHANG) != 0)
+		return;
+	for (i = 0; !kill_it && i < RESOLVE_MAX_ADDRS; i++)
+		if (exiting[i] == 0) {
+			exiting[i] = job->child;
+			return;
+		}
 	while (waitpid(job->child, NULL, 0) < 0 && errno == EINTR)
 		;
 }
@@ -150,7 +316,7 @@ static void end_child(struct resolve_job *job, bool kill_it)
 int resolve_finish(struct resolve_job *job, const struct driver_target *target, double deadline,
 		   char (*addrs)[RESOLVE_ADDR_SIZE], size_t *count, struct err *err)
 {
-	enum answer answer = job->child <= 0 ? ANSWER_COMPLETE : read_answer(job, target, deadline);
+	enum answer answer = job->fd < 0 ? ANSWER_COMPLETE : read_answer(job, target, deadline);
 	bool complete = answer == ANSWER_COMPLETE;
 	char *line, *next;
 	int status, rc = 0;
