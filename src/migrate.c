@@ -27,6 +27,8 @@ struct tracker {
 	char *schema_name;   /* owned; quoted literal of the schema, NULL until the first inspection */
 	char *schema_ident;  /* owned; the schema as a quoted identifier, NULL until then too */
 	long version_limit;  /* varchar(N) of the version column; 0 none */
+	char *lock_key;      /* owned; the advisory lock's key while this runner holds it, else NULL */
+	char *guard;         /* owned; PostgreSQL: SET LOCALs that put the session back as the first inspection found it */
 	bool has_column[TRACKING_COLUMN_COUNT];
 	bool golang_migrate; /* (version, dirty) */
 	bool exists;
@@ -81,6 +83,8 @@ static void tracker_close(struct tracker *t)
 	free(t->table_name);
 	free(t->schema_name);
 	free(t->schema_ident);
+	free(t->guard);
+	free(t->lock_key);
 }
 
 /* The schema is fixed by the first inspection, before any migration runs on
@@ -107,6 +111,42 @@ static int tracker_locate(struct tracker *t, const char *schema, struct err *err
 	return 0;
 }
 
+/* A migration may SET ROLE, statement_timeout, lock_timeout or
+ * default_transaction_read_only for the rest of its session: dbctl's own
+ * writes to the tracking table must not fail because of that (the work would
+ * stay applied, unrecorded, and run again). They run under the role and
+ * timeouts the first inspection found, before any migration ran. */
+static void tracker_guard(struct tracker *t, const char *role, const char *statement_timeout, const char *lock_timeout)
+{
+	char *r, *st, *lt;
+	struct strbuf sql;
+
+	if (!role || !statement_timeout || !lock_timeout)
+		return;
+	r = t->engine->driver->quote(t->conn, role, true);
+	st = literal(t, statement_timeout);
+	lt = literal(t, lock_timeout);
+	if (!r)
+		abort();
+	strbuf_init(&sql);
+	strbuf_addf(&sql, "SET LOCAL ROLE %s; SET LOCAL statement_timeout = %s; SET LOCAL lock_timeout = %s; ", r, st, lt);
+	t->guard = strbuf_detach(&sql);
+	free(r);
+	free(st);
+	free(lt);
+}
+
+/* Starts a tracking write with the guard; outside a transaction block the
+ * statements form one implicit transaction, which is made read-write first. */
+static void guarded(struct tracker *t, struct strbuf *sql)
+{
+	if (!t->guard)
+		return;
+	if (t->engine->driver->transaction_state(t->conn) == DRIVER_TRANSACTION_NONE)
+		strbuf_addstr(sql, "SET LOCAL transaction_read_only = off; ");
+	strbuf_addstr(sql, t->guard);
+}
+
 /* Which columns the table has; none means it does not exist. */
 static int tracker_inspect(struct tracker *t, struct err *err)
 {
@@ -121,13 +161,16 @@ static int tracker_inspect(struct tracker *t, struct err *err)
 	 * then the columns (none when the table does not exist). */
 	if (t->postgres)
 		strbuf_addf(&sql, "SELECT s.name, a.attname::text, CASE WHEN a.atttypid = 'pg_catalog.varchar'::regtype "
-				  "AND a.atttypmod > 4 THEN (a.atttypmod - 4)::text END FROM (SELECT %s::text AS name) s "
+				  "AND a.atttypmod > 4 THEN (a.atttypmod - 4)::text END, s.role, s.statement_timeout, "
+				  "s.lock_timeout FROM (SELECT %s::text AS name, current_user::text AS role, "
+				  "current_setting('statement_timeout') AS statement_timeout, "
+				  "current_setting('lock_timeout') AS lock_timeout) s "
 				  "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = to_regclass(quote_ident(s.name) || "
 				  "'.' || quote_ident(%s)) AND a.attnum > 0 AND NOT a.attisdropped",
 			    t->schema_name ? t->schema_name : "current_schema()", t->table_name);
 	else
-		strbuf_addf(&sql, "SELECT 'main', name, NULL FROM pragma_table_info(%s, 'main') "
-				  "UNION ALL SELECT 'main', NULL, NULL", t->table_name);
+		strbuf_addf(&sql, "SELECT 'main', name, NULL, NULL, NULL, NULL FROM pragma_table_info(%s, 'main') "
+				  "UNION ALL SELECT 'main', NULL, NULL, NULL, NULL, NULL", t->table_name);
 	rc = tracker_sql(t, sql.buf, &r, err);
 	strbuf_release(&sql);
 	if (rc != 0) {
@@ -138,16 +181,18 @@ static int tracker_inspect(struct tracker *t, struct err *err)
 		driver_result_release(&r);
 		return -1;
 	}
+	if (t->postgres && !t->guard && r.row_count > 0)
+		tracker_guard(t, r.cells[3], r.cells[4], r.cells[5]);
 	memset(t->has_column, 0, sizeof(t->has_column));
 	t->golang_migrate = false;
 	t->exists = false;
 	t->version_limit = 0;
 	for (i = 0; i < r.row_count; i++) {
-		const char *name = r.cells[i * 3 + 1];
+		const char *name = r.cells[i * 6 + 1];
 
 		t->exists = t->exists || name;
-		if (name && strcmp(name, "version") == 0 && r.cells[i * 3 + 2])
-			t->version_limit = atol(r.cells[i * 3 + 2]);
+		if (name && strcmp(name, "version") == 0 && r.cells[i * 6 + 2])
+			t->version_limit = atol(r.cells[i * 6 + 2]);
 
 		for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
 			if (name && strcmp(name, tracking_columns[c]) == 0)
@@ -840,7 +885,50 @@ static int lock_acquire(struct tracker *t, const struct migrate_options *options
 	if ((lock->mode == MIGRATE_LOCK_TABLE ? take_lease(t, options, lock, err) : take_lock(t, options, lock, err)) != 0)
 		return -1;
 	lock->held = true;
+	if (lock->mode == MIGRATE_LOCK_ADVISORY) {
+		struct strbuf key;
+
+		strbuf_init(&key);
+		lock_key(t, options, &key);
+		t->lock_key = strbuf_detach(&key);
+	}
 	return 0;
+}
+
+/* The advisory lock lives on the session that runs the migrations, so a
+ * migration can release it (pg_advisory_unlock_all(), DISCARD ALL) and let a
+ * rival start beside it. Before each section the session must still hold
+ * it; a transaction also takes it as a transaction lock (pin), which nothing
+ * the migration runs can release before its COMMIT. */
+static int lock_pin(struct tracker *t, bool pin, const char *path, struct err *err)
+{
+	struct driver_result r;
+	struct strbuf sql;
+	bool held;
+
+	if (!t->lock_key)
+		return 0;
+	strbuf_init(&sql);
+	strbuf_addf(&sql, "WITH before AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE "
+			  "locktype = 'advisory' AND objsubid = 1 AND granted AND pid = pg_backend_pid() AND "
+			  "((classid::bigint << 32) | objid::bigint) = %s) AS held) "
+			  "SELECT CASE WHEN held THEN %s%s%s ELSE false END FROM before",
+		    t->lock_key, pin ? "pg_try_advisory_xact_lock(" : "true", pin ? t->lock_key : "", pin ? ")" : "");
+	if (tracker_sql(t, sql.buf, &r, err) != 0) {
+		strbuf_release(&sql);
+		return -1;
+	}
+	strbuf_release(&sql);
+	held = r.row_count == 1 && r.cells[0] && strcmp(r.cells[0], "t") == 0;
+	driver_result_release(&r);
+	if (held)
+		return 0;
+	err_set(err, EXIT_FAILED, "the migration lock was released on this runner's own server session before %s: a "
+				  "migration ran pg_advisory_unlock_all(), pg_advisory_unlock() or DISCARD ALL; stopping",
+		path);
+	err_hint(err, "remove that statement from the migration: dbctl's advisory lock is on the session that runs "
+		      "the migrations; another runner may have started meanwhile");
+	return -1;
 }
 
 /* Before each migration: the lease is renewed (and still ours); through a
@@ -1088,6 +1176,7 @@ static int record(struct tracker *t, const struct migration *m, long duration_ms
 	if (failed_statement >= 0)
 		snprintf(failed, sizeof(failed), "%ld", failed_statement);
 	strbuf_init(&sql);
+	guarded(t, &sql);
 	if (row_version)
 		strbuf_addf(&sql, "UPDATE %s SET name = %s, checksum = '%s', checksum_algorithm = 'sha256', "
 				  "applied_at = CURRENT_TIMESTAMP, duration_ms = %ld, failed_statement = %s, error = %s "
@@ -1273,6 +1362,7 @@ static int record_down_failure(struct tracker *t, const struct migrate_entry *en
 	int rc;
 
 	strbuf_init(&sql);
+	guarded(t, &sql);
 	strbuf_addf(&sql, "UPDATE %s SET failed_statement = %ld, error = %s, failed_section = 'down' WHERE version = %s",
 		    t->table, failed_statement, message, version);
 	rc = tracker_sql(t, sql.buf, NULL, err);
@@ -1380,6 +1470,8 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		if (!t->postgres && entry->state != MIGRATE_FAILED &&
 		    (row_exists(t, m->version, err, &exists_rc) || exists_rc != 0))
 			return exists_rc;
+		if (lock_pin(t, false, m->path, err) != 0)
+			return -1;
 		rc = run_section(t, &m->up, false, skip, options, &completed, err);
 		if (rc == 0 && t->postgres)
 			rc = check_indexes(t, &m->up, skip, &completed, err);
@@ -1409,11 +1501,24 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		if (rc == 0) {
 			result->applied++;
 			emit(options, MIGRATE_EVENT_APPLIED, m, NULL, clock_now() - started, false);
+			if (lock_pin(t, false, "the end of it", err) != 0) {
+				err_prefix(err, "%s: migration %s is applied and recorded, but", m->path, m->version);
+				err_hint(err, "its transaction:false section released dbctl's advisory lock, so another runner "
+					      "may have run it at the same time: check the database, and remove that statement");
+				return -1;
+			}
 		}
 		return rc;
 	}
 	if (!in_outer_transaction && t->engine->driver->begin(t->conn, err) != 0)
 		return -1;
+	if (!in_outer_transaction && lock_pin(t, true, m->path, err) != 0) {
+		struct err ignored;
+
+		err_init(&ignored);
+		(void)t->engine->driver->rollback(t->conn, &ignored);
+		return -1;
+	}
 	/* SQLite has no advisory lock: BEGIN IMMEDIATE serialises runners, and a
 	 * runner that waited finds the row its rival wrote. On PostgreSQL the lock
 	 * already made this runner the only one. */
@@ -1629,8 +1734,10 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 			goto out;
 		}
 		outer = true;
+		rc = lock_pin(&t, true, "the first migration", err);
 	}
-	rc = ensure_table(&t, files, outer, err);
+	if (rc == 0)
+		rc = ensure_table(&t, files, outer, err);
 	for (i = 0; rc == 0 && i < status.count; i++) {
 		if (!wanted(&status.entries[i], target))
 			continue;
@@ -1787,6 +1894,15 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			rc = -1;
 			break;
 		}
+		if (lock_pin(&t, transaction && !dry_outer, m->path, err) != 0) {
+			struct err ignored;
+
+			err_init(&ignored);
+			if (transaction && !dry_outer)
+				(void)engine->driver->rollback(work->conn, &ignored);
+			rc = -1;
+			break;
+		}
 		rc = run_section(&t, &m->down, transaction, skip, options, &completed, err);
 		if (rc != 0 && !transaction) {
 			section_stopped(&t, e, &m->down, skip, completed, clock_now() - started, err);
@@ -1795,6 +1911,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		if (rc == 0) {
 			version = literal(&t, e->row_version);
 			strbuf_init(&sql);
+			guarded(&t, &sql);
 			strbuf_addf(&sql, "DELETE FROM %s WHERE version = %s", t.table, version);
 			rc = tracker_sql(&t, sql.buf, NULL, err);
 			if (rc != 0)

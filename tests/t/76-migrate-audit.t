@@ -1,0 +1,149 @@
+#!/bin/bash
+# dbctl migrate under hostile migrations and racing runners (an audit of the
+# exactly-once promise): a migration that releases advisory locks or changes
+# session settings must not let a rival run beside it, nor leave its work
+# unrecorded; a sequence's nextval counts each body's runs.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/servers.sh"
+. "$(dirname "$0")/../lib/migrate.sh"
+. "$(dirname "$0")/../lib/pgbouncer.sh"
+[ -n "${TEST_PG_SUPER_URL:-}" ] || skip_all "no test servers (run me through tests/run)"
+
+tmp=$(mktemp -d "$TEST_TMP/migrate-audit.XXXXXX")
+cd "$tmp" || exit 1
+pids=()
+stop_runners() {
+	local pid
+	for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+	pids=()
+}
+trap 'stop_runners; pgb_stop_all; mig_cleanup; rm -rf "$tmp"' EXIT
+running() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(q "select count(*) from pg_stat_activity where datname = current_database()
+			and state = 'active' and query like '%$1%' and pid <> pg_backend_pid()")" -gt 0 ] && return 0
+		sleep 0.05
+	done
+	diag "nothing ran '$1'"
+	return 1
+}
+
+# --- a migration that releases every advisory lock of its session ---------------------------------
+# (the lock is on the session that runs the migrations: pg_advisory_unlock_all() there frees it)
+for kind in tx notx; do
+	newdb "unlock_$kind"
+	d=$tmp/unlock_$kind
+	q "create sequence body_runs" >/dev/null
+	if [ $kind = tx ]; then
+		printf -- '-- migrate:up\nselect pg_advisory_unlock_all();\n' | wr "$d/1_unlock.sql"
+	else
+		printf -- '-- migrate:up transaction:false\nselect pg_advisory_unlock_all();\n' | wr "$d/1_unlock.sql"
+	fi
+	printf -- '-- migrate:up\nselect nextval($$body_runs$$);\nselect pg_sleep(2);\n' | wr "$d/2_slow.sql"
+	expect_exit 1 "$kind: a migration runs pg_advisory_unlock_all(): migrate stops before the next one, exit 1" -- \
+		"${dbctl[@]}" migrate up -d "$d"
+	like "$ERR" "migration lock was released on this runner's own server session" "... it says why"
+	is "$(versions)|$(q "select last_value from body_runs")|$(q "select is_called from body_runs")" "1|1|f" \
+		"... the migration that released it is recorded, the next one did not run unlocked"
+	expect_exit 0 "... the next up applies the rest" -- "${dbctl[@]}" migrate up -d "$d"
+	is "$(versions)|$(q "select last_value from body_runs")" "1,2|1" "... once"
+done
+# inside a transactional migration, before its long part: a rival must still wait for its COMMIT
+newdb unlock_inside
+d=$tmp/unlock_inside
+q "create sequence body_runs" >/dev/null
+printf -- '-- migrate:up\ncreate table u1 (x int);\n' | wr "$d/1_plain.sql"
+printf -- '-- migrate:up\nselect pg_advisory_unlock_all();\nselect nextval($$body_runs$$);\nselect pg_sleep(2);\n' |
+	wr "$d/2_slow.sql"
+"$DBCTL" --url "$URL" migrate up -d "$d" >a.out 2>a.err &
+runner=$!
+pids=("$runner")
+running "pg_sleep(2)"
+expect_exit 0 "pg_advisory_unlock_all() inside a running migration: a second runner exits 0" -- \
+	"${dbctl[@]}" migrate up -d "$d"
+like "$ERR" "another migrate holds the lock; waiting" "... after waiting for the first one's COMMIT"
+wait "$runner"
+is "$?" 0 "... the first exits 0"
+pids=()
+like "$(cat a.err)" "lock was not held by server session .* at the end" "... and warns that the lock was gone"
+is "$(versions)|$(q "select last_value from body_runs")" "1,2|1" "... the body ran once"
+
+# --- session settings of a transaction:false migration do not reach the tracking writes ----------------
+# (the work stays applied; an unrecorded row would make the next up run it again)
+sq "DROP ROLE IF EXISTS mig_nobody; CREATE ROLE mig_nobody; GRANT mig_nobody TO app" >/dev/null 2>&1
+for setting in "set default_transaction_read_only = on" "set role mig_nobody" "set statement_timeout = 1" \
+	"set lock_timeout = 1" "select set_config('search_path', '', false)"; do
+	n=$((${n:-0} + 1))
+	newdb "settings$n"
+	d=$tmp/settings$n
+	q "create sequence body_runs" >/dev/null
+	printf -- '-- migrate:up transaction:false\nselect nextval($$public.body_runs$$);\n%s;\n' "$setting" | wr "$d/1_set.sql"
+	run_cmd "${dbctl[@]}" migrate up -d "$d"
+	is "$RC|$(versions)" "0|1" "'$setting' in a transaction:false migration: exit 0, recorded"
+	[ "$RC" = 0 ] || diag "$ERR"
+	printf -- '-- migrate:up\nselect nextval($$public.body_runs$$);\n' | wr "$d/2_next.sql"
+	expect_exit 0 "... the next up applies only the next one" -- "${dbctl[@]}" migrate up -d "$d"
+	is "$(q "select last_value from body_runs")|$(versions)" "2|1,2" "... each body once"
+done
+sq "DROP ROLE IF EXISTS mig_nobody" >/dev/null 2>&1
+
+# --- chaos: 16 runners, every lock mode, direct and through PgBouncer, some killed -----------------------
+pgb_start tx transaction query_wait_timeout=60 || BAIL_OUT "pgbouncer (transaction pooling) did not start"
+TX=$PGB_URL_BASE
+pgb_start ss session query_wait_timeout=60 default_pool_size=40 || BAIL_OUT "pgbouncer (session pooling) did not start"
+SS=$PGB_URL_BASE
+newdb chaos
+d=$tmp/chaos
+# runs: one row per committed body (transaction:false ones with their time span, to see overlaps)
+q "create sequence starts; create table runs (version int, started timestamptz, finished timestamptz)" >/dev/null
+for i in 1 2 3 4 5 6; do
+	if ((i % 2)); then
+		printf -- '-- migrate:up\nselect nextval($$starts$$);\ninsert into runs values (%d, now(), clock_timestamp());\nselect pg_sleep(0.3);\ncreate table c%d (x int);\n' \
+			"$i" "$i" | wr "$d/${i}_tx.sql"
+	else
+		printf -- '-- migrate:up transaction:false\nselect nextval($$starts$$);\ninsert into runs select %d, now(), clock_timestamp() from (select pg_sleep(0.3)) s;\n' \
+			"$i" | wr "$d/${i}_notx.sql"
+	fi
+done
+direct=${TEST_PG_URL%/*}/$DB
+victims=()
+pids=()
+for i in $(seq 1 16); do
+	case $((i % 6)) in
+	0) url=$direct args=(--lock=advisory) ;;
+	1) url=$direct args=(--lock=table) ;;
+	2) url=$direct args=() ;;
+	3) url=$TX/$DB args=() ;;
+	4) url=$TX/$DB args=(--lock=table) ;;
+	5) url=$SS/$DB args=(--lock=advisory) ;;
+	esac
+	"$DBCTL" --url "$url" migrate up -d "$d" --lock-timeout 60 "${args[@]}" >"out$i" 2>"err$i" &
+	pids+=($!)
+	((i % 4 == 0)) && victims+=($!)
+done
+sleep 0.5
+for sig in INT TERM KILL INT; do
+	sleep 0.4
+	kill -"$sig" "${victims[0]}" 2>/dev/null
+	victims=("${victims[@]:1}")
+done
+codes=
+for pid in "${pids[@]}"; do
+	wait "$pid"
+	codes+="$? "
+done
+pids=()
+diag "chaos exit codes: $codes"
+# a killed --lock=table runner leaves its lease for 10 minutes: end it as time would
+q "update schema_migrations_lock set expires_at = now() - interval '1 second'" >/dev/null 2>&1
+run_cmd "${dbctl[@]}" migrate up -d "$d" --lock-timeout 30
+is "$RC|$(versions)" "0|1,2,3,4,5,6" "chaos: after the race and one more up, all six are applied"
+[ "$RC" = 0 ] || diag "$ERR"
+is "$(q "select string_agg(version || ':' || n, ',' order by version) from (select version, count(*) n from runs group by version) s")" \
+	"1:1,2:1,3:1,4:1,5:1,6:1" "... each body committed once"
+is "$(q "select count(*) from runs r1 join runs r2 on r1.ctid < r2.ctid and r1.started < r2.finished and r2.started < r1.finished")" 0 \
+	"... no two bodies ever ran at the same time"
+is "$(grep -l 'another runner recorded migration' err* 2>/dev/null | wc -l)" 0 "... no runner hit another's tracking row"
+
+done_testing
