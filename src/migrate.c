@@ -27,7 +27,9 @@ struct tracker {
 	char *schema_name;   /* owned; quoted literal of the schema, NULL until the first inspection */
 	char *schema_ident;  /* owned; the schema as a quoted identifier, NULL until then too */
 	long version_limit;  /* varchar(N) of the version column; 0 none */
-	char *lock_key;      /* owned; the advisory lock's key while this runner holds it, else NULL */
+	char *lock_key;      /* owned; the lock's key while this runner holds the lock or the lease, else NULL */
+	bool lock_session;   /* the key is held as a session advisory lock (not the lease) */
+	double lock_timeout; /* --lock-timeout */
 	char *guard;         /* owned; PostgreSQL: SET LOCALs that put the session back as the first inspection found it */
 	bool has_column[TRACKING_COLUMN_COUNT];
 	bool golang_migrate; /* (version, dirty) */
@@ -802,8 +804,10 @@ static int lease_sql(struct tracker *t, const struct migrate_options *options, c
 	strbuf_init(&key);
 	lock_key(t, options, &key);
 	if (renew)
+		/* an expired lease is not renewed: an advisory runner may have
+		 * started since, seeing it expired */
 		strbuf_addf(&sql, "UPDATE %s SET expires_at = now() + interval '%d seconds' WHERE id = 1 AND holder = %s "
-				  "RETURNING holder", table, LEASE_SECONDS, who);
+				  "AND expires_at >= now() RETURNING holder", table, LEASE_SECONDS, who);
 	else
 		strbuf_addf(&sql, "SET LOCAL client_min_messages = warning; "
 				  "CREATE TABLE IF NOT EXISTS %s (id int PRIMARY KEY, holder text NOT NULL, "
@@ -885,12 +889,14 @@ static int lock_acquire(struct tracker *t, const struct migrate_options *options
 	if ((lock->mode == MIGRATE_LOCK_TABLE ? take_lease(t, options, lock, err) : take_lock(t, options, lock, err)) != 0)
 		return -1;
 	lock->held = true;
-	if (lock->mode == MIGRATE_LOCK_ADVISORY) {
+	{
 		struct strbuf key;
 
 		strbuf_init(&key);
 		lock_key(t, options, &key);
 		t->lock_key = strbuf_detach(&key);
+		t->lock_session = lock->mode == MIGRATE_LOCK_ADVISORY;
+		t->lock_timeout = options->lock_timeout;
 	}
 	return 0;
 }
@@ -899,30 +905,55 @@ static int lock_acquire(struct tracker *t, const struct migrate_options *options
  * migration can release it (pg_advisory_unlock_all(), DISCARD ALL) and let a
  * rival start beside it. Before each section the session must still hold
  * it; a transaction also takes it as a transaction lock (pin), which nothing
- * the migration runs can release before its COMMIT. */
-static int lock_pin(struct tracker *t, bool pin, const char *path, struct err *err)
+ * the migration runs can release before its COMMIT. Under the lease the pin
+ * alone keeps a rival out of a transaction that outlives the lease (neither
+ * an advisory runner nor a lease taker gets the key while it is open). */
+static int lock_pin_try(struct tracker *t, bool pin, bool *held, struct err *err)
 {
 	struct driver_result r;
 	struct strbuf sql;
-	bool held;
+	int rc;
 
-	if (!t->lock_key)
-		return 0;
 	strbuf_init(&sql);
-	strbuf_addf(&sql, "WITH before AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE "
-			  "locktype = 'advisory' AND objsubid = 1 AND granted AND pid = pg_backend_pid() AND "
-			  "((classid::bigint << 32) | objid::bigint) = %s) AS held) "
-			  "SELECT CASE WHEN held THEN %s%s%s ELSE false END FROM before",
-		    t->lock_key, pin ? "pg_try_advisory_xact_lock(" : "true", pin ? t->lock_key : "", pin ? ")" : "");
-	if (tracker_sql(t, sql.buf, &r, err) != 0) {
-		strbuf_release(&sql);
-		return -1;
-	}
+	if (!t->lock_session)
+		strbuf_addf(&sql, "SELECT pg_try_advisory_xact_lock(%s)", t->lock_key);
+	else
+		strbuf_addf(&sql, "WITH before AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE "
+				  "locktype = 'advisory' AND objsubid = 1 AND granted AND pid = pg_backend_pid() AND "
+				  "((classid::bigint << 32) | objid::bigint) = %s) AS held) "
+				  "SELECT CASE WHEN held THEN %s%s%s ELSE false END FROM before",
+			    t->lock_key, pin ? "pg_try_advisory_xact_lock(" : "true", pin ? t->lock_key : "", pin ? ")" : "");
+	rc = tracker_sql(t, sql.buf, &r, err);
 	strbuf_release(&sql);
-	held = r.row_count == 1 && r.cells[0] && strcmp(r.cells[0], "t") == 0;
+	if (rc != 0)
+		return -1;
+	*held = r.row_count == 1 && r.cells[0] && strcmp(r.cells[0], "t") == 0;
 	driver_result_release(&r);
+	return 0;
+}
+
+static int lock_pin(struct tracker *t, bool pin, const char *path, struct err *err)
+{
+	double until = clock_now() + t->lock_timeout, pause = 0.02;
+	bool held = false;
+
+	if (!t->lock_key || (!t->lock_session && !pin))
+		return 0;
+	if (lock_pin_try(t, pin, &held, err) != 0)
+		return -1;
+	/* under the lease: an advisory runner holds the id for a moment, until it sees the lease */
+	while (!held && !t->lock_session && clock_now() < until) {
+		if (!pause_until(pause, until))
+			return err_set(err, EXIT_INTERRUPTED, "interrupted while waiting for the migration lock");
+		pause = pause * 2 > 0.5 ? 0.5 : pause * 2;
+		if (lock_pin_try(t, pin, &held, err) != 0)
+			return -1;
+	}
 	if (held)
 		return 0;
+	if (!t->lock_session)
+		return err_set(err, EXIT_FAILED, "another runner holds the migration lock's id while this one holds the "
+						 "lease, before %s; stopping", path);
 	err_set(err, EXIT_FAILED, "the migration lock was released on this runner's own server session before %s: a "
 				  "migration ran pg_advisory_unlock_all(), pg_advisory_unlock() or DISCARD ALL; stopping",
 		path);
@@ -945,7 +976,8 @@ static int lock_check(struct tracker *t, const struct migrate_options *options, 
 		if (lease_sql(t, options, lock->holder, true, &r, err) != 0)
 			return -1;
 		if (r.row_count != 1)
-			rc = err_set(err, EXIT_FAILED, "the migration lease expired and another runner took it; stopping");
+			rc = err_set(err, EXIT_FAILED, "the migration lease expired (another runner may have taken it, or "
+						       "the lock); stopping");
 		driver_result_release(&r);
 		return rc;
 	}
