@@ -1203,6 +1203,7 @@ static int record(struct tracker *t, const struct migration *m, long duration_ms
 	char *message = literal(t, error ? error : "");
 	struct strbuf sql;
 	char failed[32] = "NULL";
+	bool commits;
 	int rc;
 
 	if (failed_statement >= 0)
@@ -1220,7 +1221,16 @@ static int record(struct tracker *t, const struct migration *m, long duration_ms
 			    t->table, version, name, m->up.checksum, duration_ms, failed, error ? message : "NULL");
 	if (and_commit)
 		strbuf_addstr(&sql, "; COMMIT");
+	commits = and_commit || t->engine->driver->transaction_state(t->conn) == DRIVER_TRANSACTION_NONE;
 	rc = tracker_sql(t, sql.buf, NULL, err);
+	/* lost once the row (and with it the migration) was sent to commit: it may have */
+	if (rc != 0 && commits && err->code == EXIT_NO_ANSWER) {
+		err->code = EXIT_UNKNOWN;
+		if (and_commit)
+			err_hint(err, "the connection was lost after the COMMIT of migration %s and its tracking row had been "
+				      "sent: it may or may not be applied; 'migrate status' tells which, and the next 'migrate "
+				      "up' applies it only if it is not", m->version);
+	}
 	/* with the COMMIT in the message, an error may be the migration's own (a
 	 * deferred constraint), which is the commit path's to report: PostgreSQL
 	 * leaves the transaction failed only when the INSERT failed */

@@ -110,6 +110,77 @@ for second in table advisory; do
 	like "$(cat a.err)" "lease expired" "... and says so"
 done
 
+# --- the connection is lost while COMMIT runs (a deferred trigger sleeps in it) --------------------
+cat >"$tmp/cutproxy.py" <<'PY2'
+import os, select, socket, sys, threading
+portfile, cutfile, target = sys.argv[1], sys.argv[2], int(sys.argv[3])
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(16)
+def pump(a, b):
+    try:
+        while not os.path.exists(cutfile):
+            r, _, _ = select.select([a], [], [], 0.05)
+            if r:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        s.close()
+with open(portfile + ".tmp", "w") as f:
+    f.write(str(listener.getsockname()[1]))
+os.rename(portfile + ".tmp", portfile)
+while True:
+    client, _ = listener.accept()
+    server = socket.create_connection(("127.0.0.1", target))
+    threading.Thread(target=pump, args=(client, server), daemon=True).start()
+    threading.Thread(target=pump, args=(server, client), daemon=True).start()
+PY2
+for mode in advisory table; do
+	newdb "commitcut_$mode"
+	d=$tmp/commitcut_$mode
+	q "create sequence body_runs" >/dev/null
+	wr "$d/1_slow_commit.sql" <<'SQL'
+-- migrate:up
+select nextval('body_runs');
+create table t1 (x int);
+create function slow_check() returns trigger language plpgsql as $$ begin perform pg_sleep(2); return null; end $$;
+create constraint trigger t1_slow after insert on t1 deferrable initially deferred for each row execute function slow_check();
+insert into t1 values (1);
+SQL
+	rm -f "$tmp/proxy.port" "$tmp/proxy.cut"
+	/usr/bin/python3 "$tmp/cutproxy.py" "$tmp/proxy.port" "$tmp/proxy.cut" "$PGPORT_TEST" &
+	proxy=$!
+	pids=("$proxy")
+	for ((i = 0; i < 100; i++)); do [ -s "$tmp/proxy.port" ] && break; sleep 0.05; done
+	purl="postgresql://app:$(pct_encode "$TEST_PG_APP_PASSWORD")@127.0.0.1:$(cat "$tmp/proxy.port")/$DB"
+	"$DBCTL" --url "$purl" migrate up -d "$d" --lock=$mode >cc.out 2>cc.err &
+	runner=$!
+	pids+=("$runner")
+	running "; COMMIT"
+	touch "$tmp/proxy.cut"
+	wait "$runner"
+	code=$?
+	is "$code" 5 "--lock=$mode: connection lost while COMMIT runs: exit 5 (outcome unknown)"
+	[ "$code" = 5 ] || diag "$(cat cc.err)"
+	like "$(cat cc.err)" "migrate status" "... the hint says to check migrate status"
+	sleep 2.5
+	[ $mode = table ] && q "update schema_migrations_lock set expires_at = now() - interval '1 second'" >/dev/null
+	expect_exit 0 "... the next up exits 0" -- "${dbctl[@]}" migrate up -d "$d" --lock=$mode --lock-timeout 30
+	is "$(versions)|$(q "select last_value from body_runs")|$(q "select count(*) from t1")" "1|1|1" \
+		"... the commit had happened: recorded, applied once"
+	kill "$proxy" 2>/dev/null
+	wait "$proxy" 2>/dev/null
+	pids=()
+done
+
 # --- chaos: 16 runners, every lock mode, direct and through PgBouncer, some interrupted -----------------------
 pgb_start tx transaction query_wait_timeout=60 || BAIL_OUT "pgbouncer (transaction pooling) did not start"
 TX=$PGB_URL_BASE
