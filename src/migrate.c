@@ -803,12 +803,13 @@ static int lease_sql(struct tracker *t, const struct migrate_options *options, c
 	strbuf_init(&sql);
 	strbuf_init(&key);
 	lock_key(t, options, &key);
-	if (renew)
-		/* an expired lease is not renewed: an advisory runner may have
-		 * started since, seeing it expired */
+	if (renew) {
+		/* after a migration's own SETs; an expired lease is not renewed:
+		 * an advisory runner may have started since, seeing it expired */
+		guarded(t, &sql);
 		strbuf_addf(&sql, "UPDATE %s SET expires_at = now() + interval '%d seconds' WHERE id = 1 AND holder = %s "
 				  "AND expires_at >= now() RETURNING holder", table, LEASE_SECONDS, who);
-	else
+	} else {
 		strbuf_addf(&sql, "SET LOCAL client_min_messages = warning; "
 				  "CREATE TABLE IF NOT EXISTS %s (id int PRIMARY KEY, holder text NOT NULL, "
 				  "expires_at timestamptz NOT NULL); "
@@ -817,6 +818,7 @@ static int lease_sql(struct tracker *t, const struct migrate_options *options, c
 				  "ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at "
 				  "WHERE %s.expires_at < now() RETURNING holder",
 			    table, table, who, LEASE_SECONDS, key.buf, table);
+	}
 	rc = tracker_sql(t, sql.buf, out, err);
 	strbuf_release(&sql);
 	strbuf_release(&key);
@@ -1014,15 +1016,19 @@ static bool lock_release(struct tracker *t, const struct migrate_options *option
 		char *table = lease_table(t), *who = literal(t, lock->holder);
 		enum driver_transaction state = t->engine->driver->transaction_state(t->conn);
 
-		strbuf_addf(&sql, "DELETE FROM %s WHERE id = 1 AND holder = %s", table, who);
-		free(table);
-		free(who);
 		/* a failed migration's transaction may still be open: the lease row is not part of it */
 		if ((state == DRIVER_TRANSACTION_OPEN || state == DRIVER_TRANSACTION_FAILED) &&
-		    t->engine->driver->rollback(t->conn, &ignored) != 0)
+		    t->engine->driver->rollback(t->conn, &ignored) != 0) {
 			released = false;
-		else if (state == DRIVER_TRANSACTION_UNKNOWN || tracker_sql(t, sql.buf, NULL, &ignored) != 0)
+		} else if (state != DRIVER_TRANSACTION_UNKNOWN) {
+			guarded(t, &sql);
+			strbuf_addf(&sql, "DELETE FROM %s WHERE id = 1 AND holder = %s", table, who);
+			released = tracker_sql(t, sql.buf, NULL, &ignored) == 0;
+		} else {
 			released = false;
+		}
+		free(table);
+		free(who);
 	} else {
 		lock_key(t, options, &key);
 		strbuf_addf(&sql, "SELECT pg_advisory_unlock(%s)", key.buf);

@@ -88,6 +88,21 @@ for setting in "set default_transaction_read_only = on" "set role mig_nobody" "s
 done
 sq "DROP ROLE IF EXISTS mig_nobody" >/dev/null 2>&1
 
+# --- the same settings under the lease: renewing and deleting it still work --------------------------
+for setting in "set default_transaction_read_only = on" "set role mig_nobody"; do
+	n=$((n + 1))
+	newdb "settings$n"
+	d=$tmp/settings$n
+	sq "DROP ROLE IF EXISTS mig_nobody; CREATE ROLE mig_nobody; GRANT mig_nobody TO app" >/dev/null 2>&1
+	printf -- '-- migrate:up transaction:false\n%s;\n' "$setting" | wr "$d/1_set.sql"
+	printf -- '-- migrate:up transaction:false\nselect 1;\n' | wr "$d/2_next.sql"
+	run_cmd "${dbctl[@]}" migrate up -d "$d" --lock=table
+	is "$RC|$(versions)|$(q "select count(*) from schema_migrations_lock")" "0|1,2|0" \
+		"--lock=table, '$setting' in a migration: both applied, the lease renewed and deleted"
+	[ "$RC" = 0 ] || diag "$ERR"
+	sq "DROP ROLE IF EXISTS mig_nobody" >/dev/null 2>&1
+done
+
 # --- the lease expires while a long transactional migration runs (as 10 minutes would) --------------
 for second in table advisory; do
 	newdb "expire_$second"
