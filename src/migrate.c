@@ -1983,6 +1983,12 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			result->statements += completed;
 			emit(options, MIGRATE_EVENT_REVERTED, m, NULL, clock_now() - started, transaction);
 		}
+		if (rc == 0 && !transaction && lock_pin(&t, false, "the end of it", err) != 0) {
+			err_prefix(err, "%s: migration %s is reverted, but", m->path, m->version);
+			err_hint(err, "its transaction:false down section released dbctl's advisory lock, so another runner "
+				      "may have run at the same time: check the database, and remove that statement");
+			rc = -1;
+		}
 	}
 	if (dry_outer) {
 		struct err ignored;

@@ -31,15 +31,15 @@ running() {
 
 # --- a migration that releases every advisory lock of its session ---------------------------------
 # (the lock is on the session that runs the migrations: pg_advisory_unlock_all() there frees it)
-for kind in tx notx; do
+for kind in tx notx discard; do
 	newdb "unlock_$kind"
 	d=$tmp/unlock_$kind
 	q "create sequence body_runs" >/dev/null
-	if [ $kind = tx ]; then
-		printf -- '-- migrate:up\nselect pg_advisory_unlock_all();\n' | wr "$d/1_unlock.sql"
-	else
-		printf -- '-- migrate:up transaction:false\nselect pg_advisory_unlock_all();\n' | wr "$d/1_unlock.sql"
-	fi
+	case $kind in
+	tx) printf -- '-- migrate:up\nselect pg_advisory_unlock_all();\n' | wr "$d/1_unlock.sql" ;;
+	notx) printf -- '-- migrate:up transaction:false\nselect pg_advisory_unlock_all();\n' | wr "$d/1_unlock.sql" ;;
+	discard) printf -- '-- migrate:up transaction:false\ndiscard all;\n' | wr "$d/1_unlock.sql" ;;
+	esac
 	printf -- '-- migrate:up\nselect nextval($$body_runs$$);\nselect pg_sleep(2);\n' | wr "$d/2_slow.sql"
 	expect_exit 1 "$kind: a migration runs pg_advisory_unlock_all(): migrate stops before the next one, exit 1" -- \
 		"${dbctl[@]}" migrate up -d "$d"
@@ -49,6 +49,19 @@ for kind in tx notx; do
 	expect_exit 0 "... the next up applies the rest" -- "${dbctl[@]}" migrate up -d "$d"
 	is "$(versions)|$(q "select last_value from body_runs")" "1,2|1" "... once"
 done
+# a transaction:false down section that releases it
+newdb unlock_down
+d=$tmp/unlock_down
+printf -- '-- migrate:up\ncreate table d1 (x int);\n-- migrate:down transaction:false\nselect pg_advisory_unlock_all();\ndrop table d1;\n' |
+	wr "$d/1_d1.sql"
+printf -- '-- migrate:up\ncreate table d2 (x int);\n-- migrate:down\ndrop table d2;\n' | wr "$d/2_d2.sql"
+expect_exit 0 "down: set up" -- "${dbctl[@]}" migrate up -d "$d"
+q "insert into schema_migrations (version, name, checksum) values ('0', 'zero', 'x')" >/dev/null
+printf -- '-- migrate:up\nselect 1;\n-- migrate:down\nselect 1;\n' | wr "$d/0_zero.sql"
+expect_exit 1 "down 3, the second down section runs pg_advisory_unlock_all(): exit 1" -- "${dbctl[@]}" migrate down -d "$d" 3
+like "$ERR" "migration 1 is reverted, but.*released" "... it says the lock was released"
+is "$(versions)" 0 "... the third is not reverted without the lock"
+
 # inside a transactional migration, before its long part: a rival must still wait for its COMMIT
 newdb unlock_inside
 d=$tmp/unlock_inside
