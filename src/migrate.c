@@ -903,13 +903,6 @@ static int lock_acquire(struct tracker *t, const struct migrate_options *options
 	return 0;
 }
 
-/* The advisory lock lives on the session that runs the migrations, so a
- * migration can release it (pg_advisory_unlock_all(), DISCARD ALL) and let a
- * rival start beside it. Before each section the session must still hold
- * it; a transaction also takes it as a transaction lock (pin), which nothing
- * the migration runs can release before its COMMIT. Under the lease the pin
- * alone keeps a rival out of a transaction that outlives the lease (neither
- * an advisory runner nor a lease taker gets the key while it is open). */
 static int lock_pin_try(struct tracker *t, bool pin, bool *held, struct err *err)
 {
 	struct driver_result r;
@@ -934,6 +927,13 @@ static int lock_pin_try(struct tracker *t, bool pin, bool *held, struct err *err
 	return 0;
 }
 
+/* The advisory lock lives on the session that runs the migrations, so a
+ * migration can release it (pg_advisory_unlock_all(), DISCARD ALL) and let a
+ * rival start beside it. Before each section the session must still hold
+ * it; a transaction also takes it as a transaction lock (pin), which nothing
+ * the migration runs can release before its COMMIT. Under the lease the pin
+ * alone keeps a rival out of a transaction that outlives the lease (neither
+ * an advisory runner nor a lease taker gets the key while it is open). */
 static int lock_pin(struct tracker *t, bool pin, const char *path, struct err *err)
 {
 	double until = clock_now() + t->lock_timeout, pause = 0.02;
@@ -1549,7 +1549,7 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		if (rc == 0) {
 			result->applied++;
 			emit(options, MIGRATE_EVENT_APPLIED, m, NULL, clock_now() - started, false);
-			if (lock_pin(t, false, "the end of it", err) != 0) {
+			if (lock_pin(t, false, "the end of this section", err) != 0) {
 				err_prefix(err, "%s: migration %s is applied and recorded, but", m->path, m->version);
 				err_hint(err, "its transaction:false section released dbctl's advisory lock, so another runner "
 					      "may have run it at the same time: check the database, and remove that statement");
@@ -1983,7 +1983,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			result->statements += completed;
 			emit(options, MIGRATE_EVENT_REVERTED, m, NULL, clock_now() - started, transaction);
 		}
-		if (rc == 0 && !transaction && lock_pin(&t, false, "the end of it", err) != 0) {
+		if (rc == 0 && !transaction && lock_pin(&t, false, "the end of this section", err) != 0) {
 			err_prefix(err, "%s: migration %s is reverted, but", m->path, m->version);
 			err_hint(err, "its transaction:false down section released dbctl's advisory lock, so another runner "
 				      "may have run at the same time: check the database, and remove that statement");
