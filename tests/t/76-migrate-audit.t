@@ -209,6 +209,37 @@ SQL
 	pids=()
 done
 
+# --- SIGTERM / SIGINT while COMMIT runs (a deferred trigger sleeps in it) ----------------------------
+for sig in TERM INT; do
+	newdb "commitsig_${sig,,}"
+	d=$tmp/commitsig_$sig
+	q "create sequence body_runs" >/dev/null
+	wr "$d/1_slow_commit.sql" <<'SQL'
+-- migrate:up
+select nextval('body_runs');
+create table t1 (x int);
+create function slow_check() returns trigger language plpgsql as $$ begin perform pg_sleep(2); return null; end $$;
+create constraint trigger t1_slow after insert on t1 deferrable initially deferred for each row execute function slow_check();
+insert into t1 values (1);
+SQL
+	printf -- '-- migrate:up\ncreate table t2 (x int);\n' | wr "$d/2_after.sql"
+	"$DBCTL" --url "$URL" migrate up -d "$d" >cs.out 2>cs.err &
+	runner=$!
+	pids=("$runner")
+	running "; COMMIT"
+	kill -"$sig" "$runner"
+	wait "$runner"
+	code=$?
+	pids=()
+	# a COMMIT is not cancelled: it completes, is recorded, and the run stops there
+	is "$code|$(versions)|$(exists t1)|$(exists t2)" "130|1|t|f" \
+		"SIG$sig during a migration's COMMIT: exit 130 after it committed and was recorded; the next one did not start"
+	[ "$code" = 130 ] || diag "$(cat cs.out cs.err)"
+	like "$(cat cs.out)" "applied 1" "... it says migration 1 was applied"
+	expect_exit 0 "... the next up applies the second" -- "${dbctl[@]}" migrate up -d "$d"
+	is "$(versions)|$(q "select count(*) from t1")|$(q "select last_value from body_runs")" "1,2|1|1" "... each once"
+done
+
 # --- chaos: 16 runners, every lock mode, direct and through PgBouncer, some interrupted -----------------------
 pgb_start tx transaction query_wait_timeout=60 || BAIL_OUT "pgbouncer (transaction pooling) did not start"
 TX=$PGB_URL_BASE
