@@ -139,12 +139,17 @@ static void tracker_guard(struct tracker *t, const char *role, const char *state
 }
 
 /* Starts a tracking write with the guard; outside a transaction block the
- * statements form one implicit transaction, which is made read-write first. */
-static void guarded(struct tracker *t, struct strbuf *sql)
+ * statements form one implicit transaction, which is made read-write first.
+ * Inside one, only when it ends right after (own): a SET LOCAL would
+ * otherwise change the session for the next migrations of a
+ * --single-transaction run or a dry run, which stand or fall together. */
+static void guarded(struct tracker *t, struct strbuf *sql, bool own)
 {
-	if (!t->guard)
+	bool autocommit = t->engine->driver->transaction_state(t->conn) == DRIVER_TRANSACTION_NONE;
+
+	if (!t->guard || (!autocommit && !own))
 		return;
-	if (t->engine->driver->transaction_state(t->conn) == DRIVER_TRANSACTION_NONE)
+	if (autocommit)
 		strbuf_addstr(sql, "SET LOCAL transaction_read_only = off; ");
 	strbuf_addstr(sql, t->guard);
 }
@@ -806,7 +811,7 @@ static int lease_sql(struct tracker *t, const struct migrate_options *options, c
 	if (renew) {
 		/* after a migration's own SETs; an expired lease is not renewed:
 		 * an advisory runner may have started since, seeing it expired */
-		guarded(t, &sql);
+		guarded(t, &sql, false);
 		strbuf_addf(&sql, "UPDATE %s SET expires_at = now() + interval '%d seconds' WHERE id = 1 AND holder = %s "
 				  "AND expires_at >= now() RETURNING holder", table, LEASE_SECONDS, who);
 	} else {
@@ -1021,7 +1026,7 @@ static bool lock_release(struct tracker *t, const struct migrate_options *option
 		    t->engine->driver->rollback(t->conn, &ignored) != 0) {
 			released = false;
 		} else if (state != DRIVER_TRANSACTION_UNKNOWN) {
-			guarded(t, &sql);
+			guarded(t, &sql, false);
 			strbuf_addf(&sql, "DELETE FROM %s WHERE id = 1 AND holder = %s", table, who);
 			released = tracker_sql(t, sql.buf, NULL, &ignored) == 0;
 		} else {
@@ -1215,7 +1220,7 @@ static int record(struct tracker *t, const struct migration *m, long duration_ms
 	if (failed_statement >= 0)
 		snprintf(failed, sizeof(failed), "%ld", failed_statement);
 	strbuf_init(&sql);
-	guarded(t, &sql);
+	guarded(t, &sql, and_commit);
 	if (row_version)
 		strbuf_addf(&sql, "UPDATE %s SET name = %s, checksum = '%s', checksum_algorithm = 'sha256', "
 				  "applied_at = CURRENT_TIMESTAMP, duration_ms = %ld, failed_statement = %s, error = %s "
@@ -1410,7 +1415,7 @@ static int record_down_failure(struct tracker *t, const struct migrate_entry *en
 	int rc;
 
 	strbuf_init(&sql);
-	guarded(t, &sql);
+	guarded(t, &sql, false);
 	strbuf_addf(&sql, "UPDATE %s SET failed_statement = %ld, error = %s, failed_section = 'down' WHERE version = %s",
 		    t->table, failed_statement, message, version);
 	rc = tracker_sql(t, sql.buf, NULL, err);
@@ -1959,7 +1964,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		if (rc == 0) {
 			version = literal(&t, e->row_version);
 			strbuf_init(&sql);
-			guarded(&t, &sql);
+			guarded(&t, &sql, transaction && !dry_outer);
 			strbuf_addf(&sql, "DELETE FROM %s WHERE version = %s", t.table, version);
 			rc = tracker_sql(&t, sql.buf, NULL, err);
 			if (rc != 0)

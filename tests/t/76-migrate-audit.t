@@ -101,6 +101,15 @@ for setting in "set default_transaction_read_only = on" "set role mig_nobody" "s
 done
 sq "DROP ROLE IF EXISTS mig_nobody" >/dev/null 2>&1
 
+# --- in one transaction (--single-transaction, dry run) the guard does not change the next migrations' session
+newdb single
+d=$tmp/single
+printf -- "-- migrate:up\nset lock_timeout = '7s';\n" | wr "$d/1_set.sql"
+printf -- "-- migrate:up\ncreate table seen as select current_setting('lock_timeout') as v;\n" | wr "$d/2_seen.sql"
+expect_exit 0 "--single-transaction, migration 1 sets lock_timeout: exit 0" -- \
+	"${dbctl[@]}" migrate up -d "$d" --single-transaction
+is "$(versions)|$(q "select v from seen")" "1,2|7s" "... migration 2 sees it: the tracking row's guard did not reset it"
+
 # --- the same settings under the lease: renewing and deleting it still work --------------------------
 for setting in "set default_transaction_read_only = on" "set role mig_nobody"; do
 	n=$((n + 1))
