@@ -249,6 +249,58 @@ SQL
 	is "$(versions)|$(q "select count(*) from t1")|$(q "select last_value from body_runs")" "1,2|1|1" "... each once"
 done
 
+# --- pg_terminate_backend of the runner's own backend, mid-migration ---------------------------------
+for kind in tx notx; do
+	newdb "term_$kind"
+	d=$tmp/term_$kind
+	q "create sequence body_runs; create table runs (x int)" >/dev/null
+	if [ $kind = tx ]; then
+		printf -- '-- migrate:up\nselect nextval($$body_runs$$);\ninsert into runs values (1);\nselect pg_sleep(3);\n' | wr "$d/1_slow.sql"
+	else
+		printf -- '-- migrate:up transaction:false\ninsert into runs select 1 from (select pg_sleep(3)) s;\n' | wr "$d/1_slow.sql"
+	fi
+	"$DBCTL" --url "$URL" migrate up -d "$d" >tb.out 2>tb.err &
+	runner=$!
+	pids=("$runner")
+	running "pg_sleep(3)"
+	sq "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$DB' AND query LIKE '%pg_sleep(3)%' AND pid <> pg_backend_pid()" >/dev/null
+	wait "$runner"
+	code=$?
+	pids=()
+	is "$code|$(versions)|$(q "select count(*) from runs")" "2||0" \
+		"$kind: the runner's backend is terminated mid-statement: exit 2, nothing recorded, nothing applied"
+	[ $kind = notx ] && like "$(cat tb.err)" "connection was lost during statement 1" "... the hint says where"
+	expect_exit 0 "... the next up applies it" -- "${dbctl[@]}" migrate up -d "$d"
+	is "$(versions)|$(q "select count(*) from runs")" "1|1" "... once"
+done
+
+# --- redo and up racing ----------------------------------------------------------------------------
+newdb redo_race
+d=$tmp/redo_race
+q "create sequence ups; create sequence downs" >/dev/null
+for i in 1 2 3; do
+	printf -- '-- migrate:up\nselect nextval($$ups$$);\ncreate table r%d (x int);\nselect pg_sleep(0.2);\n-- migrate:down\nselect nextval($$downs$$);\ndrop table r%d;\n' \
+		"$i" "$i" | wr "$d/${i}_r$i.sql"
+done
+pids=()
+for i in $(seq 1 8); do
+	cmd=up
+	((i % 2)) && cmd=redo
+	"$DBCTL" --url "$URL" migrate $cmd -d "$d" >"out$i" 2>"err$i" &
+	pids+=($!)
+done
+codes=
+for pid in "${pids[@]}"; do
+	wait "$pid"
+	codes+="$? "
+done
+pids=()
+expect_exit 0 "8 runners, half up, half redo: then up" -- "${dbctl[@]}" migrate up -d "$d"
+is "$(versions)|$(exists r1)$(exists r2)$(exists r3)" "1,2,3|ttt" "... all three applied, their tables there"
+is "$(q "select last_value - (select case when is_called then last_value else 0 end from downs) from ups")" 3 \
+	"... every down was followed by exactly one up (ups - downs = 3)"
+is "$(grep -l 'another runner recorded' err* | wc -l)" 0 "... no runner hit another's row (codes: $codes)"
+
 # --- chaos: 16 runners, every lock mode, direct and through PgBouncer, some interrupted -----------------------
 pgb_start tx transaction query_wait_timeout=60 || BAIL_OUT "pgbouncer (transaction pooling) did not start"
 TX=$PGB_URL_BASE
