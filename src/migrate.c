@@ -27,6 +27,10 @@ struct tracker {
 	char *schema_name;   /* owned; quoted literal of the schema, NULL until the first inspection */
 	char *schema_ident;  /* owned; the schema as a quoted identifier, NULL until then too */
 	long version_limit;  /* varchar(N) of the version column; 0 none */
+	char *lock_key;      /* owned; the lock's key while this runner holds the lock or the lease, else NULL */
+	bool lock_session;   /* the key is held as a session advisory lock (not the lease) */
+	double lock_timeout; /* --lock-timeout */
+	char *guard;         /* owned; PostgreSQL: SET LOCALs that put the session back as the first inspection found it */
 	bool has_column[TRACKING_COLUMN_COUNT];
 	bool golang_migrate; /* (version, dirty) */
 	bool exists;
@@ -81,6 +85,8 @@ static void tracker_close(struct tracker *t)
 	free(t->table_name);
 	free(t->schema_name);
 	free(t->schema_ident);
+	free(t->guard);
+	free(t->lock_key);
 }
 
 /* The schema is fixed by the first inspection, before any migration runs on
@@ -107,6 +113,47 @@ static int tracker_locate(struct tracker *t, const char *schema, struct err *err
 	return 0;
 }
 
+/* A migration may SET ROLE, statement_timeout, lock_timeout or
+ * default_transaction_read_only for the rest of its session: dbctl's own
+ * writes to the tracking table must not fail because of that (the work would
+ * stay applied, unrecorded, and run again). They run under the role and
+ * timeouts the first inspection found, before any migration ran. */
+static void tracker_guard(struct tracker *t, const char *role, const char *statement_timeout, const char *lock_timeout)
+{
+	char *r, *st, *lt;
+	struct strbuf sql;
+
+	if (!role || !statement_timeout || !lock_timeout)
+		return;
+	r = t->engine->driver->quote(t->conn, role, true);
+	st = literal(t, statement_timeout);
+	lt = literal(t, lock_timeout);
+	if (!r)
+		abort();
+	strbuf_init(&sql);
+	strbuf_addf(&sql, "SET LOCAL ROLE %s; SET LOCAL statement_timeout = %s; SET LOCAL lock_timeout = %s; ", r, st, lt);
+	t->guard = strbuf_detach(&sql);
+	free(r);
+	free(st);
+	free(lt);
+}
+
+/* Starts a tracking write with the guard; outside a transaction block the
+ * statements form one implicit transaction, which is made read-write first.
+ * Inside one, only when it ends right after (own): a SET LOCAL would
+ * otherwise change the session for the next migrations of a
+ * --single-transaction run or a dry run, which stand or fall together. */
+static void guarded(struct tracker *t, struct strbuf *sql, bool own)
+{
+	bool autocommit = t->engine->driver->transaction_state(t->conn) == DRIVER_TRANSACTION_NONE;
+
+	if (!t->guard || (!autocommit && !own))
+		return;
+	if (autocommit)
+		strbuf_addstr(sql, "SET LOCAL transaction_read_only = off; ");
+	strbuf_addstr(sql, t->guard);
+}
+
 /* Which columns the table has; none means it does not exist. */
 static int tracker_inspect(struct tracker *t, struct err *err)
 {
@@ -121,13 +168,16 @@ static int tracker_inspect(struct tracker *t, struct err *err)
 	 * then the columns (none when the table does not exist). */
 	if (t->postgres)
 		strbuf_addf(&sql, "SELECT s.name, a.attname::text, CASE WHEN a.atttypid = 'pg_catalog.varchar'::regtype "
-				  "AND a.atttypmod > 4 THEN (a.atttypmod - 4)::text END FROM (SELECT %s::text AS name) s "
+				  "AND a.atttypmod > 4 THEN (a.atttypmod - 4)::text END, s.role, s.statement_timeout, "
+				  "s.lock_timeout FROM (SELECT %s::text AS name, current_user::text AS role, "
+				  "current_setting('statement_timeout') AS statement_timeout, "
+				  "current_setting('lock_timeout') AS lock_timeout) s "
 				  "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = to_regclass(quote_ident(s.name) || "
 				  "'.' || quote_ident(%s)) AND a.attnum > 0 AND NOT a.attisdropped",
 			    t->schema_name ? t->schema_name : "current_schema()", t->table_name);
 	else
-		strbuf_addf(&sql, "SELECT 'main', name, NULL FROM pragma_table_info(%s, 'main') "
-				  "UNION ALL SELECT 'main', NULL, NULL", t->table_name);
+		strbuf_addf(&sql, "SELECT 'main', name, NULL, NULL, NULL, NULL FROM pragma_table_info(%s, 'main') "
+				  "UNION ALL SELECT 'main', NULL, NULL, NULL, NULL, NULL", t->table_name);
 	rc = tracker_sql(t, sql.buf, &r, err);
 	strbuf_release(&sql);
 	if (rc != 0) {
@@ -138,16 +188,18 @@ static int tracker_inspect(struct tracker *t, struct err *err)
 		driver_result_release(&r);
 		return -1;
 	}
+	if (t->postgres && !t->guard && r.row_count > 0)
+		tracker_guard(t, r.cells[3], r.cells[4], r.cells[5]);
 	memset(t->has_column, 0, sizeof(t->has_column));
 	t->golang_migrate = false;
 	t->exists = false;
 	t->version_limit = 0;
 	for (i = 0; i < r.row_count; i++) {
-		const char *name = r.cells[i * 3 + 1];
+		const char *name = r.cells[i * 6 + 1];
 
 		t->exists = t->exists || name;
-		if (name && strcmp(name, "version") == 0 && r.cells[i * 3 + 2])
-			t->version_limit = atol(r.cells[i * 3 + 2]);
+		if (name && strcmp(name, "version") == 0 && r.cells[i * 6 + 2])
+			t->version_limit = atol(r.cells[i * 6 + 2]);
 
 		for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
 			if (name && strcmp(name, tracking_columns[c]) == 0)
@@ -756,10 +808,13 @@ static int lease_sql(struct tracker *t, const struct migrate_options *options, c
 	strbuf_init(&sql);
 	strbuf_init(&key);
 	lock_key(t, options, &key);
-	if (renew)
+	if (renew) {
+		/* after a migration's own SETs; an expired lease is not renewed:
+		 * an advisory runner may have started since, seeing it expired */
+		guarded(t, &sql, false);
 		strbuf_addf(&sql, "UPDATE %s SET expires_at = now() + interval '%d seconds' WHERE id = 1 AND holder = %s "
-				  "RETURNING holder", table, LEASE_SECONDS, who);
-	else
+				  "AND expires_at >= now() RETURNING holder", table, LEASE_SECONDS, who);
+	} else {
 		strbuf_addf(&sql, "SET LOCAL client_min_messages = warning; "
 				  "CREATE TABLE IF NOT EXISTS %s (id int PRIMARY KEY, holder text NOT NULL, "
 				  "expires_at timestamptz NOT NULL); "
@@ -768,6 +823,7 @@ static int lease_sql(struct tracker *t, const struct migrate_options *options, c
 				  "ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at "
 				  "WHERE %s.expires_at < now() RETURNING holder",
 			    table, table, who, LEASE_SECONDS, key.buf, table);
+	}
 	rc = tracker_sql(t, sql.buf, out, err);
 	strbuf_release(&sql);
 	strbuf_release(&key);
@@ -840,7 +896,77 @@ static int lock_acquire(struct tracker *t, const struct migrate_options *options
 	if ((lock->mode == MIGRATE_LOCK_TABLE ? take_lease(t, options, lock, err) : take_lock(t, options, lock, err)) != 0)
 		return -1;
 	lock->held = true;
+	{
+		struct strbuf key;
+
+		strbuf_init(&key);
+		lock_key(t, options, &key);
+		t->lock_key = strbuf_detach(&key);
+		t->lock_session = lock->mode == MIGRATE_LOCK_ADVISORY;
+		t->lock_timeout = options->lock_timeout;
+	}
 	return 0;
+}
+
+static int lock_pin_try(struct tracker *t, bool pin, bool *held, struct err *err)
+{
+	struct driver_result r;
+	struct strbuf sql;
+	int rc;
+
+	strbuf_init(&sql);
+	if (!t->lock_session)
+		strbuf_addf(&sql, "SELECT pg_try_advisory_xact_lock(%s)", t->lock_key);
+	else
+		strbuf_addf(&sql, "WITH before AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE "
+				  "locktype = 'advisory' AND objsubid = 1 AND granted AND pid = pg_backend_pid() AND "
+				  "((classid::bigint << 32) | objid::bigint) = %s) AS held) "
+				  "SELECT CASE WHEN held THEN %s%s%s ELSE false END FROM before",
+			    t->lock_key, pin ? "pg_try_advisory_xact_lock(" : "true", pin ? t->lock_key : "", pin ? ")" : "");
+	rc = tracker_sql(t, sql.buf, &r, err);
+	strbuf_release(&sql);
+	if (rc != 0)
+		return -1;
+	*held = r.row_count == 1 && r.cells[0] && strcmp(r.cells[0], "t") == 0;
+	driver_result_release(&r);
+	return 0;
+}
+
+/* The advisory lock lives on the session that runs the migrations, so a
+ * migration can release it (pg_advisory_unlock_all(), DISCARD ALL) and let a
+ * rival start beside it. Before each section the session must still hold
+ * it; a transaction also takes it as a transaction lock (pin), which nothing
+ * the migration runs can release before its COMMIT. Under the lease the pin
+ * alone keeps a rival out of a transaction that outlives the lease (neither
+ * an advisory runner nor a lease taker gets the key while it is open). */
+static int lock_pin(struct tracker *t, bool pin, const char *path, struct err *err)
+{
+	double until = clock_now() + t->lock_timeout, pause = 0.02;
+	bool held = false;
+
+	if (!t->lock_key || (!t->lock_session && !pin))
+		return 0;
+	if (lock_pin_try(t, pin, &held, err) != 0)
+		return -1;
+	/* under the lease: an advisory runner holds the id for a moment, until it sees the lease */
+	while (!held && !t->lock_session && clock_now() < until) {
+		if (!pause_until(pause, until))
+			return err_set(err, EXIT_INTERRUPTED, "interrupted while waiting for the migration lock");
+		pause = pause * 2 > 0.5 ? 0.5 : pause * 2;
+		if (lock_pin_try(t, pin, &held, err) != 0)
+			return -1;
+	}
+	if (held)
+		return 0;
+	if (!t->lock_session)
+		return err_set(err, EXIT_FAILED, "another runner holds the migration lock's id while this one holds the "
+						 "lease, before %s; stopping", path);
+	err_set(err, EXIT_FAILED, "the migration lock was released on this runner's own server session before %s: a "
+				  "migration ran pg_advisory_unlock_all(), pg_advisory_unlock() or DISCARD ALL; stopping",
+		path);
+	err_hint(err, "remove that statement from the migration: dbctl's advisory lock is on the session that runs "
+		      "the migrations; another runner may have started meanwhile");
+	return -1;
 }
 
 /* Before each migration: the lease is renewed (and still ours); through a
@@ -857,7 +983,8 @@ static int lock_check(struct tracker *t, const struct migrate_options *options, 
 		if (lease_sql(t, options, lock->holder, true, &r, err) != 0)
 			return -1;
 		if (r.row_count != 1)
-			rc = err_set(err, EXIT_FAILED, "the migration lease expired and another runner took it; stopping");
+			rc = err_set(err, EXIT_FAILED, "the migration lease expired (another runner may have taken it, or "
+						       "the lock); stopping");
 		driver_result_release(&r);
 		return rc;
 	}
@@ -894,15 +1021,19 @@ static bool lock_release(struct tracker *t, const struct migrate_options *option
 		char *table = lease_table(t), *who = literal(t, lock->holder);
 		enum driver_transaction state = t->engine->driver->transaction_state(t->conn);
 
-		strbuf_addf(&sql, "DELETE FROM %s WHERE id = 1 AND holder = %s", table, who);
-		free(table);
-		free(who);
 		/* a failed migration's transaction may still be open: the lease row is not part of it */
 		if ((state == DRIVER_TRANSACTION_OPEN || state == DRIVER_TRANSACTION_FAILED) &&
-		    t->engine->driver->rollback(t->conn, &ignored) != 0)
+		    t->engine->driver->rollback(t->conn, &ignored) != 0) {
 			released = false;
-		else if (state == DRIVER_TRANSACTION_UNKNOWN || tracker_sql(t, sql.buf, NULL, &ignored) != 0)
+		} else if (state != DRIVER_TRANSACTION_UNKNOWN) {
+			guarded(t, &sql, false);
+			strbuf_addf(&sql, "DELETE FROM %s WHERE id = 1 AND holder = %s", table, who);
+			released = tracker_sql(t, sql.buf, NULL, &ignored) == 0;
+		} else {
 			released = false;
+		}
+		free(table);
+		free(who);
 	} else {
 		lock_key(t, options, &key);
 		strbuf_addf(&sql, "SELECT pg_advisory_unlock(%s)", key.buf);
@@ -1083,11 +1214,13 @@ static int record(struct tracker *t, const struct migration *m, long duration_ms
 	char *message = literal(t, error ? error : "");
 	struct strbuf sql;
 	char failed[32] = "NULL";
+	bool commits;
 	int rc;
 
 	if (failed_statement >= 0)
 		snprintf(failed, sizeof(failed), "%ld", failed_statement);
 	strbuf_init(&sql);
+	guarded(t, &sql, and_commit);
 	if (row_version)
 		strbuf_addf(&sql, "UPDATE %s SET name = %s, checksum = '%s', checksum_algorithm = 'sha256', "
 				  "applied_at = CURRENT_TIMESTAMP, duration_ms = %ld, failed_statement = %s, error = %s "
@@ -1099,14 +1232,20 @@ static int record(struct tracker *t, const struct migration *m, long duration_ms
 			    t->table, version, name, m->up.checksum, duration_ms, failed, error ? message : "NULL");
 	if (and_commit)
 		strbuf_addstr(&sql, "; COMMIT");
+	commits = and_commit || (t->engine->driver->transaction_state &&
+				 t->engine->driver->transaction_state(t->conn) == DRIVER_TRANSACTION_NONE);
 	rc = tracker_sql(t, sql.buf, NULL, err);
+	/* lost once the row (and with it the migration) was sent to commit: it may have */
+	if (rc != 0 && commits && err->code == EXIT_NO_ANSWER)
+		err->code = EXIT_UNKNOWN;
 	if (rc != 0 && and_commit && err->code != EXIT_UNKNOWN && script_interrupted()) {
 		err_set(err, EXIT_INTERRUPTED, "interrupted during the COMMIT of migration %s: rolled back, not recorded",
 			m->version);
-	} else if (rc != 0 && and_commit && err->code == EXIT_UNKNOWN) {
+	} else if (rc != 0 && commits && err->code == EXIT_UNKNOWN) {
 		err_prefix(err, "migration %s", m->version);
-		err_hint(err, "run 'migrate status' to see whether %s was recorded as applied before running up again",
-			 m->version);
+		err_hint(err, "the connection was lost after migration %s and its tracking row were sent to commit: it "
+			      "may or may not be applied; 'migrate status' tells which, and the next 'migrate up' applies it "
+			      "only if it is not", m->version);
 	} else if (rc != 0 && (!and_commit || strstr(err->message, t->name) ||
 			       (t->engine->driver->transaction_state &&
 				t->engine->driver->transaction_state(t->conn) == DRIVER_TRANSACTION_FAILED))) {
@@ -1281,6 +1420,7 @@ static int record_down_failure(struct tracker *t, const struct migrate_entry *en
 	int rc;
 
 	strbuf_init(&sql);
+	guarded(t, &sql, false);
 	strbuf_addf(&sql, "UPDATE %s SET failed_statement = %ld, error = %s, failed_section = 'down' WHERE version = %s",
 		    t->table, failed_statement, message, version);
 	rc = tracker_sql(t, sql.buf, NULL, err);
@@ -1388,6 +1528,8 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		if (!t->postgres && entry->state != MIGRATE_FAILED &&
 		    (row_exists(t, m->version, err, &exists_rc) || exists_rc != 0))
 			return exists_rc;
+		if (lock_pin(t, false, m->path, err) != 0)
+			return -1;
 		rc = run_section(t, &m->up, false, skip, options, &completed, err);
 		if (rc == 0 && t->postgres)
 			rc = check_indexes(t, &m->up, skip, &completed, err);
@@ -1417,11 +1559,24 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		if (rc == 0) {
 			result->applied++;
 			emit(options, MIGRATE_EVENT_APPLIED, m, NULL, clock_now() - started, false);
+			if (lock_pin(t, false, "the end of this section", err) != 0) {
+				err_prefix(err, "%s: migration %s is applied and recorded, but", m->path, m->version);
+				err_hint(err, "its transaction:false section released dbctl's advisory lock, so another runner "
+					      "may have run it at the same time: check the database, and remove that statement");
+				return -1;
+			}
 		}
 		return rc;
 	}
 	if (!in_outer_transaction && t->engine->driver->begin(t->conn, err) != 0)
 		return -1;
+	if (!in_outer_transaction && lock_pin(t, true, m->path, err) != 0) {
+		struct err ignored;
+
+		err_init(&ignored);
+		(void)t->engine->driver->rollback(t->conn, &ignored);
+		return -1;
+	}
 	/* SQLite has no advisory lock: BEGIN IMMEDIATE serialises runners, and a
 	 * runner that waited finds the row its rival wrote. On PostgreSQL the lock
 	 * already made this runner the only one. */
@@ -1639,8 +1794,10 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 			goto out;
 		}
 		outer = true;
+		rc = lock_pin(&t, true, "the first migration", err);
 	}
-	rc = ensure_table(&t, files, outer, err);
+	if (rc == 0)
+		rc = ensure_table(&t, files, outer, err);
 	for (i = 0; rc == 0 && i < status.count; i++) {
 		if (!wanted(&status.entries[i], target))
 			continue;
@@ -1797,6 +1954,15 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			rc = -1;
 			break;
 		}
+		if (lock_pin(&t, transaction && !dry_outer, m->path, err) != 0) {
+			struct err ignored;
+
+			err_init(&ignored);
+			if (transaction && !dry_outer)
+				(void)engine->driver->rollback(work->conn, &ignored);
+			rc = -1;
+			break;
+		}
 		rc = run_section(&t, &m->down, transaction, skip, options, &completed, err);
 		if (rc != 0 && !transaction) {
 			section_stopped(&t, e, &m->down, skip, completed, clock_now() - started, err);
@@ -1805,6 +1971,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		if (rc == 0) {
 			version = literal(&t, e->row_version);
 			strbuf_init(&sql);
+			guarded(&t, &sql, transaction && !dry_outer);
 			strbuf_addf(&sql, "DELETE FROM %s WHERE version = %s", t.table, version);
 			rc = tracker_sql(&t, sql.buf, NULL, err);
 			if (rc != 0)
@@ -1827,6 +1994,12 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			result->reverted++;
 			result->statements += completed;
 			emit(options, MIGRATE_EVENT_REVERTED, m, NULL, clock_now() - started, transaction);
+		}
+		if (rc == 0 && !transaction && lock_pin(&t, false, "the end of this section", err) != 0) {
+			err_prefix(err, "%s: migration %s is reverted, but", m->path, m->version);
+			err_hint(err, "its transaction:false down section released dbctl's advisory lock, so another runner "
+				      "may have run at the same time: check the database, and remove that statement");
+			rc = -1;
 		}
 	}
 	if (dry_outer) {
