@@ -149,9 +149,12 @@ int main(void)
 	is_int(migrate_version_compare("9", "10") < 0, 1, "9 < 10 numerically");
 	is_int(migrate_version_compare("20260101000000", "3") > 0, 1, "timestamps after small numbers");
 
-	/* the corpus: real sets written by others */
-	if (corpus) {
+	/* the corpus: real sets written by others; a clone without ../shared skips them */
+	if (corpus)
 		snprintf(path, sizeof(path), "%s/../shared/corpus/migrations-harbor-golang-migrate/migrations", corpus);
+	if (corpus && access(path, R_OK) != 0)
+		printf("# skip: no corpus at %s\n", path);
+	else if (corpus) {
 		ok(migrate_files_load(path, &set, &err) == 0, "harbor (golang-migrate) loads: %s", err.message);
 		is_int(set.count, 39, "39 harbor migrations");
 		migrate_files_release(&set);
