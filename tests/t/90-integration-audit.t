@@ -1,0 +1,119 @@
+#!/bin/bash
+# Interactions between the branches merged for issue 9: the interruptible
+# wait under the shell, ping and run; migrate's --lock auto on ordinary
+# direct setups; no password in the new messages.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/servers.sh"
+. "$(dirname "$0")/../lib/migrate.sh"
+. "$(dirname "$0")/../lib/pty.sh"
+[ -n "${TEST_PG_URL:-}" ] || skip_all "no test servers (run me through tests/run)"
+
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+cd "$tmp" || exit 1
+trap 'pty_cleanup; mig_cleanup; rm -rf "$tmp"' EXIT
+export XDG_STATE_HOME=$tmp/state PAGER=
+pty_start keepalive sleep 100000
+
+mkdir -p mig
+printf -- '-- migrate:up\ncreate table a_one (id int);\n-- migrate:down\ndrop table a_one;\n' >mig/001_one.sql
+
+# --- migrate --lock auto on a direct connection: no pooler warning ---
+newdb unixsock
+sock_url="postgresql://app:$(pct_encode "$TEST_PG_APP_PASSWORD")@/$DB?host=$TEST_PG_SOCKET_DIR&port=$PGPORT_TEST"
+run_cmd "$DBCTL" --url "$sock_url" migrate up -d mig
+is "$RC" 0 "migrate up over a unix socket: exit 0"
+unlike "$ERR" "pooler or proxy" "... and no pooler warning on a direct unix socket"
+diag "$ERR"
+
+newdb localhost
+lh_url="postgresql://app:$(pct_encode "$TEST_PG_APP_PASSWORD")@localhost:$PGPORT_TEST/$DB"
+run_cmd "$DBCTL" --url "$lh_url" migrate up -d mig
+is "$RC" 0 "migrate up to localhost: exit 0"
+unlike "$ERR" "pooler or proxy" "... and no pooler warning on localhost"
+diag "$ERR"
+
+newdb searchpath
+run_cmd "$DBCTL" --url "$URL" -o search_path=nowhere migrate up -d mig
+diag "search_path rc=$RC out=$OUT err=$ERR"
+
+# --- the interactive shell: Ctrl-C cancels the statement, keeps the session ---
+pty_start sh1 env XDG_STATE_HOME="$XDG_STATE_HOME" PAGER= "$DBCTL" --url "$TEST_PG_URL" shell
+pty_wait sh1 'to quit' || true
+pty_type sh1 "select pg_sleep(60);"
+sleep 1
+pty_keys sh1 C-c
+pty_wait sh1 'cancel' 15; ok $? "shell: Ctrl-C cancels a long statement"
+pty_type sh1 "select 40 + 2 as answer;"
+pty_wait sh1 '42' 15; ok $? "shell: the session goes on after the cancel"
+pty_keys sh1 C-c
+sleep 0.5
+pty_type sh1 "select 'still' || 'here';"
+pty_wait sh1 'stillhere' 15; ok $? "shell: Ctrl-C at the prompt keeps the shell"
+pty_type sh1 "select pg_sleep(60);"
+sleep 1
+pty_keys sh1 C-c
+sleep 1
+pty_type sh1 "select pg_sleep(60);"
+sleep 1
+pty_keys sh1 C-c
+sleep 1
+pty_type sh1 "select 'third' || 'one';"
+pty_wait sh1 'thirdone' 15; ok $? "shell: a second cancelled statement, and the session still goes on"
+diag "$(pty_screen sh1 | tail -30)"
+
+# --- ping --count and Ctrl-C ---
+"$DBCTL" --url "$TEST_PG_URL" ping --count 100 --interval 0.5 >ping.out 2>ping.err &
+pid=$!
+sleep 2
+kill -INT $pid
+wait $pid
+rc=$?
+diag "ping rc=$rc $(cat ping.out ping.err | tail -5)"
+
+# the fault proxy of 62-run-outcomes.t (hold: keeps a matching packet and all after it from the server)
+sed -n "/^cat >faultproxy.py <<'PY'\$/,/^PY\$/p" "$here/62-run-outcomes.t" | sed '1d;$d' >faultproxy.py
+proxies=()
+start_proxy() {
+	rm -f proxy.port
+	/usr/bin/python3 "$tmp/faultproxy.py" "$tmp/proxy.port" "$2" "$1" "${3:-}" &
+	proxies+=($!)
+	local i
+	for ((i = 0; i < 100; i++)); do [ -s proxy.port ] && break; sleep 0.05; done
+	PROXY_PORT=$(cat proxy.port)
+}
+trap 'pty_cleanup; mig_cleanup; for p in "${proxies[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+start_proxy hold "$PGPORT_TEST" stall_me
+px="postgresql://app:$(pct_encode "$TEST_PG_APP_PASSWORD")@127.0.0.1:$PROXY_PORT/app?sslmode=disable"
+pty_start sh2 env XDG_STATE_HOME="$XDG_STATE_HOME" PAGER= "$DBCTL" --url "$px" shell
+pty_wait sh2 'to quit' || true
+pty_type sh2 "select 1 as warm;"
+pty_wait sh2 'row' 15 || true
+pty_type sh2 "select 'stall_me';"
+sleep 1
+pty_keys sh2 C-c
+sleep 2
+pty_keys sh2 C-c
+pty_wait sh2 'app.?> $' 20; ok $? "shell: a second Ctrl-C ends a statement whose server never answers the cancel"
+like "$(pty_screen sh2)" "did not answer the cancel" "... and says the connection was closed unanswered"
+pty_type sh2 "select 'after' || 'abandon';"
+pty_wait sh2 'afterabandon' 20; ok $? "shell: the next statement runs on a new connection"
+pty_type sh2 "select 'no' || 'poison';"
+pty_wait sh2 'nopoison' 20; ok $? "shell: and the one after (the interrupts were forgotten)"
+diag "$(pty_screen sh2 | tail -14)"
+
+# --- run - from a pipe that never ends: Ctrl-C ---
+mkfifo never.fifo
+sleep 60 >never.fifo &
+writer=$!
+"$DBCTL" --url "$TEST_PG_URL" run - <never.fifo >pipe.out 2>pipe.err &
+pid=$!
+sleep 1.5
+kill -INT $pid
+for _ in $(seq 100); do [ "$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null)" = Z ] || ! [ -e /proc/$pid ] && break; sleep 0.1; done
+kill -0 $pid 2>/dev/null && [ "$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null)" != Z ] && { kill -KILL $pid; echo stuck >pipe.rc; }
+wait $pid; rc=$?; [ -s pipe.rc ] || echo $rc >pipe.rc
+kill $writer 2>/dev/null
+is "$(cat pipe.rc 2>/dev/null)" 130 "run - from a pipe: Ctrl-C while it is read ends dbctl (130)"
+diag "$(cat pipe.err)"
+done_testing
