@@ -56,13 +56,15 @@ static void on_interrupt(int signo)
 	else
 		interrupted = 1;
 	if (statement_running && running_session) {
-		/* the first asks the server to cancel; one more gives up on an
-		 * answer (the driver's wait shuts the connection, and an
+		/* a first Ctrl-C asks the server to cancel; a SIGTERM or SIGHUP,
+		 * which no one can repeat from a gone terminal, also bounds the
+		 * wait as dbctl run's first interrupt does; one more signal gives
+		 * up on an answer (the driver's wait shuts the connection, and an
 		 * unanswered COMMIT or EXEC is an unknown outcome) */
-		if (cancels++ > 0) {
+		if (signo != SIGINT || cancels > 0)
 			interrupt_raise();
+		if (cancels++ > 0)
 			interrupt_raise();
-		}
 		session_cancel(running_session);
 	}
 	errno = saved;

@@ -16,6 +16,7 @@ export XDG_STATE_HOME=$tmp/state PAGER=
 pty_start keepalive sleep 100000
 
 mkdir -p mig
+echo "select 1;" >one.sql
 printf -- '-- migrate:up\ncreate table a_one (id int);\n-- migrate:down\ndrop table a_one;\n' >mig/001_one.sql
 
 # --- migrate --lock auto on a direct connection: no pooler warning ---
@@ -116,4 +117,59 @@ wait $pid; rc=$?; [ -s pipe.rc ] || echo $rc >pipe.rc
 kill $writer 2>/dev/null
 is "$(cat pipe.rc 2>/dev/null)" 130 "run - from a pipe: Ctrl-C while it is read ends dbctl (130)"
 diag "$(cat pipe.err)"
+
+# --- secrets: no password in the new messages (resolve, per-host, proxy warning, exit 5, interrupt) ---
+pw_url() { printf 'postgresql://app:%s@%s/%s' "$(pct_encode "$TEST_PG_APP_PASSWORD")" "$1" "$2"; }
+leaks=()
+check_leak() {
+	local what=$1
+	shift
+	run_cmd "$@"
+	case "$OUT$ERR" in *"$TEST_PG_APP_PASSWORD"* | *"$(pct_encode "$TEST_PG_APP_PASSWORD")"*) leaks+=("$what: $OUT $ERR") ;; esac
+}
+check_leak "unknown host" "$DBCTL" --url "$(pw_url no-such-host.invalid app)" ping
+check_leak "multi-host refused" "$DBCTL" --url "$(pw_url "127.0.0.1:1,127.0.0.2:1" app)" run one.sql
+check_leak "multi-host refused json" "$DBCTL" --json --url "$(pw_url "127.0.0.1:1,127.0.0.2:1" app)" ping
+start_proxy cut "$PGPORT_TEST" 'COMMIT'
+check_leak "lost COMMIT" "$DBCTL" --url "$(pw_url "127.0.0.1:$PROXY_PORT" "app?sslmode=disable")" run one.sql
+is "$RC" 5 "a COMMIT cut by the proxy: exit 5"
+start_proxy hold "$PGPORT_TEST" 'nothing_matches_this'
+newdb viaproxy
+check_leak "proxy warning" "$DBCTL" --url "$(pw_url "127.0.0.1:$PROXY_PORT" "$DB?sslmode=disable")" migrate up -d mig
+like "$ERR" "pooler or proxy" "migrate through a TCP proxy: --lock auto warns and takes the lease"
+is "$(q "select count(*) from schema_migrations")" 1 "... and the migration is applied"
+check_leak "lease held" "$DBCTL" --url "$(pw_url "127.0.0.1:$PROXY_PORT" "$DB?sslmode=disable")" migrate up -d mig --lock table
+is "${#leaks[@]}" 0 "no password in any of these messages"
+for l in "${leaks[@]}"; do diag "$l"; done
+
+# --- the shell's \commit behind a proxy that never passes COMMIT on: two Ctrl-C, unknown outcome ---
+start_proxy hold "$PGPORT_TEST" 'COMMIT'
+px="postgresql://app:$(pct_encode "$TEST_PG_APP_PASSWORD")@127.0.0.1:$PROXY_PORT/app?sslmode=disable"
+"$TEST_PG_BINDIR/psql" -X -q -At "$TEST_PG_URL" -c "create table a_commit (id int)"
+pty_start sh3 env XDG_STATE_HOME="$XDG_STATE_HOME" PAGER= "$DBCTL" --url "$px" shell
+pty_wait sh3 'to quit' || true
+pty_type sh3 "insert into a_commit values (1);"
+pty_wait sh3 'INSERT' 15 || true
+pty_type sh3 '\commit'
+sleep 1
+pty_keys sh3 C-c
+sleep 1
+pty_keys sh3 C-c
+pty_wait sh3 'may have committed' 20; ok $? "shell: a second Ctrl-C during an unanswered \\commit says the outcome is unknown"
+pty_type sh3 "select 'shell' || 'alive';"
+pty_wait sh3 'shellalive' 20; ok $? "... and the shell goes on"
+diag "$(pty_screen sh3 | tail -14)"
+
+# --- SIGTERM to the shell during a statement whose server never answers ---
+start_proxy hold "$PGPORT_TEST" 'stall_me'
+px="postgresql://app:$(pct_encode "$TEST_PG_APP_PASSWORD")@127.0.0.1:$PROXY_PORT/app?sslmode=disable"
+leader=
+pty_start sh4 env XDG_STATE_HOME="$XDG_STATE_HOME" PAGER= "$DBCTL" --url "$px" shell
+pty_wait sh4 'to quit' || true
+pty_type sh4 "select 'stall_me';"
+sleep 1
+pid=$(pgrep -n -f "dbctl.*shell" -P "$(_pty display-message -p -t sh4 '#{pane_pid}')")
+kill -TERM "$pid"
+pty_wait sh4 '\[exit 130\]' 30; ok $? "shell: SIGTERM during a statement the server never answers ends the shell (130)"
+diag "$(pty_screen sh4 | tail -8)"
 done_testing
