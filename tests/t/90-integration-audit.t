@@ -11,7 +11,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 cd "$tmp" || exit 1
-trap 'pty_cleanup; mig_cleanup; rm -rf "$tmp"' EXIT
+trap 'pty_cleanup; mig_cleanup; type pgb_stop_all >/dev/null 2>&1 && pgb_stop_all; rm -rf "$tmp"' EXIT
 export XDG_STATE_HOME=$tmp/state PAGER=
 pty_start keepalive sleep 100000
 
@@ -83,7 +83,7 @@ start_proxy() {
 	for ((i = 0; i < 100; i++)); do [ -s proxy.port ] && break; sleep 0.05; done
 	PROXY_PORT=$(cat proxy.port)
 }
-trap 'pty_cleanup; mig_cleanup; for p in "${proxies[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+trap 'pty_cleanup; mig_cleanup; type pgb_stop_all >/dev/null 2>&1 && pgb_stop_all; for p in "${proxies[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 start_proxy hold "$PGPORT_TEST" stall_me
 px="postgresql://app:$(pct_encode "$TEST_PG_APP_PASSWORD")@127.0.0.1:$PROXY_PORT/app?sslmode=disable"
 pty_start sh2 env XDG_STATE_HOME="$XDG_STATE_HOME" PAGER= "$DBCTL" --url "$px" shell
@@ -172,4 +172,48 @@ pid=$(pgrep -n -f "dbctl.*shell" -P "$(_pty display-message -p -t sh4 '#{pane_pi
 kill -TERM "$pid"
 pty_wait sh4 '\[exit 130\]' 30; ok $? "shell: SIGTERM during a statement the server never answers ends the shell (130)"
 diag "$(pty_screen sh4 | tail -8)"
+
+# --- run through PgBouncer transaction pooling ---
+. "$here/../lib/pgbouncer.sh"
+if pgb_start tx transaction query_wait_timeout=30; then
+	printf "create table if not exists a_pgb (id int, t text);\ninsert into a_pgb values (1, 'é');\nselect count(*) from a_pgb;\n" >pgb.sql
+	run_cmd "$DBCTL" --url "$PGB_URL_BASE/app" run pgb.sql
+	is "$RC" 0 "run through PgBouncer transaction pooling: exit 0"
+	diag "$ERR"
+	run_cmd "$DBCTL" --url "$PGB_URL_BASE/app" run --no-transaction pgb.sql
+	is "$RC" 0 "run --no-transaction through PgBouncer transaction pooling: exit 0"
+	diag "$ERR"
+	is "$("$TEST_PG_BINDIR/psql" -X -q -At "$TEST_PG_URL" -c "select count(*) from a_pgb where t = 'é'")" 2 "... both runs applied, UTF-8 intact"
+	pgb_stop tx
+else
+	ok 1 "# skip pgbouncer did not start"
+fi
+
+# --- SIGINT during the check pass of a huge file: 130, nothing applied ---
+"$TEST_PG_BINDIR/psql" -X -q -At "$TEST_PG_URL" -c "create table a_huge (id int)"
+/usr/bin/python3 -c "
+with open('huge.sql', 'w') as f:
+    for i in range(3000000):
+        f.write('insert into a_huge values (%d);\\n' % i)
+"
+"$DBCTL" --url "$TEST_PG_URL" run huge.sql >huge.out 2>huge.err &
+pid=$!
+sleep 0.7
+kill -INT $pid
+wait $pid
+is "$?" 130 "SIGINT during a huge file's check pass: exit 130"
+is "$("$TEST_PG_BINDIR/psql" -X -q -At "$TEST_PG_URL" -c "select count(*) from a_huge")" 0 "... nothing applied"
+diag "$(tail -3 huge.err)"
+
+# --- a lease left by a lost connection: the next run says whose it is and how long it still blocks ---
+newdb leftlease
+printf -- '-- migrate:up\ncreate table a_two (id int);\n-- migrate:down\ndrop table a_two;\n' >mig/002_two.sql
+run_cmd "$DBCTL" --url "$URL" migrate up -d mig --lock table
+is "$RC" 0 "migrate up --lock table: exit 0"
+q "insert into schema_migrations_lock (id, holder, expires_at) values (1, 'ci-1:4242:0', now() + interval '10 minutes') on conflict (id) do update set holder = excluded.holder, expires_at = excluded.expires_at" >/dev/null
+printf -- '-- migrate:up\ncreate table a_three (id int);\n-- migrate:down\ndrop table a_three;\n' >mig/003_three.sql
+run_cmd "$DBCTL" --url "$URL" migrate up -d mig --lock table --lock-timeout 1
+is "$RC" 1 "a lease left behind: the next run gives up after --lock-timeout (exit 1)"
+like "$ERR" "ci-1:4242:0, which expires in (59[0-9]|600) s" "... naming the lease's holder and how long it still blocks"
+diag "$ERR"
 done_testing
