@@ -1114,6 +1114,8 @@ static int pg_query(struct driver_conn *conn, const char *text, const struct dri
 		copy_message(err->message, sizeof(err->message), PQerrorMessage(conn->pg));
 		return -1;
 	}
+	/* a COMMIT typed at the shell is waited for, and a lost answer called unknown, as pg_exec's */
+	conn->commit_in_flight = ends_with_commit(text);
 	PQsetSingleRowMode(conn->pg);
 	while ((res = next_result(conn)) != NULL) {
 		ExecStatusType status = PQresultStatus(res);
@@ -1145,6 +1147,8 @@ static int pg_query(struct driver_conn *conn, const char *text, const struct dri
 		case PGRES_EMPTY_QUERY: {
 			const char *affected = PQcmdTuples(res);
 
+			if (strcmp(PQcmdStatus(res), "COMMIT") == 0)
+				conn->commit_in_flight = false;   /* answered: that settles it */
 			rc = sink->done(sink->context, PQcmdStatus(res), affected && *affected ? atol(affected) : -1);
 			break;
 		}
@@ -1170,13 +1174,19 @@ static int pg_query(struct driver_conn *conn, const char *text, const struct dri
 		}
 		PQclear(res);
 	}
-	if (stopped && !failed)
+	if (stopped && !failed) {
+		conn->commit_in_flight = false;
 		return err_set(err, EXIT_FAILED, "stopped: the output could not be written");
+	}
 	/* a server shutting down sends its FATAL as an error result, then closes */
 	if (failed && PQstatus(conn->pg) == CONNECTION_BAD)
 		err->code = EXIT_NO_ANSWER;
-	if ((!failed || conn->abandoned) && PQstatus(conn->pg) == CONNECTION_BAD)
-		return connection_gone(conn, err);
+	if ((!failed || conn->abandoned || conn->commit_in_flight) && PQstatus(conn->pg) == CONNECTION_BAD) {
+		connection_gone(conn, err);
+		conn->commit_in_flight = false;
+		return -1;
+	}
+	conn->commit_in_flight = false;
 	return failed ? -1 : 0;
 }
 

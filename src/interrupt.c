@@ -16,6 +16,7 @@ void interrupt_init(void)
 	fcntl(wake[0], F_SETFD, FD_CLOEXEC);
 	fcntl(wake[1], F_SETFD, FD_CLOEXEC);
 	fcntl(wake[1], F_SETFL, O_NONBLOCK);
+	fcntl(wake[0], F_SETFL, O_NONBLOCK);   /* for interrupt_reset's drain; waits poll it */
 }
 
 void interrupt_raise(void)
@@ -28,6 +29,16 @@ void interrupt_raise(void)
 		/* a full pipe is readable already */
 	}
 	errno = saved;
+}
+
+void interrupt_reset(void)
+{
+	char drain[64];
+
+	count = 0;
+	while (wake[0] >= 0 && read(wake[0], drain, sizeof(drain)) > 0) {
+		/* until empty */
+	}
 }
 
 const volatile sig_atomic_t *interrupt_counter(void)

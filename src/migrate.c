@@ -832,6 +832,30 @@ static int lease_sql(struct tracker *t, const struct migrate_options *options, c
 	return rc;
 }
 
+/* Who holds the lease and for how long still, for the message of a runner
+ * that gave up waiting ("" when it cannot tell): a lease left by a lost
+ * connection blocks the next run until it expires, and the user must see that. */
+static void lease_describe(struct tracker *t, char *out, size_t size)
+{
+	char *table = lease_table(t);
+	struct driver_result r;
+	struct strbuf sql;
+	struct err ignored;
+
+	out[0] = '\0';
+	err_init(&ignored);
+	strbuf_init(&sql);
+	strbuf_addf(&sql, "SELECT holder, GREATEST(0, ceil(extract(epoch FROM expires_at - now())))::bigint FROM %s "
+			  "WHERE id = 1", table);
+	if (tracker_sql(t, sql.buf, &r, &ignored) == 0) {
+		if (r.row_count == 1 && r.cells[0] && r.cells[1])
+			snprintf(out, size, " (the lease of %s, which expires in %s s)", r.cells[0], r.cells[1]);
+		driver_result_release(&r);
+	}
+	strbuf_release(&sql);
+	free(table);
+}
+
 static void lease_holder(char *out, size_t size)
 {
 	char host[128] = "?";
@@ -866,8 +890,11 @@ static int take_lease(struct tracker *t, const struct migrate_options *options, 
 			return 0;
 		}
 		if (clock_now() >= lock->deadline) {
+			char held_by[300];
+
+			lease_describe(t, held_by, sizeof(held_by));
 			err_set(err, EXIT_FAILED, "could not take the migration lease within %g s: another dbctl migrate "
-						  "holds it or the advisory lock", options->lock_timeout);
+						  "holds it%s or the advisory lock", options->lock_timeout, held_by);
 			err_hint(err, "wait for it, or raise --lock-timeout; a lease left by a crashed runner expires after %d s",
 				 LEASE_SECONDS);
 			return -1;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,22 +73,49 @@ struct inputs {
 	FILE *spool;              /* owned; standard input, pipes, FIFOs and <(...), one after the other */
 };
 
+/* One read of an input that may never end (a pipe, a FIFO, a terminal):
+ * waits beside the interrupt descriptor, since the handler's SA_RESTART
+ * would otherwise resume the read and Ctrl-C would wait for the writer.
+ * -2 when interrupted, -1 on an error, 0 at its end. Nothing has read in
+ * through stdio before, so its buffer is empty and the descriptor is the truth. */
+static ssize_t read_input(FILE *in, char *buffer, size_t size)
+{
+	struct pollfd pfd[2] = { { .fd = fileno(in), .events = POLLIN }, { .fd = interrupt_fd(), .events = POLLIN } };
+	ssize_t n;
+
+	for (;;) {
+		if (script_interrupted())
+			return -2;
+		if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+			return -1;
+		if (script_interrupted() || (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN)))
+			return -2;
+		if (!pfd[0].revents)
+			continue;
+		n = read(pfd[0].fd, buffer, size);
+		if (n >= 0 || (errno != EINTR && errno != EAGAIN))
+			return n;
+	}
+}
+
 /* Copies in to the end of the spool: such an input can be read once only,
  * and the check pass and the run pass must read the same bytes. */
 static int spool_source(struct inputs *inputs, FILE *in, struct source *out, struct err *err)
 {
 	char buffer[65536];
-	size_t n;
+	ssize_t n;
 
 	if (!inputs->spool && !(inputs->spool = tmpfile()))
 		return err_set(err, EXIT_USAGE, "cannot buffer '%s': %s", out->name, strerror(errno));
 	if (fseeko(inputs->spool, 0, SEEK_END) != 0)
 		return err_set(err, EXIT_USAGE, "cannot buffer '%s': %s", out->name, strerror(errno));
 	out->offset = ftello(inputs->spool);
-	while ((n = fread(buffer, 1, sizeof(buffer), in)) > 0)
-		if (fwrite(buffer, 1, n, inputs->spool) != n)
+	while ((n = read_input(in, buffer, sizeof(buffer))) > 0)
+		if (fwrite(buffer, 1, (size_t)n, inputs->spool) != (size_t)n)
 			return err_set(err, EXIT_USAGE, "cannot buffer '%s': %s", out->name, strerror(errno));
-	if (ferror(in))
+	if (n == -2)
+		return err_set(err, EXIT_INTERRUPTED, "interrupted while reading '%s': nothing was sent", out->name);
+	if (n < 0)
 		return err_set(err, EXIT_USAGE, "cannot read '%s': %s", out->name, strerror(errno));
 	if (fflush(inputs->spool) != 0)
 		return err_set(err, EXIT_USAGE, "cannot buffer '%s': %s", out->name, strerror(errno));

@@ -1,6 +1,7 @@
 /* The interactive shell: read a statement (several lines if need be), run it
  * in the session's transaction, print its result; backslash commands. */
 #include "shell.h"
+#include "interrupt.h"
 #include "clock.h"
 #include "complete.h"
 #include "lineedit.h"
@@ -43,7 +44,7 @@ struct shell {
 };
 
 /* What a signal handler may touch: flags, and the session to cancel. */
-static volatile sig_atomic_t interrupted, hung_up, statement_running;
+static volatile sig_atomic_t interrupted, hung_up, statement_running, cancels;
 static struct session *volatile running_session;
 
 static void on_interrupt(int signo)
@@ -54,8 +55,18 @@ static void on_interrupt(int signo)
 		hung_up = 1;
 	else
 		interrupted = 1;
-	if (statement_running && running_session)
+	if (statement_running && running_session) {
+		/* a first Ctrl-C asks the server to cancel; a SIGTERM or SIGHUP,
+		 * which no one can repeat from a gone terminal, also bounds the
+		 * wait as dbctl run's first interrupt does; one more signal gives
+		 * up on an answer (the driver's wait shuts the connection, and an
+		 * unanswered COMMIT or EXEC is an unknown outcome) */
+		if (signo != SIGINT || cancels > 0)
+			interrupt_raise();
+		if (cancels++ > 0)
+			interrupt_raise();
 		session_cancel(running_session);
+	}
 	errno = saved;
 }
 
@@ -140,6 +151,8 @@ static void print_outcome(struct shell *shell)
 static void arm(struct shell *shell)
 {
 	interrupted = 0;
+	cancels = 0;
+	interrupt_reset();
 	running_session = &shell->session;
 	statement_running = 1;
 }
