@@ -935,13 +935,15 @@ static int lock_acquire(struct tracker *t, const struct migrate_options *options
 	return 0;
 }
 
-static int lock_pin_try(struct tracker *t, bool pin, bool *held, struct err *err)
+static int lock_pin_try(struct tracker *t, bool pin, bool begin, bool *held, struct err *err)
 {
 	struct driver_result r;
 	struct strbuf sql;
 	int rc;
 
 	strbuf_init(&sql);
+	if (begin)
+		strbuf_addstr(&sql, "BEGIN; ");
 	if (!t->lock_session)
 		strbuf_addf(&sql, "SELECT pg_try_advisory_xact_lock(%s)", t->lock_key);
 	else
@@ -966,21 +968,21 @@ static int lock_pin_try(struct tracker *t, bool pin, bool *held, struct err *err
  * the migration runs can release before its COMMIT. Under the lease the pin
  * alone keeps a rival out of a transaction that outlives the lease (neither
  * an advisory runner nor a lease taker gets the key while it is open). */
-static int lock_pin(struct tracker *t, bool pin, const char *path, struct err *err)
+static int lock_pin(struct tracker *t, bool pin, bool begin, const char *path, struct err *err)
 {
 	double until = clock_now() + t->lock_timeout, pause = 0.02;
 	bool held = false;
 
 	if (!t->lock_key || (!t->lock_session && !pin))
 		return 0;
-	if (lock_pin_try(t, pin, &held, err) != 0)
+	if (lock_pin_try(t, pin, begin, &held, err) != 0)
 		return -1;
 	/* under the lease: an advisory runner holds the id for a moment, until it sees the lease */
 	while (!held && !t->lock_session && clock_now() < until) {
 		if (!pause_until(pause, until))
 			return err_set(err, EXIT_INTERRUPTED, "interrupted while waiting for the migration lock");
 		pause = pause * 2 > 0.5 ? 0.5 : pause * 2;
-		if (lock_pin_try(t, pin, &held, err) != 0)
+		if (lock_pin_try(t, pin, false, &held, err) != 0)
 			return -1;
 	}
 	if (held)
@@ -1555,7 +1557,7 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		if (!t->postgres && entry->state != MIGRATE_FAILED &&
 		    (row_exists(t, m->version, err, &exists_rc) || exists_rc != 0))
 			return exists_rc;
-		if (lock_pin(t, false, m->path, err) != 0)
+		if (lock_pin(t, false, false, m->path, err) != 0)
 			return -1;
 		rc = run_section(t, &m->up, false, skip, options, &completed, err);
 		if (rc == 0 && t->postgres)
@@ -1586,7 +1588,7 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		if (rc == 0) {
 			result->applied++;
 			emit(options, MIGRATE_EVENT_APPLIED, m, NULL, clock_now() - started, false);
-			if (lock_pin(t, false, "the end of this section", err) != 0) {
+			if (lock_pin(t, false, false, "the end of this section", err) != 0) {
 				err_prefix(err, "%s: migration %s is applied and recorded, but", m->path, m->version);
 				err_hint(err, "its transaction:false section released dbctl's advisory lock, so another runner "
 					      "may have run it at the same time: check the database, and remove that statement");
@@ -1595,9 +1597,10 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		}
 		return rc;
 	}
-	if (!in_outer_transaction && t->engine->driver->begin(t->conn, err) != 0)
+	/* with a lock to pin, BEGIN travels in the pin's message: one round trip less per migration */
+	if (!in_outer_transaction && !t->lock_key && t->engine->driver->begin(t->conn, err) != 0)
 		return -1;
-	if (!in_outer_transaction && lock_pin(t, true, m->path, err) != 0) {
+	if (!in_outer_transaction && lock_pin(t, true, true, m->path, err) != 0) {
 		struct err ignored;
 
 		err_init(&ignored);
@@ -1821,7 +1824,7 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 			goto out;
 		}
 		outer = true;
-		rc = lock_pin(&t, true, "the first migration", err);
+		rc = lock_pin(&t, true, false, "the first migration", err);
 	}
 	if (rc == 0)
 		rc = ensure_table(&t, files, outer, err);
@@ -1981,7 +1984,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			rc = -1;
 			break;
 		}
-		if (lock_pin(&t, transaction && !dry_outer, m->path, err) != 0) {
+		if (lock_pin(&t, transaction && !dry_outer, false, m->path, err) != 0) {
 			struct err ignored;
 
 			err_init(&ignored);
@@ -2022,7 +2025,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			result->statements += completed;
 			emit(options, MIGRATE_EVENT_REVERTED, m, NULL, clock_now() - started, transaction);
 		}
-		if (rc == 0 && !transaction && lock_pin(&t, false, "the end of this section", err) != 0) {
+		if (rc == 0 && !transaction && lock_pin(&t, false, false, "the end of this section", err) != 0) {
 			err_prefix(err, "%s: migration %s is reverted, but", m->path, m->version);
 			err_hint(err, "its transaction:false down section released dbctl's advisory lock, so another runner "
 				      "may have run at the same time: check the database, and remove that statement");
