@@ -92,24 +92,33 @@ static size_t without_cut_secret(const char *text, size_t len, const char *const
 	return keep;
 }
 
+/* The NUL-terminated text of buf (capacity size) copied out, so that a
+ * rewrite can go back into buf without growing past size; *len is its length.
+ * NULL when out of memory, buf then holds just the mask. Owned by the caller. */
+static char *copy_out(char *buf, size_t size, size_t *len)
+{
+	char *text;
+
+	*len = strnlen(buf, size);
+	if (*len == size)
+		*len = size - 1;
+	text = malloc(*len + 1);
+	if (!text) {
+		snprintf(buf, size, "%s", "***");
+		return NULL;
+	}
+	memcpy(text, buf, *len);
+	text[*len] = '\0';
+	return text;
+}
+
 void err_scrub_list(char *buf, size_t size, const char *const *secrets, size_t count)
 {
 	size_t len, keep, i, out = 0, s;
 	char *text;
 
-	if (!buf || size == 0)
+	if (!buf || size == 0 || !(text = copy_out(buf, size, &len)))
 		return;
-	len = strnlen(buf, size);
-	if (len == size)
-		len = size - 1;
-	/* the masked text goes back into buf from a copy, never past size */
-	text = malloc(len + 1);
-	if (!text) {
-		snprintf(buf, size, "%s", "***");
-		return;
-	}
-	memcpy(text, buf, len);
-	text[len] = '\0';
 	keep = len == size - 1 ? without_cut_secret(text, len, secrets, count) : len;
 	for (i = 0; i < keep;) {
 		size_t best = 0;
@@ -148,18 +157,8 @@ void err_replace(char *buf, size_t size, const char *from, const char *to)
 	size_t len, from_len = from ? strlen(from) : 0, to_len = to ? strlen(to) : 0, i = 0, out = 0;
 	char *text;
 
-	if (!buf || size == 0 || from_len == 0)
+	if (!buf || size == 0 || from_len == 0 || !(text = copy_out(buf, size, &len)))
 		return;
-	len = strnlen(buf, size);
-	if (len == size)
-		len = size - 1;
-	text = malloc(len + 1);
-	if (!text) {
-		snprintf(buf, size, "%s", "***");
-		return;
-	}
-	memcpy(text, buf, len);
-	text[len] = '\0';
 	while (i < len && out + 1 < size) {
 		if (from_len <= len - i && memcmp(text + i, from, from_len) == 0) {
 			size_t room = size - 1 - out, n = to_len < room ? to_len : room;
