@@ -600,7 +600,7 @@ static void lock_key(struct tracker *t, const struct migrate_options *options, s
 	if (options->lock_id)
 		strbuf_addf(out, "(%ld)::bigint", options->lock_id);
 	else
-		strbuf_addf(out, "(hashtext(current_database() || ':dbctl:' || %s))::bigint", t->table_name);
+		strbuf_addf(out, "(pg_catalog.hashtext(pg_catalog.current_database() || ':dbctl:' || %s))::bigint", t->table_name);
 }
 
 /* Sleeps until the earlier of seconds and deadline; false when interrupted. */
@@ -730,9 +730,9 @@ static int take_lock(struct tracker *t, const struct migrate_options *options, s
 	strbuf_addf(&sql, "WITH before AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE "
 			  "locktype = 'advisory' AND objsubid = 1 AND granted AND pid = pg_backend_pid() AND "
 			  "((classid::bigint << 32) | objid::bigint) = %s) AS held) "
-			  "SELECT held, CASE WHEN held THEN false ELSE pg_try_advisory_lock(%s) END, pg_backend_pid() "
+			  "SELECT held, CASE WHEN held THEN false ELSE pg_catalog.pg_try_advisory_lock(%s) END, pg_backend_pid() "
 			  "FROM before", key.buf, key.buf);
-	strbuf_addf(&unlock, "SELECT pg_advisory_unlock(%s)", key.buf);
+	strbuf_addf(&unlock, "SELECT pg_catalog.pg_advisory_unlock(%s)", key.buf);
 	for (;;) {
 		struct driver_result r;
 		bool held_before, got, live = false;
@@ -819,7 +819,7 @@ static int lease_sql(struct tracker *t, const struct migrate_options *options, c
 				  "CREATE TABLE IF NOT EXISTS %s (id int PRIMARY KEY, holder text NOT NULL, "
 				  "expires_at timestamptz NOT NULL); "
 				  "INSERT INTO %s (id, holder, expires_at) SELECT 1, %s, now() + interval '%d seconds' "
-				  "WHERE pg_try_advisory_xact_lock(%s) "
+				  "WHERE pg_catalog.pg_try_advisory_xact_lock(%s) "
 				  "ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at "
 				  "WHERE %s.expires_at < now() RETURNING holder",
 			    table, table, who, LEASE_SECONDS, key.buf, table);
@@ -945,13 +945,13 @@ static int lock_pin_try(struct tracker *t, bool pin, bool begin, bool *held, str
 	if (begin)
 		strbuf_addstr(&sql, "BEGIN; ");
 	if (!t->lock_session)
-		strbuf_addf(&sql, "SELECT pg_try_advisory_xact_lock(%s)", t->lock_key);
+		strbuf_addf(&sql, "SELECT pg_catalog.pg_try_advisory_xact_lock(%s)", t->lock_key);
 	else
 		strbuf_addf(&sql, "WITH before AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE "
 				  "locktype = 'advisory' AND objsubid = 1 AND granted AND pid = pg_backend_pid() AND "
 				  "((classid::bigint << 32) | objid::bigint) = %s) AS held) "
 				  "SELECT CASE WHEN held THEN %s%s%s ELSE false END FROM before",
-			    t->lock_key, pin ? "pg_try_advisory_xact_lock(" : "true", pin ? t->lock_key : "", pin ? ")" : "");
+			    t->lock_key, pin ? "pg_catalog.pg_try_advisory_xact_lock(" : "true", pin ? t->lock_key : "", pin ? ")" : "");
 	rc = tracker_sql(t, sql.buf, &r, err);
 	strbuf_release(&sql);
 	if (rc != 0)
@@ -1065,7 +1065,7 @@ static bool lock_release(struct tracker *t, const struct migrate_options *option
 		free(who);
 	} else {
 		lock_key(t, options, &key);
-		strbuf_addf(&sql, "SELECT pg_advisory_unlock(%s)", key.buf);
+		strbuf_addf(&sql, "SELECT pg_catalog.pg_advisory_unlock(%s)", key.buf);
 		if (tracker_sql(t, sql.buf, &r, &ignored) != 0) {
 			released = false;
 		} else {
