@@ -13,6 +13,8 @@
 #   wr FILE             writes stdin to FILE (directories created)
 #   crlf FILE           converts FILE to CRLF line endings in place
 #   wait_for_advisory   waits until some session holds an advisory lock in $DB
+#   running FRAGMENT    waits until a session of $DB runs a query containing FRAGMENT
+#   stop_runners        SIGKILLs the runners whose pids the caller put in pids=()
 #
 # mig_cleanup drops every database newdb made; call it from the EXIT trap.
 
@@ -61,6 +63,26 @@ wait_for_advisory() {
 		sleep 0.05
 	done
 	return 1
+}
+
+running() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(q "select count(*) from pg_stat_activity where datname = current_database()
+			and state = 'active' and query like '%$1%' and pid <> pg_backend_pid()")" -gt 0 ] && return 0
+		sleep 0.05
+	done
+	diag "nothing ran '$1'"
+	return 1
+}
+
+# Runners started in the background go into pids, so that a failed test
+# leaves none behind.
+pids=()
+stop_runners() {
+	local pid
+	for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+	pids=()
 }
 
 mig_cleanup() {

@@ -34,17 +34,6 @@ wait_gone() {
 	done
 	return 1
 }
-# running SQL-FRAGMENT: waits until a session of $DB runs a query containing it
-running() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ "$(q "select count(*) from pg_stat_activity where datname = current_database()
-			and state = 'active' and query like '%$1%' and pid <> pg_backend_pid()")" -gt 0 ] && return 0
-		sleep 0.05
-	done
-	diag "nothing ran '$1'"
-	return 1
-}
 
 # --- 8 runners at once ---------------------------------------------------------------
 newdb race

@@ -12,24 +12,7 @@
 
 tmp=$(mktemp -d "$TEST_TMP/migrate-lock.XXXXXX")
 cd "$tmp" || exit 1
-pids=()
-stop_runners() { # kills runners left over by a failed test
-	local pid
-	for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-	pids=()
-}
 trap 'stop_runners; sq "ALTER ROLE app RESET idle_session_timeout" >/dev/null 2>&1; mig_cleanup; rm -rf "$tmp"' EXIT
-# running SQL-FRAGMENT: waits until a session of $DB runs a query containing it
-running() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ "$(q "select count(*) from pg_stat_activity where datname = current_database()
-			and state = 'active' and query like '%$1%' and pid <> pg_backend_pid()")" -gt 0 ] && return 0
-		sleep 0.05
-	done
-	diag "nothing ran '$1'"
-	return 1
-}
 # race N DIR [ARGS...]: N runners of migrate up at once; sets codes ("0 0 ...") and leaves outI/errI
 race() {
 	local n=$1 dir=$2 i pid

@@ -11,10 +11,8 @@
 
 tmp=$(mktemp -d "$TEST_TMP/migrate-pgbouncer.XXXXXX")
 cd "$tmp" || exit 1
-pids=()
 stop_all() {
-	local pid
-	for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+	stop_runners
 	pgb_stop_all
 	mig_cleanup
 	rm -rf "$tmp"

@@ -11,23 +11,7 @@
 
 tmp=$(mktemp -d "$TEST_TMP/migrate-audit.XXXXXX")
 cd "$tmp" || exit 1
-pids=()
-stop_runners() {
-	local pid
-	for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-	pids=()
-}
 trap 'stop_runners; pgb_stop_all; mig_cleanup; rm -rf "$tmp"' EXIT
-running() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ "$(q "select count(*) from pg_stat_activity where datname = current_database()
-			and state = 'active' and query like '%$1%' and pid <> pg_backend_pid()")" -gt 0 ] && return 0
-		sleep 0.05
-	done
-	diag "nothing ran '$1'"
-	return 1
-}
 
 # --- a migration that releases every advisory lock of its session ---------------------------------
 # (the lock is on the session that runs the migrations: pg_advisory_unlock_all() there frees it)
