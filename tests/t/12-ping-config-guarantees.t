@@ -375,7 +375,11 @@ done
 expect_exit 0 "pool stats as the superuser" -- "$DBCTL" --url "$TEST_PG_SUPER_URL" --json pool stats
 super_in_use=$(json_field 'd["server"]["in_use"]' <<<"$OUT")
 expect_exit 0 "pool stats as a role without pg_read_all_stats" -- "$DBCTL" --url "$lowly_url" --json pool stats
-is "$(json_field 'd["server"]["in_use"]' <<<"$OUT")" "$super_in_use" "... counts the other roles' connections too ($super_in_use)"
+# an upper bound: hidden rows of other kinds (an autovacuum worker on the
+# database, a session just ending) count too, so at most a few more
+low_in_use=$(json_field 'd["server"]["in_use"]' <<<"$OUT")
+cmp_ok "$low_in_use" -ge "$super_in_use" "... counts the other roles' connections too (at least $super_in_use)"
+cmp_ok "$low_in_use" -le "$((super_in_use + 3))" "... and not many more ($low_in_use)"
 is "$(json_field 'd["server"]["in_use_exact"]' <<<"$OUT")" "False" "... and says the count is an upper bound"
 cmp_ok "$(json_field 'd["server"]["hidden_from_this_role"]' <<<"$OUT")" -ge 10 "... with how many it could not see"
 max=$(json_field 'd["server"]["max_connections"] - d["server"]["reserved"]' <<<"$OUT")
