@@ -1,0 +1,129 @@
+/* What a backend's language and habits look like to the rest of dbctl.
+ *
+ * Each driver publishes one dialect (its `dialect` member), so that the
+ * runner, the shell, completion and migrate ask a question ("can this be
+ * rolled back?", "how is a name quoted?") instead of asking which backend
+ * this is: a new backend fills in a row, and no `else` arm written for
+ * another one answers for it. Every string is static; NULL means "the
+ * backend has no such thing". */
+#ifndef DBCTL_DIALECT_H
+#define DBCTL_DIALECT_H
+
+#include "sqlscan.h"
+#include "strbuf.h"
+
+#include <stdbool.h>
+
+/* How the shell shows an error the server sent. */
+enum dialect_error_style {
+	DIALECT_ERRORS_SQL,     /* "ERROR: message (SQLSTATE)", DETAIL, and a caret under the statement, as psql */
+	DIALECT_ERRORS_REPLY,   /* the reply itself on stdout, "(error) ...", as redis-cli */
+};
+
+/* How runners keep each other out, where the backend has a lock that
+ * outlives transactions (PostgreSQL's advisory locks, MySQL's GET_LOCK).
+ * Every builder appends one statement to sql; key is what `key` built,
+ * table the quoted lease table, holder a quoted literal. */
+struct dialect_lock {
+	/* the lock's key: lock_id when not 0, else one derived from the database and the table's name literal */
+	void (*key)(struct strbuf *sql, long lock_id, const char *table_literal);
+	/* one row: (this session held it already, took it now, this session's id); never waits */
+	void (*take)(struct strbuf *sql, const char *key);
+	/* one row: true when it was held */
+	void (*release)(struct strbuf *sql, const char *key);
+	/* one row: true when this session still holds it; with pin, also taken
+	 * for the open transaction, so that nothing before COMMIT can release it */
+	void (*check)(struct strbuf *sql, const char *key, bool pin);
+	/* one row: true when the key was free to take for the open transaction (NULL: no such lock) */
+	void (*pin)(struct strbuf *sql, const char *key);
+	const char *session_id_sql;    /* one row: the server session's id */
+	/* the lease (--lock=table): one row when taken or renewed */
+	void (*lease_take)(struct strbuf *sql, const char *table, const char *holder, int seconds, const char *key);
+	void (*lease_renew)(struct strbuf *sql, const char *table, const char *holder, int seconds);
+	/* one row: (holder, seconds left) */
+	void (*lease_describe)(struct strbuf *sql, const char *table);
+	/* one row, true when the lease table (name: a quoted literal) exists in
+	 * schema (a quoted literal; NULL: the current one) */
+	void (*lease_exists)(struct strbuf *sql, const char *schema, const char *name);
+	/* a row when a lease of another holder has not expired */
+	void (*lease_live)(struct strbuf *sql, const char *table, const char *holder);
+	const char *release_statements;  /* what in a migration can release it, for the message */
+};
+
+/* The tracking table on this backend. */
+struct dialect_migration {
+	const char *column_types[9];   /* for migrate.c's tracking_columns, in order */
+	const char *added_applied_at;  /* applied_at's type when added to an adopted table (a constant default) */
+	const char *text_type;         /* CAST(x AS this) reads any column as text */
+	/* rows of (schema, column, varchar length or NULL, role, statement
+	 * timeout, lock timeout), at least one (the schema) when the table does
+	 * not exist; schema is a quoted literal, NULL for the session's own */
+	void (*inspect)(struct strbuf *sql, const char *schema, const char *table);
+	/* Statements before each tracking write that put the session back as the
+	 * first inspection found it (role, timeouts): a migration's own SET ROLE
+	 * must not make dbctl's row fail. NULL: nothing to put back. */
+	void (*guard)(struct strbuf *sql, const char *role, const char *statement_timeout, const char *lock_timeout);
+	const char *read_write_sql;    /* before the guard outside a transaction block */
+	bool commit_in_batch;          /* "; COMMIT" may follow the row's statement in one message */
+	const char *exists_state;      /* SQLSTATE of CREATE's "already exists" */
+	/* one statement listing the invalid indexes a concurrent build left:
+	 * those of table (a quoted literal) named name (NULL: any), or, for a
+	 * REINDEX, the leftovers of one. NULL: the backend leaves none. */
+	void (*invalid_indexes)(struct strbuf *sql, bool reindex, const char *table, const char *name);
+	/* NULL: a write transaction serialises runners (SQLite's BEGIN
+	 * IMMEDIATE), and a runner that waited finds its rival's row */
+	const struct dialect_lock *lock;
+};
+
+struct dialect {
+	enum sqlscan_dialect lexer;
+
+	/* ---- transactions ---- */
+	bool rolls_back;             /* a failed run undoes itself (Redis's MULTI/EXEC does not) */
+	const char *commit_word;     /* what ends a run: "COMMIT", "EXEC" */
+	const char *committed;       /* what a run did once it ended: "committed", "applied the commands" */
+	const char *commit_hint;     /* after a failed COMMIT, why it could fail there ("" none) */
+	/* A round trip that changes nothing, sent before the commit of a shell
+	 * transaction: a connection found dead then was rolled back, which is
+	 * known, rather than lost during the commit, which is not */
+	const char *probe_sql;
+	bool slow_connect;           /* a connection costs a server process or a handshake: start it early */
+
+	/* ---- how the lexer must follow the session ---- */
+	/* The server setting that says strings are standard: when it reads
+	 * "off", a backslash escapes inside '...' (NULL: the lexer's default holds) */
+	const char *strings_setting;
+	/* The setting that names the session's character set, and the value the
+	 * lexer reads the script in (NULL: no such setting) */
+	const char *encoding_setting;
+	const char *encoding_expected;
+	bool unbound_is_null;        /* an unbound parameter or undefined :name silently binds NULL (SQLite) */
+	bool resplits_values;        /* an unquoted -v value lands in text the server splits again */
+
+	/* ---- errors, names and the shell ---- */
+	enum dialect_error_style error_style;
+	const char *error_prefix;    /* before a server's message in `run`: "ERROR: ", or "" */
+	char identifier_quote;       /* '"' or '`' */
+	bool folds_case;             /* unquoted names fold to lower case: a name with capitals needs quotes */
+	/* the shell's prompt after the session's name: idle, in a transaction,
+	 * in a failed one, and inside an unfinished statement */
+	const char *prompt_idle, *prompt_transaction, *prompt_failed, *prompt_continued;
+	bool prompt_names_host;      /* the prompt names the host (Redis), not the database */
+
+	/* ---- the catalogue, for completion and \d ---- */
+	/* completion rows: kind ('s' schema, 'r' relation, 'c' column),
+	 * schema, relation, name, and 't' when the name works unqualified */
+	const char *completion_sql;
+	/* completion offers command names, as the line's first word only;
+	 * completion_sql lists them, and command_names when it cannot */
+	bool completes_commands;
+	const char *const *command_names;
+	const char *tables_sql, *relations_sql, *schemas_sql;
+	const char *describe_sql;    /* one %s: the relation's name as a quoted literal */
+	const char *no_catalogue;    /* what the shell says instead of \d ("" when it has one) */
+
+	/* NULL: migrate does not support this backend */
+	const struct dialect_migration *migration;
+};
+
+#endif
