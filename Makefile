@@ -68,13 +68,13 @@ $(OBJ) $(BUILD)/bin $(MODDIR) $(BUILD)/tests:
 $(BIN): $(CORE:%=$(OBJ)/%.o) | $(BUILD)/bin
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_INIH) -ldl -pthread -lm
 
-$(MODDIR)/dbctl-pg.so: $(OBJ)/drv_pg.o $(OBJ)/resolve.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
+$(MODDIR)/dbctl-pg.so: $(OBJ)/drv_pg.o $(OBJ)/dialect_pg.o $(OBJ)/resolve.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(PKG_PG)
 
-$(MODDIR)/dbctl-redis.so: $(OBJ)/drv_redis.o $(OBJ)/redisargs.o $(OBJ)/resolve.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
+$(MODDIR)/dbctl-redis.so: $(OBJ)/drv_redis.o $(OBJ)/dialect_redis.o $(OBJ)/redisargs.o $(OBJ)/resolve.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(PKG_REDIS)
 
-$(MODDIR)/dbctl-sqlite.so: $(OBJ)/drv_sqlite.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
+$(MODDIR)/dbctl-sqlite.so: $(OBJ)/drv_sqlite.o $(OBJ)/dialect_sqlite.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(PKG_SQLITE)
 
 # libedit (and ncurses with it) only for the interactive shell.
