@@ -280,6 +280,11 @@ static int refuse_statement(const char *name, const struct sqlscan_statement *s,
 		err_set(err, EXIT_USAGE, "%s:%d:%d: %s is not allowed here: dbctl runs the whole script in one transaction",
 			name, s->line, s->column, s->what);
 		err_hint(err, "remove it, or pass --no-transaction to run statement by statement");
+	} else if (s->commits_implicitly) {
+		/* MySQL would commit what ran before it, and nothing after it could be undone */
+		err_set(err, EXIT_USAGE, "%s:%d:%d: %s commits implicitly: it would end the run's transaction, so the "
+			"statements before it could no longer be rolled back", name, s->line, s->column, s->what);
+		err_hint(err, "run the script with --no-transaction, or move the statement to a file of its own");
 	} else {
 		err_set(err, EXIT_USAGE, "%s:%d:%d: %s cannot run inside a transaction", name, s->line, s->column, s->what);
 		err_hint(err, "run it on its own with --no-transaction");
