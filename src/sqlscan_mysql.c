@@ -161,7 +161,7 @@ static void track_body(struct my_lex *lex, const char *word)
 		    strcmp(word, "ATOMIC") == 0) {
 			lex->body = true;   /* MariaDB's anonymous block */
 			lex->depth = 1;
-		} else if (!lex->object_seen && lex->paren_depth == 0 && lex->token_count <= 12 &&
+		} else if (!lex->object_seen && lex->paren_depth == 0 && lex->token_count <= MY_TOKENS &&
 			   token_is(lex, 0, "CREATE") && in_list(word, committing_objects)) {
 			lex->object_seen = true;
 			lex->body = in_list(word, routines);
@@ -285,7 +285,9 @@ static int scan_normal(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_
 		size_t len = 1;
 		char word[MY_WORD] = "";
 
-		while (len < left && is_word_char((unsigned char)at[len]))
+		/* a delimiter such as $$ ends a word too: select 4$$ */
+		while (len < left && is_word_char((unsigned char)at[len]) &&
+		       !(at[len] == scan->delimiter[0] && left - len >= dlen && memcmp(at + len, scan->delimiter, dlen) == 0))
 			len++;
 		if (empty && len == 9 && strncasecmp(at, "delimiter", 9) == 0 && (len == left || is_space((unsigned char)at[len])))
 			return delimiter_command(scan, err);
@@ -599,13 +601,13 @@ static void classify(const struct my_lex *lex, struct sqlscan_statement *out)
 	if (strcmp(first, "CREATE") == 0 || strcmp(first, "ALTER") == 0 || strcmp(first, "DROP") == 0) {
 		bool temporary = false;
 
-		for (i = 1; i < lex->token_count && i < 12; i++) {
+		for (i = 1; i < lex->token_count; i++) {
 			if (strcmp(lex->tokens[i], "TEMPORARY") == 0)
 				temporary = true;
 			if (in_list(lex->tokens[i], committing_objects))
 				break;
 		}
-		if (i >= lex->token_count || i >= 12)
+		if (i >= lex->token_count)
 			return;
 		set_what(out, first, lex->tokens[i]);
 		/* TEMPORARY tables and loadable functions (SONAME) are the exceptions */
