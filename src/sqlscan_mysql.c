@@ -153,8 +153,9 @@ static const char *const closed_by_end[] = { "IF", "CASE", "LOOP", "WHILE", "REP
 static const char *const statement_starts[] = { ";", "BEGIN", "THEN", "ELSE", "DO", "LOOP", "REPEAT", ":", "ROW", NULL };
 
 /* The server parses a stored program's body as one statement: count its
- * blocks, so that only a ';' outside them ends it. word is upper-cased. */
-static void track_body(struct my_lex *lex, const char *word)
+ * blocks, so that only a ';' outside them ends it. word is upper-cased,
+ * after the character that follows it. */
+static void track_body(struct my_lex *lex, const char *word, char after)
 {
 	if (!lex->body) {
 		if (lex->token_count == 3 && token_is(lex, 0, "BEGIN") && token_is(lex, 1, "NOT") &&
@@ -181,7 +182,9 @@ static void track_body(struct my_lex *lex, const char *word)
 			lex->after_end = true;
 		}
 	} else if (in_list(word, openers) ||
-		   (in_list(word, statement_openers) && in_list(lex->prev, statement_starts))) {
+		   /* CASE ... ELSE IF(a, b, c) END: a function, as IF( nearly always is after ELSE */
+		   (in_list(word, statement_openers) && in_list(lex->prev, statement_starts) &&
+		    !(after == '(' && strcmp(lex->prev, "ELSE") == 0))) {
 		lex->depth++;
 	}
 }
@@ -304,7 +307,7 @@ static int scan_normal(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_
 		mark_start(scan, lex, out);
 		add_token(lex, at, len);
 		if (word[0])
-			track_body(lex, word);
+			track_body(lex, word, len < left ? at[len] : '\0');
 		else
 			lex->after_end = false;
 		memcpy(lex->prev, word, sizeof(word));

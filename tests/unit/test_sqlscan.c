@@ -393,6 +393,12 @@ static void test_mysql(void)
 		    "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM t; END;select 2;",
 		    (const char *[]){ "CREATE OR REPLACE DEFINER=`root`@`%` FUNCTION f() RETURNS INT DETERMINISTIC BEGIN RETURN 1; END",
 				      "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM t; END", "select 2", END });
+	check_split(my, "mysql: ELSE IF(...) in a CASE expression is a function, ELSE IF x THEN a statement",
+		    "CREATE FUNCTION f(x INT) RETURNS INT BEGIN\n  IF x THEN RETURN 1; ELSE IF x > 1 THEN RETURN 2; END IF; END IF;\n"
+		    "  RETURN CASE WHEN x THEN 1 ELSE IF(x, 2, 3) END;\nEND;\nselect 2;",
+		    (const char *[]){ "CREATE FUNCTION f(x INT) RETURNS INT BEGIN\n  IF x THEN RETURN 1; ELSE IF x > 1 THEN RETURN 2; "
+				      "END IF; END IF;\n  RETURN CASE WHEN x THEN 1 ELSE IF(x, 2, 3) END;\nEND",
+				      "@5:1 select 2", END });
 	check_split(my, "mysql: BEGIN NOT ATOMIC; BEGIN and END as column names elsewhere",
 		    "BEGIN NOT ATOMIC\n  DECLARE x INT;\n  SET x = 1;\nEND;\ncreate table t (begin int, end int);\nbegin;\n",
 		    (const char *[]){ "BEGIN NOT ATOMIC\n  DECLARE x INT;\n  SET x = 1;\nEND", "@5:1 create table t (begin int, end int)",
