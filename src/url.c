@@ -956,9 +956,10 @@ static int mysql_param(const char *key, char *value, struct url_mysql *out, stru
 	if (strcmp(key, "connect_timeout") == 0) {
 		char *end;
 		double seconds = strtod(value, &end);
+		bool bad = end == value || *end || !(seconds > 0) || seconds > 86400;
 
 		free(value);
-		if (end == value || *end || !(seconds > 0) || seconds > 86400)
+		if (bad)
 			return err_set(err, EXIT_USAGE, "invalid MySQL URL: connect_timeout must be a number of seconds > 0");
 		out->connect_timeout = seconds;
 		return 0;
