@@ -123,10 +123,6 @@ int my_server_stats(struct driver_conn *conn, struct driver_server_stats *out, s
 	if (!process)
 		driver_stat_add(out, "hint", false, "grant PROCESS for the per-state breakdown "
 				"(GRANT PROCESS ON *.* TO <user>)");
-	/* the server closes idle connections after wait_timeout: a pool that
-	 * keeps them longer meets 2006 "server has gone away" */
-	driver_stat_add(out, "hint_wait_timeout", false,
-			"the server closes connections idle for %ld s: keep pool_recycle below it", number(c[6]));
 	free_cells(c, 11);
 	return 0;
 }
