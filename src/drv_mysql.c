@@ -47,8 +47,14 @@ int my_error(struct driver_conn *conn, struct err *err)
 
 	if (code == 0)
 		return err_set(err, EXIT_NO_ANSWER, "the connection to the server was lost");
-	err_set(err, exit_code_of(code, message), "ERROR %u (%s): %s", code, mysql_sqlstate(conn->my), message);
-	snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", mysql_sqlstate(conn->my));
+	if (conn->thread_id == 0) {
+		/* connecting: as the mysql client shows it (ping prints no SQLSTATE of its own) */
+		err_set(err, exit_code_of(code, message), "ERROR %u (%s): %s", code, mysql_sqlstate(conn->my), message);
+	} else {
+		/* a statement's: run and the shell add "ERROR: " and the SQLSTATE */
+		err_set(err, exit_code_of(code, message), "%s (MySQL error %u)", message, code);
+		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", mysql_sqlstate(conn->my));
+	}
 	if (code == CR_SERVER_GONE_ERROR || code == CR_SERVER_LOST)
 		err_hint(err, "the server closed the connection (idle past wait_timeout, restarted, or a statement "
 			      "larger than max_allowed_packet)");
@@ -446,14 +452,32 @@ static int my_ping(struct driver_conn *conn, double deadline, char *version, siz
 	return 0;
 }
 
+/* autocommit off for the transaction's length: a statement that commits
+ * implicitly (DDL) then leaves the statements after it in a new
+ * transaction, which the caller's ROLLBACK still undoes, instead of
+ * autocommitting each one (multi-statement batches run on in the server
+ * after the implicit commit, before dbctl can read that it happened). */
 static int my_begin(struct driver_conn *conn, struct err *err)
 {
-	return my_run(conn, "START TRANSACTION", my_forever(), err);
+	return my_run(conn, "SET autocommit=0; START TRANSACTION", my_forever(), err);
+}
+
+/* After COMMIT or ROLLBACK, even a failed one: back to autocommit. */
+static void autocommit_on(struct driver_conn *conn)
+{
+	struct err ignored;
+
+	err_init(&ignored);
+	if (!conn->broken)
+		(void)my_run(conn, "SET autocommit=1", my_forever(), &ignored);
 }
 
 static int my_commit(struct driver_conn *conn, struct err *err)
 {
-	if (my_run(conn, "COMMIT", my_forever(), err) == 0)
+	int rc = my_run(conn, "COMMIT", my_forever(), err);
+
+	autocommit_on(conn);
+	if (rc == 0)
 		return 0;
 	/* sent, and no answer: it may have committed */
 	if (err->code == EXIT_NO_ANSWER) {
@@ -468,9 +492,13 @@ static int my_commit(struct driver_conn *conn, struct err *err)
  * was done to them stays. */
 static int my_rollback(struct driver_conn *conn, struct err *err)
 {
-	if (my_run(conn, "ROLLBACK", my_forever(), err) != 0)
+	int rc = my_run(conn, "ROLLBACK", my_forever(), err);
+	bool warned = rc == 0 && mysql_warning_count(conn->my) > 0;
+
+	autocommit_on(conn);
+	if (rc != 0)
 		return -1;
-	if (mysql_warning_count(conn->my) > 0 && conn->target->notice)
+	if (warned && conn->target->notice)
 		conn->target->notice(conn->target->notice_context,
 				     "WARNING: some non-transactional tables were changed and could not be rolled back "
 				     "(1196)", -1);

@@ -287,10 +287,20 @@ int my_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct e
 	if (batch->last_is_copy)
 		return err_set(err, EXIT_USAGE, "COPY is PostgreSQL's: MySQL has LOAD DATA, which dbctl does not send");
 	strbuf_init(&sql);
+	/* each text without its own ';' (an empty statement between two is a
+	 * syntax error); the separator on a line of its own, so that a text
+	 * ending in a -- comment does not swallow it, and right before the next
+	 * text, so that a 1064's line numbers count from that text's first line */
 	for (i = 0; i < batch->count; i++) {
+		size_t len = batch->lengths[i];
+
+		while (len && strchr(" \t\r\n", batch->texts[i][len - 1]))
+			len--;
+		if (len && batch->texts[i][len - 1] == ';')
+			len--;
 		if (i)
-			strbuf_addstr(&sql, ";\n");
-		strbuf_add(&sql, batch->texts[i], batch->lengths[i]);
+			strbuf_addstr(&sql, "\n;");
+		strbuf_add(&sql, batch->texts[i], len);
 	}
 	if (conn->max_packet && sql.len > conn->max_packet) {
 		strbuf_release(&sql);
@@ -321,7 +331,8 @@ int my_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct e
 		batch->completed++;
 		if (in_trans && !(my_server_status(conn->my) & SERVER_STATUS_IN_TRANS)) {
 			err_set(err, EXIT_FAILED, "statement %zu of the batch committed the open transaction implicitly "
-				"(DDL and some other statements do on MySQL): the statements before it stay committed",
+				"(DDL and some other statements do on MySQL): it and the statements before it stay committed, "
+				"those after it are rolled back",
 				at + 1);
 			err_hint(err, "run such statements with --no-transaction, or in a migration of their own");
 			err->item = (long)at;
@@ -346,7 +357,5 @@ failed:
 	if ((size_t)err->item < batch->count && mysql_errno(conn->my) == 1064)
 		err->position = syntax_position(mysql_error(conn->my), batch->texts[err->item],
 						batch->lengths[err->item]);
-	if (batch->count > 1 && (size_t)err->item < batch->count)
-		err_prefix(err, "statement %ld of %zu in the batch", err->item + 1, batch->count);
 	return -1;
 }
