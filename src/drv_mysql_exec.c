@@ -44,6 +44,32 @@ static int drop_result(struct driver_conn *conn, MYSQL_RES *res, struct err *err
 	return 0;
 }
 
+/* Reads a result's rows to its end, keeping none: an error can still come
+ * among them (1969 max_statement_time, 1317 KILL QUERY), and freeing the
+ * result would swallow it. */
+static int discard_rows(struct driver_conn *conn, MYSQL_RES *res, struct err *err)
+{
+	MYSQL_ROW row;
+
+	do {
+		int status = mysql_fetch_row_start(&row, res);
+
+		while (status) {
+			int ready = my_await(conn, status, my_forever(), err);
+
+			if (!ready)
+				return -1;
+			status = mysql_fetch_row_cont(&row, res, ready);
+		}
+	} while (row);
+	if (mysql_errno(conn->my)) {
+		my_error(conn, err);
+		(void)drop_result(conn, res, &(struct err){ 0 });
+		return -1;
+	}
+	return drop_result(conn, res, err);
+}
+
 /* 1 more results follow, 0 the last was read, -1 error (err set). */
 static int next_result(struct driver_conn *conn, struct err *err)
 {
@@ -319,7 +345,7 @@ int my_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct e
 		if (mysql_field_count(conn->my) > 0) {
 			MYSQL_RES *res = mysql_use_result(conn->my);
 
-			if (!res || drop_result(conn, res, err) != 0) {
+			if (!res || discard_rows(conn, res, err) != 0) {
 				if (!res)
 					my_error(conn, err);
 				goto failed;
