@@ -250,6 +250,38 @@ static int set_options(struct driver_conn *conn, double deadline, bool session, 
 	return rc ? err_set(err, EXIT_FAILED, "libmariadb refused an option") : 0;
 }
 
+/* A connect step's wait: driver_wait_fd on the library's socket, bounded
+ * by the library's own timer when it set one (no statement is in flight, so
+ * no KILL QUERY to send: the first interrupt ends the connect). Returns the
+ * events for _cont, or 0 (err set only for an interrupt). */
+static int connect_wait(struct driver_conn *conn, int status, double deadline, struct err *err)
+{
+	double until = deadline;
+	bool lib_timer = false;
+
+	if (status & MYSQL_WAIT_TIMEOUT) {
+		double lib = clock_now() + mysql_get_timeout_value_ms(conn->my) / 1000.0;
+
+		if (lib < until) {
+			until = lib;
+			lib_timer = true;
+		}
+	}
+	switch (driver_wait_fd(conn->kill_conn ? NULL : conn->target, (int)mysql_get_socket(conn->my),
+			       (status & MYSQL_WAIT_WRITE) && !(status & MYSQL_WAIT_READ), until, 0)) {
+	case DRIVER_WAIT_READY:
+		return status & (MYSQL_WAIT_READ | MYSQL_WAIT_WRITE | MYSQL_WAIT_EXCEPT);
+	case DRIVER_WAIT_TIMEOUT:
+		return lib_timer ? MYSQL_WAIT_TIMEOUT : 0;
+	case DRIVER_WAIT_INTERRUPTED:
+	case DRIVER_WAIT_WOKEN:
+		break;
+	}
+	abandon(conn);
+	err_set(err, EXIT_INTERRUPTED, "interrupted while connecting: nothing was sent");
+	return 0;
+}
+
 /* One non-blocking connect driven to its end within deadline. */
 static int connect_handle(struct driver_conn *conn, double deadline, bool session, struct err *err)
 {
@@ -272,7 +304,7 @@ static int connect_handle(struct driver_conn *conn, double deadline, bool sessio
 		/* the first wait for reading: TCP connected, the greeting is due */
 		if ((status & MYSQL_WAIT_READ) && reached < STAGE_REACH)
 			reached = STAGE_REACH;
-		ready = my_await(conn, status, deadline, err);
+		ready = connect_wait(conn, status, deadline, err);
 		if (!ready) {
 			if (!err->code)
 				err_set(err, EXIT_NO_ANSWER, "timed out %s", reached == STAGE_NONE ? "connecting"
