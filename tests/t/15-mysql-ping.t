@@ -118,6 +118,16 @@ expect_exit 2 "silent listener, --json: exit 2" -- \
 	"$DBCTL" --json --url "mysql://app:$enc_pw@127.0.0.1:$silent_port/app" ping --timeout 0.3
 is "$(json_field 'd["results"][0]["status"]' <<<"$OUT")" no_answer "JSON status no_answer"
 no_secret
+"$DBCTL" --url "mysql://app:x@127.0.0.1:$silent_port/app" ping --timeout 10 >/dev/null 2>&1 &
+pid=$!
+sleep 0.3
+t0=${EPOCHREALTIME/[.,]/}
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+ms=$(((${EPOCHREALTIME/[.,]/} - t0) / 1000))
+is "$rc" 130 "Ctrl-C while waiting for a silent server: exit 130"
+cmp_ok "$ms" -lt 300 "... at once ($ms ms), not at the 10 s deadline"
 expect_exit 0 "--level reach: the silent listener accepted TCP" -- \
 	"$DBCTL" --url "mysql://app:x@127.0.0.1:$silent_port/app" ping --timeout 0.3 --level reach
 
