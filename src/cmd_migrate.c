@@ -142,14 +142,14 @@ static int prepare(struct cli *cli, struct engine *engine, struct migration_set 
 		return -1;
 	engine->target.notice = cli_print_notice;
 	engine->target.notice_context = cli;
-	if (engine->backend != URL_BACKEND_POSTGRESQL && engine->backend != URL_BACKEND_SQLITE) {
+	if (!engine->driver->dialect->migration) {
 		engine_close(engine);
-		return err_set(err, EXIT_USAGE, "migrate is not supported for %s yet", engine->driver->display_name);
+		return err_set(err, EXIT_USAGE, "migrate is not supported for %s", engine->driver->display_name);
 	}
 	/* PostgreSQL takes milliseconds to start a backend: read and hash the
 	 * files meanwhile (a connection sends nothing, so bad files still mean
 	 * nothing was sent) */
-	if (engine->backend == URL_BACKEND_POSTGRESQL && wait <= 0)
+	if (engine->driver->dialect->slow_connect && wait <= 0)
 		engine_connect_ahead(engine);
 	if (migrate_files_load(dir, files, err) != 0) {
 		engine_close(engine);

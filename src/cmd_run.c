@@ -39,7 +39,8 @@ static void echo_statement(void *context, const char *file, const struct sqlscan
 }
 
 /* --list: the statements as the lexer split them, for review and for parity checks. */
-static int list_statements(struct cli *cli, enum sqlscan_dialect dialect, sqlscan_complete_fn complete, struct err *err)
+static int list_statements(struct cli *cli, const struct dialect *dialect, sqlscan_complete_fn complete,
+			   struct err *err)
 {
 	struct sqlscan_statement statement;
 	struct strbuf data;
@@ -61,7 +62,7 @@ static int list_statements(struct cli *cli, enum sqlscan_dialect dialect, sqlsca
 			rc = err_set(err, EXIT_USAGE, "cannot read '%s': %s", path, strerror(errno));
 			break;
 		}
-		sqlscan_init(&scan, in, strcmp(path, "-") == 0 ? "<stdin>" : path, dialect);
+		sqlscan_init(&scan, in, strcmp(path, "-") == 0 ? "<stdin>" : path, dialect->lexer);
 		scan.complete = complete;
 		while ((rc = sqlscan_next(&scan, &statement, err)) == 1) {
 			long data_lines = 0;
@@ -155,7 +156,7 @@ int cmd_run(struct cli *cli, struct err *err)
 	engine.target.notice = cli_print_notice;
 	engine.target.notice_context = cli;
 	if (cli_switch(cli, "list")) {
-		code = list_statements(cli, script_dialect(engine.backend), engine.driver->statement_complete, err);
+		code = list_statements(cli, engine.driver->dialect, engine.driver->statement_complete, err);
 		engine_close(&engine);
 		return code;
 	}
@@ -167,8 +168,7 @@ int cmd_run(struct cli *cli, struct err *err)
 	if (summary.interrupted_late) {
 		fflush(stdout);
 		fprintf(stderr, "dbctl: the interrupt came while %s was running, and it %s all the same\n",
-			engine.backend == URL_BACKEND_REDIS ? "EXEC" : "COMMIT",
-			engine.backend == URL_BACKEND_REDIS ? "applied the commands" : "committed");
+			engine.driver->dialect->commit_word, engine.driver->dialect->committed);
 	}
 	if (cli->json) {
 		struct json json;

@@ -125,7 +125,7 @@ static int run_piped(struct cli *cli, struct engine *engine, enum output_format 
 		options.on_statement = announce_statement;
 		options.context = &printer;
 	}
-	options.transaction = engine->backend != URL_BACKEND_REDIS;
+	options.transaction = engine->driver->dialect->rolls_back;
 	options.variables = cli_values(cli, "set", &options.variable_count);
 	options.rows = &sink;
 	signal(SIGINT, on_interrupt);
@@ -136,8 +136,8 @@ static int run_piped(struct cli *cli, struct engine *engine, enum output_format 
 	/* the runner's hint names run's option, which the shell does not have */
 	if (rc != 0 && strstr(err->hint, "--no-transaction"))
 		err_hint(err, "type it at an interactive dbctl shell prompt, or use dbctl run --no-transaction");
-	if (rc != 0 && summary.partly_applied && engine->backend == URL_BACKEND_REDIS)
-		err_hint(err, "Redis has no rollback: the commands before this one were applied");
+	if (rc != 0 && summary.partly_applied && !engine->driver->dialect->rolls_back)
+		err_hint(err, "%s has no rollback: the commands before this one were applied", engine->driver->display_name);
 	if (printer.document)
 		end_document(cli, &printer, rc, err);
 	printer_release(&printer);

@@ -3,6 +3,7 @@
  * session's own transaction has failed. */
 #include "complete.h"
 #include "clock.h"
+#include "dialect.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -19,36 +20,6 @@ static const char *const sql_keywords[] = {
 	"SAVEPOINT", "SCHEMA", "SELECT", "SEQUENCE", "SET", "SHOW", "TABLE", "THEN", "TRUE", "TRUNCATE", "UNION",
 	"UNIQUE", "UPDATE", "USING", "VALUES", "VIEW", "WHEN", "WHERE", "WITH", NULL,
 };
-
-/* Used when the server cannot list its commands (COMMAND LIST is Redis 7). */
-static const char *const redis_commands[] = {
-	"APPEND", "AUTH", "DBSIZE", "DECR", "DEL", "DISCARD", "EXEC", "EXISTS", "EXPIRE", "GET", "HDEL", "HGET",
-	"HGETALL", "HSET", "INCR", "INFO", "KEYS", "LPOP", "LPUSH", "LRANGE", "MGET", "MSET", "MULTI", "PING",
-	"RPOP", "RPUSH", "SADD", "SCAN", "SELECT", "SET", "SMEMBERS", "TTL", "TYPE", "UNWATCH", "WATCH", "ZADD",
-	"ZRANGE", NULL,
-};
-
-/* kind, schema, relation, name, and whether the name works unqualified (on the search_path) */
-static const char pg_catalog_sql[] =
-	"SELECT 's', nspname, NULL, NULL, 't' FROM pg_catalog.pg_namespace"
-	" WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'"
-	" UNION ALL"
-	" SELECT 'r', n.nspname, NULL, c.relname, CASE WHEN pg_catalog.pg_table_is_visible(c.oid) THEN 't' END"
-	" FROM pg_catalog.pg_class c"
-	" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-	" WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"
-	" UNION ALL"
-	" (SELECT 'c', n.nspname, c.relname, a.attname, CASE WHEN pg_catalog.pg_table_is_visible(c.oid) THEN 't' END"
-	" FROM pg_catalog.pg_attribute a"
-	" JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-	" WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
-	" AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' LIMIT 20000)";
-
-static const char sqlite_catalog_sql[] =
-	"SELECT 'r', 'main', NULL, name, 't' FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
-	" UNION ALL"
-	" SELECT 'c', 'main', m.name, p.name, 't' FROM sqlite_schema m JOIN pragma_table_info(m.name) p"
-	" WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite_%'";
 
 void complete_init(struct completer *completer, struct engine *engine, const char *const *backslash_commands)
 {
@@ -93,18 +64,14 @@ static void load_catalog(struct completer *completer)
 	struct driver_result result;
 	struct pool_conn *pc = NULL;
 	struct err err;
-	const char *sql;
+	const char *sql = engine->driver->dialect->completion_sql;
 	long r;
 
 	completer->loaded = true;
 	free_names(completer);
 	err_init(&err);
-	if (engine->backend == URL_BACKEND_POSTGRESQL)
-		sql = pg_catalog_sql;
-	else if (engine->backend == URL_BACKEND_SQLITE)
-		sql = sqlite_catalog_sql;
-	else
-		sql = "COMMAND LIST";
+	if (!sql)
+		return;
 	/* a busy pool must not freeze the keyboard: give up after a second */
 	if (engine_checkout(engine, clock_now() + 1.0, &pc, &err) != 0)
 		return;
@@ -205,20 +172,21 @@ static bool needs_quotes(const char *name, bool folds_case)
 /* A catalog name whose start was typed. One that needs quotes is offered
  * quoted, and only once the quote was typed: the editor completes by
  * appending to the word. */
-static void add_if_prefix(struct candidates *c, const char *name, const char *word, size_t word_len, bool folds_case)
+static void add_if_prefix(struct candidates *c, const char *name, const char *word, size_t word_len,
+			  const struct dialect *dialect)
 {
-	char quoted[512];
+	char quote = dialect->identifier_quote, quoted[512];
 
 	if (!name)
 		return;
-	if (word[0] != '"') {
-		if (!needs_quotes(name, folds_case) && strncmp(name, word, word_len) == 0)
+	if (word[0] != quote) {
+		if (!needs_quotes(name, dialect->folds_case) && strncmp(name, word, word_len) == 0)
 			add(c, name, strlen(name));
 		return;
 	}
-	if (strchr(name, '"'))
+	if (strchr(name, quote))
 		return;
-	snprintf(quoted, sizeof(quoted), "\"%s\"", name);
+	snprintf(quoted, sizeof(quoted), "%c%s%c", quote, name, quote);
 	if (strncmp(quoted, word, word_len) == 0)
 		add(c, quoted, strlen(quoted));
 }
@@ -274,7 +242,7 @@ static void complete_qualified(struct completer *completer, struct candidates *c
 char **complete_words(struct completer *completer, const char *line, const char *word)
 {
 	struct candidates c = { NULL, 0, 0 };
-	enum url_backend backend = completer->engine->backend;
+	const struct dialect *dialect = completer->engine->driver->dialect;
 	size_t i, word_len = strlen(word);
 	char previous[32];
 
@@ -288,14 +256,14 @@ char **complete_words(struct completer *completer, const char *line, const char 
 		load_catalog(completer);
 	previous_word(line, word, previous, sizeof(previous));
 
-	if (backend == URL_BACKEND_REDIS) {
+	if (dialect->completes_commands) {
 		/* a command name only as the first word of the line */
 		if (previous[0])
 			return NULL;
 		for (i = 0; i < completer->count; i++)
 			add_keyword(&c, completer->names[i].name, word);
-		for (i = 0; !completer->count && redis_commands[i]; i++)
-			add_keyword(&c, redis_commands[i], word);
+		for (i = 0; !completer->count && dialect->command_names && dialect->command_names[i]; i++)
+			add_keyword(&c, dialect->command_names[i], word);
 		return c.items;
 	}
 	if (strchr(word, '.')) {
@@ -309,7 +277,7 @@ char **complete_words(struct completer *completer, const char *line, const char 
 		if (!n->visible)
 			continue;
 		if (n->kind == 'r' || n->kind == 's' || (!wants_relation(previous) && n->kind == 'c'))
-			add_if_prefix(&c, n->name, word, word_len, backend == URL_BACKEND_POSTGRESQL);
+			add_if_prefix(&c, n->name, word, word_len, dialect);
 	}
 	if (!wants_relation(previous))
 		for (i = 0; sql_keywords[i]; i++)

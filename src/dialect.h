@@ -48,6 +48,7 @@ struct dialect_lock {
 	/* a row when a lease of another holder has not expired */
 	void (*lease_live)(struct strbuf *sql, const char *table, const char *holder);
 	const char *release_statements;  /* what in a migration can release it, for the message */
+	const char *name;                /* how it is taken, for a dry run's plan: "pg_try_advisory_lock" */
 };
 
 /* The tracking table on this backend. */
@@ -65,7 +66,9 @@ struct dialect_migration {
 	void (*guard)(struct strbuf *sql, const char *role, const char *statement_timeout, const char *lock_timeout);
 	const char *read_write_sql;    /* before the guard outside a transaction block */
 	bool commit_in_batch;          /* "; COMMIT" may follow the row's statement in one message */
-	const char *exists_state;      /* SQLSTATE of CREATE's "already exists" */
+	const char *exists_state;      /* SQLSTATE of CREATE's "already exists" (NULL: none to look for) */
+	/* how a duplicate key shows: its SQLSTATE, or a phrase of its message */
+	const char *duplicate_state, *duplicate_text;
 	/* one statement listing the invalid indexes a concurrent build left:
 	 * those of table (a quoted literal) named name (NULL: any), or, for a
 	 * REINDEX, the leftovers of one. NULL: the backend leaves none. */
@@ -88,11 +91,15 @@ struct dialect {
 	 * known, rather than lost during the commit, which is not */
 	const char *probe_sql;
 	bool slow_connect;           /* a connection costs a server process or a handshake: start it early */
+	/* a database that cannot be opened without creating it has nothing
+	 * applied (a SQLite file that does not exist yet) */
+	bool absent_is_empty;
 
 	/* ---- how the lexer must follow the session ---- */
 	/* The server setting that says strings are standard: when it reads
 	 * "off", a backslash escapes inside '...' (NULL: the lexer's default holds) */
 	const char *strings_setting;
+	bool (*backslash_strings)(const char *value);   /* does this value of it make a backslash escape? */
 	/* The setting that names the session's character set, and the value the
 	 * lexer reads the script in (NULL: no such setting) */
 	const char *encoding_setting;
@@ -119,11 +126,15 @@ struct dialect {
 	bool completes_commands;
 	const char *const *command_names;
 	const char *tables_sql, *relations_sql, *schemas_sql;
-	const char *describe_sql;    /* one %s: the relation's name as a quoted literal */
+	/* \d NAME: the relation's columns; name is a quoted literal */
+	void (*describe)(struct strbuf *sql, const char *name);
 	const char *no_catalogue;    /* what the shell says instead of \d ("" when it has one) */
 
 	/* NULL: migrate does not support this backend */
 	const struct dialect_migration *migration;
 };
+
+/* Each module defines its own (dialect_pg.c, ...) and links only that one. */
+extern const struct dialect pg_dialect, sqlite_dialect, redis_dialect;
 
 #endif

@@ -1,6 +1,8 @@
 /* PostgreSQL's dialect: its catalogue, its prompt, and how migrate keeps
  * its tracking table and its advisory lock there. Linked into the pg module. */
-#include "dialect_pg.h"
+#include "dialect.h"
+
+#include <string.h>
 
 /* ---- the migration lock: a session advisory lock, polled ---- */
 
@@ -104,6 +106,7 @@ static const struct dialect_lock pg_lock = {
 	.lease_exists = lease_exists,
 	.lease_live = lease_live,
 	.release_statements = "pg_advisory_unlock_all(), pg_advisory_unlock() or DISCARD ALL",
+	.name = "pg_try_advisory_lock",
 };
 
 /* ---- the tracking table ---- */
@@ -154,6 +157,7 @@ static const struct dialect_migration pg_migration = {
 	.read_write_sql = "SET LOCAL transaction_read_only = off; ",
 	.commit_in_batch = true,
 	.exists_state = "42P07",
+	.duplicate_state = "23505",
 	.invalid_indexes = invalid_indexes,
 	.lock = &pg_lock,
 };
@@ -184,13 +188,22 @@ static const char completion_sql[] =
 	" WHERE c.relkind IN (" kinds ") AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"          \
 	" AND pg_catalog.pg_table_is_visible(c.oid) ORDER BY 1, 2"
 
-static const char describe_sql[] =
-	"SELECT a.attname AS \"Column\", pg_catalog.format_type(a.atttypid, a.atttypmod) AS \"Type\","
-	" CASE WHEN a.attnotnull THEN 'not null' ELSE '' END AS \"Nullable\","
-	" coalesce(pg_catalog.pg_get_expr(d.adbin, d.adrelid), '') AS \"Default\""
-	" FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d"
-	" ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
-	" WHERE a.attrelid = %s::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
+static void describe(struct strbuf *sql, const char *name)
+{
+	strbuf_addf(sql, "SELECT a.attname AS \"Column\", pg_catalog.format_type(a.atttypid, a.atttypmod) AS \"Type\","
+			 " CASE WHEN a.attnotnull THEN 'not null' ELSE '' END AS \"Nullable\","
+			 " coalesce(pg_catalog.pg_get_expr(d.adbin, d.adrelid), '') AS \"Default\""
+			 " FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d"
+			 " ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+			 " WHERE a.attrelid = %s::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+		    name);
+}
+
+/* standard_conforming_strings = off: '\\' escapes inside '...' */
+static bool backslash_strings(const char *value)
+{
+	return strcmp(value, "off") == 0;
+}
 
 const struct dialect pg_dialect = {
 	.lexer = SQLSCAN_POSTGRESQL,
@@ -201,6 +214,7 @@ const struct dialect pg_dialect = {
 	.probe_sql = "SELECT 1",
 	.slow_connect = true,
 	.strings_setting = "standard_conforming_strings",
+	.backslash_strings = backslash_strings,
 	.encoding_setting = "client_encoding",
 	.encoding_expected = "UTF8",
 	.resplits_values = true,
@@ -218,7 +232,7 @@ const struct dialect pg_dialect = {
 	.schemas_sql = "SELECT nspname AS \"Name\", pg_catalog.pg_get_userbyid(nspowner) AS \"Owner\""
 		       " FROM pg_catalog.pg_namespace WHERE nspname !~ '^pg_'"
 		       " AND nspname <> 'information_schema' ORDER BY 1",
-	.describe_sql = describe_sql,
+	.describe = describe,
 	.no_catalogue = "",
 	.migration = &pg_migration,
 };

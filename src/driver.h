@@ -9,7 +9,9 @@
 #include <stddef.h>
 
 /* Bumped whenever struct driver or what it promises changes, so that a stale module is refused. */
-#define DRIVER_ABI_VERSION 9
+#define DRIVER_ABI_VERSION 10
+
+struct dialect;   /* dialect.h: the backend's language, for the runner, the shell and migrate */
 
 /* Everything a driver needs to connect; every pointer is borrowed from the settings. */
 struct driver_target {
@@ -124,6 +126,7 @@ struct driver {
 	int abi_version;
 	const char *name;            /* "postgresql" */
 	const char *display_name;    /* "PostgreSQL" */
+	const struct dialect *dialect;
 
 	int (*connect)(const struct driver_target *target, double deadline, struct driver_conn **out,
 		       struct err *err);
@@ -161,6 +164,9 @@ struct driver {
 	 * set (no answer by deadline: EXIT_NO_ANSWER). Session state such as an
 	 * advisory lock is certain to last only on 0. */
 	int (*session_shared)(struct driver_conn *conn, double deadline, char *why, size_t why_size, struct err *err);
+	/* Optional: does every connection to url see a database of its own
+	 * (SQLite's :memory:)? Then the pool holds exactly one. */
+	bool (*single_connection)(const char *url);
 };
 
 /* How a wait ended. */

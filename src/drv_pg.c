@@ -1,4 +1,5 @@
 /* PostgreSQL driver module: libpq, with every wait bounded by the caller's deadline. */
+#include "dialect.h"
 #include "clock.h"
 #include "driver.h"
 #include "resolve.h"
@@ -1333,6 +1334,7 @@ static const struct driver pg_driver = {
 	.abi_version = DRIVER_ABI_VERSION,
 	.name = "postgresql",
 	.display_name = "PostgreSQL",
+	.dialect = &pg_dialect,
 	.connect = pg_connect,
 	.ping = pg_ping,
 	.exec = pg_exec,

@@ -1,4 +1,5 @@
 /* Redis driver module: hiredis 0.14, blocking calls bounded by socket timeouts set from the deadline. */
+#include "dialect.h"
 #include "clock.h"
 #include "driver.h"
 #include "redisargs.h"
@@ -916,6 +917,7 @@ static const struct driver redis_driver = {
 	.abi_version = DRIVER_ABI_VERSION,
 	.name = "redis",
 	.display_name = "Redis",
+	.dialect = &redis_dialect,
 	.connect = redis_connect,
 	.ping = redis_ping,
 	.exec = redis_exec,

@@ -1,4 +1,5 @@
 /* SQLite driver module: files and :memory: databases through libsqlite3. */
+#include "dialect.h"
 #include "clock.h"
 #include "driver.h"
 #include "strbuf.h"
@@ -443,10 +444,17 @@ static void sqlite_close(struct driver_conn *conn)
 	free(conn);
 }
 
+/* every connection to :memory: opens a database of its own */
+static bool sqlite_single_connection(const char *url)
+{
+	return strncmp(url, "sqlite::memory:", 15) == 0 || strstr(url, "mode=memory") != NULL;
+}
+
 static const struct driver sqlite_driver = {
 	.abi_version = DRIVER_ABI_VERSION,
 	.name = "sqlite",
 	.display_name = "SQLite",
+	.dialect = &sqlite_dialect,
 	.connect = sqlite_connect,
 	.ping = sqlite_ping,
 	.exec = sqlite_exec,
@@ -462,6 +470,7 @@ static const struct driver sqlite_driver = {
 	.quote = sqlite_quote,
 	.statement_complete = sqlite_statement_complete,
 	.close = sqlite_close,
+	.single_connection = sqlite_single_connection,
 };
 
 __attribute__((visibility("default"))) const struct driver *dbctl_driver_entry(void);

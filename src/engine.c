@@ -18,21 +18,14 @@ static const char *module_name(enum url_backend backend)
 	}
 }
 
-static bool is_sqlite_memory(const char *url)
-{
-	return strncmp(url, "sqlite::memory:", 15) == 0 || strstr(url, "mode=memory") != NULL;
-}
-
 int engine_open(struct engine *engine, const struct settings *settings, struct err *err)
 {
-	const char *url = cfg_get(settings, CFG_URL), *name;
+	const char *url = cfg_get(settings, CFG_URL), *name = module_name(url_backend_of(url));
 	struct pool_settings pool_settings;
 
 	memset(engine, 0, sizeof(*engine));
 	engine->settings = settings;
 	engine->display_url = cfg_display(settings, CFG_URL);
-	engine->backend = url_backend_of(url);
-	name = module_name(engine->backend);
 	if (!name)
 		return err_set(err, EXIT_USAGE, "unsupported URL '%s'", engine->display_url);
 	engine->driver = module_load(name, err);
@@ -54,7 +47,7 @@ int engine_open(struct engine *engine, const struct settings *settings, struct e
 	engine->target.interrupt_fd = interrupt_fd();
 
 	pool_settings.kind = POOL_QUEUE;
-	if (engine->backend == URL_BACKEND_SQLITE && is_sqlite_memory(url))
+	if (engine->driver->single_connection && engine->driver->single_connection(url))
 		pool_settings.kind = POOL_STATIC;
 	pool_settings.size = (int)cfg_int(settings, CFG_POOL_SIZE);
 	pool_settings.max_overflow = (int)cfg_int(settings, CFG_MAX_OVERFLOW);

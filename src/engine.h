@@ -9,7 +9,6 @@
 
 struct engine {
 	const struct settings *settings;    /* borrowed */
-	enum url_backend backend;
 	const struct driver *driver;        /* static data of a loaded module */
 	struct driver_target target;        /* points into settings */
 	struct pool pool;

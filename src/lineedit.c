@@ -30,11 +30,11 @@ static char *prompt_of(EditLine *el)
 }
 
 /* Completion words are names: letters, digits, _, $, . for schema.table,
- * and " for a name typed quoted. */
+ * and " or ` for a name typed quoted. */
 static bool is_word_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$' ||
-	       c == '.' || c == '\\' || c == '"' || (unsigned char)c >= 0x80;
+	       c == '.' || c == '\\' || c == '"' || c == '`' || (unsigned char)c >= 0x80;
 }
 
 static void free_candidates(char **candidates)

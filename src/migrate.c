@@ -1,6 +1,7 @@
 /* Migrations: tracking table (created or adopted), status, lock, apply and revert. */
 #include "migrate.h"
 #include "clock.h"
+#include "dialect.h"
 #include "migrate_index.h"
 #include "strbuf.h"
 
@@ -20,7 +21,7 @@ static const char *const tracking_columns[] = { "version", "name", "checksum", "
 struct tracker {
 	struct engine *engine;
 	struct driver_conn *conn;
-	bool postgres;
+	const struct dialect_migration *sql;   /* the backend's tracking table and lock */
 	const char *name;    /* borrowed; the table's name as configured */
 	char *table;         /* owned; quoted identifier, schema-qualified once located */
 	char *table_name;    /* owned; quoted literal of the bare name */
@@ -30,7 +31,7 @@ struct tracker {
 	char *lock_key;      /* owned; the lock's key while this runner holds the lock or the lease, else NULL */
 	bool lock_session;   /* the key is held as a session advisory lock (not the lease) */
 	double lock_timeout; /* --lock-timeout */
-	char *guard;         /* owned; PostgreSQL: SET LOCALs that put the session back as the first inspection found it */
+	char *guard;         /* owned; statements that put the session back as the first inspection found it */
 	bool has_column[TRACKING_COLUMN_COUNT];
 	bool golang_migrate; /* (version, dirty) */
 	bool exists;
@@ -70,10 +71,10 @@ static int tracker_open(struct tracker *t, struct engine *engine, struct driver_
 	memset(t, 0, sizeof(*t));
 	t->engine = engine;
 	t->conn = conn;
-	t->postgres = engine->backend == URL_BACKEND_POSTGRESQL;
+	t->sql = engine->driver->dialect->migration;
 	t->name = table;
-	if (!engine->driver->quote)
-		return err_set(err, EXIT_USAGE, "migrate is not supported for %s yet", engine->driver->display_name);
+	if (!t->sql || !engine->driver->quote)
+		return err_set(err, EXIT_USAGE, "migrate is not supported for %s", engine->driver->display_name);
 	t->table = engine->driver->quote(conn, table, true);
 	t->table_name = engine->driver->quote(conn, table, false);
 	return 0;
@@ -123,7 +124,7 @@ static void tracker_guard(struct tracker *t, const char *role, const char *state
 	char *r, *st, *lt;
 	struct strbuf sql;
 
-	if (!role || !statement_timeout || !lock_timeout)
+	if (!t->sql->guard || !role || !statement_timeout || !lock_timeout)
 		return;
 	r = t->engine->driver->quote(t->conn, role, true);
 	st = literal(t, statement_timeout);
@@ -131,7 +132,7 @@ static void tracker_guard(struct tracker *t, const char *role, const char *state
 	if (!r)
 		abort();
 	strbuf_init(&sql);
-	strbuf_addf(&sql, "SET LOCAL ROLE %s; SET LOCAL statement_timeout = %s; SET LOCAL lock_timeout = %s; ", r, st, lt);
+	t->sql->guard(&sql, r, st, lt);
 	t->guard = strbuf_detach(&sql);
 	free(r);
 	free(st);
@@ -149,8 +150,8 @@ static void guarded(struct tracker *t, struct strbuf *sql, bool own)
 
 	if (!t->guard || (!autocommit && !own))
 		return;
-	if (autocommit)
-		strbuf_addstr(sql, "SET LOCAL transaction_read_only = off; ");
+	if (autocommit && t->sql->read_write_sql)
+		strbuf_addstr(sql, t->sql->read_write_sql);
 	strbuf_addstr(sql, t->guard);
 }
 
@@ -163,21 +164,8 @@ static int tracker_inspect(struct tracker *t, struct err *err)
 	int c, rc;
 
 	strbuf_init(&sql);
-	/* pg_catalog, not information_schema: its views cost ~5 ms on a fresh
-	 * connection, most of a no-op migrate up. One row at least: the schema,
-	 * then the columns (none when the table does not exist). */
-	if (t->postgres)
-		strbuf_addf(&sql, "SELECT s.name, a.attname::text, CASE WHEN a.atttypid = 'pg_catalog.varchar'::regtype "
-				  "AND a.atttypmod > 4 THEN (a.atttypmod - 4)::text END, s.role, s.statement_timeout, "
-				  "s.lock_timeout FROM (SELECT %s::text AS name, current_user::text AS role, "
-				  "current_setting('statement_timeout') AS statement_timeout, "
-				  "current_setting('lock_timeout') AS lock_timeout) s "
-				  "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = to_regclass(quote_ident(s.name) || "
-				  "'.' || quote_ident(%s)) AND a.attnum > 0 AND NOT a.attisdropped",
-			    t->schema_name ? t->schema_name : "current_schema()", t->table_name);
-	else
-		strbuf_addf(&sql, "SELECT 'main', name, NULL, NULL, NULL, NULL FROM pragma_table_info(%s, 'main') "
-				  "UNION ALL SELECT 'main', NULL, NULL, NULL, NULL, NULL", t->table_name);
+	/* one row at least: the schema, then the columns (none when the table does not exist) */
+	t->sql->inspect(&sql, t->schema_name, t->table_name);
 	rc = tracker_sql(t, sql.buf, &r, err);
 	strbuf_release(&sql);
 	if (rc != 0) {
@@ -188,7 +176,7 @@ static int tracker_inspect(struct tracker *t, struct err *err)
 		driver_result_release(&r);
 		return -1;
 	}
-	if (t->postgres && !t->guard && r.row_count > 0)
+	if (!t->guard && r.row_count > 0)
 		tracker_guard(t, r.cells[3], r.cells[4], r.cells[5]);
 	memset(t->has_column, 0, sizeof(t->has_column));
 	t->golang_migrate = false;
@@ -419,7 +407,7 @@ int migrate_status(struct engine *engine, const struct migration_set *files, con
 
 	if (engine_checkout(engine, clock_now() + 86400, &pc, err) != 0) {
 		/* a SQLite file that does not exist yet: nothing applied, and status creates nothing */
-		if (engine->backend == URL_BACKEND_SQLITE && engine->target.observe_only && err->code == EXIT_NO_ANSWER) {
+		if (engine->driver->dialect->absent_is_empty && engine->target.observe_only && err->code == EXIT_NO_ANSWER) {
 			struct tracker none;
 			size_t f;
 
@@ -451,12 +439,7 @@ int migrate_status(struct engine *engine, const struct migration_set *files, con
 
 static int ensure_table(struct tracker *t, const struct migration_set *files, bool in_transaction, struct err *err)
 {
-	/* text: versions have no length limit (a varchar(128) of an older table is checked by up) */
-	static const char *const types_pg[] = { "text PRIMARY KEY", "text", "text", "text",
-						"timestamptz DEFAULT now()", "bigint", "integer", "text", "text" };
-	static const char *const types_sqlite[] = { "TEXT PRIMARY KEY", "TEXT", "TEXT", "TEXT",
-						    "TEXT DEFAULT CURRENT_TIMESTAMP", "INTEGER", "INTEGER", "TEXT", "TEXT" };
-	const char *const *types = t->postgres ? types_pg : types_sqlite;
+	const char *const *types = t->sql->column_types;
 	struct strbuf sql;
 	bool created = false;
 	int c, rc = 0;
@@ -483,7 +466,7 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 		old = t->engine->driver->quote(t->conn, sql.buf, true);
 		strbuf_reset(&sql);
 		strbuf_addf(&sql, "ALTER TABLE %s RENAME TO %s", t->table, old);
-		/* the whole adoption or none of it: DDL is transactional in both backends */
+		/* the whole adoption or none of it, where DDL is transactional */
 		rc = in_transaction ? 0 : t->engine->driver->begin(t->conn, err);
 		if (rc == 0)
 			rc = tracker_sql(t, sql.buf, NULL, err);
@@ -535,7 +518,7 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 			strbuf_reset(&sql);
 			/* SQLite cannot add a column with a non-constant default */
 			strbuf_addf(&sql, "ALTER TABLE %s ADD COLUMN %s %s", t->table, tracking_columns[c],
-				    c == 4 ? (t->postgres ? "timestamptz" : "TEXT") : types[c]);
+				    c == 4 ? t->sql->added_applied_at : types[c]);
 			rc = tracker_sql(t, sql.buf, NULL, err);
 		}
 	}
@@ -545,8 +528,8 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 		long row;
 
 		strbuf_reset(&sql);
-		strbuf_addf(&sql, "SELECT CAST(version AS TEXT) FROM %s WHERE checksum IS NULL AND failed_statement IS NULL",
-			    t->table);
+		strbuf_addf(&sql, "SELECT CAST(version AS %s) FROM %s WHERE checksum IS NULL AND failed_statement IS NULL",
+			    t->sql->text_type, t->table);
 		rc = tracker_sql(t, sql.buf, &unknown, err);
 		for (row = 0; rc == 0 && row < unknown.row_count; row++) {
 			char *normal = migrate_version_normalize(unknown.cells[row] ? unknown.cells[row] : "");
@@ -597,10 +580,15 @@ struct migration_lock {
 
 static void lock_key(struct tracker *t, const struct migrate_options *options, struct strbuf *out)
 {
-	if (options->lock_id)
-		strbuf_addf(out, "(%ld)::bigint", options->lock_id);
-	else
-		strbuf_addf(out, "(pg_catalog.hashtext(pg_catalog.current_database() || ':dbctl:' || %s))::bigint", t->table_name);
+	t->sql->lock->key(out, options->lock_id, t->table_name);
+}
+
+/* A boolean cell as any backend spells it: PostgreSQL's t, MySQL's 1 */
+static bool cell_true(const struct driver_result *r, int column)
+{
+	const char *value = r->row_count == 1 && column < r->column_count ? r->cells[column] : NULL;
+
+	return value && (strcmp(value, "t") == 0 || strcmp(value, "1") == 0 || strcmp(value, "true") == 0);
 }
 
 /* Sleeps until the earlier of seconds and deadline; false when interrupted. */
@@ -682,19 +670,17 @@ static int lease_live(struct tracker *t, const char *holder, bool *live, struct 
 	strbuf_addf(&name, "%s_lock", t->name);
 	name_literal = literal(t, name.buf);
 	strbuf_init(&sql);
-	strbuf_addf(&sql, "SELECT to_regclass(quote_ident(%s) || '.' || quote_ident(%s)) IS NOT NULL",
-		    t->schema_name ? t->schema_name : "current_schema()", name_literal);
+	t->sql->lock->lease_exists(&sql, t->schema_name, name_literal);
 	rc = tracker_sql(t, sql.buf, &r, err);
 	if (rc == 0) {
-		bool exists = r.row_count == 1 && r.cells[0] && strcmp(r.cells[0], "t") == 0;
+		bool exists = cell_true(&r, 0);
 
 		driver_result_release(&r);
 		if (exists) {
 			char *who = literal(t, holder);
 
 			strbuf_reset(&sql);
-			strbuf_addf(&sql, "SELECT 1 FROM %s WHERE id = 1 AND expires_at >= now() AND holder <> %s", table,
-				    who);
+			t->sql->lock->lease_live(&sql, table, who);
 			free(who);
 			rc = tracker_sql(t, sql.buf, &r, err);
 			if (rc == 0) {
@@ -710,9 +696,9 @@ static int lease_live(struct tracker *t, const char *holder, bool *live, struct 
 	return rc;
 }
 
-/* pg_try_advisory_lock in a loop, never pg_advisory_lock: a blocked waiter
+/* A try in a loop, never a blocking wait: on PostgreSQL a blocked waiter
  * holds a snapshot, and CREATE INDEX CONCURRENTLY in the runner holding the
- * lock would wait for it forever. A server session that holds the lock
+ * lock would wait for it forever; and the wait obeys --lock-timeout and Ctrl-C. A server session that holds the lock
  * before this runner took it is one other clients share (a transaction
  * pooler left it there): taking it again would only count it twice. */
 static int take_lock(struct tracker *t, const struct migrate_options *options, struct migration_lock *lock,
@@ -727,12 +713,8 @@ static int take_lock(struct tracker *t, const struct migrate_options *options, s
 	strbuf_init(&key);
 	strbuf_init(&unlock);
 	lock_key(t, options, &key);
-	strbuf_addf(&sql, "WITH before AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE "
-			  "locktype = 'advisory' AND objsubid = 1 AND granted AND pid = pg_backend_pid() AND "
-			  "((classid::bigint << 32) | objid::bigint) = %s) AS held) "
-			  "SELECT held, CASE WHEN held THEN false ELSE pg_catalog.pg_try_advisory_lock(%s) END, pg_backend_pid() "
-			  "FROM before", key.buf, key.buf);
-	strbuf_addf(&unlock, "SELECT pg_catalog.pg_advisory_unlock(%s)", key.buf);
+	t->sql->lock->take(&sql, key.buf);
+	t->sql->lock->release(&unlock, key.buf);
 	for (;;) {
 		struct driver_result r;
 		bool held_before, got, live = false;
@@ -742,8 +724,8 @@ static int take_lock(struct tracker *t, const struct migrate_options *options, s
 			rc = -1;
 			break;
 		}
-		held_before = r.row_count == 1 && r.cells[0] && strcmp(r.cells[0], "t") == 0;
-		got = r.row_count == 1 && r.cells[1] && strcmp(r.cells[1], "t") == 0;
+		held_before = cell_true(&r, 0);
+		got = cell_true(&r, 1);
 		if (r.row_count == 1 && r.cells[2])
 			snprintf(lock->pid, sizeof(lock->pid), "%s", r.cells[2]);
 		driver_result_release(&r);
@@ -812,17 +794,9 @@ static int lease_sql(struct tracker *t, const struct migrate_options *options, c
 		/* after a migration's own SETs; an expired lease is not renewed:
 		 * an advisory runner may have started since, seeing it expired */
 		guarded(t, &sql, false);
-		strbuf_addf(&sql, "UPDATE %s SET expires_at = now() + interval '%d seconds' WHERE id = 1 AND holder = %s "
-				  "AND expires_at >= now() RETURNING holder", table, LEASE_SECONDS, who);
+		t->sql->lock->lease_renew(&sql, table, who, LEASE_SECONDS);
 	} else {
-		strbuf_addf(&sql, "SET LOCAL client_min_messages = warning; "
-				  "CREATE TABLE IF NOT EXISTS %s (id int PRIMARY KEY, holder text NOT NULL, "
-				  "expires_at timestamptz NOT NULL); "
-				  "INSERT INTO %s (id, holder, expires_at) SELECT 1, %s, now() + interval '%d seconds' "
-				  "WHERE pg_catalog.pg_try_advisory_xact_lock(%s) "
-				  "ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at "
-				  "WHERE %s.expires_at < now() RETURNING holder",
-			    table, table, who, LEASE_SECONDS, key.buf, table);
+		t->sql->lock->lease_take(&sql, table, who, LEASE_SECONDS, key.buf);
 	}
 	rc = tracker_sql(t, sql.buf, out, err);
 	strbuf_release(&sql);
@@ -845,8 +819,7 @@ static void lease_describe(struct tracker *t, char *out, size_t size)
 	out[0] = '\0';
 	err_init(&ignored);
 	strbuf_init(&sql);
-	strbuf_addf(&sql, "SELECT holder, GREATEST(0, ceil(extract(epoch FROM expires_at - now())))::bigint FROM %s "
-			  "WHERE id = 1", table);
+	t->sql->lock->lease_describe(&sql, table);
 	if (tracker_sql(t, sql.buf, &r, &ignored) == 0) {
 		if (r.row_count == 1 && r.cells[0] && r.cells[1])
 			snprintf(out, size, " (the lease of %s, which expires in %s s)", r.cells[0], r.cells[1]);
@@ -945,18 +918,14 @@ static int lock_pin_try(struct tracker *t, bool pin, bool begin, bool *held, str
 	if (begin)
 		strbuf_addstr(&sql, "BEGIN; ");
 	if (!t->lock_session)
-		strbuf_addf(&sql, "SELECT pg_catalog.pg_try_advisory_xact_lock(%s)", t->lock_key);
+		t->sql->lock->pin(&sql, t->lock_key);
 	else
-		strbuf_addf(&sql, "WITH before AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE "
-				  "locktype = 'advisory' AND objsubid = 1 AND granted AND pid = pg_backend_pid() AND "
-				  "((classid::bigint << 32) | objid::bigint) = %s) AS held) "
-				  "SELECT CASE WHEN held THEN %s%s%s ELSE false END FROM before",
-			    t->lock_key, pin ? "pg_catalog.pg_try_advisory_xact_lock(" : "true", pin ? t->lock_key : "", pin ? ")" : "");
+		t->sql->lock->check(&sql, t->lock_key, pin);
 	rc = tracker_sql(t, sql.buf, &r, err);
 	strbuf_release(&sql);
 	if (rc != 0)
 		return -1;
-	*held = r.row_count == 1 && r.cells[0] && strcmp(r.cells[0], "t") == 0;
+	*held = cell_true(&r, 0);
 	driver_result_release(&r);
 	return 0;
 }
@@ -991,8 +960,8 @@ static int lock_pin(struct tracker *t, bool pin, bool begin, const char *path, s
 		return err_set(err, EXIT_FAILED, "another runner holds the migration lock's id while this one holds the "
 						 "lease, before %s; stopping", path);
 	err_set(err, EXIT_FAILED, "the migration lock was released on this runner's own server session before %s: a "
-				  "migration ran pg_advisory_unlock_all(), pg_advisory_unlock() or DISCARD ALL; stopping",
-		path);
+				  "migration ran %s; stopping",
+		path, t->sql->lock->release_statements);
 	err_hint(err, "remove that statement from the migration: dbctl's advisory lock is on the session that runs "
 		      "the migrations; another runner may have started meanwhile");
 	return -1;
@@ -1017,7 +986,7 @@ static int lock_check(struct tracker *t, const struct migrate_options *options, 
 		driver_result_release(&r);
 		return rc;
 	}
-	if (tracker_sql(t, "SELECT pg_backend_pid()", &r, err) != 0)
+	if (tracker_sql(t, t->sql->lock->session_id_sql, &r, err) != 0)
 		return -1;
 	if (r.row_count != 1 || !r.cells[0] || strcmp(r.cells[0], lock->pid) != 0) {
 		rc = err_set(err, EXIT_FAILED, "the server session under this connection changed (backend %s, now %s): "
@@ -1065,11 +1034,11 @@ static bool lock_release(struct tracker *t, const struct migrate_options *option
 		free(who);
 	} else {
 		lock_key(t, options, &key);
-		strbuf_addf(&sql, "SELECT pg_catalog.pg_advisory_unlock(%s)", key.buf);
+		t->sql->lock->release(&sql, key.buf);
 		if (tracker_sql(t, sql.buf, &r, &ignored) != 0) {
 			released = false;
 		} else {
-			if (r.row_count != 1 || !r.cells[0] || strcmp(r.cells[0], "t") != 0) {
+			if (!cell_true(&r, 0)) {
 				char message[128];
 
 				snprintf(message, sizeof(message), "the migration lock was not held by server session %s at the "
@@ -1107,7 +1076,7 @@ static int run_section(struct tracker *t, const struct migration_section *sectio
 	input.first_line = section->first_line;
 	if (!input.stream)
 		return err_set(err, EXIT_FAILED, "out of memory");
-	rc = script_run_stream(t->engine->driver, t->conn, &input, script_dialect(t->engine->backend), &script, &summary,
+	rc = script_run_stream(t->engine->driver, t->conn, &input, t->engine->driver->dialect, &script, &summary,
 			       err);
 	fclose(input.stream);
 	*completed = summary.statements;
@@ -1129,7 +1098,7 @@ static void show_section(const struct engine *engine, const struct migration_sec
 			fclose(in);
 		return;
 	}
-	sqlscan_init(&scan, in, section->path, script_dialect(engine->backend));
+	sqlscan_init(&scan, in, section->path, engine->driver->dialect->lexer);
 	scan.line_number = section->first_line - 1;
 	scan.complete = engine->driver->statement_complete;
 	sqlscan_statement_init(&statement);
@@ -1166,7 +1135,7 @@ static bool section_transaction(const struct engine *engine, const struct migrat
 	in = fmemopen(section->text, strlen(section->text), "r");
 	if (!in)
 		return true;
-	sqlscan_init(&scan, in, section->path, script_dialect(engine->backend));
+	sqlscan_init(&scan, in, section->path, engine->driver->dialect->lexer);
 	scan.complete = engine->driver->statement_complete;
 	sqlscan_statement_init(&statement);
 	strbuf_init(&data);
@@ -1199,7 +1168,7 @@ static int check_section(const struct engine *engine, const struct migration *m,
 	input.first_line = section->first_line;
 	if (!input.stream)
 		return err_set(err, EXIT_FAILED, "out of memory");
-	rc = script_check_stream(&input, script_dialect(engine->backend), &script, engine->driver->statement_complete,
+	rc = script_check_stream(&input, engine->driver->dialect, &script, engine->driver->statement_complete,
 				 &statements, err);
 	fclose(input.stream);
 	if (rc != 0 && err->code == EXIT_USAGE && strstr(err->hint, "--no-transaction")) {
@@ -1220,10 +1189,11 @@ static int check_section(const struct engine *engine, const struct migration *m,
  * means another runner recorded it meanwhile, so its statements ran twice. */
 static void tracking_error(const struct tracker *t, struct err *err, const char *step, const struct migration *m)
 {
-	bool duplicate = strcmp(err->sqlstate, "23505") == 0 || strstr(err->message, "UNIQUE constraint failed");
+	bool duplicate = (t->sql->duplicate_state && strcmp(err->sqlstate, t->sql->duplicate_state) == 0) ||
+			 (t->sql->duplicate_text && strstr(err->message, t->sql->duplicate_text));
 
 	err_prefix(err, "%s %s_%s failed", step, m->version, m->name);
-	if (duplicate && t->postgres)
+	if (duplicate && t->sql->lock)
 		err_hint(err, "another runner recorded migration %s at the same time, so its statements may have run "
 			      "twice: check the database; were two runners using different --lock modes or lock ids?",
 			 m->version);
@@ -1322,12 +1292,10 @@ static int invalid_indexes(struct tracker *t, const struct migrate_index *index,
 
 	strbuf_init(&sql);
 	strbuf_init(&table);
-	strbuf_addstr(&sql, "SELECT i.indexrelid::regclass::text FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c "
-			    "ON c.oid = i.indexrelid WHERE NOT i.indisvalid");
 	if (index->kind == MIGRATE_INDEX_REINDEX) {
-		strbuf_addstr(&sql, " AND c.relname ~ '_cc(new|old)[0-9]*$'");
+		t->sql->invalid_indexes(&sql, true, NULL, NULL);
 	} else {
-		char *literal_table, *name;
+		char *literal_table, *name = NULL;
 
 		/* the table as the statement resolved it: same session, same search_path */
 		for (i = 0; i < index->table_part_count; i++) {
@@ -1337,15 +1305,12 @@ static int invalid_indexes(struct tracker *t, const struct migrate_index *index,
 			free(part);
 		}
 		literal_table = literal(t, table.buf);
-		strbuf_addf(&sql, " AND i.indrelid = to_regclass(%s)", literal_table);
-		free(literal_table);
-		if (index->name[0]) {
+		if (index->name[0])
 			name = literal(t, index->name);
-			strbuf_addf(&sql, " AND c.relname = %s", name);
-			free(name);
-		}
+		t->sql->invalid_indexes(&sql, false, literal_table, name);
+		free(literal_table);
+		free(name);
 	}
-	strbuf_addstr(&sql, " ORDER BY 1");
 	rc = tracker_sql(t, sql.buf, &r, err);
 	for (row = 0; rc == 0 && row < r.row_count; row++)
 		strbuf_addf(out, "%s%s", row ? ", " : "", r.cells[row] ? r.cells[row] : "?");
@@ -1378,7 +1343,7 @@ static int check_indexes(struct tracker *t, const struct migration_section *sect
 
 	if (!in)
 		return err_set(err, EXIT_FAILED, "out of memory");
-	sqlscan_init(&scan, in, section->path, script_dialect(t->engine->backend));
+	sqlscan_init(&scan, in, section->path, t->engine->driver->dialect->lexer);
 	scan.line_number = section->first_line - 1;
 	sqlscan_statement_init(&statement);
 	strbuf_init(&data);
@@ -1554,16 +1519,17 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		if (entry->failed_down)
 			return err_set(err, EXIT_FAILED, "%s: migration %s stopped in its down section", m->path, m->version);
 		/* SQLite does not serialise transaction:false sections: skip one a rival has just recorded */
-		if (!t->postgres && entry->state != MIGRATE_FAILED &&
+		if (!t->sql->lock && entry->state != MIGRATE_FAILED &&
 		    (row_exists(t, m->version, err, &exists_rc) || exists_rc != 0))
 			return exists_rc;
 		if (lock_pin(t, false, false, m->path, err) != 0)
 			return -1;
 		rc = run_section(t, &m->up, false, skip, options, &completed, err);
-		if (rc == 0 && t->postgres)
+		if (rc == 0 && t->sql->invalid_indexes)
 			rc = check_indexes(t, &m->up, skip, &completed, err);
 		if (rc != 0) {
-			bool clash = t->postgres && strcmp(err->sqlstate, "42P07") == 0;   /* already exists */
+			bool clash = t->sql->invalid_indexes && t->sql->exists_state &&
+				     strcmp(err->sqlstate, t->sql->exists_state) == 0;
 
 			section_stopped(t, entry, &m->up, skip, completed, clock_now() - started, err);
 			if (clash)
@@ -1610,12 +1576,12 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 	/* SQLite has no advisory lock: BEGIN IMMEDIATE serialises runners, and a
 	 * runner that waited finds the row its rival wrote. On PostgreSQL the lock
 	 * already made this runner the only one. */
-	if (!t->postgres && (row_exists(t, m->version, err, &exists_rc) || exists_rc != 0)) {
+	if (!t->sql->lock && (row_exists(t, m->version, err, &exists_rc) || exists_rc != 0)) {
 		if (!in_outer_transaction && t->engine->driver->rollback(t->conn, err) != 0)
 			return -1;
 		return exists_rc;
 	}
-	commit_with_row = !in_outer_transaction && !options->dry_run;
+	commit_with_row = !in_outer_transaction && !options->dry_run && t->sql->commit_in_batch;
 	rc = run_section(t, &m->up, true, 0, options, &completed, err);
 	if (rc == 0)
 		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL, NULL, commit_with_row, err);
@@ -1783,7 +1749,7 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 	if (engine_checkout(engine, clock_now() + 86400, &work, err) != 0)
 		return -1;
 	rc = tracker_open(&t, engine, work->conn, options->table, err);
-	if (rc == 0 && t.postgres)
+	if (rc == 0 && t.sql->lock)
 		rc = lock_begin(&t, options, &lock, err);
 	if (rc == 0)
 		rc = build_status(&t, files, &status, err);
@@ -1793,14 +1759,18 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 	if (rc != 0 || pending == 0)
 		goto out;
 
-	if (t.postgres) {
+	if (t.sql->lock) {
 		struct migrate_status before;
 
-		if (options->dry_run)
-			emit(options, MIGRATE_EVENT_PLAN, NULL, lock.mode == MIGRATE_LOCK_TABLE
-					? "takes the lease row (held while the dry run lasts)"
-					: "takes the advisory lock (pg_try_advisory_lock, polled; held while the dry run lasts)",
-			     0, false);
+		if (options->dry_run && lock.mode == MIGRATE_LOCK_TABLE) {
+			emit(options, MIGRATE_EVENT_PLAN, NULL, "takes the lease row (held while the dry run lasts)", 0, false);
+		} else if (options->dry_run) {
+			char plan[160];
+
+			snprintf(plan, sizeof(plan), "takes the advisory lock (%s, polled; held while the dry run lasts)",
+				 t.sql->lock->name);
+			emit(options, MIGRATE_EVENT_PLAN, NULL, plan, 0, false);
+		}
 		if (lock_acquire(&t, options, &lock, err) != 0) {
 			rc = -1;
 			goto out;
@@ -1900,9 +1870,9 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 	if (engine_checkout(engine, clock_now() + 86400, &work, err) != 0)
 		return -1;
 	rc = tracker_open(&t, engine, work->conn, options->table, err);
-	if (rc == 0 && t.postgres && !options->dry_run)
+	if (rc == 0 && t.sql->lock && !options->dry_run)
 		rc = lock_begin(&t, options, &lock, err);
-	if (rc == 0 && t.postgres && !options->dry_run)
+	if (rc == 0 && t.sql->lock && !options->dry_run)
 		rc = lock_acquire(&t, options, &lock, err);
 	if (rc == 0)
 		rc = build_status(&t, files, &status, err);

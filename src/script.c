@@ -41,15 +41,6 @@ void script_interrupt(void)
 		running_driver->cancel(conn);
 }
 
-enum sqlscan_dialect script_dialect(enum url_backend backend)
-{
-	if (backend == URL_BACKEND_REDIS)
-		return SQLSCAN_REDIS;
-	if (backend == URL_BACKEND_SQLITE)
-		return SQLSCAN_SQLITE;
-	return SQLSCAN_POSTGRESQL;
-}
-
 /* ---- inputs ---- */
 
 /* One input. A regular file is opened again for each pass and never held
@@ -289,6 +280,11 @@ static int refuse_statement(const char *name, const struct sqlscan_statement *s,
 		err_set(err, EXIT_USAGE, "%s:%d:%d: %s is not allowed here: dbctl runs the whole script in one transaction",
 			name, s->line, s->column, s->what);
 		err_hint(err, "remove it, or pass --no-transaction to run statement by statement");
+	} else if (s->commits_implicitly) {
+		/* MySQL would commit what ran before it, and nothing after it could be undone */
+		err_set(err, EXIT_USAGE, "%s:%d:%d: %s commits implicitly: it would end the run's transaction, so the "
+			"statements before it could no longer be rolled back", name, s->line, s->column, s->what);
+		err_hint(err, "run the script with --no-transaction, or move the statement to a file of its own");
 	} else {
 		err_set(err, EXIT_USAGE, "%s:%d:%d: %s cannot run inside a transaction", name, s->line, s->column, s->what);
 		err_hint(err, "run it on its own with --no-transaction");
@@ -375,7 +371,7 @@ static int check_substituted(const char *name, const struct sqlscan *outer, cons
 			err_hint(err, "it comes from a -v value");
 			break;
 		}
-		if (outer->dialect == SQLSCAN_SQLITE && part.parameter[0]) {
+		if (part.parameter[0]) {   /* only where unbound parameters bind NULL */
 			rc = refuse_parameter(name, &part, s->line, s->column, err);
 			break;
 		}
@@ -400,7 +396,7 @@ static int check_substituted(const char *name, const struct sqlscan *outer, cons
 
 /* *backslash_strings carries the string setting from one file to the next:
  * they all run in one session. */
-static int check_one(struct inputs *inputs, struct source *source, enum sqlscan_dialect dialect,
+static int check_one(struct inputs *inputs, struct source *source, const struct dialect *dialect,
 		     const struct script_options *options, sqlscan_complete_fn complete, long *statements,
 		     int first_line, bool *backslash_strings, struct err *err)
 {
@@ -412,7 +408,7 @@ static int check_one(struct inputs *inputs, struct source *source, enum sqlscan_
 	FILE *owned, *in;
 	int rc = 0;
 
-	sqlscan_init(&scan, NULL, source->name, dialect);
+	sqlscan_init(&scan, NULL, source->name, dialect->lexer);
 	in = open_source(inputs, source, false, &scan, &owned, err);
 	if (!in) {
 		sqlscan_release(&scan);
@@ -436,21 +432,21 @@ static int check_one(struct inputs *inputs, struct source *source, enum sqlscan_
 		source->statements++;
 		split_add(&source->split, &statement);
 		/* SQLite would bind a stray :name to NULL and carry on: a typo in -v must not */
-		if (dialect == SQLSCAN_SQLITE && vars.undefined[0]) {
+		if (dialect->unbound_is_null && vars.undefined[0]) {
 			rc = err_set(err, EXIT_USAGE, "%s:%d:%d: :%s is not defined, and SQLite would take it as NULL",
 				     source->name, statement.line, statement.column, vars.undefined);
 			err_hint(err, "pass -v %s=VALUE", vars.undefined);
 			break;
 		}
 		vars.undefined[0] = '\0';
-		if (dialect == SQLSCAN_SQLITE && statement.parameter[0])
+		if (dialect->unbound_is_null && statement.parameter[0])
 			rc = refuse_parameter(source->name, &statement, statement.parameter_line, statement.parameter_column,
 					      err);
 		else if (breaks_transaction(options, &statement))
 			rc = refuse_statement(source->name, &statement, err);
 		else if (statement.changes_replies)
 			rc = refuse_reply_change(source->name, &statement, err);
-		else if (statement.raw_substitution && dialect != SQLSCAN_REDIS)
+		else if (statement.raw_substitution && dialect->resplits_values)
 			rc = check_substituted(source->name, &scan, &statement, options, complete, err);
 		while (rc == 0 && statement.kind == SQLSCAN_COPY_IN && (rc = sqlscan_copy_line(&scan, &data, err)) == 1)
 			rc = 0;
@@ -470,7 +466,7 @@ static int check_one(struct inputs *inputs, struct source *source, enum sqlscan_
 	return rc < 0 ? -1 : 0;
 }
 
-static int check_sources(struct inputs *inputs, enum sqlscan_dialect dialect, const struct script_options *options,
+static int check_sources(struct inputs *inputs, const struct dialect *dialect, const struct script_options *options,
 			 sqlscan_complete_fn complete, long *statements, int first_line, struct err *err)
 {
 	bool backslash_strings = false;   /* the server's default is assumed: on */
@@ -486,7 +482,7 @@ static int check_sources(struct inputs *inputs, enum sqlscan_dialect dialect, co
 	return 0;
 }
 
-int script_check(const char *const *paths, size_t count, enum sqlscan_dialect dialect,
+int script_check(const char *const *paths, size_t count, const struct dialect *dialect,
 		 const struct script_options *options, long *statements, struct err *err)
 {
 	struct inputs inputs;
@@ -583,7 +579,7 @@ static long copy_data_line(const struct err *err)
 
 /* Fills err's location from statement `index` of the batch and the server's
  * position, or for COPY data, the data line the server names. */
-static void locate_error(struct err *err, enum sqlscan_dialect dialect, const char *file, const struct batch *b,
+static void locate_error(struct err *err, const struct dialect *dialect, const char *file, const struct batch *b,
 			 size_t index, bool is_copy)
 {
 	long data_line = is_copy ? copy_data_line(err) : 0;
@@ -592,7 +588,7 @@ static void locate_error(struct err *err, enum sqlscan_dialect dialect, const ch
 	int line, column, caret;
 	char message[sizeof(err->message)];
 	/* SQL errors read "ERROR: ... (SQLSTATE)" as in psql; Redis's carry their own prefix */
-	const char *severity = err->code == EXIT_FAILED && dialect != SQLSCAN_REDIS ? "ERROR: " : "";
+	const char *severity = err->code == EXIT_FAILED ? dialect->error_prefix : "";
 
 	/* located where the batch holds it: a huge statement is not copied again */
 	strbuf_init(&source_line);
@@ -624,7 +620,7 @@ static void locate_error(struct err *err, enum sqlscan_dialect dialect, const ch
 }
 
 struct run_state {
-	enum sqlscan_dialect dialect;
+	const struct dialect *dialect;
 	const struct driver *driver;
 	struct driver_conn *conn;
 	const struct script_options *options;
@@ -646,13 +642,15 @@ static int refuse_client_encoding(const struct run_state *run, const char *file,
 {
 	const char *value;
 
-	if (run->dialect != SQLSCAN_POSTGRESQL || !run->driver->parameter || run->batch.count == 0)
+	const char *setting = run->dialect->encoding_setting;
+
+	if (!setting || !run->driver->parameter || run->batch.count == 0)
 		return 0;
-	value = run->driver->parameter(run->conn, "client_encoding");
-	if (!value || strcmp(value, "UTF8") == 0)
+	value = run->driver->parameter(run->conn, setting);
+	if (!value || strcmp(value, run->dialect->encoding_expected) == 0)
 		return 0;
-	err_set(err, EXIT_USAGE, "%s:%d:%d: the session's client_encoding is %s: dbctl sends scripts as UTF-8", file,
-		run->batch.lines[0], run->batch.columns[0], value);
+	err_set(err, EXIT_USAGE, "%s:%d:%d: the session's %s is %s: dbctl sends scripts as UTF-8", file,
+		run->batch.lines[0], run->batch.columns[0], setting, value);
 	err_hint(err, "remove the statement that changed it (SET client_encoding, SET NAMES); %s",
 		 what_stayed(run->options->transaction));
 	snprintf(err->file, sizeof(err->file), "%s", file);
@@ -734,11 +732,11 @@ static void follow_server_strings(const struct run_state *run, struct sqlscan *s
 {
 	const char *value;
 
-	if (run->dialect != SQLSCAN_POSTGRESQL || !run->driver->parameter || run->replies_pending)
+	if (!run->dialect->strings_setting || !run->driver->parameter || run->replies_pending)
 		return;
-	value = run->driver->parameter(run->conn, "standard_conforming_strings");
+	value = run->driver->parameter(run->conn, run->dialect->strings_setting);
 	if (value)
-		scan->backslash_strings = strcmp(value, "off") == 0;
+		scan->backslash_strings = run->dialect->backslash_strings(value);
 }
 
 /* What the run pass saw of one source, to compare with the check pass. */
@@ -750,7 +748,7 @@ struct run_view {
 	bool unreadable;      /* the lexer refused the input */
 };
 
-static int run_source(struct run_state *run, const struct script_stream *source, enum sqlscan_dialect dialect,
+static int run_source(struct run_state *run, const struct script_stream *source, const struct dialect *dialect,
 		      struct variables *vars, long long limit, struct run_view *view, struct err *err)
 {
 	struct sqlscan scan;
@@ -760,7 +758,7 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 	long skip = run->options->skip_statements;
 	int rc;
 
-	sqlscan_init(&scan, source->stream, source->name, dialect);
+	sqlscan_init(&scan, source->stream, source->name, dialect->lexer);
 	scan.line_number = source->first_line > 0 ? source->first_line - 1 : 0;
 	scan.variable = lookup_variable;
 	scan.variable_context = vars;
@@ -820,17 +818,19 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 			 * setting the server may no longer have */
 			follow_server_strings(run, &scan);
 			if (scan.backslash_strings != lexed_with) {
-				rc = err_set(err, EXIT_USAGE, "%s:%d:%d: standard_conforming_strings changed on the server "
-					     "just before this statement, which a -v value makes several", source->name,
-					     statement.line, statement.column);
-				err_hint(err, "%s; change it with a SET standard_conforming_strings, which the run follows",
-					 what_stayed(run->options->transaction));
+				const char *setting = run->dialect->strings_setting;
+
+				rc = err_set(err, EXIT_USAGE, "%s:%d:%d: %s changed on the server just before this "
+					     "statement, which a -v value makes several", source->name, statement.line,
+					     statement.column, setting);
+				err_hint(err, "%s; change it with a SET %s, which the run follows",
+					 what_stayed(run->options->transaction), setting);
 				break;
 			}
 		}
 		/* the check pass split the value with the setting it assumed; the
 		 * server splits it with its own: split it again so */
-		if (statement.raw_substitution && dialect != SQLSCAN_REDIS &&
+		if (statement.raw_substitution && dialect->resplits_values &&
 		    (rc = check_substituted(source->name, &scan, &statement, run->options, run->driver->statement_complete,
 					    err)) != 0)
 			break;
@@ -894,17 +894,17 @@ static int refuse_changed(const struct source *source, bool transaction, struct 
 
 /* Before COMMIT: the run pass read the bytes the check pass read, and split
  * them the same way; else what ran is not what was checked. */
-static int verify_source(const struct source *source, const struct run_view *view, const char *server_strings,
-			 bool transaction, struct err *err)
+static int verify_source(const struct source *source, const struct run_view *view, const char *setting,
+			 const char *server_strings, bool transaction, struct err *err)
 {
 	if (source->path && (view->consumed != source->length || view->digest != source->digest))
 		return refuse_changed(source, transaction, err);
 	if (view->statements != source->statements || view->split != source->split) {
 		err_set(err, EXIT_USAGE, "'%s' splits into %ld statements on the server, %ld when checked: "
-			"the server has standard_conforming_strings %s", source->name, view->statements,
-			source->statements, server_strings ? server_strings : "?");
-		err_hint(err, "%s; set standard_conforming_strings in the script itself, "
-			 "or write strings as E'...' that read the same either way", what_stayed(transaction));
+			"the server has %s %s", source->name, view->statements, source->statements,
+			setting ? setting : "strings", server_strings ? server_strings : "?");
+		err_hint(err, "%s; set %s in the script itself, so that the check reads it too",
+			 what_stayed(transaction), setting ? setting : "it");
 		return -1;
 	}
 	return 0;
@@ -912,7 +912,7 @@ static int verify_source(const struct source *source, const struct run_view *vie
 
 /* Redis reports a failed EXEC command by its index among all queued ones:
  * find that statement again by scanning the inputs a second time. */
-static void locate_nth(struct inputs *inputs, enum sqlscan_dialect dialect, long nth, struct err *err)
+static void locate_nth(struct inputs *inputs, const struct dialect *dialect, long nth, struct err *err)
 {
 	struct sqlscan_statement s;
 	struct err ignored;
@@ -926,7 +926,7 @@ static void locate_nth(struct inputs *inputs, enum sqlscan_dialect dialect, long
 		FILE *owned, *in;
 		bool found = false;
 
-		sqlscan_init(&scan, NULL, source->name, dialect);
+		sqlscan_init(&scan, NULL, source->name, dialect->lexer);
 		in = open_source(inputs, source, true, &scan, &owned, &ignored);
 		scan.in = in;
 		while (in && sqlscan_next(&scan, &s, &ignored) == 1) {
@@ -954,9 +954,9 @@ static void locate_nth(struct inputs *inputs, enum sqlscan_dialect dialect, long
 }
 
 /* A COMMIT (or EXEC) that failed: say so, and what became of the run. */
-static void explain_commit_failure(enum sqlscan_dialect dialect, struct err *err)
+static void explain_commit_failure(const struct dialect *dialect, struct err *err)
 {
-	const char *what = dialect == SQLSCAN_REDIS ? "EXEC" : "COMMIT";
+	const char *what = dialect->commit_word;
 	char message[sizeof(err->message)];
 
 	if (err->code == EXIT_UNKNOWN)
@@ -969,11 +969,11 @@ static void explain_commit_failure(enum sqlscan_dialect dialect, struct err *err
 		return;
 	memcpy(message, err->message, sizeof(message));
 	snprintf(err->message, sizeof(err->message), "at %s: %s%s%s%s%s", what,
-		 err->code == EXIT_FAILED && dialect != SQLSCAN_REDIS ? "ERROR: " : "", message,
+		 err->code == EXIT_FAILED ? dialect->error_prefix : "", message,
 		 err->sqlstate[0] ? " (" : "", err->sqlstate, err->sqlstate[0] ? ")" : "");
 	if (err->code == EXIT_FAILED && !err->hint[0])
 		err_hint(err, "%s failed, so the transaction was rolled back: nothing was applied%s", what,
-			 dialect == SQLSCAN_POSTGRESQL ? " (a deferred constraint or trigger is checked at COMMIT)" : "");
+			 dialect->commit_hint);
 	else if (err->code == EXIT_NO_ANSWER)
 		err_hint(err, "the connection was lost before %s was sent; nothing was committed", what);
 }
@@ -987,7 +987,7 @@ static void rollback_quietly(struct run_state *run)
 		return;   /* a lost connection rolled back on its own */
 }
 
-int script_check_stream(const struct script_stream *input, enum sqlscan_dialect dialect,
+int script_check_stream(const struct script_stream *input, const struct dialect *dialect,
 			const struct script_options *options, bool (*complete)(const char *text), long *statements,
 			struct err *err)
 {
@@ -998,7 +998,7 @@ int script_check_stream(const struct script_stream *input, enum sqlscan_dialect 
 }
 
 int script_run_stream(const struct driver *driver, struct driver_conn *conn, const struct script_stream *input,
-		      enum sqlscan_dialect dialect, const struct script_options *options,
+		      const struct dialect *dialect, const struct script_options *options,
 		      struct script_summary *summary, struct err *err)
 {
 	struct variables vars = { options, driver, conn, false, "", "", false };
@@ -1028,7 +1028,7 @@ int script_run_stream(const struct driver *driver, struct driver_conn *conn, con
 int script_run(struct engine *engine, const char *const *paths, size_t count, const struct script_options *options,
 	       struct script_summary *summary, struct err *err)
 {
-	enum sqlscan_dialect dialect = script_dialect(engine->backend);
+	const struct dialect *dialect = engine->driver->dialect;
 	struct inputs inputs;
 	struct variables vars = { options, NULL, NULL, false, "", "", false };
 	struct run_state run;
@@ -1081,14 +1081,14 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 		struct script_stream input = { NULL, source->name, 1 };
 
 		/* the run pass opens each file in its turn, for the checked length */
-		sqlscan_init(&opener, NULL, source->name, dialect);
+		sqlscan_init(&opener, NULL, source->name, dialect->lexer);
 		input.stream = open_source(&inputs, source, true, &opener, &owned, err);
 		if (!input.stream) {
 			rc = -1;
 		} else {
 			rc = run_source(&run, &input, dialect, &vars, opener.limit, &view, err);
-			const char *strings = engine->driver->parameter && dialect == SQLSCAN_POSTGRESQL
-						      ? engine->driver->parameter(run.conn, "standard_conforming_strings")
+			const char *strings = engine->driver->parameter && dialect->strings_setting
+						      ? engine->driver->parameter(run.conn, dialect->strings_setting)
 						      : NULL;
 
 			if (rc != 0 && err->code == EXIT_USAGE && source_changed(source))
@@ -1096,10 +1096,10 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 			else if (rc != 0 && view.unreadable && strings)
 				/* the check pass read the same bytes without this error: the
 				 * server's setting made the run pass read them otherwise */
-				err_hint(err, "the server's standard_conforming_strings (%s) splits the file otherwise than "
-					 "the check did; %s", strings, what_stayed(options->transaction));
+				err_hint(err, "the server's %s (%s) splits the file otherwise than the check did; %s",
+					 dialect->strings_setting, strings, what_stayed(options->transaction));
 			else if (rc == 0)
-				rc = verify_source(source, &view, strings, options->transaction, err);
+				rc = verify_source(source, &view, dialect->strings_setting, strings, options->transaction, err);
 		}
 		if (owned)
 			fclose(owned);
@@ -1130,7 +1130,8 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 			if (rc != 0 && err->item >= 0) {
 				/* Redis: EXEC ran the others; say which one failed and that they stayed */
 				locate_nth(&inputs, dialect, err->item, err);
-				err_hint(err, "Redis has no rollback: the other commands of the run were applied");
+				err_hint(err, "%s has no rollback: the other commands of the run were applied",
+					 engine->driver->display_name);
 				summary->partly_applied = true;
 			} else if (rc != 0) {
 				explain_commit_failure(dialect, err);

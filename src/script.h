@@ -3,6 +3,7 @@
 #ifndef DBCTL_SCRIPT_H
 #define DBCTL_SCRIPT_H
 
+#include "dialect.h"
 #include "engine.h"
 #include "sqlscan.h"
 
@@ -34,12 +35,9 @@ struct script_summary {
 	bool interrupted_late; /* an interrupt came while COMMIT ran, and it committed all the same */
 };
 
-/* Which lexer a backend's scripts need. */
-enum sqlscan_dialect script_dialect(enum url_backend backend);
-
 /* Lexes and checks every input ("-" is standard input) without connecting:
  * bad input or a statement that does not fit the mode is -1 with exit 3. */
-int script_check(const char *const *paths, size_t count, enum sqlscan_dialect dialect,
+int script_check(const char *const *paths, size_t count, const struct dialect *dialect,
 		 const struct script_options *options, long *statements, struct err *err) MUST_CHECK;
 
 /* Checks, then runs every input. On failure err says where (file, line,
@@ -55,7 +53,7 @@ struct script_stream {
 };
 
 /* Checks one stream (lexes and classifies, runs nothing); complete may be NULL. */
-int script_check_stream(const struct script_stream *input, enum sqlscan_dialect dialect,
+int script_check_stream(const struct script_stream *input, const struct dialect *dialect,
 			const struct script_options *options, bool (*complete)(const char *text), long *statements,
 			struct err *err) MUST_CHECK;
 
@@ -63,7 +61,7 @@ int script_check_stream(const struct script_stream *input, enum sqlscan_dialect 
  * for options->transaction false: then statement by statement); stops at the
  * first error, with its place in err. summary->statements counts successes. */
 int script_run_stream(const struct driver *driver, struct driver_conn *conn, const struct script_stream *input,
-		      enum sqlscan_dialect dialect, const struct script_options *options,
+		      const struct dialect *dialect, const struct script_options *options,
 		      struct script_summary *summary, struct err *err) MUST_CHECK;
 
 /* Stops the run in flight from a signal handler: cancels the statement the

@@ -18,7 +18,7 @@ void session_init(struct session *session, struct engine *engine)
 {
 	memset(session, 0, sizeof(*session));
 	session->engine = engine;
-	session->transactional = engine->backend != URL_BACKEND_REDIS;
+	session->transactional = engine->driver->dialect->rolls_back;
 }
 
 static const struct driver *driver_of(const struct session *session)
@@ -160,14 +160,15 @@ static int end_transaction(struct session *session, const char *sql, const char 
 {
 	int rc;
 
-	if (session->engine->backend == URL_BACKEND_POSTGRESQL) {
+	if (session->engine->driver->dialect->probe_sql) {
 		bool had_failed = session_state(session) == SESSION_FAILED;
 		struct err probe;
 
 		/* in a failed transaction the probe fails as expected; otherwise a
 		 * failure (a Ctrl-C or SIGTERM that cancelled it) stops the commit */
 		err_init(&probe);
-		if (send(session, "SELECT 1", &discard_sink, &probe) != 0 && (!session->work || !had_failed)) {
+		if (send(session, session->engine->driver->dialect->probe_sql, &discard_sink, &probe) != 0 &&
+		    (!session->work || !had_failed)) {
 			*err = probe;
 			return -1;
 		}
@@ -428,7 +429,7 @@ int session_run_file(struct session *session, const char *path, long *statements
 	struct script_options options;
 	struct script_summary summary;
 	struct script_stream input;
-	enum sqlscan_dialect dialect = script_dialect(session->engine->backend);
+	const struct dialect *dialect = session->engine->driver->dialect;
 	FILE *file = fopen(path, "r");
 	bool in_savepoint = false;
 	long count = 0;

@@ -102,14 +102,16 @@ static void print_error(struct shell *shell, const struct sqlscan_statement *sta
 	struct err scrubbed = *given, *err = &scrubbed;
 
 	scrub_err(shell, err);
+	bool replies = shell->engine->driver->dialect->error_style == DIALECT_ERRORS_REPLY;
+
 	if (err->code == EXIT_USAGE || ((err->code == EXIT_NO_ANSWER || err->code == EXIT_UNKNOWN) && !err->sqlstate[0] &&
-					   shell->engine->backend != URL_BACKEND_REDIS)) {
+					   !replies)) {
 		/* refused by dbctl before anything was sent, or no server answered: not a database's ERROR */
 		fprintf(stderr, "dbctl: %s\n", err->message);
-	} else if (shell->engine->backend == URL_BACKEND_REDIS && err->code == EXIT_FAILED) {
+	} else if (replies && err->code == EXIT_FAILED) {
 		printf("(error) %s\n", err->message);   /* the server's own reply, as redis-cli shows it */
-	} else if (shell->engine->backend == URL_BACKEND_REDIS) {
-		fprintf(stderr, "dbctl: cannot reach Redis: %s\n", err->message);
+	} else if (replies) {
+		fprintf(stderr, "dbctl: cannot reach %s: %s\n", shell->engine->driver->display_name, err->message);
 	} else {
 		fprintf(stderr, "ERROR: %s%s%s%s\n", err->message, err->sqlstate[0] ? " (" : "", err->sqlstate,
 			err->sqlstate[0] ? ")" : "");
@@ -234,31 +236,15 @@ static void show_query(struct shell *shell, const char *sql)
 	shell->printer.show_tags = show_tags;
 }
 
-static const char pg_relations_sql[] =
-	"SELECT n.nspname AS \"Schema\", c.relname AS \"Name\","
-	" CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'"
-	" WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table' END AS \"Type\","
-	" pg_catalog.pg_get_userbyid(c.relowner) AS \"Owner\""
-	" FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-	" WHERE c.relkind IN (%s) AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"
-	" AND pg_catalog.pg_table_is_visible(c.oid) ORDER BY 1, 2";
-
-static const char pg_describe_sql[] =
-	"SELECT a.attname AS \"Column\", pg_catalog.format_type(a.atttypid, a.atttypmod) AS \"Type\","
-	" CASE WHEN a.attnotnull THEN 'not null' ELSE '' END AS \"Nullable\","
-	" coalesce(pg_catalog.pg_get_expr(d.adbin, d.adrelid), '') AS \"Default\""
-	" FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d"
-	" ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
-	" WHERE a.attrelid = %s::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
-
+/* \d, \dt, \dn and \d NAME from the dialect's catalogue queries */
 static void describe(struct shell *shell, const char *command, const char *arg)
 {
-	enum url_backend backend = shell->engine->backend;
+	const struct dialect *dialect = shell->engine->driver->dialect;
 	struct strbuf sql;
 	bool tables_only = strcmp(command, "dt") == 0, schemas = strcmp(command, "dn") == 0;
 
-	if (backend == URL_BACKEND_REDIS) {
-		fprintf(stderr, "dbctl: Redis has no catalog: try SCAN 0 MATCH pattern, or TYPE key\n");
+	if (dialect->no_catalogue[0]) {
+		fprintf(stderr, "dbctl: %s\n", dialect->no_catalogue);
 		return;
 	}
 	strbuf_init(&sql);
@@ -273,31 +259,11 @@ static void describe(struct shell *shell, const char *command, const char *arg)
 			return;
 		}
 		literal = shell->engine->driver->quote(shell->session.work->conn, arg, false);
-		if (literal && backend == URL_BACKEND_POSTGRESQL)
-			strbuf_addf(&sql, pg_describe_sql, literal);
-		else if (literal)
-			strbuf_addf(&sql,
-				    "SELECT name AS \"Column\", type AS \"Type\","
-				    " CASE WHEN \"notnull\" THEN 'not null' ELSE '' END AS \"Nullable\","
-				    " coalesce(dflt_value, '') AS \"Default\", CASE WHEN pk > 0 THEN 'primary key' ELSE '' END AS \"Key\""
-				    " FROM pragma_table_info(%s)",
-				    literal);
+		if (literal)
+			dialect->describe(&sql, literal);
 		free(literal);
-	} else if (backend == URL_BACKEND_POSTGRESQL) {
-		if (schemas)
-			strbuf_addstr(&sql, "SELECT nspname AS \"Name\", pg_catalog.pg_get_userbyid(nspowner) AS \"Owner\""
-					    " FROM pg_catalog.pg_namespace WHERE nspname !~ '^pg_'"
-					    " AND nspname <> 'information_schema' ORDER BY 1");
-		else
-			strbuf_addf(&sql, pg_relations_sql, tables_only ? "'r', 'p'" : "'r', 'p', 'v', 'm', 'S', 'f'");
 	} else {
-		if (schemas)
-			strbuf_addstr(&sql, "SELECT name AS \"Name\", file AS \"File\" FROM pragma_database_list");
-		else
-			strbuf_addf(&sql,
-				    "SELECT name AS \"Name\", type AS \"Type\" FROM sqlite_schema"
-				    " WHERE name NOT LIKE 'sqlite_%%' AND type IN (%s) ORDER BY 1",
-				    tables_only ? "'table'" : "'table', 'view', 'index', 'trigger'");
+		strbuf_addstr(&sql, schemas ? dialect->schemas_sql : tables_only ? dialect->tables_sql : dialect->relations_sql);
 	}
 	if (sql.len)
 		show_query(shell, sql.buf);
@@ -477,7 +443,7 @@ static bool is_secret(const char *text)
 
 	for (p = text; *p; p++)
 		if (strncasecmp(p, "password", 8) == 0 || strncasecmp(p, "requirepass", 11) == 0 ||
-		    strncasecmp(p, "masterauth", 10) == 0)
+		    strncasecmp(p, "masterauth", 10) == 0 || strncasecmp(p, "identified", 10) == 0)
 			return true;
 	for (p = text; *p; p++)
 		if ((p == text || isspace((unsigned char)p[-1])) && strncasecmp(p, "AUTH", 4) == 0 &&
@@ -498,24 +464,22 @@ static void remember(struct shell *shell, const char *text)
 
 static void update_prompt(struct shell *shell)
 {
-	const char *state = "=";
+	const struct dialect *dialect = shell->engine->driver->dialect;
+	const char *state = dialect->prompt_idle;
 
-	if (shell->engine->backend == URL_BACKEND_REDIS) {
-		snprintf(shell->prompt, sizeof(shell->prompt), "%s%s> ", shell->name,
-			 session_state(&shell->session) == SESSION_IN_TRANSACTION ? "(TX)" : "");
-		return;
-	}
 	switch (session_state(&shell->session)) {
 	case SESSION_IN_TRANSACTION:
-		state = "*";
+		state = dialect->prompt_transaction;
 		break;
 	case SESSION_FAILED:
-		state = "!";
+		state = dialect->prompt_failed;
 		break;
 	default:
 		break;
 	}
-	snprintf(shell->prompt, sizeof(shell->prompt), "%s%s> ", shell->name, shell->pending.len ? "-" : state);
+	if (shell->pending.len && dialect->prompt_continued)
+		state = dialect->prompt_continued;
+	snprintf(shell->prompt, sizeof(shell->prompt), "%s%s> ", shell->name, state);
 }
 
 /* Runs every complete statement of the pending text that has not run yet.
@@ -532,7 +496,7 @@ static bool run_pending(struct shell *shell)
 
 	if (!in)
 		return true;
-	sqlscan_init(&scan, in, "<input>", script_dialect(shell->engine->backend));
+	sqlscan_init(&scan, in, "<input>", shell->engine->driver->dialect->lexer);
 	scan.complete = shell->engine->driver->statement_complete;
 	sqlscan_statement_init(&statement);
 	err_init(&err);
@@ -687,7 +651,7 @@ static void name_target(struct shell *shell)
 	before_query = strcspn(start, "?");
 	if (strncmp(url, "unix:", 5) == 0) {
 		end = start + before_query;
-	} else if (shell->engine->backend == URL_BACKEND_REDIS) {
+	} else if (shell->engine->driver->dialect->prompt_names_host) {
 		if ((p = memchr(start, '@', before_query)) != NULL)
 			start = p + 1;
 		end = start + strcspn(start, "/?");
@@ -832,11 +796,13 @@ int shell_interactive(struct engine *engine, const struct shell_options *options
 		(void)shell.edit->load_history(shell.editor, options->history_path);
 	install_signals();
 
-	printf("dbctl %s shell on %s: %s. \\? for help, \\q to quit.\n", engine->driver->display_name,
+	printf("dbctl %s shell on %s: %s%s%s. \\? for help, \\q to quit.\n", engine->driver->display_name,
 	       engine->display_url,
 	       shell.session.transactional
 		       ? (options->autocommit ? "autocommit is on" : "nothing commits until \\commit")
-		       : "commands apply as they run (Redis has no rollback)");
+		       : "commands apply as they run (",
+	       shell.session.transactional ? "" : engine->driver->display_name,
+	       shell.session.transactional ? "" : " has no rollback)");
 	fflush(stdout);
 	loop(&shell);
 

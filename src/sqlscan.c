@@ -1,5 +1,6 @@
 /* Statement lexer for PostgreSQL (psql's boundaries), SQLite and Redis scripts. */
 #include "sqlscan.h"
+#include "sqlscan_internal.h"
 #include "redisargs.h"
 
 #include <errno.h>
@@ -89,6 +90,7 @@ void sqlscan_init(struct sqlscan *scan, FILE *in, const char *name, enum sqlscan
 	scan->line_ascii = true;
 	scan->track_strings = true;
 	scan->limit = -1;
+	memcpy(scan->delimiter, ";", 2);
 	redisargs_init(&scan->args);
 }
 
@@ -243,6 +245,11 @@ static int read_line(struct sqlscan *scan, struct err *err)
 	return 1;
 }
 
+int sqlscan_read_line(struct sqlscan *scan, struct err *err)
+{
+	return read_line(scan, err);
+}
+
 /* ---- helpers on the current line ---- */
 
 static char peek(const struct sqlscan *scan, size_t ahead)
@@ -294,6 +301,11 @@ static int column_at(struct sqlscan *scan)
 		if (((unsigned char)scan->line[scan->counted] & 0xc0) != 0x80)
 			scan->counted_chars++;
 	return scan->counted_chars;
+}
+
+int sqlscan_column(struct sqlscan *scan)
+{
+	return column_at(scan);
 }
 
 static bool is_identifier_start(unsigned char c)
@@ -1085,8 +1097,11 @@ int sqlscan_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err
 	scan->kept = scan->pos;   /* what the last statement left on this line is not this one's */
 	if (scan->copy_pending)
 		return err_set(err, EXIT_USAGE, "%s: COPY data not read", scan->name);
+	out->commits_implicitly = false;
 	if (scan->dialect == SQLSCAN_REDIS)
 		return next_redis(scan, out, err);
+	if (scan->dialect == SQLSCAN_MYSQL)
+		return sqlscan_mysql_next(scan, out, err);
 
 	lex_reset(&lex);
 	for (;;) {

@@ -16,6 +16,7 @@ enum sqlscan_dialect {
 	SQLSCAN_POSTGRESQL,
 	SQLSCAN_SQLITE,
 	SQLSCAN_REDIS,
+	SQLSCAN_MYSQL,       /* MySQL and MariaDB: the mysql client's boundaries (sqlscan_mysql.c) */
 };
 
 enum sqlscan_kind {
@@ -30,11 +31,15 @@ struct sqlscan_statement {
 	int line;                 /* where it starts, 1-based */
 	int column;               /* in characters, 1-based */
 	enum sqlscan_kind kind;
+	/* MySQL: a SQLSCAN_OUTSIDE_TRANSACTION statement that the server runs
+	 * after committing the open transaction (DDL, GRANT, FLUSH, ...), so the
+	 * runner can say "commits implicitly" rather than "cannot run inside one" */
+	bool commits_implicitly;
 	char what[64];            /* the leading keywords, e.g. "CREATE INDEX CONCURRENTLY" */
 	bool terminated;          /* ended by its own ';' (or line, for Redis), not by the end of the input */
 	bool raw_substitution;    /* holds an unquoted :name value: text the lexer did not split */
 	/* PostgreSQL: it may change how the server lexes what follows
-	 * (standard_conforming_strings), so a batch must end after it */
+	 * (standard_conforming_strings; MySQL: SET sql_mode), so a batch must end after it */
 	bool changes_lexing;
 	/* Redis: after it the server no longer sends one reply per command (SUBSCRIBE, MONITOR, CLIENT REPLY) */
 	bool changes_replies;
@@ -77,6 +82,12 @@ struct sqlscan {
 	 * does (the check pass); the run pass clears it and sets
 	 * backslash_strings from the server's own report after each batch */
 	bool track_strings;
+	/* MySQL: the session's sql_mode has NO_BACKSLASH_ESCAPES, so '\' is a plain
+	 * character in strings. A caller whose session starts that way sets it
+	 * after sqlscan_init; with track_strings, SET sql_mode = '...' updates it. */
+	bool no_backslash_escapes;
+	char delimiter[17];              /* MySQL: the DELIMITER in force (";"; the client's limit is 16) */
+	bool goose_block;                /* MySQL: between -- +goose StatementBegin and StatementEnd */
 	/* Snapshot of the input: when digest is set, every byte read is hashed
 	 * into it; reading stops after limit bytes (-1: no limit). */
 	struct digest *digest;

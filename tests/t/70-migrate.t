@@ -58,10 +58,10 @@ is "$(json_field 'd["exit"], d["error"]["message"]' <<<"$OUT")" "(3, \"migrate d
 for sub in up status "down 1" "to 0" redo "accept 1"; do
 	# shellcheck disable=SC2086
 	expect_exit 3 "Redis: migrate $sub is exit 3" -- "$DBCTL" --url "$TEST_REDIS_URL" migrate $sub -d empty
-	like "$ERR" "migrate is not supported for Redis yet" "... not supported yet"
+	like "$ERR" "migrate is not supported for Redis" "... not supported"
 done
 expect_exit 3 "Redis with --json" -- "$DBCTL" --url "$TEST_REDIS_URL" --json migrate up -d empty
-is "$(json_field 'd["error"]["message"]' <<<"$OUT")" "migrate is not supported for Redis yet" "... the message in JSON"
+is "$(json_field 'd["error"]["message"]' <<<"$OUT")" "migrate is not supported for Redis" "... the message in JSON"
 
 # --- migrate new -----------------------------------------------------------------
 expect_exit 0 "migrate new NAME" -- "$DBCTL" migrate new add_users -d newdir
