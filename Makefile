@@ -84,7 +84,7 @@ $(MODDIR)/dbctl-sqlite.so: $(OBJ)/drv_sqlite.o $(OBJ)/dialect_sqlite.o $(COMMON:
 # libmariadb (libssl, libcrypto, libz with it) only for mysql:// and mariadb://.
 $(MYSQL_OBJS:%=$(OBJ)/%.o): $(OBJ)/%.o: src/%.c | $(OBJ)
 	$(CC) $(ALL_CFLAGS) $(CFLAGS_MYSQL) -c -o $@ $<
-$(MODDIR)/dbctl-mysql.so: $(MYSQL_OBJS:%=$(OBJ)/%.o) $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
+$(MODDIR)/dbctl-mysql.so: $(MYSQL_OBJS:%=$(OBJ)/%.o) $(OBJ)/dialect_mysql.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(PKG_MYSQL)
 
 # libedit (and ncurses with it) only for the interactive shell.

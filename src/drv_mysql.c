@@ -5,6 +5,7 @@
  * batches, drv_mysql_stats.c reads pool stats. */
 #include "drv_mysql.h"
 #include "clock.h"
+#include "dialect.h"
 #include "strbuf.h"
 
 #include <errno.h>
@@ -664,6 +665,7 @@ static const struct driver mysql_driver = {
 	.abi_version = DRIVER_ABI_VERSION,
 	.name = "mysql",
 	.display_name = "MySQL/MariaDB",
+	.dialect = &mysql_dialect,
 	.connect = my_connect,
 	.ping = my_ping,
 	.exec = my_exec,
