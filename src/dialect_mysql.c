@@ -31,7 +31,7 @@ static void describe(struct strbuf *sql, const char *name)
 {
 	strbuf_addf(sql, "SELECT COLUMN_NAME AS `Column`, COLUMN_TYPE AS `Type`,"
 			 " CASE WHEN IS_NULLABLE = 'NO' THEN 'not null' ELSE '' END AS `Nullable`,"
-			 " COALESCE(COLUMN_DEFAULT, '') AS `Default`,"
+			 " CASE WHEN COLUMN_DEFAULT IS NULL OR COLUMN_DEFAULT = 'NULL' THEN '' ELSE COLUMN_DEFAULT END AS `Default`,"
 			 " CASE COLUMN_KEY WHEN 'PRI' THEN 'primary key' WHEN 'UNI' THEN 'unique' WHEN 'MUL' THEN 'index'"
 			 " ELSE '' END AS `Key`"
 			 " FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s"

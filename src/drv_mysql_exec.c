@@ -146,8 +146,64 @@ static int stream_result(struct driver_conn *conn, const struct driver_row_sink 
 	return rc;
 }
 
+/* Past blanks and comments (not the executable kind, slash-star-bang: that is code). */
+static const char *skip_blank(const char *p)
+{
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (*p == '#' || (p[0] == '-' && p[1] == '-' && (p[2] == ' ' || p[2] == '\t' || p[2] == '\n'))) {
+			p += strcspn(p, "\n");
+		} else if (p[0] == '/' && p[1] == '*' && p[2] != '!' && p[2] != 'M') {
+			const char *end = strstr(p + 2, "*/");
+
+			p = end ? end + 2 : p + strlen(p);
+		} else {
+			return p;
+		}
+	}
+}
+
+static size_t word_at(const char *p, char *out, size_t size)
+{
+	size_t n = 0;
+
+	while (((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) && n + 1 < size) {
+		out[n++] = (char)(*p >= 'a' ? *p - 32 : *p);
+		p++;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* A command tag in the manner of the other backends: "INSERT 3",
+ * "UPDATE 0", "CREATE TABLE", "SET". The server sends none itself. */
+static void tag_of(const char *text, long affected, char *out, size_t size)
+{
+	const char *p = skip_blank(text);
+	char first[16], second[16];
+	size_t n = word_at(p, first, sizeof(first));
+
+	out[0] = '\0';
+	if (n == 0)
+		return;
+	if (strcmp(first, "INSERT") == 0 || strcmp(first, "UPDATE") == 0 || strcmp(first, "DELETE") == 0 ||
+	    strcmp(first, "REPLACE") == 0) {
+		snprintf(out, size, "%s %ld", first, affected < 0 ? 0 : affected);
+	} else if (strcmp(first, "CREATE") == 0 || strcmp(first, "DROP") == 0 || strcmp(first, "ALTER") == 0) {
+		p = skip_blank(p + n);
+		if (word_at(p, second, sizeof(second)) > 0)
+			snprintf(out, size, "%s %s", first, second);
+		else
+			snprintf(out, size, "%s", first);
+	} else {
+		snprintf(out, size, "%s", first);
+	}
+}
+
 int my_query(struct driver_conn *conn, const char *text, const struct driver_row_sink *sink, struct err *err)
 {
+	char tag[64];
 	int more;
 
 	if (send_query(conn, text, strlen(text), err) != 0)
@@ -159,7 +215,8 @@ int my_query(struct driver_conn *conn, const char *text, const struct driver_row
 		if (stream_result(conn, sink, err) != 0)
 			return -1;
 		my_track(conn);
-		if (sink->done(sink->context, "", affected) != 0)
+		tag_of(text, affected, tag, sizeof(tag));
+		if (sink->done(sink->context, rows ? "" : tag, affected) != 0)
 			return err_set(err, EXIT_FAILED, "stopped: the output could not be written");
 		more = next_result(conn, err);
 		if (more < 0)
