@@ -104,6 +104,16 @@ like "$ERR" "using password: NO" "... the server saw no password"
 printf '[client]\npassword=%s\nuser=app\n' "$app_pw" >"$tmp/my.cnf"
 expect_exit 1 "~/.my.cnf is not read" -- env HOME="$tmp" "$DBCTL" --url "mysql://app@127.0.0.1:$P/app" ping
 
+# The throwaway server has no TLS: libmariadb would fall back to plaintext
+# silently under SSL_ENFORCE alone, so REQUIRED is checked after connecting.
+expect_exit 1 "ssl-mode=REQUIRED against a server without TLS: exit 1" -- \
+	"$DBCTL" --url "$TEST_MYSQL_URL?ssl-mode=REQUIRED" ping
+like "$ERR" "did not use TLS, and ssl-mode=REQUIRED requires it" "... says TLS was required and not used"
+expect_exit 1 "ssl-mode=VERIFY_CA against a server without TLS: exit 1" -- \
+	"$DBCTL" --url "$TEST_MYSQL_URL?ssl-mode=VERIFY_CA" ping
+expect_exit 0 "ssl-mode=PREFERRED (the default) falls back to plaintext" -- \
+	"$DBCTL" --url "$TEST_MYSQL_URL?ssl-mode=PREFERRED" ping
+
 # --- no answer: exit 2 ---
 expect_exit 2 "closed port: exit 2" -- "$DBCTL" --url "mysql://app:x@127.0.0.1:$closed_port/app" ping
 like "$ERR" "no answer: ERROR 2002" "... says no answer, 2002"
