@@ -20,10 +20,12 @@ PKG_PG     = $(shell pkg-config --cflags --libs libpq)
 PKG_REDIS  = $(shell pkg-config --cflags --libs hiredis)
 PKG_SQLITE = $(shell pkg-config --cflags --libs sqlite3)
 PKG_INIH   = $(shell pkg-config --cflags --libs inih)
+PKG_MYSQL  = $(shell pkg-config --cflags --libs libmariadb)
 CFLAGS_PG    = $(shell pkg-config --cflags libpq)
 CFLAGS_REDIS = $(shell pkg-config --cflags hiredis)
 CFLAGS_SQL   = $(shell pkg-config --cflags sqlite3)
 CFLAGS_INIH  = $(shell pkg-config --cflags inih)
+CFLAGS_MYSQL = $(shell pkg-config --cflags libmariadb)
 PKG_EDIT     = $(shell pkg-config --libs libedit)
 CFLAGS_EDIT  = $(shell pkg-config --cflags libedit)
 
@@ -38,6 +40,8 @@ CORE   = main cmd_ping cmd_pool cmd_config cmd_run cmd_migrate config engine poo
 CORE  += migrate_index
 
 MODULES = $(MODDIR)/dbctl-pg.so $(MODDIR)/dbctl-redis.so $(MODDIR)/dbctl-sqlite.so $(MODDIR)/dbctl-edit.so
+MODULES += $(MODDIR)/dbctl-mysql.so
+MYSQL_OBJS = drv_mysql drv_mysql_exec drv_mysql_stats
 
 UNIT_TESTS = $(BUILD)/tests/test_url $(BUILD)/tests/test_config $(BUILD)/tests/test_pool \
              $(BUILD)/tests/test_redisargs $(BUILD)/tests/test_json $(BUILD)/tests/test_pool_live \
@@ -76,6 +80,12 @@ $(MODDIR)/dbctl-redis.so: $(OBJ)/drv_redis.o $(OBJ)/dialect_redis.o $(OBJ)/redis
 
 $(MODDIR)/dbctl-sqlite.so: $(OBJ)/drv_sqlite.o $(OBJ)/dialect_sqlite.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(PKG_SQLITE)
+
+# libmariadb (libssl, libcrypto, libz with it) only for mysql:// and mariadb://.
+$(MYSQL_OBJS:%=$(OBJ)/%.o): $(OBJ)/%.o: src/%.c | $(OBJ)
+	$(CC) $(ALL_CFLAGS) $(CFLAGS_MYSQL) -c -o $@ $<
+$(MODDIR)/dbctl-mysql.so: $(MYSQL_OBJS:%=$(OBJ)/%.o) $(OBJ)/dialect_mysql.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(PKG_MYSQL)
 
 # libedit (and ncurses with it) only for the interactive shell.
 $(MODDIR)/dbctl-edit.so: $(OBJ)/lineedit.o | $(MODDIR)

@@ -19,7 +19,7 @@ _dbctl_settings="profile url password pool_size max_overflow pool_timeout pool_r
 connect_timeout statement_timeout lock_timeout application_name search_path busy_timeout journal_mode
 migrations_dir migrations_table migrations_lock_id"
 _dbctl_journal_modes="wal delete truncate persist memory off keep"
-_dbctl_url_schemes="postgresql:// postgres:// redis:// unix:/// sqlite:/// sqlite::memory:"
+_dbctl_url_schemes="postgresql:// postgres:// mysql:// mariadb:// redis:// unix:/// sqlite:/// sqlite::memory:"
 
 # _dbctl_takes_value OPTION CMD: does OPTION (for command CMD, "" before one) take a value?
 _dbctl_takes_value() {

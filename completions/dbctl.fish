@@ -142,7 +142,7 @@ complete -c dbctl -n '__dbctl_at help' -a 'ping pool run migrate shell config'
 
 # global options
 complete -c dbctl -s p -l profile -x -a '(__dbctl_profiles)' -d 'use profile NAME of the config file'
-complete -c dbctl -l url -x -a 'postgresql:// postgres:// redis:// unix:/// sqlite:/// sqlite::memory:' -d 'target URL; outranks every other source'
+complete -c dbctl -l url -x -a 'postgresql:// postgres:// mysql:// mariadb:// redis:// unix:/// sqlite:/// sqlite::memory:' -d 'target URL; outranks every other source'
 complete -c dbctl -l config -r -F -d 'read settings from FILE'
 complete -c dbctl -s o -l option -x -a '(__dbctl_settings)' -d 'set any setting (repeatable), e.g. -o pool_size=2'
 complete -c dbctl -l json -d 'machine-readable output on stdout'

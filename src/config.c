@@ -594,6 +594,61 @@ static char *postgres_env_url(void)
 	return strbuf_detach(&sb);
 }
 
+/* The official mysql and mariadb images' variables, MARIADB_* first (the
+ * mariadb image reads both): USER, PASSWORD, DATABASE, plus HOST and PORT
+ * as compose files set them for clients. No user but a ROOT_PASSWORD means
+ * root, as in the images. Returns a URL the caller frees, or NULL. */
+static const char *mysql_env(const char *name)
+{
+	char key[64];
+	const char *value;
+
+	snprintf(key, sizeof(key), "MARIADB_%s", name);
+	value = getenv(key);
+	if (value && *value)
+		return value;
+	snprintf(key, sizeof(key), "MYSQL_%s", name);
+	value = getenv(key);
+	return value && *value ? value : NULL;
+}
+
+static char *mysql_env_url(void)
+{
+	const char *user = mysql_env("USER"), *password = mysql_env("PASSWORD");
+	const char *host = mysql_env("HOST"), *port = mysql_env("PORT"), *db = mysql_env("DATABASE");
+	struct strbuf sb;
+	char *enc;
+
+	if (!host && !db && !user)
+		return NULL;
+	if (!user && mysql_env("ROOT_PASSWORD")) {
+		user = "root";
+		password = mysql_env("ROOT_PASSWORD");
+	}
+	strbuf_init(&sb);
+	strbuf_addstr(&sb, "mysql://");
+	if (user) {
+		enc = url_encode(user);
+		strbuf_addstr(&sb, enc);
+		free(enc);
+		if (password) {
+			enc = url_encode(password);
+			strbuf_addf(&sb, ":%s", enc);
+			free(enc);
+		}
+		strbuf_addch(&sb, '@');
+	}
+	strbuf_addstr(&sb, host ? host : "localhost");
+	if (port)
+		strbuf_addf(&sb, ":%s", port);
+	if (db) {
+		enc = url_encode(db);
+		strbuf_addf(&sb, "/%s", enc);
+		free(enc);
+	}
+	return strbuf_detach(&sb);
+}
+
 /* The URL from the environment, in DESIGN.md's order. */
 static bool env_url(char **text, char **source)
 {
@@ -612,6 +667,12 @@ static bool env_url(char **text, char **source)
 	*text = postgres_env_url();
 	if (*text) {
 		*source = xstrdup("env:POSTGRES_*");
+		return true;
+	}
+	*text = mysql_env_url();
+	if (*text) {
+		*source = xstrdup(getenv("MARIADB_USER") || getenv("MARIADB_HOST") || getenv("MARIADB_DATABASE")
+				  ? "env:MARIADB_*" : "env:MYSQL_*");
 		return true;
 	}
 	value = getenv("REDIS_URL");
@@ -862,7 +923,15 @@ static int check_url(const struct settings *settings, struct err *err)
 		rc = err_set(err, EXIT_USAGE, "unsupported URL '%s' (from %s)", masked, v->source);
 		err_hint(err, "use postgresql://, redis://, unix://, sqlite:///file.db or sqlite::memory:");
 	} else if (backend == URL_BACKEND_MYSQL) {
-		rc = err_set(err, EXIT_USAGE, "MySQL/MariaDB is not supported yet (url from %s)", v->source);
+		struct url_mysql parsed;
+
+		/* bad values are bad config (exit 3) before anything connects */
+		rc = url_mysql_parse(v->text, &parsed, err);
+		if (rc == 0)
+			url_mysql_release(&parsed);
+		else
+			snprintf(err->message + strlen(err->message), sizeof(err->message) - strlen(err->message),
+				 " (url from %s)", v->source);
 	} else if (url_userinfo_unencoded(v->text)) {
 		/* the library would take part of the password for the host or database */
 		rc = err_set(err, EXIT_USAGE, "invalid URL '%s' (from %s): its user name or password holds a raw "

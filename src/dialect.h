@@ -135,6 +135,6 @@ struct dialect {
 };
 
 /* Each module defines its own (dialect_pg.c, ...) and links only that one. */
-extern const struct dialect pg_dialect, sqlite_dialect, redis_dialect;
+extern const struct dialect pg_dialect, sqlite_dialect, redis_dialect, mysql_dialect;
 
 #endif

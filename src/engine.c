@@ -13,6 +13,7 @@ static const char *module_name(enum url_backend backend)
 	case URL_BACKEND_POSTGRESQL: return "pg";
 	case URL_BACKEND_REDIS: return "redis";
 	case URL_BACKEND_SQLITE: return "sqlite";
+	case URL_BACKEND_MYSQL: return "mysql";
 	default: return NULL;
 	}
 }

@@ -824,3 +824,314 @@ char *url_encode(const char *s)
 	}
 	return strbuf_detach(&sb);
 }
+
+/* ---- mysql:// and mariadb:// ---- */
+
+void url_mysql_release(struct url_mysql *url)
+{
+	free(url->user);
+	free(url->password);
+	free(url->host);
+	free(url->socket);
+	free(url->database);
+	free(url->ssl_ca);
+	free(url->ssl_cert);
+	free(url->ssl_key);
+	free(url->charset);
+	memset(url, 0, sizeof(*url));
+}
+
+const char *url_ssl_mode_name(enum url_ssl_mode mode)
+{
+	switch (mode) {
+	case URL_SSL_DISABLED: return "DISABLED";
+	case URL_SSL_PREFERRED: return "PREFERRED";
+	case URL_SSL_REQUIRED: return "REQUIRED";
+	case URL_SSL_VERIFY_CA: return "VERIFY_CA";
+	case URL_SSL_VERIFY_IDENTITY: return "VERIFY_IDENTITY";
+	}
+	return "?";
+}
+
+/* MySQL's names, libpq's (for sslmode=) and go-sql-driver's tls= values. */
+static int ssl_mode_of(const char *key, const char *value, enum url_ssl_mode *mode)
+{
+	static const struct {
+		const char *name;
+		enum url_ssl_mode mode;
+	} names[] = {
+		{ "DISABLED", URL_SSL_DISABLED }, { "PREFERRED", URL_SSL_PREFERRED }, { "REQUIRED", URL_SSL_REQUIRED },
+		{ "VERIFY_CA", URL_SSL_VERIFY_CA }, { "VERIFY_IDENTITY", URL_SSL_VERIFY_IDENTITY },
+		{ "disable", URL_SSL_DISABLED }, { "prefer", URL_SSL_PREFERRED }, { "require", URL_SSL_REQUIRED },
+		{ "verify-ca", URL_SSL_VERIFY_CA }, { "verify-full", URL_SSL_VERIFY_IDENTITY },
+	};
+	size_t i;
+
+	if (strcmp(key, "tls") == 0) {
+		if (strcmp(value, "false") == 0)
+			*mode = URL_SSL_DISABLED;
+		else if (strcmp(value, "preferred") == 0)
+			*mode = URL_SSL_PREFERRED;
+		else if (strcmp(value, "skip-verify") == 0)
+			*mode = URL_SSL_REQUIRED;
+		else if (strcmp(value, "true") == 0)
+			*mode = URL_SSL_VERIFY_IDENTITY;
+		else
+			return -1;
+		return 0;
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(value, names[i].name) == 0) {
+			*mode = names[i].mode;
+			return 0;
+		}
+	return -1;
+}
+
+static int mysql_port(const char *s, size_t len, int *port)
+{
+	long value = 0;
+	size_t i;
+
+	if (len == 0 || len > 5)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		value = value * 10 + (s[i] - '0');
+	}
+	if (value < 1 || value > 65535)
+		return -1;
+	*port = (int)value;
+	return 0;
+}
+
+/* "host", "host:port", "[v6]", "[v6]:port" (len bytes of s). */
+static int mysql_host_port(const char *s, size_t len, struct url_mysql *out, struct err *err)
+{
+	const char *colon = NULL;
+	size_t host_len = len;
+
+	if (len && s[0] == '[') {
+		const char *close = memchr(s, ']', len);
+
+		if (!close)
+			return err_set(err, EXIT_USAGE, "invalid MySQL URL: malformed host ('[' without ']')");
+		if (close + 1 < s + len) {
+			if (close[1] != ':')
+				return err_set(err, EXIT_USAGE, "invalid MySQL URL: malformed host");
+			colon = close + 1;
+		}
+		out->host = copy_span(s + 1, (size_t)(close - s - 1));
+	} else {
+		colon = memchr(s, ':', len);
+		if (colon)
+			host_len = (size_t)(colon - s);
+		if (host_len) {
+			out->host = percent_decode(s, host_len);
+			if (!out->host)
+				return err_set(err, EXIT_USAGE, "invalid MySQL URL: malformed %%-escape in the host");
+		}
+	}
+	if (colon && mysql_port(colon + 1, (size_t)(s + len - colon - 1), &out->port) != 0)
+		return err_set(err, EXIT_USAGE, "invalid MySQL URL: bad port number (expected 1 to 65535)");
+	return 0;
+}
+
+static int mysql_param(const char *key, char *value, struct url_mysql *out, struct err *err)
+{
+	char **slot = NULL;
+
+	if (strcmp(key, "ssl-mode") == 0 || strcmp(key, "sslmode") == 0 || strcmp(key, "tls") == 0) {
+		if (ssl_mode_of(key, value, &out->ssl_mode) != 0) {
+			err_set(err, EXIT_USAGE, "invalid MySQL URL: %s must be %s", key,
+				strcmp(key, "tls") == 0 ? "true, false, preferred or skip-verify"
+							: "DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY");
+			free(value);
+			return -1;
+		}
+		free(value);
+		return 0;
+	}
+	if (strcmp(key, "connect_timeout") == 0) {
+		char *end;
+		double seconds = strtod(value, &end);
+		bool bad = end == value || *end || !(seconds > 0) || seconds > 86400;
+
+		free(value);
+		if (bad)
+			return err_set(err, EXIT_USAGE, "invalid MySQL URL: connect_timeout must be a number of seconds > 0");
+		out->connect_timeout = seconds;
+		return 0;
+	}
+	if (strcmp(key, "charset") == 0) {
+		const char *p;
+
+		for (p = value; *p; p++)
+			if (!isalnum((unsigned char)*p) && *p != '_')
+				break;
+		if (!*value || *p) {
+			free(value);
+			return err_set(err, EXIT_USAGE, "invalid MySQL URL: charset must be a character set name (utf8mb4)");
+		}
+		free(out->charset);
+		out->charset = value;
+		return 0;
+	}
+	if (strcmp(key, "socket") == 0 || strcmp(key, "unix_socket") == 0)
+		slot = &out->socket;
+	else if (strcmp(key, "ssl-ca") == 0)
+		slot = &out->ssl_ca;
+	else if (strcmp(key, "ssl-cert") == 0)
+		slot = &out->ssl_cert;
+	else if (strcmp(key, "ssl-key") == 0)
+		slot = &out->ssl_key;
+	if (!slot) {
+		free(value);
+		/* the key only: a value may be a secret (password=...) */
+		err_set(err, EXIT_USAGE, "invalid MySQL URL: unknown parameter '%s'", key);
+		err_hint(err, "known: ssl-mode, ssl-ca, ssl-cert, ssl-key, charset, connect_timeout, socket");
+		return -1;
+	}
+	if (!*value) {
+		free(value);
+		return err_set(err, EXIT_USAGE, "invalid MySQL URL: %s is empty", key);
+	}
+	free(*slot);
+	*slot = value;
+	return 0;
+}
+
+static int mysql_query(const char *q, size_t len, struct url_mysql *out, struct err *err)
+{
+	const char *p = q, *end = q + len;
+
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p)), *eq;
+		size_t pair = amp ? (size_t)(amp - p) : (size_t)(end - p);
+		char key[64], *value;
+
+		if (pair) {
+			eq = memchr(p, '=', pair);
+			if (!eq || eq == p || (size_t)(eq - p) >= sizeof(key)) {
+				size_t shown = eq ? (size_t)(eq - p) : 0;
+
+				return err_set(err, EXIT_USAGE, "invalid MySQL URL: parameter '%.*s' has no value",
+					       (int)(shown < 40 ? shown : 40), p);
+			}
+			memcpy(key, p, (size_t)(eq - p));
+			key[eq - p] = '\0';
+			value = percent_decode(eq + 1, (size_t)(p + pair - eq - 1));
+			if (!value)
+				return err_set(err, EXIT_USAGE, "invalid MySQL URL: malformed %%-escape in %s", key);
+			if (mysql_param(key, value, out, err) != 0)
+				return -1;
+		}
+		p += pair + (amp ? 1 : 0);
+	}
+	return 0;
+}
+
+int url_mysql_parse(const char *text, struct url_mysql *out, struct err *err)
+{
+	const char *rest, *first, *at = NULL, *host, *p, *path_end;
+	size_t scheme_len;
+
+	memset(out, 0, sizeof(*out));
+	out->port = 3306;
+	out->ssl_mode = URL_SSL_PREFERRED;
+	if (strncasecmp(text, "mysql://", 8) == 0)
+		scheme_len = 8;
+	else if (strncasecmp(text, "mariadb://", 10) == 0)
+		scheme_len = 10;
+	else
+		return err_set(err, EXIT_USAGE, "invalid MySQL URL: expected mysql:// or mariadb://");
+	rest = text + scheme_len;
+	/* userinfo: up to the last '@' before the path, query or fragment
+	 * (an encoded password has none of "/?#"; unix(/path) comes after it) */
+	first = rest + strcspn(rest, "/?#");
+	for (p = rest; p < first; p++)
+		if (*p == '@')
+			at = p;
+	if (at) {
+		const char *colon = memchr(rest, ':', (size_t)(at - rest));
+		size_t user_len = colon ? (size_t)(colon - rest) : (size_t)(at - rest);
+
+		if (user_len)
+			out->user = percent_decode(rest, user_len);
+		if (colon)
+			out->password = percent_decode(colon + 1, (size_t)(at - colon - 1));
+		if ((user_len && !out->user) || (colon && !out->password))
+			goto bad_escape;
+		host = at + 1;
+	} else {
+		host = rest;
+	}
+	if (strncmp(host, "tcp(", 4) == 0 || strncmp(host, "unix(", 5) == 0) {
+		bool tcp = host[0] == 't';
+		const char *inside = host + (tcp ? 4 : 5), *close = strchr(inside, ')');
+
+		if (!close)
+			{
+			err_set(err, EXIT_USAGE, "invalid MySQL URL: '%s(' without ')'", tcp ? "tcp" : "unix");
+			goto fail;
+		}
+		if (tcp) {
+			if (mysql_host_port(inside, (size_t)(close - inside), out, err) != 0)
+				goto fail;
+		} else {
+			out->socket = percent_decode(inside, (size_t)(close - inside));
+			if (!out->socket)
+				goto bad_escape;
+			if (!*out->socket)
+				{
+			err_set(err, EXIT_USAGE, "invalid MySQL URL: unix() names no socket");
+			goto fail;
+		}
+		}
+		p = close + 1;
+		if (*p && *p != '/' && *p != '?')
+			{
+			err_set(err, EXIT_USAGE, "invalid MySQL URL: unexpected text after '%s(...)'", tcp ? "tcp" : "unix");
+			goto fail;
+		}
+	} else {
+		size_t len = strcspn(host, "/?#");
+
+		if (mysql_host_port(host, len, out, err) != 0)
+			goto fail;
+		p = host + len;
+	}
+	if (*p == '/') {
+		path_end = p + 1 + strcspn(p + 1, "?#");
+		if (path_end > p + 1) {
+			out->database = percent_decode(p + 1, (size_t)(path_end - p - 1));
+			if (!out->database)
+				goto bad_escape;
+			if (strchr(out->database, '/'))
+				{
+			err_set(err, EXIT_USAGE, "invalid MySQL URL: the database name holds a '/'");
+			goto fail;
+		}
+		}
+		p = path_end;
+	}
+	if (*p == '?' && mysql_query(p + 1, strcspn(p + 1, "#"), out, err) != 0)
+		goto fail;
+	if (out->socket && out->host) {
+		err_set(err, EXIT_USAGE, "invalid MySQL URL: both a host and a socket");
+		err_hint(err, "a host means TCP; for the unix socket leave the host out: mysql://user@/db?socket=/path");
+		goto fail;
+	}
+	if (!out->socket && !out->host)
+		out->host = copy_span("localhost", 9);
+	if (!out->charset)
+		out->charset = copy_span("utf8mb4", 7);
+	return 0;
+
+bad_escape:
+	err_set(err, EXIT_USAGE, "invalid MySQL URL: malformed %%-escape");
+fail:
+	url_mysql_release(out);
+	return -1;
+}

@@ -80,6 +80,46 @@ bool url_userinfo_unencoded(const char *text);
  * NULL when absent. */
 char *url_query_get(const char *query, const char *key);
 
+/* ---- mysql:// and mariadb:// ---- */
+
+enum url_ssl_mode {
+	URL_SSL_DISABLED,
+	URL_SSL_PREFERRED,        /* TLS when the server offers it (MySQL's default) */
+	URL_SSL_REQUIRED,         /* TLS or fail; the certificate is not checked */
+	URL_SSL_VERIFY_CA,        /* ... signed by ssl-ca */
+	URL_SSL_VERIFY_IDENTITY,  /* ... and naming the host */
+};
+
+/* A MySQL/MariaDB target. Forms read:
+ *   mysql://[user[:password]@][host][:port][/database][?params]   (dbmate)
+ *   mysql://user:password@tcp(host:port)/database                 (golang-migrate)
+ *   mysql://user:password@unix(/path/to.sock)/database
+ *   mysql://user:password@/database?socket=/path  (also unix_socket=)
+ * mariadb:// is the same. Params: ssl-mode (sslmode), ssl-ca, ssl-cert,
+ * ssl-key, charset (utf8mb4), connect_timeout, socket, unix_socket; any
+ * other is refused. A host always means TCP, "localhost" included (the
+ * library would otherwise take the default socket); no host and no socket
+ * is 127.0.0.1. Strings are owned and decoded; absent ones are NULL, except
+ * host (NULL only with a socket) and charset. */
+struct url_mysql {
+	char *user;
+	char *password;
+	char *host;
+	int port;              /* 3306 unless given */
+	char *socket;
+	char *database;
+	enum url_ssl_mode ssl_mode;
+	char *ssl_ca, *ssl_cert, *ssl_key;
+	char *charset;
+	double connect_timeout;   /* seconds; 0 when not given */
+};
+
+/* Exit 3 (EXIT_USAGE) with a message naming the part or parameter at fault;
+ * the message never quotes the URL or a password. */
+int url_mysql_parse(const char *text, struct url_mysql *out, struct err *err) MUST_CHECK;
+void url_mysql_release(struct url_mysql *url);
+const char *url_ssl_mode_name(enum url_ssl_mode mode);
+
 /* Appends s percent-encoded (RFC 3986 unreserved kept) to a malloc'd string. */
 char *url_encode(const char *s);
 

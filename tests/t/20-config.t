@@ -83,8 +83,8 @@ expect_exit 3 "bad value is exit 3" -- "$DBCTL" --config bad.ini ping
 like "$ERR" "bad.ini:2: invalid max_overflow 'lots'" "names file and line"
 expect_exit 3 "--config missing file is exit 3" -- "$DBCTL" --config nowhere.ini config show
 expect_exit 3 "bad URL scheme is exit 3" -- "$DBCTL" --config /dev/null --url 'ftp://x' ping
-expect_exit 3 "mysql:// is exit 3 for now" -- "$DBCTL" --config /dev/null --url 'mysql://x/db' ping
-like "$ERR" "not supported yet" "says not supported yet"
+expect_exit 3 "mysql:// with an unknown parameter is exit 3" -- "$DBCTL" --config /dev/null --url 'mysql://x/db?nope=1' ping
+like "$ERR" "unknown parameter 'nope'" "names the parameter"
 expect_exit 3 "-o without = is exit 3" -- "$DBCTL" -o pool_size config show
 
 # --- the .pgpass rule ---

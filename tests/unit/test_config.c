@@ -12,7 +12,10 @@ static char path[512];
 static const char *const env_names[] = { "DBCTL_URL", "DATABASE_URL", "POSTGRES_USER", "POSTGRES_PASSWORD",
 					 "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB", "REDIS_URL", "REDIS_HOST",
 					 "REDIS_PORT", "DBCTL_PROFILE", "DBCTL_CONFIG", "DBCTL_POOL_SIZE", "PGHOST",
-					 "PGDATABASE", "PGSERVICE", "XDG_CONFIG_HOME", "TEST_SECRET" };
+					 "PGDATABASE", "PGSERVICE", "XDG_CONFIG_HOME", "TEST_SECRET",
+					 "MYSQL_USER", "MYSQL_PASSWORD", "MYSQL_HOST", "MYSQL_PORT", "MYSQL_DATABASE",
+					 "MYSQL_ROOT_PASSWORD", "MARIADB_USER", "MARIADB_PASSWORD", "MARIADB_HOST",
+					 "MARIADB_PORT", "MARIADB_DATABASE", "MARIADB_ROOT_PASSWORD" };
 
 static void clean_env(void)
 {
@@ -140,6 +143,26 @@ static void test_env_conventions(void)
 	ok(load(&s, &e, 0, NULL, NULL, NULL, 0) == 0, "REDIS_HOST/REDIS_PORT");
 	is_str(cfg_get(&s, CFG_URL), "redis://cache:6380", "redis URL from host and port");
 	clean_env();
+	setenv("MYSQL_USER", "app", 1);
+	setenv("MYSQL_PASSWORD", "p@ss:w/rd", 1);
+	setenv("MYSQL_HOST", "db", 1);
+	setenv("MYSQL_DATABASE", "shop", 1);
+	ok(load(&s, &e, 0, NULL, NULL, NULL, 0) == 0, "MYSQL_* variables");
+	is_str(cfg_get(&s, CFG_URL), "mysql://app:p%40ss%3Aw%2Frd@db/shop", "a mysql:// URL, password percent-encoded");
+	is_str(cfg_source(&s, CFG_URL), "env:MYSQL_*", "source env:MYSQL_*");
+	clean_env();
+	setenv("MARIADB_ROOT_PASSWORD", "rootpw", 1);
+	setenv("MARIADB_DATABASE", "shop", 1);
+	setenv("MYSQL_PORT", "3307", 1);
+	ok(load(&s, &e, 0, NULL, NULL, NULL, 0) == 0, "MARIADB_ROOT_PASSWORD without a user");
+	is_str(cfg_get(&s, CFG_URL), "mysql://root:rootpw@localhost:3307/shop", "root, as in the images; MYSQL_PORT read too");
+	is_str(cfg_source(&s, CFG_URL), "env:MARIADB_*", "source env:MARIADB_*");
+	clean_env();
+	setenv("POSTGRES_HOST", "pg", 1);
+	setenv("MYSQL_HOST", "my", 1);
+	ok(load(&s, &e, 0, NULL, NULL, NULL, 0) == 0, "POSTGRES_* and MYSQL_* both set");
+	is_str(cfg_source(&s, CFG_URL), "env:POSTGRES_*", "POSTGRES_* first");
+	clean_env();
 	setenv("PGHOST", "/var/run/postgresql", 1);
 	ok(load(&s, &e, 0, NULL, NULL, NULL, 0) == 0, "PGHOST only");
 	is_str(cfg_get(&s, CFG_URL), "postgresql://", "PG* variables select PostgreSQL; libpq reads them");
@@ -192,8 +215,11 @@ static void test_ini_errors(void)
 	   e.message);
 	ok(load(&s, &e, 1, NULL, "ftp://x", NULL, 0) != 0, "unknown URL scheme refused");
 	is_int(e.code, EXIT_USAGE, "exit 3");
-	ok(load(&s, &e, 1, NULL, "mysql://x/db", NULL, 0) != 0, "mysql refused for now");
-	ok(strstr(e.message, "not supported yet") != NULL, "says not supported yet");
+	ok(load(&s, &e, 1, NULL, "mysql://x/db", NULL, 0) == 0, "mysql:// accepted");
+	ok(load(&s, &e, 1, NULL, "mysql://x/db?bogus=1", NULL, 0) != 0, "mysql:// with an unknown parameter refused");
+	is_int(e.code, EXIT_USAGE, "exit 3");
+	ok(strstr(e.message, "unknown parameter 'bogus'") && strstr(e.message, "url from"),
+	   "names the parameter and the URL's source: %s", e.message);
 	ok(load(&s, &e, 1, NULL, NULL, bad_opt, 1) != 0, "-o with an unknown key refused");
 	ok(load(&s, &e, 0, "a", NULL, NULL, 0) != 0, "a profile without any config file refused");
 	{

@@ -141,6 +141,104 @@ static void test_scrub(void)
 	ok(strlen(big) < sizeof(big), "err_replace: a buffer without a NUL stays in bounds");
 }
 
+/* mysql:// and mariadb:// (findings §7): every form a peer tool writes. */
+static void test_mysql(void)
+{
+	struct url_mysql u;
+	struct err err;
+
+	err_init(&err);
+	ok(url_mysql_parse("mysql://app:p%40ss%3Aw%2Frd%25@127.0.0.1:3307/app", &u, &err) == 0, "mysql:// with port");
+	is_str(u.user, "app", "user");
+	is_str(u.password, "p@ss:w/rd%", "password percent-decoded");
+	is_str(u.host, "127.0.0.1", "host");
+	is_int(u.port, 3307, "port");
+	is_str(u.database, "app", "database");
+	is_str(u.socket, NULL, "no socket with a host");
+	is_str(u.charset, "utf8mb4", "charset defaults to utf8mb4");
+	is_int(u.ssl_mode, URL_SSL_PREFERRED, "ssl-mode defaults to PREFERRED");
+	url_mysql_release(&u);
+
+	ok(url_mysql_parse("mariadb://localhost/db", &u, &err) == 0, "mariadb://, no user");
+	is_str(u.host, "localhost", "localhost stays a host (TCP), not the default socket");
+	is_int(u.port, 3306, "port defaults to 3306");
+	is_str(u.user, NULL, "no user");
+	is_str(u.password, NULL, "no password");
+	url_mysql_release(&u);
+
+	ok(url_mysql_parse("mysql://app:pw@/app?socket=/run/my%20sql.sock", &u, &err) == 0, "?socket=");
+	is_str(u.socket, "/run/my sql.sock", "socket decoded");
+	is_str(u.host, NULL, "no host with a socket");
+	url_mysql_release(&u);
+	ok(url_mysql_parse("mysql://app@/app?unix_socket=/s.sock", &u, &err) == 0, "?unix_socket= (SQLAlchemy)");
+	is_str(u.socket, "/s.sock", "unix_socket");
+	url_mysql_release(&u);
+	ok(url_mysql_parse("mysql://app:pw@unix(/tmp/m.sock)/app", &u, &err) == 0, "unix(/path) (golang-migrate)");
+	is_str(u.socket, "/tmp/m.sock", "unix() socket");
+	is_str(u.database, "app", "unix() database");
+	url_mysql_release(&u);
+	ok(url_mysql_parse("mysql://app:pw@tcp(db.example:3310)/app", &u, &err) == 0, "tcp(host:port)");
+	is_str(u.host, "db.example", "tcp() host");
+	is_int(u.port, 3310, "tcp() port");
+	url_mysql_release(&u);
+	ok(url_mysql_parse("mysql://[::1]:3308/x", &u, &err) == 0, "[v6]:port");
+	is_str(u.host, "::1", "v6 host");
+	is_int(u.port, 3308, "v6 port");
+	url_mysql_release(&u);
+	ok(url_mysql_parse("mysql://", &u, &err) == 0, "bare mysql://");
+	is_str(u.host, "localhost", "no host and no socket: localhost over TCP");
+	url_mysql_release(&u);
+
+	ok(url_mysql_parse("mysql://h/d?ssl-mode=VERIFY_IDENTITY&ssl-ca=/ca.pem&charset=latin1&connect_timeout=2.5", &u,
+			   &err) == 0, "params");
+	is_int(u.ssl_mode, URL_SSL_VERIFY_IDENTITY, "ssl-mode=VERIFY_IDENTITY");
+	is_str(u.ssl_ca, "/ca.pem", "ssl-ca");
+	is_str(u.charset, "latin1", "charset");
+	ok(u.connect_timeout == 2.5, "connect_timeout");
+	url_mysql_release(&u);
+	ok(url_mysql_parse("mysql://h/d?sslmode=require", &u, &err) == 0, "sslmode= (libpq alias)");
+	is_int(u.ssl_mode, URL_SSL_REQUIRED, "sslmode=require is REQUIRED");
+	url_mysql_release(&u);
+	ok(url_mysql_parse("mysql://h/d?ssl-mode=disabled", &u, &err) == 0, "ssl-mode case-insensitive");
+	is_int(u.ssl_mode, URL_SSL_DISABLED, "DISABLED");
+	url_mysql_release(&u);
+	ok(url_mysql_parse("mysql://h/d?tls=true", &u, &err) == 0, "tls=true (go-sql-driver)");
+	is_int(u.ssl_mode, URL_SSL_VERIFY_IDENTITY, "tls=true verifies");
+	url_mysql_release(&u);
+
+	/* refusals: exit 3, and the message never quotes a secret */
+	err_init(&err);
+	ok(url_mysql_parse("mysql://h/d?password=Secr3tX", &u, &err) != 0, "unknown param refused");
+	is_int(err.code, EXIT_USAGE, "... exit 3");
+	ok(strstr(err.message, "password") && !strstr(err.message, "Secr3tX"), "... names the key, not the value");
+	err_init(&err);
+	ok(url_mysql_parse("mysql://u:Secr3tX@h/d?ssl-mode=maybe", &u, &err) != 0, "bad ssl-mode refused");
+	ok(!strstr(err.message, "Secr3tX"), "... without the password");
+	err_init(&err);
+	ok(url_mysql_parse("mysql://h:0/d", &u, &err) != 0, "port 0 refused");
+	err_init(&err);
+	ok(url_mysql_parse("mysql://h:65536/d", &u, &err) != 0, "port 65536 refused");
+	err_init(&err);
+	ok(url_mysql_parse("mysql://h:33a/d", &u, &err) != 0, "port with letters refused");
+	err_init(&err);
+	ok(url_mysql_parse("mysql://h/d?socket=/s.sock", &u, &err) != 0, "host and socket both refused");
+	err_init(&err);
+	ok(url_mysql_parse("mysql://h/d?charset=utf8;drop", &u, &err) != 0, "charset must be a name");
+	err_init(&err);
+	ok(url_mysql_parse("mysql://h/d?connect_timeout=0", &u, &err) != 0, "connect_timeout 0 refused");
+	err_init(&err);
+	ok(url_mysql_parse("mysql://u:p%zz@h/d", &u, &err) != 0, "malformed escape refused");
+	err_init(&err);
+	ok(url_mysql_parse("mysql://u@tcp(h:1/d", &u, &err) != 0, "tcp( without ) refused");
+	err_init(&err);
+	ok(url_mysql_parse("mysql://h/a%2Fb", &u, &err) != 0, "database with / refused");
+	err_init(&err);
+	ok(url_mysql_parse("postgresql://h/d", &u, &err) != 0, "other scheme refused");
+
+	check_mask("mysql://app:p%40ss@127.0.0.1:3306/app", "mysql://app:***@127.0.0.1:3306/app");
+	check_mask("mysql://app:pw@tcp(127.0.0.1:3306)/app", "mysql://app:***@tcp(127.0.0.1:3306)/app");
+}
+
 int main(void)
 {
 	struct url url;
@@ -225,5 +323,6 @@ int main(void)
 	}
 	test_hostile_masking();
 	test_scrub();
+	test_mysql();
 	return done_testing();
 }

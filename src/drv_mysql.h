@@ -1,0 +1,70 @@
+/* MySQL/MariaDB driver module, internal: what its files share. */
+#ifndef DBCTL_DRV_MYSQL_H
+#define DBCTL_DRV_MYSQL_H
+
+#include "driver.h"
+#include "url.h"
+
+#include <mysql.h>
+#include <signal.h>
+#include <stdbool.h>
+
+/* After an interrupt (and the KILL QUERY it sent), how long a reply may
+ * still take before dbctl gives up on the connection. */
+#define MY_INTERRUPT_GRACE_SECONDS 2.0
+
+struct driver_conn {
+	MYSQL *my;
+	const struct driver_target *target;   /* borrowed: the engine's */
+	struct url_mysql url;                 /* parsed once; the KILL QUERY connection reuses it */
+	const char *password;                 /* borrowed: the target's or url.password, "" when none */
+	unsigned long thread_id;              /* for KILL QUERY */
+	int cancel_pipe[2];                   /* my_cancel writes a byte: async-signal-safe */
+	volatile sig_atomic_t cancel_requested;
+	bool kill_conn;           /* this is the short-lived KILL QUERY connection */
+	bool killed;              /* KILL QUERY sent for the statement in flight */
+	bool broken;              /* a wait was abandoned: the protocol state is unknown */
+	double interrupt_seen;
+	bool tracker_on;          /* session_track_transaction_info=STATE asked for */
+	char trx_state[9];        /* the tracker's last report, "________" when none */
+	unsigned long max_packet; /* @@max_allowed_packet, 0 until read */
+	char *sql_mode;           /* @@sql_mode, NULL until read */
+	bool deferred;            /* a batch was sent and its replies are still to be read */
+	size_t deferred_count;    /* statements in it */
+	size_t deferred_base;     /* their index offset in the caller's batch (0) */
+	const size_t *deferred_lengths;
+};
+
+/* Waits for the library's next step: status is what a _start/_cont call
+ * returned. Returns the status for _cont, or 0 with err set (timeout,
+ * interrupt: the connection is then broken). */
+int my_await(struct driver_conn *conn, int status, double deadline, struct err *err);
+
+/* err from the library's last error on conn->my; the exit code by §2.3. */
+int my_error(struct driver_conn *conn, struct err *err);
+
+/* Runs one statement to its end, discarding any rows; 0 or -1 with err. */
+int my_run(struct driver_conn *conn, const char *sql, double deadline, struct err *err);
+
+/* The tracker's report after a statement, into conn->trx_state. */
+void my_track(struct driver_conn *conn);
+
+double my_forever(void);
+
+/* The server status flags of the last reply (SERVER_STATUS_IN_TRANS, ...). */
+static inline unsigned int my_server_status(MYSQL *my)
+{
+	unsigned int status = 0;
+
+	if (mariadb_get_infov(my, MARIADB_CONNECTION_SERVER_STATUS, &status) != 0)
+		return 0;
+	return status;
+}
+void my_close_conn(struct driver_conn *conn);
+
+int my_exec(struct driver_conn *conn, const char *text, struct driver_result *out, struct err *err);
+int my_query(struct driver_conn *conn, const char *text, const struct driver_row_sink *sink, struct err *err);
+int my_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct err *err);
+int my_server_stats(struct driver_conn *conn, struct driver_server_stats *out, struct err *err);
+
+#endif

@@ -1,0 +1,444 @@
+/* MySQL/MariaDB driver module: running statements. query streams rows
+ * (mysql_use_result: one row in memory at a time), exec collects them
+ * through the same path, exec_batch sends a batch as one multi-statement
+ * COM_QUERY (findings §2.5: the server stops at the first failing
+ * statement, so counting results says which one failed). */
+#include "drv_mysql.h"
+#include "clock.h"
+#include "strbuf.h"
+
+#include <errmsg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Each _start/_cont pair driven to its end; false with err set. */
+#define MY_DRIVE(conn, deadline, err, start, cont)                              \
+	do {                                                                   \
+		int drive_status_ = (start);                                   \
+		while (drive_status_) {                                        \
+			int drive_ready_ = my_await((conn), drive_status_, (deadline), (err)); \
+			if (!drive_ready_)                                     \
+				return -1;                                     \
+			drive_status_ = (cont);                                \
+		}                                                              \
+	} while (0)
+
+static int send_query(struct driver_conn *conn, const char *sql, size_t length, struct err *err)
+{
+	int ret = 0;
+
+	if (conn->broken)
+		return err_set(err, EXIT_NO_ANSWER, "the connection was closed after an earlier failure");
+	conn->killed = false;
+	conn->interrupt_seen = 0;
+	MY_DRIVE(conn, my_forever(), err, mysql_real_query_start(&ret, conn->my, sql, (unsigned long)length),
+		 mysql_real_query_cont(&ret, conn->my, drive_ready_));
+	return ret != 0 ? my_error(conn, err) : 0;
+}
+
+/* Reads the rest of a result whose rows are no longer wanted. */
+static int drop_result(struct driver_conn *conn, MYSQL_RES *res, struct err *err)
+{
+	MY_DRIVE(conn, my_forever(), err, mysql_free_result_start(res), mysql_free_result_cont(res, drive_ready_));
+	return 0;
+}
+
+/* Reads a result's rows to its end, keeping none: an error can still come
+ * among them (1969 max_statement_time, 1317 KILL QUERY), and freeing the
+ * result would swallow it. */
+static int discard_rows(struct driver_conn *conn, MYSQL_RES *res, struct err *err)
+{
+	MYSQL_ROW row;
+
+	do {
+		int status = mysql_fetch_row_start(&row, res);
+
+		while (status) {
+			int ready = my_await(conn, status, my_forever(), err);
+
+			if (!ready)
+				return -1;
+			status = mysql_fetch_row_cont(&row, res, ready);
+		}
+	} while (row);
+	if (mysql_errno(conn->my)) {
+		my_error(conn, err);
+		(void)drop_result(conn, res, &(struct err){ 0 });
+		return -1;
+	}
+	return drop_result(conn, res, err);
+}
+
+/* 1 more results follow, 0 the last was read, -1 error (err set). */
+static int next_result(struct driver_conn *conn, struct err *err)
+{
+	int more = 0;
+
+	MY_DRIVE(conn, my_forever(), err, mysql_next_result_start(&more, conn->my),
+		 mysql_next_result_cont(&more, conn->my, drive_ready_));
+	if (more > 0)
+		return my_error(conn, err);
+	return more == 0 ? 1 : 0;
+}
+
+/* The current result's rows into sink (when it has columns). */
+static int stream_result(struct driver_conn *conn, const struct driver_row_sink *sink, struct err *err)
+{
+	MYSQL_RES *res;
+	MYSQL_FIELD *fields;
+	MYSQL_ROW row = NULL;
+	const char **names;
+	bool *numeric;
+	unsigned int count, i;
+	int rc = 0;
+
+	count = mysql_field_count(conn->my);
+	if (count == 0)
+		return 0;
+	res = mysql_use_result(conn->my);
+	if (!res)
+		return my_error(conn, err);
+	fields = mysql_fetch_fields(res);
+	names = calloc(count + 1, sizeof(*names));
+	numeric = calloc(count + 1, sizeof(*numeric));
+	if (!names || !numeric) {
+		free(names);
+		free(numeric);
+		(void)drop_result(conn, res, err);
+		return err_set(err, EXIT_FAILED, "out of memory");
+	}
+	for (i = 0; i < count; i++) {
+		names[i] = fields[i].name;
+		numeric[i] = IS_NUM(fields[i].type) && fields[i].type != MYSQL_TYPE_TIMESTAMP;
+	}
+	if (sink->columns(sink->context, (int)count, names, numeric) != 0)
+		rc = err_set(err, EXIT_FAILED, "stopped: the output could not be written");
+	while (rc == 0) {
+		int status = mysql_fetch_row_start(&row, res);
+
+		while (status) {
+			int ready = my_await(conn, status, my_forever(), err);
+
+			if (!ready) {
+				free(names);
+				free(numeric);
+				return -1;   /* the connection is abandoned: res goes with it */
+			}
+			status = mysql_fetch_row_cont(&row, res, ready);
+		}
+		if (!row) {
+			if (mysql_errno(conn->my))
+				rc = my_error(conn, err);
+			break;
+		}
+		if (sink->row(sink->context, (const char *const *)row) != 0)
+			rc = err_set(err, EXIT_FAILED, "stopped: the output could not be written");
+	}
+	free(names);
+	free(numeric);
+	if (rc != 0 && row) {
+		/* the rest of the rows would still arrive: stop the statement first */
+		conn->cancel_requested = 1;
+	}
+	if (drop_result(conn, res, err) != 0)
+		return -1;
+	return rc;
+}
+
+/* Past blanks and comments (not the executable kind, slash-star-bang: that is code). */
+static const char *skip_blank(const char *p)
+{
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (*p == '#' || (p[0] == '-' && p[1] == '-' && (p[2] == ' ' || p[2] == '\t' || p[2] == '\n'))) {
+			p += strcspn(p, "\n");
+		} else if (p[0] == '/' && p[1] == '*' && p[2] != '!' && p[2] != 'M') {
+			const char *end = strstr(p + 2, "*/");
+
+			p = end ? end + 2 : p + strlen(p);
+		} else {
+			return p;
+		}
+	}
+}
+
+static size_t word_at(const char *p, char *out, size_t size)
+{
+	size_t n = 0;
+
+	while (((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) && n + 1 < size) {
+		out[n++] = (char)(*p >= 'a' ? *p - 32 : *p);
+		p++;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* A command tag in the manner of the other backends: "INSERT 3",
+ * "UPDATE 0", "CREATE TABLE", "SET". The server sends none itself. */
+static void tag_of(const char *text, long affected, char *out, size_t size)
+{
+	const char *p = skip_blank(text);
+	char first[16], second[16];
+	size_t n = word_at(p, first, sizeof(first));
+
+	out[0] = '\0';
+	if (n == 0)
+		return;
+	if (strcmp(first, "INSERT") == 0 || strcmp(first, "UPDATE") == 0 || strcmp(first, "DELETE") == 0 ||
+	    strcmp(first, "REPLACE") == 0) {
+		snprintf(out, size, "%s %ld", first, affected < 0 ? 0 : affected);
+	} else if (strcmp(first, "CREATE") == 0 || strcmp(first, "DROP") == 0 || strcmp(first, "ALTER") == 0) {
+		p = skip_blank(p + n);
+		if (word_at(p, second, sizeof(second)) > 0)
+			snprintf(out, size, "%s %s", first, second);
+		else
+			snprintf(out, size, "%s", first);
+	} else {
+		snprintf(out, size, "%s", first);
+	}
+}
+
+int my_query(struct driver_conn *conn, const char *text, const struct driver_row_sink *sink, struct err *err)
+{
+	char tag[64];
+	int more;
+
+	if (send_query(conn, text, strlen(text), err) != 0)
+		return -1;
+	do {
+		bool rows = mysql_field_count(conn->my) > 0;
+		long affected = rows ? -1 : (long)mysql_affected_rows(conn->my);
+
+		if (stream_result(conn, sink, err) != 0)
+			return -1;
+		my_track(conn);
+		tag_of(text, affected, tag, sizeof(tag));
+		if (sink->done(sink->context, rows ? "" : tag, affected) != 0)
+			return err_set(err, EXIT_FAILED, "stopped: the output could not be written");
+		more = next_result(conn, err);
+		if (more < 0)
+			return -1;
+	} while (more);
+	return 0;
+}
+
+/* exec: the query path with a sink that keeps the last result whole. */
+struct collect {
+	struct driver_result *out;
+	long allocated;
+};
+
+static int collect_columns(void *context, int count, const char *const *names, const bool *numeric)
+{
+	struct collect *c = context;
+	int i;
+
+	(void)numeric;
+	driver_result_release(c->out);
+	c->out->affected = -1;
+	c->allocated = 0;
+	c->out->column_names = calloc((size_t)count + 1, sizeof(char *));
+	if (!c->out->column_names)
+		return -1;
+	c->out->column_count = count;
+	for (i = 0; i < count; i++)
+		c->out->column_names[i] = strdup(names[i]);
+	return 0;
+}
+
+static int collect_row(void *context, const char *const *cells)
+{
+	struct collect *c = context;
+	struct driver_result *out = c->out;
+	int i;
+
+	if (out->row_count == c->allocated) {
+		long next = c->allocated ? c->allocated * 2 : 16;
+		char **grown = realloc(out->cells, (size_t)(next * out->column_count + 1) * sizeof(char *));
+
+		if (!grown)
+			return -1;
+		out->cells = grown;
+		c->allocated = next;
+	}
+	for (i = 0; i < out->column_count; i++)
+		out->cells[out->row_count * out->column_count + i] = cells[i] ? strdup(cells[i]) : NULL;
+	out->row_count++;
+	return 0;
+}
+
+static int collect_done(void *context, const char *tag, long affected)
+{
+	struct collect *c = context;
+
+	if (affected >= 0) {
+		/* a statement without rows replaces an earlier result, as in sqlite_exec */
+		driver_result_release(c->out);
+		c->allocated = 0;
+		c->out->affected = affected;
+	}
+	snprintf(c->out->tag, sizeof(c->out->tag), "%s", tag);
+	return 0;
+}
+
+static int collect_text(void *context, const char *text)
+{
+	(void)context;
+	(void)text;
+	return 0;
+}
+
+int my_exec(struct driver_conn *conn, const char *text, struct driver_result *out, struct err *err)
+{
+	struct collect c = { out, 0 };
+	struct driver_row_sink sink = { collect_columns, collect_row, collect_done, collect_text, &c };
+
+	memset(out, 0, sizeof(*out));
+	out->affected = -1;
+	if (my_query(conn, text, &sink, err) != 0) {
+		driver_result_release(out);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- batches ---- */
+
+/* Where a 1064 points: "... near '<text>' at line N", N counted from the
+ * start of the failing statement; the near-text may run on into the next
+ * statements, so only its first line is matched. 1-based characters, 0
+ * when it cannot be told. */
+static int syntax_position(const char *message, const char *stmt, size_t length)
+{
+	const char *near = strstr(message, "near '"), *at, *line, *p, *found;
+	char first[128];
+	size_t n = 0;
+	long number;
+	int chars = 1;
+
+	if (!near)
+		return 0;
+	near += 6;
+	at = strstr(near, "' at line ");
+	if (!at)
+		return 0;
+	number = atol(at + 10);
+	while (near + n < at && near[n] != '\n' && n < sizeof(first) - 1) {
+		first[n] = near[n];
+		n++;
+	}
+	first[n] = '\0';
+	for (line = stmt; number > 1 && line < stmt + length; line++)
+		if (*line == '\n')
+			number--;
+	if (number > 1)
+		return 0;
+	if (n == 0) {
+		found = stmt + length;   /* near '': at the end */
+	} else {
+		found = strstr(line, first);
+		if (!found || found >= stmt + length)
+			return 0;
+	}
+	for (p = stmt; p < found; p++)
+		if (((unsigned char)*p & 0xc0) != 0x80)
+			chars++;
+	return chars;
+}
+
+/* The statements joined with ";\n" into one COM_QUERY. Results are read in
+ * order; the first error names its statement by the count before it. In a
+ * transaction, a result that arrives with SERVER_STATUS_IN_TRANS cleared
+ * means that statement committed implicitly (DDL, findings §5): what came
+ * before it cannot be rolled back any more, so the batch fails there. */
+int my_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct err *err)
+{
+	struct strbuf sql;
+	bool in_trans = my_server_status(conn->my) & SERVER_STATUS_IN_TRANS;
+	size_t i;
+	int more, rc;
+
+	batch->completed = 0;
+	batch->affected = 0;
+	batch->deferred = false;
+	batch->failed_earlier = false;
+	if (batch->count == 0)
+		return 0;
+	if (batch->last_is_copy)
+		return err_set(err, EXIT_USAGE, "COPY is PostgreSQL's: MySQL has LOAD DATA, which dbctl does not send");
+	strbuf_init(&sql);
+	/* each text without its own ';' (an empty statement between two is a
+	 * syntax error); the separator on a line of its own, so that a text
+	 * ending in a -- comment does not swallow it, and right before the next
+	 * text, so that a 1064's line numbers count from that text's first line */
+	for (i = 0; i < batch->count; i++) {
+		size_t len = batch->lengths[i];
+
+		while (len && strchr(" \t\r\n", batch->texts[i][len - 1]))
+			len--;
+		if (len && batch->texts[i][len - 1] == ';')
+			len--;
+		if (i)
+			strbuf_addstr(&sql, "\n;");
+		strbuf_add(&sql, batch->texts[i], len);
+	}
+	if (conn->max_packet && sql.len > conn->max_packet) {
+		strbuf_release(&sql);
+		err_set(err, EXIT_USAGE, "a batch of %zu statements is larger than the server's max_allowed_packet (%lu bytes)",
+			batch->count, conn->max_packet);
+		err->item = 0;
+		return -1;
+	}
+	rc = send_query(conn, sql.buf, sql.len, err);
+	strbuf_release(&sql);
+	if (rc != 0)
+		goto failed;
+	do {
+		size_t at = batch->completed;
+
+		if (mysql_field_count(conn->my) > 0) {
+			MYSQL_RES *res = mysql_use_result(conn->my);
+
+			if (!res || discard_rows(conn, res, err) != 0) {
+				if (!res)
+					my_error(conn, err);
+				goto failed;
+			}
+		} else {
+			batch->affected += (long)mysql_affected_rows(conn->my);
+		}
+		my_track(conn);
+		batch->completed++;
+		if (in_trans && !(my_server_status(conn->my) & SERVER_STATUS_IN_TRANS)) {
+			err_set(err, EXIT_FAILED, "statement %zu of the batch committed the open transaction implicitly "
+				"(DDL and some other statements do on MySQL): it and the statements before it stay committed, "
+				"those after it are rolled back",
+				at + 1);
+			err_hint(err, "run such statements with --no-transaction, or in a migration of their own");
+			err->item = (long)at;
+			/* the server runs the rest on its own: read them off, then fail */
+			while (next_result(conn, &(struct err){ 0 }) > 0)
+				if (mysql_field_count(conn->my) > 0) {
+					MYSQL_RES *res = mysql_use_result(conn->my);
+
+					if (res)
+						(void)drop_result(conn, res, &(struct err){ 0 });
+				}
+			return -1;
+		}
+		more = next_result(conn, err);
+		if (more < 0)
+			goto failed;
+	} while (more);
+	return 0;
+
+failed:
+	err->item = (long)batch->completed;
+	if ((size_t)err->item < batch->count && mysql_errno(conn->my) == 1064)
+		err->position = syntax_position(mysql_error(conn->my), batch->texts[err->item],
+						batch->lengths[err->item]);
+	return -1;
+}

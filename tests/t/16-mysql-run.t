@@ -1,0 +1,76 @@
+#!/bin/bash
+# dbctl run and shell against a throwaway MariaDB: a script commits as a
+# whole or not at all, errors point at FILE:LINE:COL, a statement that
+# commits implicitly fails the run with the statements after it rolled
+# back, and Ctrl-C stops the statement in flight (KILL QUERY) and rolls back.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/mariadb.sh"
+DBCTL=${DBCTL:-$PWD/dbctl}
+command -v mariadbd >/dev/null || skip_all "mariadbd not installed (hint: .ci/install-deps check)"
+
+tmp=$(mktemp -d)
+cleanup() {
+	mariadb_stop_test
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+mariadb_start_test || skip_all "could not start a throwaway MariaDB (see the messages above)"
+cd "$tmp" || exit 1
+U=$TEST_MYSQL_URL
+rows() { mariadb_sql "SELECT COALESCE(GROUP_CONCAT(id ORDER BY id), '-') FROM app.t"; }
+mariadb_sql "CREATE TABLE app.t (id int PRIMARY KEY, v varchar(20)) ENGINE=InnoDB"
+
+printf "INSERT INTO t VALUES (1, 'a'); -- one\nINSERT INTO t VALUES (2, 'b;c');\n" >ok.sql
+expect_exit 0 "a script runs and commits" -- "$DBCTL" --url "$U" run ok.sql
+like "$OUT" "2 statements, 2 rows affected, committed" "... says what it did"
+is "$(rows)" "1,2" "... both rows are there"
+
+printf "INSERT INTO t VALUES (3, 'c');\nINSERT INTO t VALUES (1, 'dup');\n" >dup.sql
+expect_exit 1 "a duplicate key fails the run" -- "$DBCTL" --url "$U" run dup.sql
+like "$ERR" "dup.sql:2:1: ERROR: Duplicate entry '1' .*1062.*\(23000\)" "... at FILE:LINE:COL with errno and SQLSTATE"
+is "$(rows)" "1,2" "... and the row before it was rolled back"
+
+printf "INSERT INTO t VALUES (4, 'd');\nSELECT\n  1 +\n  FROM nowhere;\n" >syntax.sql
+expect_exit 1 "a syntax error fails the run" -- "$DBCTL" --url "$U" run syntax.sql
+like "$ERR" "syntax.sql:4:3: ERROR: You have an error in your SQL syntax.*1064" "... at the line and column of the near-text"
+is "$(rows)" "1,2" "... nothing applied"
+
+printf "INSERT INTO t VALUES (5, 'e');\nCREATE TABLE t2 (id int);\nINSERT INTO t VALUES (6, 'f');\n" >ddl.sql
+expect_exit 3 "DDL in a transactional run is refused before connecting" -- "$DBCTL" --url "$U" run ddl.sql
+like "$ERR" "ddl.sql:2:1: CREATE TABLE commits implicitly" "... names the statement"
+is "$(rows)" "1,2" "... nothing applied"
+# The lexer cannot see DDL inside a procedure: the driver's guard (the
+# server status's IN_TRANS bit dropping) is the safety net.
+printf "CREATE PROCEDURE mkt2() BEGIN CREATE TABLE t2 (id int); END;\n" >proc.sql
+expect_exit 0 "--no-transaction runs DDL (a procedure)" -- "$DBCTL" --url "$U" run --no-transaction proc.sql
+printf "INSERT INTO t VALUES (5, 'e');\nCALL mkt2();\nINSERT INTO t VALUES (6, 'f');\n" >call.sql
+expect_exit 1 "a CALL that commits implicitly fails the run" -- "$DBCTL" --url "$U" run call.sql
+like "$ERR" "call.sql:2:1: .*committed the open transaction implicitly" "... names the statement that committed"
+is "$(rows)" "1,2,5" "... what came before it stays (MySQL committed it), what came after is rolled back"
+printf "INSERT INTO t VALUES (7, 'g');\nSELECT SLEEP(20);\n" >slow.sql
+"$DBCTL" --url "$U" run slow.sql >/dev/null 2>"$tmp/slow.err" &
+pid=$!
+for _ in $(seq 200); do
+	[ "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(20)%'")" = 1 ] && break
+	sleep 0.02
+done
+t0=${EPOCHREALTIME/[.,]/}
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+ms=$(((${EPOCHREALTIME/[.,]/} - t0) / 1000))
+is "$rc" 130 "Ctrl-C during a statement: exit 130"
+cmp_ok "$ms" -lt 1500 "... within a moment ($ms ms): KILL QUERY stopped the SLEEP"
+like "$(cat "$tmp/slow.err")" "interrupted" "... says interrupted"
+is "$(rows)" "1,2,5" "... and the run was rolled back"
+is "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(20)%'")" 0 \
+	"... and the statement is not running on"
+
+expect_exit 0 "shell: piped SELECT" -- "$DBCTL" --url "$U" shell <<<"SELECT id, v FROM t WHERE id = 2;"
+like "$OUT" "2 \| b;c" "... prints the row"
+expect_exit 1 "statement_timeout becomes max_statement_time: the statement fails" -- \
+	"$DBCTL" --url "$U" -o statement_timeout=300 run --no-transaction - <<<"SELECT SLEEP(3);"
+like "$ERR" "max_statement_time exceeded.*1969" "... with 1969, found among the discarded rows"
+cmp_ok "$MS" -lt 2000 "... the SLEEP was cut short ($MS ms)"
+
+done_testing
