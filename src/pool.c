@@ -266,6 +266,8 @@ void pool_checkin(struct pool *pool, struct pool_conn *pc, bool discard)
 	close_it = discard || pool->settings.kind == POOL_NULL || pool->stats.idle >= pool->settings.size;
 	if (close_it) {
 		pool->open--;
+		if (!discard && pool->settings.kind == POOL_QUEUE)
+			pool->stats.overflow_closes++;
 	} else {
 		pc->next = pool->idle;
 		pool->idle = pc;

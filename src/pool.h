@@ -45,6 +45,7 @@ struct pool_stats {
 	long timeouts;            /* checkouts that gave up */
 	long pre_ping_failures;
 	long recycles;
+	long overflow_closes;     /* overflow connections closed on return */
 };
 
 struct pool {
