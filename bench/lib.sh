@@ -3,6 +3,9 @@
 #   bench_setup NAME   make $tmp (dbctl-bench-NAME.XXXXXX) holding a snapshot of
 #                      this build ($dbctl, $build_id), a $bin dir for the C
 #                      helpers, and the EXIT/INT/TERM traps
+# DBCTL_BUILD=DIR times DIR/bin/dbctl and DIR/lib/dbctl/*.so instead of
+# $repo/build (e.g. another branch built with `make BUILD=DIR`); $build_id is
+# then that build's checkout, when DBCTL_BUILD_SRC names it.
 # A script may set $sqlite_tmp (removed too), $bench_pid (killed on a signal),
 # and define bench_cleanup_more (run first at exit, e.g. to stop a proxy).
 
@@ -26,17 +29,18 @@ bench_on_signal() {
 bench_setup() {
 	sqlite_tmp=
 	bench_pid=
-	[ -x "$repo/build/bin/dbctl" ] || die "$repo/build/bin/dbctl was not built"
+	local b=${DBCTL_BUILD:-$repo/build}
+	[ -x "$b/bin/dbctl" ] || die "$b/bin/dbctl was not built"
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/dbctl-bench-$1.XXXXXX") || die "mktemp failed"
 	# Time a snapshot of this build (same layout: the modules are found at
 	# <exe dir>/../lib/dbctl), so that a rebuild during the run cannot mix builds.
 	if ! { mkdir -p "$tmp/dbctl/bin" "$tmp/dbctl/lib/dbctl" &&
-		cp "$repo/build/bin/dbctl" "$tmp/dbctl/bin/" &&
-		cp "$repo"/build/lib/dbctl/*.so "$tmp/dbctl/lib/dbctl/"; }; then
+		cp "$b/bin/dbctl" "$tmp/dbctl/bin/" &&
+		cp "$b"/lib/dbctl/*.so "$tmp/dbctl/lib/dbctl/"; }; then
 		die "cannot copy the build"
 	fi
 	dbctl=$tmp/dbctl/bin/dbctl
-	build_id=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)
+	build_id=$(git -C "${DBCTL_BUILD_SRC:-$repo}" describe --always --dirty 2>/dev/null || echo unknown)
 	trap bench_cleanup EXIT
 	trap bench_on_signal INT TERM
 	bin=$tmp/bin

@@ -1,4 +1,5 @@
-/* Statement lexer for PostgreSQL (psql's boundaries), SQLite and Redis scripts. */
+/* Statement lexer for PostgreSQL (psql's boundaries), SQLite and Redis scripts;
+ * MySQL's rules are in sqlscan_mysql.c. */
 #include "sqlscan.h"
 #include "sqlscan_internal.h"
 #include "redisargs.h"

@@ -153,15 +153,16 @@ static const char *const closed_by_end[] = { "IF", "CASE", "LOOP", "WHILE", "REP
 static const char *const statement_starts[] = { ";", "BEGIN", "THEN", "ELSE", "DO", "LOOP", "REPEAT", ":", "ROW", NULL };
 
 /* The server parses a stored program's body as one statement: count its
- * blocks, so that only a ';' outside them ends it. word is upper-cased. */
-static void track_body(struct my_lex *lex, const char *word)
+ * blocks, so that only a ';' outside them ends it. word is upper-cased,
+ * after the character that follows it. */
+static void track_body(struct my_lex *lex, const char *word, char after)
 {
 	if (!lex->body) {
 		if (lex->token_count == 3 && token_is(lex, 0, "BEGIN") && token_is(lex, 1, "NOT") &&
 		    strcmp(word, "ATOMIC") == 0) {
 			lex->body = true;   /* MariaDB's anonymous block */
 			lex->depth = 1;
-		} else if (!lex->object_seen && lex->paren_depth == 0 && lex->token_count <= 12 &&
+		} else if (!lex->object_seen && lex->paren_depth == 0 && lex->token_count <= MY_TOKENS &&
 			   token_is(lex, 0, "CREATE") && in_list(word, committing_objects)) {
 			lex->object_seen = true;
 			lex->body = in_list(word, routines);
@@ -181,7 +182,9 @@ static void track_body(struct my_lex *lex, const char *word)
 			lex->after_end = true;
 		}
 	} else if (in_list(word, openers) ||
-		   (in_list(word, statement_openers) && in_list(lex->prev, statement_starts))) {
+		   /* CASE ... ELSE IF(a, b, c) END: a function, as IF( nearly always is after ELSE */
+		   (in_list(word, statement_openers) && in_list(lex->prev, statement_starts) &&
+		    !(after == '(' && strcmp(lex->prev, "ELSE") == 0))) {
 		lex->depth++;
 	}
 }
@@ -285,7 +288,9 @@ static int scan_normal(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_
 		size_t len = 1;
 		char word[MY_WORD] = "";
 
-		while (len < left && is_word_char((unsigned char)at[len]))
+		/* a delimiter such as $$ ends a word too: select 4$$ */
+		while (len < left && is_word_char((unsigned char)at[len]) &&
+		       !(at[len] == scan->delimiter[0] && left - len >= dlen && memcmp(at + len, scan->delimiter, dlen) == 0))
 			len++;
 		if (empty && len == 9 && strncasecmp(at, "delimiter", 9) == 0 && (len == left || is_space((unsigned char)at[len])))
 			return delimiter_command(scan, err);
@@ -302,7 +307,7 @@ static int scan_normal(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_
 		mark_start(scan, lex, out);
 		add_token(lex, at, len);
 		if (word[0])
-			track_body(lex, word);
+			track_body(lex, word, len < left ? at[len] : '\0');
 		else
 			lex->after_end = false;
 		memcpy(lex->prev, word, sizeof(word));
@@ -599,13 +604,13 @@ static void classify(const struct my_lex *lex, struct sqlscan_statement *out)
 	if (strcmp(first, "CREATE") == 0 || strcmp(first, "ALTER") == 0 || strcmp(first, "DROP") == 0) {
 		bool temporary = false;
 
-		for (i = 1; i < lex->token_count && i < 12; i++) {
+		for (i = 1; i < lex->token_count; i++) {
 			if (strcmp(lex->tokens[i], "TEMPORARY") == 0)
 				temporary = true;
 			if (in_list(lex->tokens[i], committing_objects))
 				break;
 		}
-		if (i >= lex->token_count || i >= 12)
+		if (i >= lex->token_count)
 			return;
 		set_what(out, first, lex->tokens[i]);
 		/* TEMPORARY tables and loadable functions (SONAME) are the exceptions */

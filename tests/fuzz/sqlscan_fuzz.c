@@ -1,4 +1,4 @@
-/* libFuzzer target for the statement lexer: any bytes, any dialect, must
+/* libFuzzer target for the statement lexer: any bytes, any dialect (PostgreSQL, SQLite, Redis, MySQL: the first byte's low two bits), must
  * split or be refused with exit 3, never crash, leak or read out of bounds.
  * Build and run: make fuzz (FUZZ_SECONDS=60). */
 #include "../../src/sqlscan.h"
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in = fmemopen((void *)(data + 1), size - 1, "r");
 	if (!in)
 		return 0;
-	sqlscan_init(&scan, in, "fuzz", (enum sqlscan_dialect)(data[0] % 3));
+	sqlscan_init(&scan, in, "fuzz", (enum sqlscan_dialect)(data[0] % 4));
 	scan.variable = any_variable;
 	/* the run pass's settings: a snapshot limit, the server's string setting */
 	digest_init(&digest);
@@ -40,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		scan.limit = (long long)(size / 2);
 	scan.track_strings = (data[0] & 0x20) == 0;
 	scan.backslash_strings = (data[0] & 0x40) != 0;
+	scan.no_backslash_escapes = (data[0] & 0x80) != 0;   /* MySQL: a session that starts with NO_BACKSLASH_ESCAPES */
 	sqlscan_statement_init(&statement);
 	strbuf_init(&copy);
 	strbuf_init(&source_line);

@@ -8,6 +8,9 @@
 
 #define END NULL
 
+/* MySQL: the session's NO_BACKSLASH_ESCAPES at the start, for check_split */
+static bool start_no_backslash;
+
 /* Splits input and compares texts with want[] (NULL-terminated); "@L:C"
  * prefixes in want check the location too. */
 static void check_split(enum sqlscan_dialect dialect, const char *name, const char *input, const char *const *want)
@@ -22,6 +25,7 @@ static void check_split(enum sqlscan_dialect dialect, const char *name, const ch
 
 	err_init(&err);
 	sqlscan_init(&scan, in, name, dialect);
+	scan.no_backslash_escapes = start_no_backslash;
 	sqlscan_statement_init(&s);
 	strbuf_init(&data);
 	while ((rc = sqlscan_next(&scan, &s, &err)) == 1) {
@@ -120,6 +124,380 @@ static bool sample_variable(void *context, const char *name, char quote, struct 
 		return false;
 	strbuf_addstr(out, quote == '\'' ? "'val'" : quote == '"' ? "\"val\"" : "val");
 	return true;
+}
+
+/* ---- MySQL / MariaDB ---- */
+
+/* The first statement's kind, what and flags. */
+static void check_mysql_kind(const char *input, enum sqlscan_kind want, bool commits, const char *what)
+{
+	FILE *in = fmemopen((void *)input, strlen(input), "r");
+	struct sqlscan scan;
+	struct sqlscan_statement s;
+	struct err err;
+
+	err_init(&err);
+	sqlscan_init(&scan, in, "k.sql", SQLSCAN_MYSQL);
+	sqlscan_statement_init(&s);
+	ok(sqlscan_next(&scan, &s, &err) == 1 && s.kind == want && s.commits_implicitly == commits &&
+		   (!what || strcmp(s.what, what) == 0),
+	   "mysql kind of: %s (%s, kind %d, commits %d)", input, s.what, (int)s.kind, (int)s.commits_implicitly);
+	sqlscan_statement_release(&s);
+	sqlscan_release(&scan);
+	fclose(in);
+}
+
+/* Which statements of input are marked changes_lexing: a string of 0 and 1. */
+static void check_mysql_lexing(const char *input, const char *want)
+{
+	FILE *in = fmemopen((void *)input, strlen(input), "r");
+	struct sqlscan scan;
+	struct sqlscan_statement s;
+	struct err err;
+	char got[32] = "";
+	size_t n = 0;
+
+	err_init(&err);
+	sqlscan_init(&scan, in, "l.sql", SQLSCAN_MYSQL);
+	sqlscan_statement_init(&s);
+	while (n + 1 < sizeof(got) && sqlscan_next(&scan, &s, &err) == 1)
+		got[n++] = s.changes_lexing ? '1' : '0';
+	got[n] = '\0';
+	ok(strcmp(got, want) == 0, "changes_lexing of %s: %s", input, got);
+	sqlscan_statement_release(&s);
+	sqlscan_release(&scan);
+	fclose(in);
+}
+
+/* A statement of more than 4 MB on one line, then 100000 short lines: split
+ * at the right places, nothing lost. */
+static void check_mysql_huge(void)
+{
+	struct strbuf input;
+	FILE *in;
+	struct sqlscan scan;
+	struct sqlscan_statement s;
+	struct err err;
+	size_t first_len = 0, i;
+	int n = 0, last_line = 0;
+
+	strbuf_init(&input);
+	strbuf_addstr(&input, "INSERT INTO t VALUES ");
+	for (i = 0; i < 200000; i++)
+		strbuf_addstr(&input, "('a;\\'b', `c;`),");
+	strbuf_addstr(&input, "(1);\n");
+	for (i = 0; i < 100000; i++)
+		strbuf_addstr(&input, "select 1 -- ;\n, 2;\n");
+	in = fmemopen(input.buf, input.len, "r");
+	err_init(&err);
+	sqlscan_init(&scan, in, "huge.sql", SQLSCAN_MYSQL);
+	sqlscan_statement_init(&s);
+	while (sqlscan_next(&scan, &s, &err) == 1) {
+		if (n++ == 0)
+			first_len = s.text.len;
+		last_line = s.line;
+	}
+	is_int(n, 100001, "huge script: 100001 statements");
+	is_int(first_len, strlen("INSERT INTO t VALUES ") + 200000 * 16 + 3, "... the 3 MB statement whole, without ';'");
+	is_int(last_line, 200000, "... the last one on line 200000");
+	sqlscan_statement_release(&s);
+	sqlscan_release(&scan);
+	fclose(in);
+	strbuf_release(&input);
+}
+
+struct expected_statement {
+	int number, line;
+	const char *what;
+};
+
+/* Splits a corpus file; text, when set, is its content rewritten. */
+static void check_corpus(const char *dir, const char *file, const char *text, int count,
+			 const struct expected_statement *want, size_t nwant)
+{
+	char path[4096];
+	FILE *in;
+	struct sqlscan scan;
+	struct sqlscan_statement s;
+	struct err err;
+	int n = 0, rc;
+	size_t k = 0, matched = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	in = text ? fmemopen((void *)text, strlen(text), "r") : fopen(path, "r");
+	if (!in) {
+		printf("ok %d # skip %s not in the corpus\n", ++tap_count, path);
+		return;
+	}
+	err_init(&err);
+	sqlscan_init(&scan, in, file, SQLSCAN_MYSQL);
+	sqlscan_statement_init(&s);
+	while ((rc = sqlscan_next(&scan, &s, &err)) == 1) {
+		n++;
+		if (k < nwant && want[k].number == n) {
+			if (s.line == want[k].line && strcmp(s.what, want[k].what) == 0)
+				matched++;
+			else
+				printf("#   statement %d: line %d, %s; expected line %d, %s\n", n, s.line, s.what,
+				       want[k].line, want[k].what);
+			k++;
+		}
+	}
+	if (rc < 0)
+		printf("#   error: %s\n", err.message);
+	ok(rc == 0 && n == count, "%s%s: %d statements (the mariadb client's %d)", file, text ? " without DELIMITER" : "",
+	   n, count);
+	ok(matched == nwant, "... statements' lines and leading words");
+	sqlscan_statement_release(&s);
+	sqlscan_release(&scan);
+	fclose(in);
+}
+
+/* The sakila schema as a golang-migrate file would hold it: no DELIMITER
+ * lines, routines ended by ';'. NULL when the file is not there. */
+static char *without_delimiters(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	struct strbuf out;
+	char *line = NULL;
+	size_t capacity = 0;
+	ssize_t len;
+
+	if (!f)
+		return NULL;
+	strbuf_init(&out);
+	while ((len = getline(&line, &capacity, f)) >= 0) {
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (strncmp(line, "DELIMITER", 9) == 0) {
+			strbuf_addstr(&out, "\n");   /* the same line numbers */
+			continue;
+		}
+		if (len >= 2 && (strcmp(line + len - 2, ";;") == 0 || strcmp(line + len - 2, "//") == 0 ||
+				 strcmp(line + len - 2, "$$") == 0))
+			line[len - 2] = ';', line[len - 1] = '\0';
+		strbuf_addstr(&out, line);
+		strbuf_addstr(&out, "\n");
+	}
+	free(line);
+	fclose(f);
+	return out.buf;
+}
+
+static void test_mysql_corpus(void)
+{
+	static const struct expected_statement schema[] = {
+		{ 1, 17, "SET" },  { 4, 21, "DROP SCHEMA" },       { 6, 23, "USE" },          { 7, 29, "CREATE TABLE" },
+		{ 17, 184, "CREATE TRIGGER" }, { 19, 202, "CREATE TRIGGER" }, { 32, 413, "CREATE VIEW" },
+		{ 33, 447, "CREATE PROCEDURE" }, { 34, 514, "CREATE FUNCTION" }, { 38, 609, "CREATE FUNCTION" },
+		{ 41, 642, "SET" },
+	};
+	static const struct expected_statement drop[] = { { 1, 3, "DROP VIEW" } };
+	static const struct expected_statement chinook[] = {
+		{ 1, 19, "DROP DATABASE" }, { 2, 25, "CREATE DATABASE" }, { 3, 28, "USE" }, { 4, 34, "CREATE TABLE" },
+	};
+	const char *env = getenv("DBCTL_CORPUS"), *root = getenv("TEST_SRCDIR");
+	char corpus[2048], sakila[2200], chinook_dir[2200], path[2300];
+	char *rewritten;
+
+	if (env)
+		snprintf(corpus, sizeof(corpus), "%s", env);
+	else
+		snprintf(corpus, sizeof(corpus), "%s/../shared/corpus", root ? root : ".");
+	snprintf(sakila, sizeof(sakila), "%s/sakila/mysql-sakila-db", corpus);
+	snprintf(chinook_dir, sizeof(chinook_dir), "%s/chinook", corpus);
+	check_corpus(sakila, "mysql-sakila-schema.sql", NULL, 41, schema, sizeof(schema) / sizeof(schema[0]));
+	check_corpus(sakila, "mysql-sakila-drop-objects.sql", NULL, 29, drop, 1);
+	check_corpus(chinook_dir, "Chinook_MySql.sql", NULL, 60, chinook, sizeof(chinook) / sizeof(chinook[0]));
+	snprintf(path, sizeof(path), "%s/mysql-sakila-schema.sql", sakila);
+	rewritten = without_delimiters(path);
+	if (rewritten) {
+		/* each DELIMITER block's first statement starts on the same line */
+		check_corpus(sakila, "mysql-sakila-schema.sql", rewritten, 41, schema, sizeof(schema) / sizeof(schema[0]));
+		free(rewritten);
+	}
+}
+
+static void test_mysql(void)
+{
+	const enum sqlscan_dialect my = SQLSCAN_MYSQL;
+
+	check_split(my, "mysql: two statements, sent without ';'", "select 1; select 2;\n",
+		    (const char *[]){ "@1:1 select 1", "@1:11 select 2", END });
+	check_split(my, "mysql: quotes with doubled quotes and backslash escapes",
+		    "select 'a;''b\\';c', \"x;\\\"y\"\"z\"; select 2;",
+		    (const char *[]){ "select 'a;''b\\';c', \"x;\\\"y\"\"z\"", "select 2", END });
+	check_split(my, "mysql: backticks: doubled, no escapes", "select `a;``b\\` from t; select 2;",
+		    (const char *[]){ "select `a;``b\\` from t", "select 2", END });
+	check_split(my, "mysql: prefixed literals", "select N'a;b', X'3B', B'1', _utf8mb4'c;\\'d', n\"e;\"; select 2;",
+		    (const char *[]){ "select N'a;b', X'3B', B'1', _utf8mb4'c;\\'d', n\"e;\"", "select 2", END });
+	check_split(my, "mysql: # comments, not inside strings", "# lead; x\nselect 1 # c; x\n, 2; select '#;', `#`; select 2;",
+		    (const char *[]){ "@2:1 select 1 # c; x\n, 2", "select '#;', `#`", "select 2", END });
+	check_split(my, "mysql: -- needs whitespace or a control character after it; --x is no comment",
+		    "-- lead;\nselect 1--1;\nselect 2 -- c;\n;\nselect 3 --\t;x\n;select 4 --\n;",
+		    (const char *[]){ "@2:1 select 1--1", "@3:1 select 2 -- c;\n", "select 3 --\t;x\n", "select 4 --\n", END });
+	check_split(my, "mysql: /* */ does not nest; leading comments dropped",
+		    "/* lead; */ select 1 /* x; /* y */; select 2;",
+		    (const char *[]){ "@1:13 select 1 /* x; /* y */", "select 2", END });
+	check_split(my, "mysql: /*! and /*M! are code", "/*!40101 SET NAMES utf8 */;\n/*M!100100 SET @y = 2 */;\nselect 1 /*!99999 , 2 */;",
+		    (const char *[]){ "@1:1 /*!40101 SET NAMES utf8 */", "@2:1 /*M!100100 SET @y = 2 */", "select 1 /*!99999 , 2 */",
+				      END });
+	check_split(my, "mysql: ';' inside /*!50003 ... */ ends the statement, as the client does",
+		    "/*!50003 select 1; */\nselect 2;",
+		    (const char *[]){ "/*!50003 select 1", "*/\nselect 2", END });
+	check_split(my, "mysql: mysqldump's trigger in executable comments, default delimiter",
+		    "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER t BEFORE INSERT ON x FOR EACH ROW "
+		    "BEGIN SET NEW.a = 1; SET NEW.b = 2; END */;\nselect 1;",
+		    (const char *[]){ "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER t BEFORE INSERT "
+				      "ON x FOR EACH ROW BEGIN SET NEW.a = 1; SET NEW.b = 2; END */",
+				      "@2:1 select 1", END });
+	check_split(my, "mysql: DELIMITER, any case, any string; positions exact",
+		    "DELIMITER //\nselect 1; select 2 //\ndelimiter ;;\nselect 3; ;;\nDeLiMiTeR $$\nselect '$$' $$ select 4$$\n"
+		    "DELIMITER ;\nselect 5;",
+		    (const char *[]){ "@2:1 select 1; select 2 ", "@4:1 select 3; ", "@6:1 select '$$' ", "@6:16 select 4",
+				      "@8:1 select 5", END });
+	check_split(my, "mysql: DELIMITER with a statement pending is part of it", "select 1\ndelimiter //\n;select 2;",
+		    (const char *[]){ "select 1\ndelimiter //\n", "select 2", END });
+	check_split(my, "mysql: the last statement without its delimiter", "DELIMITER //\nselect 1\n",
+		    (const char *[]){ "@2:1 select 1", END });
+	check_error(my, "mysql: DELIMITER without a string", "select 1;\nDELIMITER \n", "f.sql:2:1: DELIMITER must be followed");
+	check_error(my, "mysql: text after DELIMITER xx", "DELIMITER // select 1\n", "f.sql:1:14: text after DELIMITER //");
+	check_split(my, "mysql: a procedure without DELIMITER: BEGIN, labels, LOOP, IF, CASE, WHILE, REPEAT, FOR",
+		    "CREATE PROCEDURE p()\nBEGIN\n  DECLARE x INT DEFAULT 0;\n  lbl: LOOP\n    SET x = x + 1;\n"
+		    "    IF x > 3 THEN LEAVE lbl; ELSEIF x > 2 THEN SELECT 0; ELSE IF x THEN SELECT 1; END IF; END IF;\n"
+		    "  END LOOP lbl;\n  CASE x WHEN 1 THEN SELECT 1; ELSE BEGIN SELECT 2; END; END CASE;\n"
+		    "  WHILE x > 0 DO SET x = x - 1; END WHILE;\n  REPEAT SET x = x + 1; UNTIL x > 2 END REPEAT;\n"
+		    "  FOR i IN 1..3 DO SELECT i; END FOR;\n"
+		    "  SELECT IF(x > 1, 'a', 'b'), REPEAT('x', 2), CASE WHEN x THEN 1 END;\n"
+		    "  DROP TABLE IF EXISTS t; CREATE TABLE IF NOT EXISTS t (a int);\nEND;\nSELECT 1;",
+		    (const char *[]){ "@1:1 CREATE PROCEDURE p()\nBEGIN\n  DECLARE x INT DEFAULT 0;\n  lbl: LOOP\n    SET x = x + 1;\n"
+				      "    IF x > 3 THEN LEAVE lbl; ELSEIF x > 2 THEN SELECT 0; ELSE IF x THEN SELECT 1; END IF; END IF;\n"
+				      "  END LOOP lbl;\n  CASE x WHEN 1 THEN SELECT 1; ELSE BEGIN SELECT 2; END; END CASE;\n"
+				      "  WHILE x > 0 DO SET x = x - 1; END WHILE;\n  REPEAT SET x = x + 1; UNTIL x > 2 END REPEAT;\n"
+				      "  FOR i IN 1..3 DO SELECT i; END FOR;\n"
+				      "  SELECT IF(x > 1, 'a', 'b'), REPEAT('x', 2), CASE WHEN x THEN 1 END;\n"
+				      "  DROP TABLE IF EXISTS t; CREATE TABLE IF NOT EXISTS t (a int);\nEND",
+				      "@15:1 SELECT 1", END });
+	check_split(my, "mysql: a trigger's FOR EACH ROW BEGIN ... END;",
+		    "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN\n  IF NEW.a IS NULL THEN SET NEW.a = 1; END IF;\n"
+		    "  SET NEW.end = 1; SET NEW.begin = 2;\nEND;\nINSERT INTO x VALUES (1);",
+		    (const char *[]){ "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN\n  IF NEW.a IS NULL THEN SET NEW.a = "
+				      "1; END IF;\n  SET NEW.end = 1; SET NEW.begin = 2;\nEND",
+				      "@5:1 INSERT INTO x VALUES (1)", END });
+	check_split(my, "mysql: a trigger without BEGIN, a CASE expression in it",
+		    "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW SET NEW.a = CASE WHEN NEW.b THEN 1 ELSE 2 END;\nselect 1;",
+		    (const char *[]){ "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW SET NEW.a = CASE WHEN NEW.b THEN 1 ELSE 2 END",
+				      "select 1", END });
+	check_split(my, "mysql: CREATE OR REPLACE DEFINER=... FUNCTION, EVENT ... DO BEGIN",
+		    "CREATE OR REPLACE DEFINER=`root`@`%` FUNCTION f() RETURNS INT DETERMINISTIC BEGIN RETURN 1; END;"
+		    "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM t; END;select 2;",
+		    (const char *[]){ "CREATE OR REPLACE DEFINER=`root`@`%` FUNCTION f() RETURNS INT DETERMINISTIC BEGIN RETURN 1; END",
+				      "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM t; END", "select 2", END });
+	check_split(my, "mysql: ELSE IF(...) in a CASE expression is a function, ELSE IF x THEN a statement",
+		    "CREATE FUNCTION f(x INT) RETURNS INT BEGIN\n  IF x THEN RETURN 1; ELSE IF x > 1 THEN RETURN 2; END IF; END IF;\n"
+		    "  RETURN CASE WHEN x THEN 1 ELSE IF(x, 2, 3) END;\nEND;\nselect 2;",
+		    (const char *[]){ "CREATE FUNCTION f(x INT) RETURNS INT BEGIN\n  IF x THEN RETURN 1; ELSE IF x > 1 THEN RETURN 2; "
+				      "END IF; END IF;\n  RETURN CASE WHEN x THEN 1 ELSE IF(x, 2, 3) END;\nEND",
+				      "@5:1 select 2", END });
+	check_split(my, "mysql: BEGIN NOT ATOMIC; BEGIN and END as column names elsewhere",
+		    "BEGIN NOT ATOMIC\n  DECLARE x INT;\n  SET x = 1;\nEND;\ncreate table t (begin int, end int);\nbegin;\n",
+		    (const char *[]){ "BEGIN NOT ATOMIC\n  DECLARE x INT;\n  SET x = 1;\nEND", "@5:1 create table t (begin int, end int)",
+				      "begin", END });
+	check_split(my, "mysql: \\g and \\G end a statement; \\N is SQL", "select 1\\g select 2\\G\nselect \\N;",
+		    (const char *[]){ "@1:1 select 1", "@1:12 select 2", "@2:1 select \\N", END });
+	check_error(my, "mysql: \\. refused", "select 1;\n\\. x.sql\n", "f.sql:2:1: mysql client command '\\.' is not supported");
+	check_error(my, "mysql: \\! mid-line refused", "select 1; \\! ls\n", "f.sql:1:11: mysql client command '\\!'");
+	check_error(my, "mysql: \\c inside a statement refused", "select 1 \\c\n", "f.sql:1:10: mysql client command '\\c'");
+	check_error(my, "mysql: source refused", "source x.sql\n", "f.sql:1:1: mysql client command 'source'");
+	check_error(my, "mysql: SYSTEM refused", "select 1;\n  SYSTEM ls;\n", "f.sql:2:3: mysql client command 'SYSTEM'");
+	check_error(my, "mysql: quit refused", "quit\n", "f.sql:1:1: mysql client command 'quit'");
+	check_error(my, "mysql: connect refused", "connect db2 host\n", "mysql client command 'connect'");
+	check_split(my, "mysql: USE db is SQL; source as a column is too", "use db; select source from t;",
+		    (const char *[]){ "use db", "select source from t", END });
+	check_error(my, "mysql: unterminated string", "select 1;\nselect 'abc;\n", "f.sql:2:8: unterminated quoted string");
+	check_error(my, "mysql: a backslash escapes the closing quote", "select \"a\\\";\n", "f.sql:1:8: unterminated quoted string");
+	check_error(my, "mysql: unterminated backtick", "select `a;\n", "f.sql:1:8: unterminated quoted identifier");
+	check_error(my, "mysql: unterminated comment", "select 1 /* x;\n", "f.sql:1:10: unterminated /* comment");
+	check_error(my, "mysql: unterminated executable comment", "\n /*!50003 select 1\n", "f.sql:2:2: unterminated /*! comment");
+	check_split(my, "mysql: SET sql_mode NO_BACKSLASH_ESCAPES turns backslash escapes off, and back on",
+		    "select 'a\\'; select 2';\nSET sql_mode = 'ANSI,NO_BACKSLASH_ESCAPES';\nselect 'a\\'; select 2;\n"
+		    "SET @@SESSION.sql_mode = 'TRADITIONAL';\nselect 'b\\';x';\nSET SESSION sql_mode=\"no_backslash_escapes\";\n"
+		    "select '\\'; SET @@sql_mode := ''; select '\\'';",
+		    (const char *[]){ "select 'a\\'; select 2'", "SET sql_mode = 'ANSI,NO_BACKSLASH_ESCAPES'", "select 'a\\'",
+				      "select 2", "SET @@SESSION.sql_mode = 'TRADITIONAL'", "select 'b\\';x'",
+				      "SET SESSION sql_mode=\"no_backslash_escapes\"", "select '\\'", "SET @@sql_mode := ''",
+				      "select '\\''", END });
+	check_split(my, "mysql: SET GLOBAL and @user variables do not change the session's mode",
+		    "SET GLOBAL sql_mode = 'NO_BACKSLASH_ESCAPES'; SET @@global.sql_mode = 'NO_BACKSLASH_ESCAPES';\n"
+		    "SET @sql_mode = 'NO_BACKSLASH_ESCAPES'; select 'a\\';x';",
+		    (const char *[]){ "SET GLOBAL sql_mode = 'NO_BACKSLASH_ESCAPES'", "SET @@global.sql_mode = 'NO_BACKSLASH_ESCAPES'",
+				      "SET @sql_mode = 'NO_BACKSLASH_ESCAPES'", "select 'a\\';x'", END });
+	start_no_backslash = true;
+	check_split(my, "mysql: a session that starts with NO_BACKSLASH_ESCAPES", "select 'a\\'; select \"b\\\";",
+		    (const char *[]){ "select 'a\\'", "select \"b\\\"", END });
+	start_no_backslash = false;
+	check_mysql_lexing("SET sql_mode='ANSI'; SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='TRADITIONAL'; SET x = 1; "
+			   "select @@sql_mode; /*!40101 SET SQL_MODE=@OLD_SQL_MODE */;",
+			   "11001");
+	check_split(my, "mysql: goose StatementBegin/End hold one statement", "-- +goose Up\n-- +goose StatementBegin\n"
+		    "select 1; select 2;\n-- +goose StatementEnd\nselect 3;",
+		    (const char *[]){ "@3:1 select 1; select 2", "@5:1 select 3", END });
+	check_split(my, "mysql: multi-byte columns, CRLF lines", "select 'é'; select 2;\r\n-- c\r\nselect 3;\r\n",
+		    (const char *[]){ "@1:1 select 'é'", "@1:13 select 2", "@3:1 select 3", END });
+	check_split(my, "mysql: ';' alone and comment-only statements send nothing", ";;\n/* c */;\n# x\n;select 1;",
+		    (const char *[]){ "@4:2 select 1", END });
+	check_mysql_huge();
+
+	check_mysql_kind("BEGIN;", SQLSCAN_TRANSACTION_CONTROL, false, "BEGIN");
+	check_mysql_kind("begin work;", SQLSCAN_TRANSACTION_CONTROL, false, "BEGIN");
+	check_mysql_kind("BEGIN NOT ATOMIC SELECT 1; END;", SQLSCAN_PLAIN, false, "BEGIN");
+	check_mysql_kind("start transaction read only;", SQLSCAN_TRANSACTION_CONTROL, false, "START TRANSACTION");
+	check_mysql_kind("COMMIT AND CHAIN;", SQLSCAN_TRANSACTION_CONTROL, false, "COMMIT");
+	check_mysql_kind("rollback;", SQLSCAN_TRANSACTION_CONTROL, false, "ROLLBACK");
+	check_mysql_kind("rollback to savepoint a;", SQLSCAN_PLAIN, false, "ROLLBACK");
+	check_mysql_kind("rollback work to a;", SQLSCAN_PLAIN, false, "ROLLBACK");
+	check_mysql_kind("savepoint a;", SQLSCAN_PLAIN, false, "SAVEPOINT");
+	check_mysql_kind("release savepoint a;", SQLSCAN_PLAIN, false, "RELEASE");
+	check_mysql_kind("SET autocommit = 0;", SQLSCAN_TRANSACTION_CONTROL, false, "SET autocommit");
+	check_mysql_kind("set @@session.AUTOCOMMIT=1;", SQLSCAN_TRANSACTION_CONTROL, false, NULL);
+	check_mysql_kind("/*!40101 set names utf8, autocommit := 0 */;", SQLSCAN_TRANSACTION_CONTROL, false, NULL);
+	check_mysql_kind("set @autocommit = 0;", SQLSCAN_PLAIN, false, "SET");
+	check_mysql_kind("set transaction isolation level serializable;", SQLSCAN_PLAIN, false, "SET");
+	check_mysql_kind("lock tables t write;", SQLSCAN_TRANSACTION_CONTROL, false, "LOCK TABLES");
+	check_mysql_kind("UNLOCK TABLES;", SQLSCAN_TRANSACTION_CONTROL, false, "UNLOCK TABLES");
+	check_mysql_kind("XA START 'x';", SQLSCAN_TRANSACTION_CONTROL, false, "XA");
+	check_mysql_kind("create table t (a int);", SQLSCAN_OUTSIDE_TRANSACTION, true, "CREATE TABLE");
+	check_mysql_kind("create temporary table t (a int);", SQLSCAN_PLAIN, false, "CREATE TABLE");
+	check_mysql_kind("drop temporary table if exists t;", SQLSCAN_PLAIN, false, "DROP TABLE");
+	check_mysql_kind("ALTER TABLE t ADD COLUMN b INT;", SQLSCAN_OUTSIDE_TRANSACTION, true, "ALTER TABLE");
+	check_mysql_kind("alter online ignore table t add b int;", SQLSCAN_OUTSIDE_TRANSACTION, true, "ALTER TABLE");
+	check_mysql_kind("create unique index i on t (a);", SQLSCAN_OUTSIDE_TRANSACTION, true, "CREATE INDEX");
+	check_mysql_kind("create or replace algorithm=merge definer=`a`@`%` sql security invoker view v as select 1;",
+			 SQLSCAN_OUTSIDE_TRANSACTION, true, "CREATE VIEW");
+	check_mysql_kind("drop database if exists d;", SQLSCAN_OUTSIDE_TRANSACTION, true, "DROP DATABASE");
+	check_mysql_kind("create schema s;", SQLSCAN_OUTSIDE_TRANSACTION, true, "CREATE SCHEMA");
+	check_mysql_kind("create procedure p() begin select 1; end;", SQLSCAN_OUTSIDE_TRANSACTION, true, "CREATE PROCEDURE");
+	check_mysql_kind("drop trigger t;", SQLSCAN_OUTSIDE_TRANSACTION, true, "DROP TRIGGER");
+	check_mysql_kind("create user u identified by 'x';", SQLSCAN_OUTSIDE_TRANSACTION, true, "CREATE USER");
+	check_mysql_kind("create function f returns string soname 'f.so';", SQLSCAN_PLAIN, false, "CREATE FUNCTION");
+	check_mysql_kind("rename table a to b;", SQLSCAN_OUTSIDE_TRANSACTION, true, "RENAME TABLE");
+	check_mysql_kind("truncate t;", SQLSCAN_OUTSIDE_TRANSACTION, true, "TRUNCATE TABLE");
+	check_mysql_kind("grant select on d.* to u;", SQLSCAN_OUTSIDE_TRANSACTION, true, "GRANT");
+	check_mysql_kind("revoke all on d.* from u;", SQLSCAN_OUTSIDE_TRANSACTION, true, "REVOKE");
+	check_mysql_kind("analyze table t;", SQLSCAN_OUTSIDE_TRANSACTION, true, "ANALYZE TABLE");
+	check_mysql_kind("optimize no_write_to_binlog table t;", SQLSCAN_OUTSIDE_TRANSACTION, true, "OPTIMIZE TABLE");
+	check_mysql_kind("analyze select * from t;", SQLSCAN_PLAIN, false, "ANALYZE");
+	check_mysql_kind("check table t;", SQLSCAN_OUTSIDE_TRANSACTION, true, "CHECK TABLE");
+	check_mysql_kind("flush privileges;", SQLSCAN_OUTSIDE_TRANSACTION, true, "FLUSH");
+	check_mysql_kind("reset query cache;", SQLSCAN_OUTSIDE_TRANSACTION, true, "RESET");
+	check_mysql_kind("cache index t in c;", SQLSCAN_OUTSIDE_TRANSACTION, true, "CACHE INDEX");
+	check_mysql_kind("load index into cache t;", SQLSCAN_OUTSIDE_TRANSACTION, true, "LOAD INDEX");
+	check_mysql_kind("load data infile 'x' into table t;", SQLSCAN_PLAIN, false, "LOAD");
+	check_mysql_kind("set password = password('x');", SQLSCAN_OUTSIDE_TRANSACTION, true, "SET PASSWORD");
+	check_mysql_kind("start slave;", SQLSCAN_OUTSIDE_TRANSACTION, true, "START SLAVE");
+	check_mysql_kind("insert into t values (1);", SQLSCAN_PLAIN, false, "INSERT");
+	check_mysql_kind("use sakila;", SQLSCAN_PLAIN, false, "USE");
+	test_mysql_corpus();
 }
 
 int main(void)
@@ -455,5 +833,6 @@ int main(void)
 	check_kind("COPY public.actor (actor_id, first_name) FROM stdin;", SQLSCAN_COPY_IN, NULL);
 	check_kind("copy t from '/tmp/file';", SQLSCAN_PLAIN, NULL);
 	check_kind("create table begin_log (x int);", SQLSCAN_PLAIN, NULL);
+	test_mysql();
 	return done_testing();
 }
