@@ -507,7 +507,15 @@ static void autocommit_on(struct driver_conn *conn)
 
 static int my_commit(struct driver_conn *conn, struct err *err)
 {
-	int rc = my_run(conn, "COMMIT", my_forever(), err);
+	int rc;
+
+	/* an abandoned connection sends nothing: the server rolls back */
+	if (conn->broken) {
+		err_set(err, EXIT_NO_ANSWER, "COMMIT was not sent: the connection was closed after an earlier failure");
+		err_hint(err, "the server rolls the transaction back when the connection closes: nothing was committed");
+		return -1;
+	}
+	rc = my_run(conn, "COMMIT", my_forever(), err);
 
 	autocommit_on(conn);
 	if (rc == 0)

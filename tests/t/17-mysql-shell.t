@@ -50,6 +50,24 @@ pty_type sh '\commit'
 pty_wait sh 'COMMIT'
 is "$(count)" 1 "\\commit commits"
 is "$(mariadb_sql "SELECT @@GLOBAL.autocommit")" 1 "the server's autocommit is left alone"
+pty_type sh "INSERT INTO items VALUES (4, 'four');"
+pty_wait sh 'INSERT 1'
+pty_type sh "SELECT SLEEP(20);"
+for _ in $(seq 200); do
+	[ "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(20)%'")" = 1 ] && break
+	sleep 0.02
+done
+t0=${EPOCHREALTIME/[.,]/}
+pty_keys sh C-c
+pty_wait sh 'interrupted \(MySQL error 1317\)'
+ok $? "Ctrl-C stops the statement in flight: KILL QUERY from a second connection (1317)"
+ms=$(((${EPOCHREALTIME/[.,]/} - t0) / 1000))
+cmp_ok "$ms" -lt 3000 "... long before the SLEEP would end ($ms ms)"
+pty_type sh "SELECT CONCAT('rows:', COUNT(*)) FROM items;"
+pty_wait sh 'rows:2'
+ok $? "... and the transaction and its earlier row survive it"
+pty_type sh '\rollback'
+pty_wait sh 'ROLLBACK'
 pty_type sh '\q'
 pty_wait sh '\[exit 0\]'
 ok $? "\\q exits 0"
