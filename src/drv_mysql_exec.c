@@ -24,12 +24,56 @@
 		}                                                              \
 	} while (0)
 
+/* The server's lowest max_allowed_packet: a message shorter than this
+ * always fits, so that small runs need not ask. */
+#define MY_SMALLEST_PACKET 1024UL
+
+/* At most this many statements a message (findings §2.5: batches of
+ * 10,000 were the fastest measured). */
+#define MY_BATCH_STATEMENTS 10000
+
+/* @@max_allowed_packet, read once, when the first message that could
+ * exceed it is about to go: a ping pays no extra round trip. */
+static int read_max_packet(struct driver_conn *conn, struct err *err)
+{
+	struct driver_result result;
+
+	if (conn->max_packet)
+		return 0;
+	if (my_exec(conn, "SELECT @@SESSION.max_allowed_packet", &result, err) != 0)
+		return -1;
+	if (result.row_count == 1 && result.column_count == 1 && result.cells[0])
+		conn->max_packet = strtoul(result.cells[0], NULL, 10);
+	driver_result_release(&result);
+	if (conn->max_packet < MY_SMALLEST_PACKET)
+		conn->max_packet = MY_SMALLEST_PACKET;
+	return 0;
+}
+
+/* The longest COM_QUERY text the server takes. Its packet holds a command
+ * byte and the text, and must stay below max_allowed_packet: observed on
+ * 10.11 with 65536, a 65534-byte statement runs and a 65535-byte one has
+ * the server drop the connection (2006, no error for the statement). */
+static unsigned long longest_query(const struct driver_conn *conn)
+{
+	return (conn->max_packet ? conn->max_packet : MY_SMALLEST_PACKET) - 2;
+}
+
 static int send_query(struct driver_conn *conn, const char *sql, size_t length, struct err *err)
 {
 	int ret = 0;
 
 	if (conn->broken)
 		return err_set(err, EXIT_NO_ANSWER, "the connection was closed after an earlier failure");
+	if (length > longest_query(conn) && read_max_packet(conn, err) != 0)
+		return -1;
+	if (length > longest_query(conn)) {
+		err_set(err, EXIT_FAILED, "the statement is %zu bytes, and the server's max_allowed_packet (%lu) "
+			"takes at most %lu: it was not sent", length, conn->max_packet, longest_query(conn));
+		err_hint(err, "raise it on the server (SET GLOBAL max_allowed_packet = ..., for new connections), "
+			      "or split the statement");
+		return -1;
+	}
 	conn->killed = false;
 	conn->interrupt_seen = 0;
 	MY_DRIVE(conn, my_forever(), err, mysql_real_query_start(&ret, conn->my, sql, (unsigned long)length),
@@ -307,95 +351,85 @@ int my_exec(struct driver_conn *conn, const char *text, struct driver_result *ou
 
 /* ---- batches ---- */
 
-/* Where a 1064 points: "... near '<text>' at line N", N counted from the
- * start of the failing statement; the near-text may run on into the next
- * statements, so only its first line is matched. 1-based characters, 0
- * when it cannot be told. */
-static int syntax_position(const char *message, const char *stmt, size_t length)
+/* A 1064 placed in its statement. The server says "... near '<text>' at
+ * line N", N counted from the start of the failing statement (not of the
+ * message), and the near-text runs on into the next statements of the
+ * message. So: the near-text's first line is looked for on line N (else
+ * line N's start is the place) to give err->position, 1-based characters;
+ * the near-text is cut at the statement's end, as the server would have
+ * quoted the statement alone; and " at line N" goes, since the file's
+ * line is in FILE:LINE:COL and N would contradict it. */
+static void place_syntax_error(struct err *err, const char *stmt, size_t length)
 {
-	const char *near = strstr(message, "near '"), *at, *line, *p, *found;
+	char *near = strstr(err->message, "near '"), *at = NULL, *next, *end;
+	const char *line, *eol, *found, *p;
 	char first[128];
-	size_t n = 0;
+	size_t n = 0, keep;
 	long number;
 	int chars = 1;
 
 	if (!near)
-		return 0;
+		return;
 	near += 6;
-	at = strstr(near, "' at line ");
+	/* the last one: the near-text may hold the words itself */
+	for (next = near; (next = strstr(next, "' at line ")) != NULL; next++)
+		at = next;
 	if (!at)
-		return 0;
+		return;
 	number = atol(at + 10);
+	for (line = stmt; number > 1 && line < stmt + length; line++)
+		if (*line == '\n')
+			number--;
+	if (number != 1)
+		return;
 	while (near + n < at && near[n] != '\n' && n < sizeof(first) - 1) {
 		first[n] = near[n];
 		n++;
 	}
 	first[n] = '\0';
-	for (line = stmt; number > 1 && line < stmt + length; line++)
-		if (*line == '\n')
-			number--;
-	if (number > 1)
-		return 0;
-	if (n == 0) {
+	eol = memchr(line, '\n', (size_t)(stmt + length - line));
+	if (near == at) {
 		found = stmt + length;   /* near '': at the end */
 	} else {
 		found = strstr(line, first);
-		if (!found || found >= stmt + length)
-			return 0;
+		if (!found || found >= stmt + length || (eol && found > eol))
+			found = NULL;   /* the line is known, the place on it not */
 	}
-	for (p = stmt; p < found; p++)
+	for (p = stmt; p < (found ? found : line); p++)
 		if (((unsigned char)*p & 0xc0) != 0x80)
 			chars++;
-	return chars;
+	err->position = chars;
+	keep = (size_t)(at - near);
+	if (found && keep > (size_t)(stmt + length - found) &&
+	    strncmp(near, found, (size_t)(stmt + length - found)) == 0)
+		keep = (size_t)(stmt + length - found);
+	for (end = at + 10; *end >= '0' && *end <= '9'; end++)
+		;
+	near[keep] = '\'';
+	memmove(near + keep + 1, end, strlen(end) + 1);
 }
 
-/* The statements joined with ";\n" into one COM_QUERY. Results are read in
- * order; the first error names its statement by the count before it. In a
- * transaction, a result that arrives with SERVER_STATUS_IN_TRANS cleared
- * means that statement committed implicitly (DDL, findings §5): what came
- * before it cannot be rolled back any more, so the batch fails there. */
-int my_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct err *err)
+/* A statement as it goes into a message: without trailing blanks and its
+ * own ';' (an empty statement between two is a syntax error). */
+static size_t sent_length(const char *text, size_t length)
 {
-	struct strbuf sql;
-	bool in_trans = my_server_status(conn->my) & SERVER_STATUS_IN_TRANS;
-	size_t i;
-	int more, rc;
+	while (length && strchr(" \t\r\n", text[length - 1]))
+		length--;
+	if (length && text[length - 1] == ';')
+		length--;
+	return length;
+}
 
-	batch->completed = 0;
-	batch->affected = 0;
-	batch->deferred = false;
-	batch->failed_earlier = false;
-	if (batch->count == 0)
-		return 0;
-	if (batch->last_is_copy)
-		return err_set(err, EXIT_USAGE, "COPY is PostgreSQL's: MySQL has LOAD DATA, which dbctl does not send");
-	strbuf_init(&sql);
-	/* each text without its own ';' (an empty statement between two is a
-	 * syntax error); the separator on a line of its own, so that a text
-	 * ending in a -- comment does not swallow it, and right before the next
-	 * text, so that a 1064's line numbers count from that text's first line */
-	for (i = 0; i < batch->count; i++) {
-		size_t len = batch->lengths[i];
+/* Reads the results of the message just sent, which holds the statements
+ * from batch->completed on; counts them into batch. On failure err->item is
+ * the failing statement. In a transaction, a result that arrives with
+ * SERVER_STATUS_IN_TRANS cleared means that statement committed implicitly
+ * (DDL, findings §5): what came before it cannot be rolled back any more,
+ * so the batch fails there. */
+static int read_results(struct driver_conn *conn, struct driver_batch *batch, bool in_trans, struct err *err)
+{
+	int more;
 
-		while (len && strchr(" \t\r\n", batch->texts[i][len - 1]))
-			len--;
-		if (len && batch->texts[i][len - 1] == ';')
-			len--;
-		if (i)
-			strbuf_addstr(&sql, "\n;");
-		strbuf_add(&sql, batch->texts[i], len);
-	}
-	if (conn->max_packet && sql.len > conn->max_packet) {
-		strbuf_release(&sql);
-		err_set(err, EXIT_USAGE, "a batch of %zu statements is larger than the server's max_allowed_packet (%lu bytes)",
-			batch->count, conn->max_packet);
-		err->item = 0;
-		return -1;
-	}
-	rc = send_query(conn, sql.buf, sql.len, err);
-	strbuf_release(&sql);
-	if (rc != 0)
-		goto failed;
 	do {
 		size_t at = batch->completed;
 
@@ -437,8 +471,61 @@ int my_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct e
 
 failed:
 	err->item = (long)batch->completed;
-	if ((size_t)err->item < batch->count && mysql_errno(conn->my) == 1064)
-		err->position = syntax_position(mysql_error(conn->my), batch->texts[err->item],
-						batch->lengths[err->item]);
+	if (batch->completed < batch->count && mysql_errno(conn->my) == 1064)
+		place_syntax_error(err, batch->texts[batch->completed],
+				   sent_length(batch->texts[batch->completed], batch->lengths[batch->completed]));
 	return -1;
+}
+
+/* The statements joined with ";\n" into multi-statement COM_QUERYs, each
+ * as large as the server's max_allowed_packet allows and of at most
+ * MY_BATCH_STATEMENTS; a statement too large alone is refused unsent,
+ * at its index, with the connection intact. The server stops at the first
+ * failing statement of a message, so counting results names it. */
+int my_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct err *err)
+{
+	struct strbuf sql;
+	bool in_trans = my_server_status(conn->my) & SERVER_STATUS_IN_TRANS;
+	size_t total = 0, i;
+	int rc = 0;
+
+	batch->completed = 0;
+	batch->affected = 0;
+	batch->deferred = false;
+	batch->failed_earlier = false;
+	if (batch->count == 0)
+		return 0;
+	if (batch->last_is_copy)
+		return err_set(err, EXIT_USAGE, "COPY is PostgreSQL's: MySQL has LOAD DATA, which dbctl does not send");
+	for (i = 0; i < batch->count; i++)
+		total += sent_length(batch->texts[i], batch->lengths[i]) + 2;
+	if (total > longest_query(conn) && read_max_packet(conn, err) != 0) {
+		err->item = 0;
+		return -1;
+	}
+	strbuf_init(&sql);
+	while (rc == 0 && batch->completed < batch->count) {
+		size_t first = batch->completed, n = 0;
+
+		/* the separator on a line of its own, so that a text ending in a
+		 * -- comment does not swallow it, and right before the next text,
+		 * so that a 1064's line numbers count from that text's first line */
+		strbuf_reset(&sql);
+		for (i = first; i < batch->count && n < MY_BATCH_STATEMENTS; i++, n++) {
+			size_t len = sent_length(batch->texts[i], batch->lengths[i]);
+
+			if (n && sql.len + 2 + len > longest_query(conn))
+				break;
+			if (n)
+				strbuf_addstr(&sql, "\n;");
+			strbuf_add(&sql, batch->texts[i], len);
+		}
+		rc = send_query(conn, sql.buf, sql.len, err);
+		if (rc != 0)
+			err->item = (long)first;
+		else
+			rc = read_results(conn, batch, in_trans, err);
+	}
+	strbuf_release(&sql);
+	return rc;
 }
