@@ -22,7 +22,10 @@
 #   TEST_MYSQL_UNIX_URL   mysql://app:<encoded>@/app?socket=<socket> (unix)
 #   TEST_MYSQL_SUPER_URL  mysql://root:<encoded>@127.0.0.1:PORT/mysql
 # and defines mariadb_sql [SQL...] (root over the socket; SQL from the
-# arguments or stdin).
+# arguments or stdin), mariadb_client [ARG...] (the mariadb client as root
+# over the socket, e.g. `mariadb_client db <file.sql`) and the general log
+# helpers mariadb_general_log_on/_clear/_off and mariadb_general_log (what
+# the server received, entry by entry).
 #
 # Every server option is on the command line after --no-defaults, so
 # /etc/mysql/my.cnf (socket and pid in /run/mysqld) is never read. mariadbd
@@ -77,6 +80,40 @@ mariadb_sql() {
 	else
 		_mariadb_root mariadb -N -B
 	fi
+}
+
+# mariadb_client [ARG...]: the mariadb client as root over the socket,
+# with the test defaults (no option files, no TLS); stdin is the caller's.
+mariadb_client() {
+	_mariadb_root mariadb "$@"
+}
+
+# The general log: every command the server receives, in mysql.general_log
+# (log_output=TABLE: one row per command, the argument whole even when it
+# spans lines, unlike the FILE format).
+# mariadb_general_log_on: start logging, emptied; _clear: empty it (call it
+# right before what is to be looked at); _off: stop logging.
+mariadb_general_log_on() {
+	mariadb_sql "SET GLOBAL log_output = 'TABLE'; SET GLOBAL general_log = 1; TRUNCATE mysql.general_log"
+}
+mariadb_general_log_clear() { mariadb_sql "TRUNCATE mysql.general_log"; }
+mariadb_general_log_off() { mariadb_sql "SET GLOBAL general_log = 0"; }
+
+# mariadb_general_log: the entries since the last clear of the connections
+# made since (those with a Connect entry, so not the one that cleared the
+# log, and not this reading one), in the order received, one a line:
+#   THREAD<TAB>COMMAND<TAB>ARGUMENT
+# COMMAND as the server names it (Connect, Query, Init DB, Quit, ...);
+# ARGUMENT escaped as the mariadb client's batch output does it: \\ \n \t \0
+# for backslash, newline, tab and NUL. (Not HEX(): past max_allowed_packet
+# the server returns NULL for it; the CSV table returns its rows in the
+# order they were written.)
+mariadb_general_log() {
+	mariadb_sql "SELECT thread_id, command_type, argument FROM mysql.general_log
+		WHERE thread_id <> CONNECTION_ID()" | awk -F'\t' '
+		{ thread[NR] = $1; line[NR] = $0 }
+		$2 == "Connect" { connected[$1] = 1 }
+		END { for (i = 1; i <= NR; i++) if (thread[i] in connected) print line[i] }'
 }
 
 # _mariadb_run PORT: start mariadbd on PORT and wait until it answers.
