@@ -217,7 +217,7 @@ if [ -f "$sakila/mysql-sakila-schema.sql" ] && [ -f "$chinook" ]; then
 		is "$(mariadb_general_log)" "" "... before connecting: the server saw nothing"
 	done
 else
-	skip "no MySQL corpus at $corpus (the sakila and chinook files)" 26
+	skip "no MySQL corpus at $corpus (the sakila and chinook files)" 25
 fi
 
 # ---- batches and max_allowed_packet ----
