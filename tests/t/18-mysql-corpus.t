@@ -250,7 +250,7 @@ if cmp -s big.want big.sent; then pass "... every statement exactly once, in ord
 # An error in the middle of a batch names its own line.
 mariadb_sql "TRUNCATE app.big"
 rows 5000 "3700:INSERT INTO big VALUES (1, 'dup');" >dup.sql
-expect_exit 1 "a duplicate at statement 3700 (the 6th message) fails the run" -- "$DBCTL" --url "$TEST_MYSQL_URL" run dup.sql
+expect_exit 1 "a duplicate at statement 3700 (mid-message, in the 2nd batch: 8th message here) fails the run" -- "$DBCTL" --url "$TEST_MYSQL_URL" run dup.sql
 like "$ERR" "^dbctl: dup\.sql:3700:1: ERROR: Duplicate entry '1' for key 'PRIMARY' \(MySQL error 1062\)" \
 	"... at its line"
 is "$(count)" 0 "... and the run is rolled back"
