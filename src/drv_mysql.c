@@ -507,6 +507,7 @@ static void autocommit_on(struct driver_conn *conn)
 
 static int my_commit(struct driver_conn *conn, struct err *err)
 {
+	bool nontransactional;
 	int rc;
 
 	/* an abandoned connection sends nothing: the server rolls back */
@@ -515,11 +516,19 @@ static int my_commit(struct driver_conn *conn, struct err *err)
 		err_hint(err, "the server rolls the transaction back when the connection closes: nothing was committed");
 		return -1;
 	}
+	nontransactional = conn->tracker_on && conn->trx_state[3] == 'w';
 	rc = my_run(conn, "COMMIT", my_forever(), err);
 
 	autocommit_on(conn);
-	if (rc == 0)
+	if (rc == 0) {
+		/* all of it is applied, as asked; but it was never all or nothing */
+		if (nontransactional && conn->target->notice)
+			conn->target->notice(conn->target->notice_context,
+					     "WARNING: the transaction changed non-transactional tables (MyISAM, Aria, "
+					     "...), which no rollback undoes: it committed whole, but a failure would have "
+					     "left those changes behind (use InnoDB tables for all or nothing)", -1);
 		return 0;
+	}
 	/* sent, and no answer: it may have committed */
 	if (err->code == EXIT_NO_ANSWER) {
 		err_prefix(err, "COMMIT was sent and its answer lost: the transaction may have committed");
@@ -529,21 +538,27 @@ static int my_commit(struct driver_conn *conn, struct err *err)
 	return -1;
 }
 
-/* ROLLBACK warns (1196) when non-transactional tables were changed: what
- * was done to them stays. */
+/* What was done to non-transactional tables (MyISAM, Aria) stays: the
+ * session tracker flags such a write ('w', findings §5.1) as it happens,
+ * and ROLLBACK warns (1196). Then the rollback is not whole: it fails, with
+ * err->partly_applied, after undoing all it could. */
 static int my_rollback(struct driver_conn *conn, struct err *err)
 {
+	bool nontransactional = conn->tracker_on && conn->trx_state[3] == 'w';
 	int rc = my_run(conn, "ROLLBACK", my_forever(), err);
-	bool warned = rc == 0 && mysql_warning_count(conn->my) > 0;
 
+	if (rc == 0 && mysql_warning_count(conn->my) > 0)
+		nontransactional = true;   /* 1196: the only warning ROLLBACK gives */
 	autocommit_on(conn);
 	if (rc != 0)
 		return -1;
-	if (warned && conn->target->notice)
-		conn->target->notice(conn->target->notice_context,
-				     "WARNING: some non-transactional tables were changed and could not be rolled back "
-				     "(1196)", -1);
-	return 0;
+	if (!nontransactional)
+		return 0;
+	err_set(err, EXIT_FAILED, "ROLLBACK could not undo the changes to non-transactional tables (MyISAM, Aria, "
+		"...): they stay applied (MySQL warning 1196)");
+	err_hint(err, "convert them to InnoDB (ALTER TABLE ... ENGINE=InnoDB) for all or nothing");
+	err->partly_applied = true;
+	return -1;
 }
 
 /* Async-signal-safe: one byte on the pipe; the wait loop in flight sends
