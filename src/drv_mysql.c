@@ -435,6 +435,36 @@ int my_run(struct driver_conn *conn, const char *sql, double deadline, struct er
 	return 0;
 }
 
+/* An error packet carries no server status: the library keeps the last OK's,
+ * which after a deadlock (1213, the whole transaction rolled back) still
+ * says "in a transaction". One round trip that touches no table, after a
+ * failure only, reads the server's own status (and the tracker's) again. */
+static void refresh_status(struct driver_conn *conn)
+{
+	struct err ignored;
+
+	err_init(&ignored);
+	if (!conn->broken && (my_server_status(conn->my) & SERVER_STATUS_IN_TRANS))
+		(void)my_run(conn, "DO 0", my_forever(), &ignored);
+}
+
+static int my_query_status(struct driver_conn *conn, const char *text, const struct driver_row_sink *sink,
+			   struct err *err)
+{
+	if (my_query(conn, text, sink, err) == 0)
+		return 0;
+	refresh_status(conn);
+	return -1;
+}
+
+static int my_exec_status(struct driver_conn *conn, const char *text, struct driver_result *out, struct err *err)
+{
+	if (my_exec(conn, text, out, err) == 0)
+		return 0;
+	refresh_status(conn);
+	return -1;
+}
+
 /* "MariaDB 10.11.19-MariaDB-0+deb12u1" or "MySQL 8.0.36". */
 static void version_of(MYSQL *my, char *out, size_t size)
 {
@@ -691,7 +721,7 @@ static const struct driver mysql_driver = {
 	.dialect = &mysql_dialect,
 	.connect = my_connect,
 	.ping = my_ping,
-	.exec = my_exec,
+	.exec = my_exec_status,
 	.begin = my_begin,
 	.commit = my_commit,
 	.rollback = my_rollback,
@@ -699,7 +729,7 @@ static const struct driver mysql_driver = {
 	.server_stats = my_server_stats,
 	.exec_batch = my_exec_batch,
 	.quote = my_quote,
-	.query = my_query,
+	.query = my_query_status,
 	.transaction_state = my_transaction_state,
 	.transaction_wrote = my_transaction_wrote,
 	.close = my_close_conn,

@@ -322,8 +322,13 @@ static int outside_transaction(struct session *session, const struct sqlscan_sta
 {
 	if (session_state(session) != SESSION_IDLE) {
 		if (session_has_changes(session)) {
-			err_set(err, EXIT_USAGE, "%s cannot run inside a transaction, and this one has uncommitted changes",
-				statement->what);
+			/* MySQL's DDL runs, but commits what is open first */
+			if (statement->commits_implicitly)
+				err_set(err, EXIT_USAGE, "%s would commit the open transaction, which has uncommitted "
+					"changes", statement->what);
+			else
+				err_set(err, EXIT_USAGE, "%s cannot run inside a transaction, and this one has "
+					"uncommitted changes", statement->what);
 			err_hint(err, "\\commit or \\rollback first");
 			return -1;
 		}
