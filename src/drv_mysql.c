@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <errmsg.h>
+#include <mysqld_error.h>
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
@@ -465,6 +466,32 @@ static int my_exec_status(struct driver_conn *conn, const char *text, struct dri
 	return -1;
 }
 
+/* A batch that failed inside a transaction: had the statement committed
+ * implicitly before failing (DDL commits first, even when it then fails),
+ * the statements before it are committed, and the ERR packet would not say
+ * so. The status read again tells: the transaction is gone. Only a deadlock
+ * or a lock wait timeout (innodb_rollback_on_timeout) ends it by rolling
+ * back; any other way, what came before stays committed. */
+static int my_exec_batch_status(struct driver_conn *conn, struct driver_batch *batch, struct err *err)
+{
+	bool in_trans = my_server_status(conn->my) & SERVER_STATUS_IN_TRANS;
+	unsigned int code;
+
+	if (my_exec_batch(conn, batch, err) == 0)
+		return 0;
+	code = mysql_errno(conn->my);
+	if (!in_trans || err->partly_applied || conn->broken)
+		return -1;
+	refresh_status(conn);
+	if (conn->broken || (my_server_status(conn->my) & SERVER_STATUS_IN_TRANS) || code == ER_LOCK_DEADLOCK ||
+	    code == ER_LOCK_WAIT_TIMEOUT)
+		return -1;
+	err->partly_applied = true;
+	err_hint(err, "this statement ended the transaction before it failed: it commits implicitly (as DDL does, even "
+		      "when it fails), so the statements before it stay committed");
+	return -1;
+}
+
 /* "MariaDB 10.11.19-MariaDB-0+deb12u1" or "MySQL 8.0.36". */
 static void version_of(MYSQL *my, char *out, size_t size)
 {
@@ -727,7 +754,7 @@ static const struct driver mysql_driver = {
 	.rollback = my_rollback,
 	.cancel = my_cancel,
 	.server_stats = my_server_stats,
-	.exec_batch = my_exec_batch,
+	.exec_batch = my_exec_batch_status,
 	.quote = my_quote,
 	.query = my_query_status,
 	.transaction_state = my_transaction_state,

@@ -94,9 +94,21 @@ expect_exit 1 "BEGIN NOT ATOMIC with DDL inside: exit 1" -- "$DBCTL" --url "$U" 
 is "$(json_field 'd["outcome"]' <<<"$OUT")" failed_partly_applied "... JSON outcome failed_partly_applied"
 is "$(json_field 'd["error"]["line"]' <<<"$OUT")" 2 "... the error is at line 2"
 is "$(ids t)" "1,2,10,12" "... the row before it stays, the one after is rolled back"
+# DDL commits before it runs, even when it then fails: the error packet says
+# nothing of it, the transaction's disappearance does
+printf "INSERT INTO t VALUES (16);\nEXECUTE IMMEDIATE 'CREATE TABLE t (id int)';\n" >ddlfail.sql
+expect_exit 1 "a DDL that fails (1050) after committing implicitly: exit 1" -- "$DBCTL" --url "$U" --json run ddlfail.sql
+is "$(json_field 'd["outcome"]' <<<"$OUT")" failed_partly_applied "... outcome failed_partly_applied, not rolled_back"
+like "$(json_field 'd["error"]["hint"]' <<<"$OUT")" "ended the transaction before it failed.*stay committed" \
+	"... the hint says the statements before it stay committed"
+is "$(mariadb_sql "SELECT COUNT(*) FROM app.t WHERE id = 16")" 1 "... as they do: row 16 is there"
+printf "INSERT INTO t VALUES (17);\nINSERT INTO t VALUES (1);\n" >dupfail.sql
+expect_exit 1 "an ordinary failure keeps the transaction, which dbctl rolls back" -- "$DBCTL" --url "$U" --json run dupfail.sql
+is "$(json_field 'd["outcome"]' <<<"$OUT")" rolled_back "... outcome rolled_back"
+is "$(mariadb_sql "SELECT COUNT(*) FROM app.t WHERE id = 17")" 0 "... row 17 is not there"
 printf "INSERT INTO t VALUES (14);\nEXECUTE IMMEDIATE 'CREATE TABLE t3 (id int)';\nINSERT INTO t VALUES (15);\n" >ei2.sql
 expect_exit 0 "--no-transaction runs it" -- "$DBCTL" --url "$U" run --no-transaction ei2.sql
-is "$(ids t)" "1,2,10,12,14,15" "... every statement applied"
+is "$(ids t)" "1,2,10,12,14,15,16" "... every statement applied"
 
 # --- -v values: :'name' a literal, :"name" a backticked name, :name raw ---
 val="it's a \\ back\\slash' ; -- x"
