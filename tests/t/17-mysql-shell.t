@@ -99,6 +99,31 @@ ok $? "DDL in a transaction that only read runs, and says it is applied"
 is "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='app' AND TABLE_NAME='ddl2'")" 1 \
 	"... the table exists"
 
+# --- LOCK TABLES, SET autocommit, XA: never a silent ROLLBACK of the shell's transaction ---
+pty_type sh '\rollback'
+pty_type sh "INSERT INTO items VALUES (6, 'six');"
+pty_wait sh 'INSERT 1'
+pty_type sh "LOCK TABLES items WRITE;"
+pty_wait sh "LOCK TABLES is not run inside the shell's transaction: it would end it or take it over"
+ok $? "LOCK TABLES in the shell's transaction is refused"
+pty_type sh "SET autocommit = 1;"
+pty_wait sh "SET autocommit is not run inside the shell's transaction"
+ok $? "... and SET autocommit"
+pty_type sh "SELECT CONCAT('kept:', COUNT(*)) FROM items WHERE id = 6;"
+pty_wait sh 'kept:1'
+ok $? "... and the transaction and its row are still there (no ROLLBACK was sent)"
+pty_type sh '\rollback'
+pty_wait sh 'ROLLBACK'
+pty_type sh '\autocommit on'
+pty_type sh "LOCK TABLES items WRITE;"
+pty_type sh "UNLOCK TABLES;"
+pty_type sh "SELECT CONCAT('unlocked:', COUNT(*)) FROM items;"
+pty_wait sh 'unlocked:'
+ok $? "... in autocommit mode they are sent as written"
+[[ $(pty_screen sh) != *"LOCK TABLES is not run"*"LOCK TABLES is not run"* ]]
+ok $? "... without a refusal"
+pty_type sh '\autocommit off'
+
 # --- a deadlock rolls the whole transaction back: the shell says so ---
 mariadb_sql "CREATE TABLE app.dl (id int PRIMARY KEY, v int) ENGINE=InnoDB; INSERT INTO app.dl VALUES (1, 0), (2, 0);
 	CREATE TABLE app.heavy (id int PRIMARY KEY) ENGINE=InnoDB"
