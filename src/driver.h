@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 /* Bumped whenever struct driver or what it promises changes, so that a stale module is refused. */
-#define DRIVER_ABI_VERSION 10
+#define DRIVER_ABI_VERSION 11
 
 struct dialect;   /* dialect.h: the backend's language, for the runner, the shell and migrate */
 
@@ -65,6 +65,10 @@ struct driver_server_stats {
 				    counted as clients: in_use is then an upper bound */
 	struct driver_stat items[24];
 	int item_count;
+	/* Zero when the backend has none (every driver memsets the struct): */
+	long idle_timeout_s;     /* the server closes a connection idle this long (MySQL's wait_timeout) */
+	long account_limit;      /* connections the account we logged in as may hold at once */
+	long account_in_use;     /* of those, open now, ours included (with account_limit only) */
 };
 
 struct driver_conn;   /* defined by each driver */

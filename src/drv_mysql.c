@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <errmsg.h>
+#include <mysqld_error.h>
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
@@ -435,6 +436,62 @@ int my_run(struct driver_conn *conn, const char *sql, double deadline, struct er
 	return 0;
 }
 
+/* An error packet carries no server status: the library keeps the last OK's,
+ * which after a deadlock (1213, the whole transaction rolled back) still
+ * says "in a transaction". One round trip that touches no table, after a
+ * failure only, reads the server's own status (and the tracker's) again. */
+static void refresh_status(struct driver_conn *conn)
+{
+	struct err ignored;
+
+	err_init(&ignored);
+	if (!conn->broken && (my_server_status(conn->my) & SERVER_STATUS_IN_TRANS))
+		(void)my_run(conn, "DO 0", my_forever(), &ignored);
+}
+
+static int my_query_status(struct driver_conn *conn, const char *text, const struct driver_row_sink *sink,
+			   struct err *err)
+{
+	if (my_query(conn, text, sink, err) == 0)
+		return 0;
+	refresh_status(conn);
+	return -1;
+}
+
+static int my_exec_status(struct driver_conn *conn, const char *text, struct driver_result *out, struct err *err)
+{
+	if (my_exec(conn, text, out, err) == 0)
+		return 0;
+	refresh_status(conn);
+	return -1;
+}
+
+/* A batch that failed inside a transaction: had the statement committed
+ * implicitly before failing (DDL commits first, even when it then fails),
+ * the statements before it are committed, and the ERR packet would not say
+ * so. The status read again tells: the transaction is gone. Only a deadlock
+ * or a lock wait timeout (innodb_rollback_on_timeout) ends it by rolling
+ * back; any other way, what came before stays committed. */
+static int my_exec_batch_status(struct driver_conn *conn, struct driver_batch *batch, struct err *err)
+{
+	bool in_trans = my_server_status(conn->my) & SERVER_STATUS_IN_TRANS;
+	unsigned int code;
+
+	if (my_exec_batch(conn, batch, err) == 0)
+		return 0;
+	code = mysql_errno(conn->my);
+	if (!in_trans || err->partly_applied || conn->broken)
+		return -1;
+	refresh_status(conn);
+	if (conn->broken || (my_server_status(conn->my) & SERVER_STATUS_IN_TRANS) || code == ER_LOCK_DEADLOCK ||
+	    code == ER_LOCK_WAIT_TIMEOUT)
+		return -1;
+	err->partly_applied = true;
+	err_hint(err, "this statement ended the transaction before it failed: it commits implicitly (as DDL does, even "
+		      "when it fails), so the statements before it stay committed");
+	return -1;
+}
+
 /* "MariaDB 10.11.19-MariaDB-0+deb12u1" or "MySQL 8.0.36". */
 static void version_of(MYSQL *my, char *out, size_t size)
 {
@@ -507,6 +564,7 @@ static void autocommit_on(struct driver_conn *conn)
 
 static int my_commit(struct driver_conn *conn, struct err *err)
 {
+	bool nontransactional;
 	int rc;
 
 	/* an abandoned connection sends nothing: the server rolls back */
@@ -515,11 +573,19 @@ static int my_commit(struct driver_conn *conn, struct err *err)
 		err_hint(err, "the server rolls the transaction back when the connection closes: nothing was committed");
 		return -1;
 	}
+	nontransactional = conn->tracker_on && conn->trx_state[3] == 'w';
 	rc = my_run(conn, "COMMIT", my_forever(), err);
 
 	autocommit_on(conn);
-	if (rc == 0)
+	if (rc == 0) {
+		/* all of it is applied, as asked; but it was never all or nothing */
+		if (nontransactional && conn->target->notice)
+			conn->target->notice(conn->target->notice_context,
+					     "WARNING: the transaction changed non-transactional tables (MyISAM, Aria, "
+					     "...), which no rollback undoes: it committed whole, but a failure would have "
+					     "left those changes behind (use InnoDB tables for all or nothing)", -1);
 		return 0;
+	}
 	/* sent, and no answer: it may have committed */
 	if (err->code == EXIT_NO_ANSWER) {
 		err_prefix(err, "COMMIT was sent and its answer lost: the transaction may have committed");
@@ -529,21 +595,27 @@ static int my_commit(struct driver_conn *conn, struct err *err)
 	return -1;
 }
 
-/* ROLLBACK warns (1196) when non-transactional tables were changed: what
- * was done to them stays. */
+/* What was done to non-transactional tables (MyISAM, Aria) stays: the
+ * session tracker flags such a write ('w', findings §5.1) as it happens,
+ * and ROLLBACK warns (1196). Then the rollback is not whole: it fails, with
+ * err->partly_applied, after undoing all it could. */
 static int my_rollback(struct driver_conn *conn, struct err *err)
 {
+	bool nontransactional = conn->tracker_on && conn->trx_state[3] == 'w';
 	int rc = my_run(conn, "ROLLBACK", my_forever(), err);
-	bool warned = rc == 0 && mysql_warning_count(conn->my) > 0;
 
+	if (rc == 0 && mysql_warning_count(conn->my) > 0)
+		nontransactional = true;   /* 1196: the only warning ROLLBACK gives */
 	autocommit_on(conn);
 	if (rc != 0)
 		return -1;
-	if (warned && conn->target->notice)
-		conn->target->notice(conn->target->notice_context,
-				     "WARNING: some non-transactional tables were changed and could not be rolled back "
-				     "(1196)", -1);
-	return 0;
+	if (!nontransactional)
+		return 0;
+	err_set(err, EXIT_FAILED, "ROLLBACK could not undo the changes to non-transactional tables (MyISAM, Aria, "
+		"...): they stay applied (MySQL warning 1196)");
+	err_hint(err, "convert them to InnoDB (ALTER TABLE ... ENGINE=InnoDB) for all or nothing");
+	err->partly_applied = true;
+	return -1;
 }
 
 /* Async-signal-safe: one byte on the pipe; the wait loop in flight sends
@@ -676,15 +748,15 @@ static const struct driver mysql_driver = {
 	.dialect = &mysql_dialect,
 	.connect = my_connect,
 	.ping = my_ping,
-	.exec = my_exec,
+	.exec = my_exec_status,
 	.begin = my_begin,
 	.commit = my_commit,
 	.rollback = my_rollback,
 	.cancel = my_cancel,
 	.server_stats = my_server_stats,
-	.exec_batch = my_exec_batch,
+	.exec_batch = my_exec_batch_status,
 	.quote = my_quote,
-	.query = my_query,
+	.query = my_query_status,
 	.transaction_state = my_transaction_state,
 	.transaction_wrote = my_transaction_wrote,
 	.close = my_close_conn,

@@ -454,6 +454,7 @@ static int read_results(struct driver_conn *conn, struct driver_batch *batch, bo
 				at + 1);
 			err_hint(err, "run such statements with --no-transaction, or in a migration of their own");
 			err->item = (long)at;
+			err->partly_applied = true;
 			/* the server runs the rest on its own: read them off, then fail */
 			while (next_result(conn, &(struct err){ 0 }) > 0)
 				if (mysql_field_count(conn->my) > 0) {

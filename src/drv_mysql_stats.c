@@ -17,7 +17,12 @@ static const char stats_sql[] =
 	" @@SESSION.max_user_connections, @@wait_timeout, @@version,"
 	" (SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'PROCESS'),"
 	" (SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND NOT IN ('Sleep', 'Daemon')),"
-	" (SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND = 'Sleep')";
+	" (SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND = 'Sleep'),"
+	/* max_user_connections counts the account's connections; PROCESSLIST
+	 * names the user, not the account's host pattern, so this counts the
+	 * user's from every host (an upper bound), and any user sees its own */
+	" (SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+	" WHERE USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1) AND COMMAND <> 'Daemon')";
 
 /* Needs PROCESS: without it INNODB_TRX is refused (1227). */
 static const char idle_trx_sql[] =
@@ -80,7 +85,7 @@ static long number(const char *s)
 
 int my_server_stats(struct driver_conn *conn, struct driver_server_stats *out, struct err *err)
 {
-	char *c[11] = { 0 }, *t[2] = { 0 };
+	char *c[12] = { 0 }, *t[2] = { 0 };
 	const char *info = mysql_get_server_info(conn->my);
 	bool process;
 	long max_user;
@@ -88,7 +93,7 @@ int my_server_stats(struct driver_conn *conn, struct driver_server_stats *out, s
 	memset(out, 0, sizeof(*out));
 	if (conn->broken)
 		return err_set(err, EXIT_NO_ANSWER, "the connection was closed after an earlier failure");
-	if (one_row(conn, stats_sql, c, 11, err) != 0)
+	if (one_row(conn, stats_sql, c, 12, err) != 0)
 		return -1;
 	snprintf(out->version, sizeof(out->version), "%s %s", info && strstr(info, "MariaDB") ? "MariaDB" : "MySQL",
 		 c[7] ? c[7] : "?");
@@ -105,7 +110,7 @@ int my_server_stats(struct driver_conn *conn, struct driver_server_stats *out, s
 		driver_stat_add(out, "active", true, "%ld", number(c[9]));
 		driver_stat_add(out, "idle", true, "%ld", number(c[10]));
 		if (one_row(conn, idle_trx_sql, t, 2, err) != 0) {
-			free_cells(c, 11);
+			free_cells(c, 12);
 			return -1;
 		}
 		driver_stat_add(out, "idle_in_transaction", true, "%ld", number(t[0]));
@@ -120,9 +125,17 @@ int my_server_stats(struct driver_conn *conn, struct driver_server_stats *out, s
 	max_user = number(c[5]);
 	driver_stat_add(out, "max_user_connections", true, "%ld", max_user);
 	driver_stat_add(out, "wait_timeout", true, "%ld", number(c[6]));
+	/* for the command's generic questions: does N fit the account's own
+	 * limit (1226 comes before the global 1040), and does pool_recycle
+	 * retire a connection before the server closes it idle */
+	if (max_user > 0) {
+		out->account_limit = max_user;
+		out->account_in_use = number(c[11]);
+	}
+	out->idle_timeout_s = number(c[6]) > 0 ? number(c[6]) : 0;
 	if (!process)
 		driver_stat_add(out, "hint", false, "grant PROCESS for the per-state breakdown "
 				"(GRANT PROCESS ON *.* TO <user>)");
-	free_cells(c, 11);
+	free_cells(c, 12);
 	return 0;
 }

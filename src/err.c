@@ -28,6 +28,7 @@ int err_set(struct err *err, int code, const char *fmt, ...)
 	err->line = err->column = 0;
 	err->item = -1;
 	err->position = 0;
+	err->partly_applied = false;
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);

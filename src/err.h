@@ -2,6 +2,7 @@
 #ifndef DBCTL_ERR_H
 #define DBCTL_ERR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Exit codes shared by every command (pg_isready's meaning where they overlap). */
@@ -38,6 +39,9 @@ struct err {
 	int column;
 	long item;            /* driver batches: index of the failing statement; -1 unknown */
 	int position;         /* the server's 1-based character position inside it; 0 unknown */
+	/* the failure left changes that no rollback undoes (MySQL: an implicit
+	 * commit, a non-transactional table): the outcome is partly applied */
+	bool partly_applied;
 };
 
 #define ERR_FMT(a, b) __attribute__((format(printf, a, b)))

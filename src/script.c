@@ -342,6 +342,15 @@ static int check_variables(const struct script_options *options, struct err *err
 	return 0;
 }
 
+static bool ends_with_semicolon(const struct strbuf *text)
+{
+	size_t len = text->len;
+
+	while (len > 0 && strchr(" \t\r\n", text->buf[len - 1]))
+		len--;
+	return len > 0 && text->buf[len - 1] == ';';
+}
+
 /* An unquoted :name value is text the lexer did not split: split the
  * statement as substituted, as the server will see it, and check each part
  * (a value "1; COMMIT" must not end the run's transaction). */
@@ -361,6 +370,7 @@ static int check_substituted(const char *name, const struct sqlscan *outer, cons
 	sqlscan_init(&scan, in, name, outer->dialect);
 	scan.complete = complete;
 	scan.backslash_strings = outer->backslash_strings;
+	scan.no_backslash_escapes = outer->no_backslash_escapes;
 	sqlscan_statement_init(&part);
 	while ((rc = sqlscan_next(&scan, &part, &part_err)) == 1) {
 		last_terminated = part.terminated;
@@ -384,8 +394,10 @@ static int check_substituted(const char *name, const struct sqlscan *outer, cons
 	if (rc < 0 && !err->code)
 		err_set(err, EXIT_USAGE, "%s:%d:%d: a -v value makes this statement unreadable: %s", name, s->line, s->column,
 			part_err.message);
-	/* "1 --" would hide the statement's ';' and join it to the next one */
-	if (rc == 0 && s->terminated && !last_terminated)
+	/* "1 --" would hide the statement's ';' and join it to the next one
+	 * (where the text carries its ';': MySQL's is sent without it, on a
+	 * line of its own, and an open quote or comment fails above) */
+	if (rc == 0 && s->terminated && !last_terminated && ends_with_semicolon(&s->text))
 		rc = err_set(err, EXIT_USAGE, "%s:%d:%d: a -v value hides the ';' that ends this statement", name, s->line,
 			     s->column);
 	sqlscan_statement_release(&part);
@@ -978,13 +990,20 @@ static void explain_commit_failure(const struct dialect *dialect, struct err *er
 		err_hint(err, "the connection was lost before %s was sent; nothing was committed", what);
 }
 
-static void rollback_quietly(struct run_state *run)
+/* After a failure: err is the run's. A rollback that could not undo
+ * everything (MySQL's non-transactional tables) says so in err's hint. */
+static void rollback_quietly(struct run_state *run, struct err *err)
 {
-	struct err ignored;
+	struct err rollback;
 
-	err_init(&ignored);
-	if (run->driver->rollback(run->conn, &ignored) != 0)
+	err_init(&rollback);
+	if (run->driver->rollback(run->conn, &rollback) == 0 || !rollback.partly_applied)
 		return;   /* a lost connection rolled back on its own */
+	run->summary->partly_applied = true;
+	if (err->hint[0])
+		err_hint(err, "%.200s; %.200s", err->hint, rollback.message);
+	else
+		err_hint(err, "%.300s; %.200s", rollback.message, rollback.hint);
 }
 
 int script_check_stream(const struct script_stream *input, const struct dialect *dialect,
@@ -1037,7 +1056,7 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 	long statements = 0;
 	size_t i;
 	int rc = 0;
-	bool discard = false;
+	bool discard = false, partly = false;
 
 	memset(summary, 0, sizeof(*summary));
 	memset(&run, 0, sizeof(run));
@@ -1108,23 +1127,32 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 
 	if (rc == 0 && interrupted)
 		rc = -1;
+	/* read before an interrupt's message replaces the error */
+	partly = rc != 0 && err->partly_applied;
 	if (rc != 0) {
 		if (interrupted) {
-			err_set(err, EXIT_INTERRUPTED, "interrupted: %s", options->transaction ? "rolled back, nothing was applied"
-											    : "stopped");
+			err_set(err, EXIT_INTERRUPTED, "interrupted: %s", options->transaction ? "rolled back" : "stopped");
 		}
 		if (err->code == EXIT_NO_ANSWER) {
 			discard = true;
 			err_hint(err, "the connection was lost%s", options->transaction ? "; nothing was committed" : "");
 		} else if (options->transaction) {
-			rollback_quietly(&run);
+			rollback_quietly(&run, err);
 		}
-		summary->partly_applied = !options->transaction && summary->statements > 0;
+		summary->partly_applied = summary->partly_applied || partly ||
+					  (!options->transaction && summary->statements > 0);
+		if (interrupted && options->transaction)
+			strncat(err->message, summary->partly_applied ? ", but not all of it (see the hint)" : ", nothing was applied",
+				sizeof(err->message) - strlen(err->message) - 1);
 		goto out;
 	}
 	if (options->transaction) {
 		if (options->dry_run) {
 			rc = engine->driver->rollback(run.conn, err);
+			if (rc != 0 && err->partly_applied) {
+				err_prefix(err, "the dry run changed what it cannot undo");
+				summary->partly_applied = true;
+			}
 		} else {
 			rc = engine->driver->commit(run.conn, err);
 			if (rc != 0 && err->item >= 0) {

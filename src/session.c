@@ -311,7 +311,19 @@ static int transaction_control(struct session *session, const struct sqlscan_sta
 		return end_transaction(session, statement->text.buf, what, sink, err);
 	if (strcasecmp(what, "COMMIT") == 0 || strcasecmp(what, "END") == 0)
 		return session_commit(session, err);
-	return session_rollback(session, err);
+	if (strcasecmp(what, "ROLLBACK") == 0 || strcasecmp(what, "ABORT") == 0)
+		return session_rollback(session, err);
+	/* The rest (MySQL's LOCK TABLES, SET autocommit, XA) takes the
+	 * transaction out of the shell's hands: as written in autocommit mode,
+	 * where the user runs the transactions; never in the shell's own. */
+	if (!session->autocommit) {
+		err_set(err, EXIT_USAGE, "%s is not run inside the shell's transaction: it would end it or take it over",
+			what);
+		err_hint(err, "\\commit or \\rollback end the transaction; dbctl shell --autocommit sends %s as written",
+			 what);
+		return -1;
+	}
+	return send(session, statement->text.buf, sink, err);
 }
 
 /* VACUUM, CREATE DATABASE, COMMIT PREPARED, ... CONCURRENTLY: only outside a
@@ -322,8 +334,13 @@ static int outside_transaction(struct session *session, const struct sqlscan_sta
 {
 	if (session_state(session) != SESSION_IDLE) {
 		if (session_has_changes(session)) {
-			err_set(err, EXIT_USAGE, "%s cannot run inside a transaction, and this one has uncommitted changes",
-				statement->what);
+			/* MySQL's DDL runs, but commits what is open first */
+			if (statement->commits_implicitly)
+				err_set(err, EXIT_USAGE, "%s would commit the open transaction, which has uncommitted "
+					"changes", statement->what);
+			else
+				err_set(err, EXIT_USAGE, "%s cannot run inside a transaction, and this one has "
+					"uncommitted changes", statement->what);
 			err_hint(err, "\\commit or \\rollback first");
 			return -1;
 		}

@@ -111,6 +111,39 @@ static void mark_start(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_
 	lex->has_tokens = true;
 }
 
+/* :name, :'name', :"name": dbctl's -v interpolation, as in sqlscan.c (psql's
+ * form), outside quotes and comments; ':=' is assignment, and a label's ':'
+ * is followed by a blank. The value is the caller's (the driver quotes it
+ * with the session's own escaping); an undefined name stays as written. */
+static bool my_variable(struct sqlscan *scan, struct sqlscan_statement *out)
+{
+	const char *line = scan->line;
+	char quote = scan->pos + 1 < scan->line_len && (line[scan->pos + 1] == '\'' || line[scan->pos + 1] == '"')
+			     ? line[scan->pos + 1] : 0;
+	size_t start = scan->pos + 1 + (quote ? 1 : 0), end = start;
+	char name[128];
+	struct strbuf value;
+	bool defined;
+
+	while (end < scan->line_len && (is_word_char((unsigned char)line[end]) && line[end] != '$'))
+		end++;
+	if (!scan->variable || end == start || end - start >= sizeof(name) ||
+	    (quote && (end >= scan->line_len || line[end] != quote)))
+		return false;
+	memcpy(name, line + start, end - start);
+	name[end - start] = '\0';
+	strbuf_init(&value);
+	defined = scan->variable(scan->variable_context, name, quote, &value);
+	if (defined) {
+		keep_taken(scan, out);
+		strbuf_add(&out->text, value.buf, value.len);
+		skip(scan, out, end + (quote ? 1 : 0) - scan->pos);
+		out->raw_substitution = out->raw_substitution || !quote;
+	}
+	strbuf_release(&value);
+	return defined;
+}
+
 static void open_construct(struct sqlscan *scan, struct my_lex *lex, enum my_state state)
 {
 	lex->state = state;
@@ -400,6 +433,10 @@ static int scan_normal(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_
 	if (c == ':' && next == '=') {
 		memcpy(lex->prev, ":=", 3);
 		take(scan, 2);
+		return 0;
+	}
+	if (c == ':' && my_variable(scan, out)) {
+		memcpy(lex->prev, "'", 2);   /* a value: no keyword */
 		return 0;
 	}
 	if (c == '(') {

@@ -1,8 +1,9 @@
 #!/bin/bash
 # dbctl ping against a throwaway MariaDB (tests/lib/mariadb.sh): exit 0 with
 # the version, 1 for every refusal the server sends, 2 when nothing answers
-# (closed port, missing socket, a silent listener held to --timeout), and the
-# password in no output. Skipped when MariaDB is not installed.
+# (closed port, missing socket, a silent listener held to --timeout), --level
+# reach/server/auth/query as for PostgreSQL, and the password in no output.
+# Refusals: 1045, 1044, 1049, 1040 (max_connections), 1226 (the account's limit). Skipped when MariaDB is not installed.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
 DBCTL=${DBCTL:-$PWD/dbctl}
@@ -91,10 +92,39 @@ expect_exit 1 "account at its MAX_USER_CONNECTIONS: exit 1" -- "$DBCTL" --url "m
 like "$ERR" "1226|max_user_connections" "... says the account's limit"
 exec 7>&-
 wait "$holder" 2>/dev/null
+# max_connections reached: the server answers with 1040 in place of its
+# greeting (its minimum is 10; root keeps the one extra SUPER slot)
+mariadb_sql "SET GLOBAL max_connections = 10"
+full_pids=()
+for i in $(seq 10); do
+	mkfifo "$tmp/full$i"
+	timeout 30 mariadb --no-defaults --skip-ssl -uapp -p"$app_pw" -h127.0.0.1 -P"$P" app <"$tmp/full$i" >/dev/null 2>&1 &
+	full_pids+=($!)
+	listener_pids+=($!)
+	eval "exec $((9 + i))>\"\$tmp/full$i\""
+	echo "SELECT 1;" >&$((9 + i))
+done
+for _ in $(seq 200); do
+	[ "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER='app'")" = 10 ] && break
+	sleep 0.02
+done
+expect_exit 1 "max_connections reached: exit 1 (refused, not no answer)" -- "$DBCTL" --url "$TEST_MYSQL_URL" ping
+like "$ERR" "refused: ERROR 1040 .*Too many connections" "... 1040"
+no_secret
+expect_exit 0 "--level server: a full server still answered" -- "$DBCTL" --url "$TEST_MYSQL_URL" ping --level server
+expect_exit 1 "--level auth: a full server refused the login" -- "$DBCTL" --url "$TEST_MYSQL_URL" ping --level auth
+for i in $(seq 10); do eval "exec $((9 + i))>&-"; done
+for pid in "${full_pids[@]}"; do wait "$pid" 2>/dev/null; done
+mariadb_sql "SET GLOBAL max_connections = 50"
+expect_exit 0 "... and up again once they left" -- "$DBCTL" --url "$TEST_MYSQL_URL" ping
+
 expect_exit 0 "--level server: a wrong password still proves the server answers" -- \
 	"$DBCTL" --url "mysql://app:wrongpass99@127.0.0.1:$P/app" ping --level server
 expect_exit 1 "--level auth: a wrong password fails" -- \
 	"$DBCTL" --url "mysql://app:wrongpass99@127.0.0.1:$P/app" ping --level auth
+expect_exit 0 "--level query (the default) on a live server" -- "$DBCTL" --url "$TEST_MYSQL_URL" ping --level query
+expect_exit 0 "--level auth on a live server" -- "$DBCTL" --url "$TEST_MYSQL_URL" ping --level auth
+expect_exit 3 "--level nope is exit 3" -- "$DBCTL" --url "$TEST_MYSQL_URL" ping --level nope
 
 # The library must not read MYSQL_PWD (nor option files): a URL without a
 # password stays without one.
@@ -117,6 +147,12 @@ expect_exit 0 "ssl-mode=PREFERRED (the default) falls back to plaintext" -- \
 # --- no answer: exit 2 ---
 expect_exit 2 "closed port: exit 2" -- "$DBCTL" --url "mysql://app:x@127.0.0.1:$closed_port/app" ping
 like "$ERR" "no answer: ERROR 2002" "... says no answer, 2002"
+expect_exit 2 "--level server: a closed port fails" -- \
+	"$DBCTL" --url "mysql://app:x@127.0.0.1:$closed_port/app" ping --level server
+expect_exit 2 "--level reach: a closed port fails" -- \
+	"$DBCTL" --url "mysql://app:x@127.0.0.1:$closed_port/app" ping --level reach
+expect_exit 2 "--level server: a silent listener never sent its greeting" -- \
+	"$DBCTL" --url "mysql://app:x@127.0.0.1:$silent_port/app" ping --timeout 0.3 --level server
 expect_exit 2 "missing socket file: exit 2" -- "$DBCTL" --url "mysql://app:x@/app?socket=$tmp/nosock" ping
 expect_exit 2 "silent listener, --timeout 0.5: exit 2" -- \
 	"$DBCTL" --url "mysql://app:$enc_pw@127.0.0.1:$silent_port/app" ping --timeout 0.5

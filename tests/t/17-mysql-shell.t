@@ -2,7 +2,10 @@
 # dbctl shell against a throwaway MariaDB, through a real pseudo-terminal:
 # the prompt shows the transaction, a failing statement undoes only itself
 # (natively on MySQL), \rollback undoes the rest, \d and \dt read
-# information_schema, and writes show a command tag.
+# information_schema, and writes show a command tag; DDL is refused while the
+# transaction has writes (it would commit them), a deadlock (1213) rolls the
+# whole transaction back and the shell says so, completion reads
+# information_schema, and no password statement reaches the history.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
 . "$(dirname "$0")/../lib/pty.sh"
@@ -11,7 +14,8 @@ command -v mariadbd >/dev/null || skip_all "mariadbd not installed (hint: .ci/in
 command -v tmux >/dev/null || skip_all "tmux is not installed"
 
 tmp=$(mktemp -d)
-trap 'pty_cleanup; mariadb_stop_test; rm -rf "$tmp"' EXIT
+other=
+trap '[ -n "$other" ] && kill "$other" 2>/dev/null; pty_cleanup; mariadb_stop_test; rm -rf "$tmp"' EXIT
 mariadb_start_test || skip_all "could not start a throwaway MariaDB (see the messages above)"
 cd "$tmp" || exit 1
 export XDG_STATE_HOME=$tmp/state PAGER=
@@ -68,8 +72,114 @@ pty_wait sh 'rows:2'
 ok $? "... and the transaction and its earlier row survive it"
 pty_type sh '\rollback'
 pty_wait sh 'ROLLBACK'
+pty_wait sh 'app=> $'
+
+# --- a statement that commits implicitly (MySQL's DDL) ---
+pty_type sh "INSERT INTO items VALUES (5, 'five');"
+pty_wait sh 'INSERT 1'
+pty_type sh "CREATE TABLE ddl1 (id int);"
+pty_wait sh "CREATE TABLE would commit the open transaction, which has uncommitted changes"
+ok $? "DDL while the transaction has writes is refused: it would commit them"
+pty_wait sh 'hint: \\commit or \\rollback first'
+ok $? "... with a hint"
+is "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='app' AND TABLE_NAME='ddl1'")" 0 \
+	"... the table was not created"
+is "$(mariadb_sql "SELECT COUNT(*) FROM app.items WHERE id = 5")" 0 "... and the row was not committed"
+pty_type sh "SELECT CONCAT('still:', COUNT(*)) FROM items WHERE id = 5;"
+pty_wait sh 'still:1'
+ok $? "... the transaction is still open with its row"
+pty_type sh '\rollback'
+pty_wait sh 'ROLLBACK'
+pty_type sh "SELECT CONCAT('read:', COUNT(*)) FROM items;"
+pty_wait sh 'read:1'
+pty_wait sh 'app\*> $'
+pty_type sh "CREATE TABLE ddl2 (id int);"
+pty_wait sh "CREATE TABLE ran outside a transaction: it is already applied"
+ok $? "DDL in a transaction that only read runs, and says it is applied"
+is "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='app' AND TABLE_NAME='ddl2'")" 1 \
+	"... the table exists"
+
+# --- LOCK TABLES, SET autocommit, XA: never a silent ROLLBACK of the shell's transaction ---
+pty_type sh '\rollback'
+pty_type sh "INSERT INTO items VALUES (6, 'six');"
+pty_wait sh 'INSERT 1'
+pty_type sh "LOCK TABLES items WRITE;"
+pty_wait sh "LOCK TABLES is not run inside the shell's transaction: it would end it or take it over"
+ok $? "LOCK TABLES in the shell's transaction is refused"
+pty_type sh "SET autocommit = 1;"
+pty_wait sh "SET autocommit is not run inside the shell's transaction"
+ok $? "... and SET autocommit"
+pty_type sh "SELECT CONCAT('kept:', COUNT(*)) FROM items WHERE id = 6;"
+pty_wait sh 'kept:1'
+ok $? "... and the transaction and its row are still there (no ROLLBACK was sent)"
+pty_type sh '\rollback'
+pty_wait sh 'ROLLBACK'
+pty_type sh '\autocommit on'
+pty_type sh "LOCK TABLES items WRITE;"
+pty_type sh "UNLOCK TABLES;"
+pty_type sh "SELECT CONCAT('unlocked:', COUNT(*)) FROM items;"
+pty_wait sh 'unlocked:'
+ok $? "... in autocommit mode they are sent as written"
+[[ $(pty_screen sh) != *"LOCK TABLES is not run"*"LOCK TABLES is not run"* ]]
+ok $? "... without a refusal"
+pty_type sh '\autocommit off'
+
+# --- a deadlock rolls the whole transaction back: the shell says so ---
+mariadb_sql "CREATE TABLE app.dl (id int PRIMARY KEY, v int) ENGINE=InnoDB; INSERT INTO app.dl VALUES (1, 0), (2, 0);
+	CREATE TABLE app.heavy (id int PRIMARY KEY) ENGINE=InnoDB"
+mkfifo "$tmp/other"
+timeout 60 mariadb --no-defaults --skip-ssl -uapp -p"$TEST_MYSQL_APP_PASSWORD" -h127.0.0.1 -P"$TEST_MYSQL_PORT" app \
+	<"$tmp/other" >/dev/null 2>&1 &
+other=$!
+exec 7>"$tmp/other"
+pty_wait sh 'app=> $'
+pty_type sh "UPDATE dl SET v = 1 WHERE id = 1;"
+pty_wait sh 'UPDATE 1'
+# the other session writes more, so that InnoDB picks the shell's as the victim
+echo "BEGIN; INSERT INTO heavy SELECT seq FROM seq_1_to_200; UPDATE dl SET v = 2 WHERE id = 2; UPDATE dl SET v = 2 WHERE id = 1;" >&7
+for _ in $(seq 250); do
+	[ "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")" = 1 ] && break
+	sleep 0.02
+done
+pty_type sh "UPDATE dl SET v = 1 WHERE id = 2;"
+pty_wait sh 'Deadlock found.*1213'
+ok $? "a deadlock: the server's 1213"
+pty_wait sh 'the database ended the transaction: everything since it began was rolled back'
+ok $? "... and the shell says the whole transaction was rolled back (not only the statement)"
+pty_wait sh 'app=> $'
+ok $? "... the prompt is idle again"
+echo "COMMIT;" >&7
+exec 7>&-
+wait "$other"
+is "$(mariadb_sql "SELECT GROUP_CONCAT(v ORDER BY id) FROM app.dl")" "2,2" \
+	"... the shell's earlier UPDATE is gone; the other session's committed"
+
+# --- completion from information_schema ---
+pty_keys sh -l "SELECT * FROM ite"
+pty_keys sh Tab
+pty_wait sh 'FROM items $'
+ok $? "Tab completes a table name from information_schema"
+pty_keys sh C-u
+pty_keys sh -l "SELECT items.na"
+pty_keys sh Tab
+pty_wait sh 'SELECT items\.name +$'
+ok $? "... and a column after its table's name"
+pty_keys sh C-u
+
+# --- a password never reaches the history ---
+pty_type sh "SELECT 'remember me' AS h;"
+pty_wait sh 'remember me'
+pty_type sh "CREATE USER 'histu'@'localhost' IDENTIFIED BY 'Hist-Secret-42';"
+pty_wait sh 'CREATE USER'
+pty_type sh "ALTER USER 'histu'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD('Hist-Secret-43');"
+pty_wait sh 'ALTER USER'
 pty_type sh '\q'
 pty_wait sh '\[exit 0\]'
 ok $? "\\q exits 0"
+hist=$XDG_STATE_HOME/dbctl/history
+grep -q 'remember' "$hist"
+ok $? "statements are saved in the history"
+grep -q 'Hist-Secret' "$hist"
+ok $((!$?)) "IDENTIFIED BY '...' and PASSWORD('...') are not"
 
 done_testing

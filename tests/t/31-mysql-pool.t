@@ -2,16 +2,18 @@
 # dbctl pool stats against a throwaway MariaDB (findings §6): the server's
 # budget from GLOBAL_STATUS for any user, the per-state breakdown (idle in
 # transaction with its age) with PROCESS, "unknown (needs PROCESS)" and a hint
-# without it, the account's max_user_connections and wait_timeout.
+# without it, the account's max_user_connections (and --workers against it),
+# wait_timeout, and a hint when pool_recycle does not retire connections first.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
 DBCTL=${DBCTL:-$PWD/dbctl}
 command -v mariadbd >/dev/null || skip_all "mariadbd not installed (hint: .ci/install-deps check)"
 
 tmp=$(mktemp -d)
-holder=
+holder= noproc_pids=()
 cleanup() {
 	[ -n "$holder" ] && kill "$holder" 2>/dev/null
+	for pid in "${noproc_pids[@]}"; do kill "$pid" 2>/dev/null; done
 	mariadb_stop_test
 	rm -rf "$tmp"
 }
@@ -69,6 +71,55 @@ like "$OUT" "max_user_connections: 7" "the account's own MAX_USER_CONNECTIONS"
 like "$OUT" "hint: grant PROCESS" "a hint says what to grant"
 expect_exit 0 "--json without PROCESS" -- "$DBCTL" --url "mysql://noproc:np@127.0.0.1:$P/app" --json pool stats
 is "$(json_field 'd["server"]["idle_in_transaction"]' <<<"$OUT")" "unknown (needs PROCESS)" "JSON: a string, not a number"
+
+# --- the account's own limit (1226 comes before the server's 1040) ---
+# three more of noproc's connections, idle: 7 - 3 = 4 left for the account
+noproc_pids=()
+for i in 1 2 3; do
+	mkfifo "$tmp/np$i"
+	timeout 30 mariadb --no-defaults --skip-ssl -unoproc -pnp -h127.0.0.1 -P"$P" app <"$tmp/np$i" >/dev/null 2>&1 &
+	noproc_pids+=($!)
+	eval "exec $((7 + i))>\"\$tmp/np$i\""
+	echo "SELECT 1;" >&$((7 + i))
+done
+for _ in $(seq 100); do
+	[ "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER='noproc'")" = 3 ] && break
+	sleep 0.02
+done
+NP=(--url "mysql://noproc:np@127.0.0.1:$P/app" -o pool_size=2 -o max_overflow=0)
+expect_exit 0 "--workers 2 x 2 fits the 4 connections the account has left" -- "$DBCTL" "${NP[@]}" pool stats --workers 2
+like "$OUT" "workers: 2 x 2 = 4 connections needed, 4 free for this account \(its limit is 7 connections\): fits" \
+	"... counted against the account's limit"
+like "$OUT" "account_limit: 7" "... which pool stats shows"
+like "$OUT" "account_in_use: 4" "... with the account's connections now (3 + dbctl's own)"
+expect_exit 1 "--workers 3 x 2 does not fit: the account's limit binds, not the server's 50" -- \
+	"$DBCTL" "${NP[@]}" pool stats --workers 3
+like "$OUT" "6 connections needed, 4 free for this account.*: does not fit" "... says which limit"
+expect_exit 1 "--json --workers 3" -- "$DBCTL" "${NP[@]}" --json pool stats --workers 3
+is "$(json_field 'd["workers"]["free"]' <<<"$OUT")" 4 "JSON workers.free is the account's"
+is "$(json_field 'd["workers"]["account_free"]' <<<"$OUT")" 4 "JSON workers.account_free"
+is "$(json_field 'd["server"]["account_limit"]' <<<"$OUT")" 7 "JSON server.account_limit"
+cmp_ok "$(json_field 'd["server"]["free"]' <<<"$OUT")" -ge 40 "... while the server has plenty free"
+expect_exit 0 "app has no per-account limit: --workers 3 x 2 fits" -- \
+	"$DBCTL" --url "$TEST_MYSQL_URL" -o pool_size=2 -o max_overflow=0 pool stats --workers 3
+unlike "$OUT" "for this account|account_limit" "... and no account limit is shown"
+for i in 1 2 3; do eval "exec $((7 + i))>&-"; done
+for pid in "${noproc_pids[@]}"; do wait "$pid" 2>/dev/null; done
+
+# --- pool_recycle against the server's wait_timeout (1234 s, set above) ---
+expect_exit 0 "pool_recycle off (the default)" -- "$DBCTL" --url "$TEST_MYSQL_URL" pool stats
+like "$OUT" "hint: pool_recycle is off, and the server closes connections idle for 1234 s" \
+	"... hints that the server closes idle connections first"
+expect_exit 0 "pool_recycle 3600 (SQLAlchemy's MySQL advice) against wait_timeout 1234" -- \
+	"$DBCTL" --url "$TEST_MYSQL_URL" -o pool_recycle=3600 pool stats
+like "$OUT" "hint: pool_recycle 3600 s is not below the server's idle timeout 1234 s" "... hints to set it lower"
+expect_exit 0 "pool_recycle 1234: equal is not below" -- "$DBCTL" --url "$TEST_MYSQL_URL" -o pool_recycle=1234 --json pool stats
+like "$(json_field 'd["hints"][0]' <<<"$OUT")" "pool_recycle 1234 s is not below the server's idle timeout 1234 s" \
+	"... the JSON hints too"
+expect_exit 0 "pool_recycle 600, below it" -- "$DBCTL" --url "$TEST_MYSQL_URL" -o pool_recycle=600 pool stats
+unlike "$OUT" "hint: pool_recycle" "... no hint"
+expect_exit 0 "... --json" -- "$DBCTL" --url "$TEST_MYSQL_URL" -o pool_recycle=600 --json pool stats
+is "$(json_field 'len(d["hints"])' <<<"$OUT")" 0 "... no JSON hint"
 
 echo "ROLLBACK;" >&7
 exec 7>&-

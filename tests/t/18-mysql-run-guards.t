@@ -1,0 +1,144 @@
+#!/bin/bash
+# dbctl run against a throwaway MariaDB, where MySQL breaks all or nothing:
+# writes to non-transactional tables (MyISAM, Aria) that no ROLLBACK undoes
+# are reported (a warning on commit; a failure, a dry run or a Ctrl-C is
+# "failed_partly_applied"); statements the lexer cannot see commit (EXECUTE
+# IMMEDIATE, BEGIN NOT ATOMIC) are stopped by the server's in-transaction
+# flag; and -v values are quoted with the session's own escaping.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/mariadb.sh"
+DBCTL=${DBCTL:-$PWD/dbctl}
+command -v mariadbd >/dev/null || skip_all "mariadbd not installed (hint: .ci/install-deps check)"
+
+tmp=$(mktemp -d)
+cleanup() {
+	mariadb_stop_test
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+mariadb_start_test || skip_all "could not start a throwaway MariaDB (see the messages above)"
+cd "$tmp" || exit 1
+json_field() { /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+U=$TEST_MYSQL_URL
+ids() { mariadb_sql "SELECT COALESCE(GROUP_CONCAT(id ORDER BY id), '-') FROM app.$1"; }
+mariadb_sql "CREATE TABLE app.t (id int PRIMARY KEY) ENGINE=InnoDB;
+	CREATE TABLE app.m (id int PRIMARY KEY) ENGINE=MyISAM;
+	CREATE TABLE app.a (id int PRIMARY KEY) ENGINE=Aria;
+	CREATE TABLE app.s (id int PRIMARY KEY AUTO_INCREMENT, v varchar(100)) ENGINE=InnoDB;
+	CREATE TABLE app.\`we\`\`ird\` (id int) ENGINE=InnoDB"
+
+# --- non-transactional tables ---
+printf "INSERT INTO m VALUES (1);\nINSERT INTO t VALUES (1);\n" >both.sql
+expect_exit 0 "a run that writes MyISAM and InnoDB commits" -- "$DBCTL" --url "$U" run both.sql
+like "$ERR" "WARNING: the transaction changed non-transactional tables .*a failure would have left those changes behind" \
+	"... with a warning that it was never all or nothing"
+is "$(ids m),$(ids t)" "1,1" "... both rows are there"
+printf "INSERT INTO t VALUES (2);\n" >inno.sql
+expect_exit 0 "an InnoDB-only run" -- "$DBCTL" --url "$U" run inno.sql
+unlike "$ERR" "non-transactional" "... has no such warning"
+
+printf "INSERT INTO m VALUES (3);\nINSERT INTO t VALUES (3);\nINSERT INTO t VALUES (1);\n" >fail.sql
+expect_exit 1 "a failure after a MyISAM write: exit 1" -- "$DBCTL" --url "$U" run fail.sql
+like "$ERR" "fail\.sql:3:1: ERROR: Duplicate entry '1'" "... at the failing statement"
+like "$ERR" "hint: ROLLBACK could not undo the changes to non-transactional tables .*stay applied" \
+	"... and says what the rollback could not undo"
+is "$(ids m)" "1,3" "... the MyISAM row stayed (ROLLBACK cannot undo it)"
+is "$(ids t)" "1,2" "... the InnoDB row was rolled back"
+printf "INSERT INTO m VALUES (4);\nINSERT INTO t VALUES (1);\n" >fail2.sql
+expect_exit 1 "--json: the same failure" -- "$DBCTL" --url "$U" --json run fail2.sql
+is "$(json_field 'd["outcome"]' <<<"$OUT")" failed_partly_applied "JSON outcome failed_partly_applied, not rolled_back"
+printf "INSERT INTO t VALUES (5);\nINSERT INTO t VALUES (1);\n" >fail3.sql
+expect_exit 1 "--json: a failure with InnoDB only" -- "$DBCTL" --url "$U" --json run fail3.sql
+is "$(json_field 'd["outcome"]' <<<"$OUT")" rolled_back "... is rolled_back"
+
+printf "INSERT INTO a VALUES (1);\nINSERT INTO t VALUES (6);\n" >dry.sql
+expect_exit 1 "--dry-run that writes an Aria table: exit 1, it changed what it cannot undo" -- \
+	"$DBCTL" --url "$U" run --dry-run dry.sql
+like "$ERR" "the dry run changed what it cannot undo: ROLLBACK could not undo" "... says so"
+is "$(ids a)" "1" "... the Aria row is really there"
+is "$(ids t)" "1,2" "... the InnoDB row is not"
+printf "INSERT INTO a VALUES (2);\n" >dry2.sql
+expect_exit 1 "--dry-run --json" -- "$DBCTL" --url "$U" --json run --dry-run dry2.sql
+is "$(json_field 'd["outcome"]' <<<"$OUT")" failed_partly_applied "... JSON outcome failed_partly_applied"
+printf "INSERT INTO t VALUES (9);\n" >inno9.sql
+expect_exit 0 "--dry-run of InnoDB writes: exit 0" -- "$DBCTL" --url "$U" run --dry-run inno9.sql
+like "$OUT" "rolled back \(dry run\)" "... rolled back"
+printf "INSERT INTO m VALUES (7);\n" >nt.sql
+expect_exit 0 "--no-transaction: nothing to warn about" -- "$DBCTL" --url "$U" run --no-transaction nt.sql
+unlike "$ERR" "non-transactional" "... no warning"
+
+# Ctrl-C after a MyISAM write: KILL QUERY, ROLLBACK, exit 130, and not "nothing was applied"
+printf "INSERT INTO m VALUES (8);\nINSERT INTO t VALUES (8);\nSELECT SLEEP(20);\n" >slow.sql
+"$DBCTL" --url "$U" run slow.sql >/dev/null 2>"$tmp/slow.err" &
+pid=$!
+for _ in $(seq 200); do
+	[ "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(20)%'")" = 1 ] && break
+	sleep 0.02
+done
+kill -INT "$pid"
+wait "$pid"
+is "$?" 130 "Ctrl-C after a MyISAM write: exit 130"
+like "$(cat "$tmp/slow.err")" "interrupted: rolled back, but not all of it" "... says the rollback was not whole"
+like "$(cat "$tmp/slow.err")" "hint: ROLLBACK could not undo" "... and why"
+is "$(ids m),$(ids t)" "1,3,4,7,8,1,2" "... the MyISAM row stayed, the InnoDB one did not"
+
+# --- the runtime guard: implicit commits the lexer cannot see ---
+printf "INSERT INTO t VALUES (10);\nEXECUTE IMMEDIATE 'CREATE TABLE t3 (id int)';\nINSERT INTO t VALUES (11);\n" >ei.sql
+expect_exit 1 "EXECUTE IMMEDIATE of DDL in a transactional run: exit 1" -- "$DBCTL" --url "$U" run ei.sql
+like "$ERR" "ei\.sql:2:1: .*committed the open transaction implicitly" "... stopped at the statement that committed"
+is "$(ids t)" "1,2,10" "... the row before it was committed by MySQL, the one after rolled back"
+is "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='app' AND TABLE_NAME='t3'")" 1 \
+	"... and the DDL ran"
+printf "INSERT INTO t VALUES (12);\nBEGIN NOT ATOMIC DROP TABLE t3; END;\nINSERT INTO t VALUES (13);\n" >bna.sql
+expect_exit 1 "BEGIN NOT ATOMIC with DDL inside: exit 1" -- "$DBCTL" --url "$U" --json run bna.sql
+is "$(json_field 'd["outcome"]' <<<"$OUT")" failed_partly_applied "... JSON outcome failed_partly_applied"
+is "$(json_field 'd["error"]["line"]' <<<"$OUT")" 2 "... the error is at line 2"
+is "$(ids t)" "1,2,10,12" "... the row before it stays, the one after is rolled back"
+# DDL commits before it runs, even when it then fails: the error packet says
+# nothing of it, the transaction's disappearance does
+printf "INSERT INTO t VALUES (16);\nEXECUTE IMMEDIATE 'CREATE TABLE t (id int)';\n" >ddlfail.sql
+expect_exit 1 "a DDL that fails (1050) after committing implicitly: exit 1" -- "$DBCTL" --url "$U" --json run ddlfail.sql
+is "$(json_field 'd["outcome"]' <<<"$OUT")" failed_partly_applied "... outcome failed_partly_applied, not rolled_back"
+like "$(json_field 'd["error"]["hint"]' <<<"$OUT")" "ended the transaction before it failed.*stay committed" \
+	"... the hint says the statements before it stay committed"
+is "$(mariadb_sql "SELECT COUNT(*) FROM app.t WHERE id = 16")" 1 "... as they do: row 16 is there"
+printf "INSERT INTO t VALUES (17);\nINSERT INTO t VALUES (1);\n" >dupfail.sql
+expect_exit 1 "an ordinary failure keeps the transaction, which dbctl rolls back" -- "$DBCTL" --url "$U" --json run dupfail.sql
+is "$(json_field 'd["outcome"]' <<<"$OUT")" rolled_back "... outcome rolled_back"
+is "$(mariadb_sql "SELECT COUNT(*) FROM app.t WHERE id = 17")" 0 "... row 17 is not there"
+printf "INSERT INTO t VALUES (14);\nEXECUTE IMMEDIATE 'CREATE TABLE t3 (id int)';\nINSERT INTO t VALUES (15);\n" >ei2.sql
+expect_exit 0 "--no-transaction runs it" -- "$DBCTL" --url "$U" run --no-transaction ei2.sql
+is "$(ids t)" "1,2,10,12,14,15,16" "... every statement applied"
+
+# --- -v values: :'name' a literal, :"name" a backticked name, :name raw ---
+val="it's a \\ back\\slash' ; -- x"
+expected="CONCAT('it', CHAR(39), 's a ', CHAR(92), ' back', CHAR(92), 'slash', CHAR(39), ' ; -- x')"
+printf "INSERT INTO s (v) VALUES (:'val');\nINSERT INTO :\"tbl\" VALUES (1);\n" >v.sql
+expect_exit 0 ":'val' and :\"tbl\" with quotes, backslashes, a backtick" -- \
+	"$DBCTL" --url "$U" run -v "val=$val" -v 'tbl=we`ird' v.sql
+is "$(mariadb_sql "SELECT v = $expected FROM app.s WHERE id = 1")" 1 "... the value arrived byte for byte"
+is "$(mariadb_sql 'SELECT COUNT(*) FROM app.`we``ird`')" 1 "... into the table whose name has a backtick"
+printf "SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES';\nINSERT INTO s (v) VALUES (:'val');\n" >nbe.sql
+expect_exit 0 "after SET sql_mode = NO_BACKSLASH_ESCAPES in the script" -- "$DBCTL" --url "$U" run -v "val=$val" nbe.sql
+is "$(mariadb_sql "SELECT v = $expected FROM app.s WHERE id = 2")" 1 "... quoted without backslash escapes"
+mariadb_sql "SET GLOBAL sql_mode = 'NO_BACKSLASH_ESCAPES'"
+printf "INSERT INTO s (v) VALUES (:'val');\n" >plain.sql
+expect_exit 0 "with the server's global sql_mode NO_BACKSLASH_ESCAPES" -- "$DBCTL" --url "$U" run -v "val=$val" plain.sql
+is "$(mariadb_sql "SELECT v = $expected FROM app.s WHERE id = 3")" 1 "... quoted as the session reads strings"
+mariadb_sql "SET GLOBAL sql_mode = DEFAULT"
+printf "SELECT :v;\n" >raw.sql
+expect_exit 0 "a raw :v value (1+1)" -- "$DBCTL" --url "$U" run -v "v=1+1" raw.sql
+expect_exit 0 "a raw value ending in a -- comment: MySQL's statement goes without its ';'" -- \
+	"$DBCTL" --url "$U" run -v "v=1 -- x" raw.sql
+expect_exit 3 "a raw value with a COMMIT in it is refused" -- "$DBCTL" --url "$U" run -v "v=1; COMMIT" raw.sql
+like "$ERR" "COMMIT is not allowed here.*" "... as transaction control"
+like "$ERR" "hint: it comes from a -v value" "... from the value"
+expect_exit 3 "a raw value with DDL in it is refused" -- "$DBCTL" --url "$U" run -v "v=1; DROP TABLE s" raw.sql
+expect_exit 3 "a raw value that opens a comment is refused" -- "$DBCTL" --url "$U" run -v "v=1 /* x" raw.sql
+is "$(ids s | tr , ' ' | wc -w)" 3 "... and s is still there with its 3 rows"
+expect_exit 1 "an undefined :name stays as written (the server refuses it)" -- "$DBCTL" --url "$U" run raw.sql
+like "$ERR" "near ':v'" "... it reached the server as ':v'"
+printf "DELIMITER //\nCREATE PROCEDURE lbl() BEGIN l1: LOOP LEAVE l1; END LOOP l1; SET @x := 1; END //\nDELIMITER ;\n" >lbl.sql
+expect_exit 0 "a label's ':' and ':=' are no variables" -- "$DBCTL" --url "$U" run --no-transaction -v "LOOP=x" lbl.sql
+
+done_testing
