@@ -47,8 +47,9 @@ const struct dialect mysql_dialect = {
 	.commit_hint = "",
 	.probe_sql = "SELECT 1",
 	.slow_connect = true,   /* a handshake and an auth exchange, TLS often */
-	/* NULL: SQLSCAN_MYSQL follows SET sql_mode (NO_BACKSLASH_ESCAPES) in
-	 * the text itself; the driver's one-shot sql_mode read would go stale */
+	/* NULL: the server reports no sql_mode change, so SQLSCAN_MYSQL follows
+	 * SET sql_mode (NO_BACKSLASH_ESCAPES) in the text itself, in the check
+	 * and the run pass alike, from one file to the next */
 	.strings_setting = NULL,
 	.encoding_setting = NULL,   /* the driver asks for utf8mb4 (charset= in the URL) */
 	/* multi-statement batches: the server splits an unquoted value's ';' again */

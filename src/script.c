@@ -280,6 +280,11 @@ static int refuse_statement(const char *name, const struct sqlscan_statement *s,
 		err_set(err, EXIT_USAGE, "%s:%d:%d: %s is not allowed here: dbctl runs the whole script in one transaction",
 			name, s->line, s->column, s->what);
 		err_hint(err, "remove it, or pass --no-transaction to run statement by statement");
+	} else if (s->unseen) {
+		/* EXECUTE runs text the lexer never saw: it may commit, and the run could not tell */
+		err_set(err, EXIT_USAGE, "%s:%d:%d: %s runs a statement dbctl cannot see, which may commit the run's "
+			"transaction", name, s->line, s->column, s->what);
+		err_hint(err, "run the script with --no-transaction, or write the statement itself");
 	} else if (s->commits_implicitly) {
 		/* MySQL would commit what ran before it, and nothing after it could be undone */
 		err_set(err, EXIT_USAGE, "%s:%d:%d: %s commits implicitly: it would end the run's transaction, so the "
@@ -361,6 +366,7 @@ static int check_substituted(const char *name, const struct sqlscan *outer, cons
 	sqlscan_init(&scan, in, name, outer->dialect);
 	scan.complete = complete;
 	scan.backslash_strings = outer->backslash_strings;
+	scan.no_backslash_escapes = outer->no_backslash_escapes;
 	sqlscan_statement_init(&part);
 	while ((rc = sqlscan_next(&scan, &part, &part_err)) == 1) {
 		last_terminated = part.terminated;
@@ -394,11 +400,11 @@ static int check_substituted(const char *name, const struct sqlscan *outer, cons
 	return rc < 0 ? -1 : 0;
 }
 
-/* *backslash_strings carries the string setting from one file to the next:
- * they all run in one session. */
+/* *backslash_strings (and MySQL's *no_backslash_escapes) carry the string
+ * setting from one file to the next: they all run in one session. */
 static int check_one(struct inputs *inputs, struct source *source, const struct dialect *dialect,
 		     const struct script_options *options, sqlscan_complete_fn complete, long *statements,
-		     int first_line, bool *backslash_strings, struct err *err)
+		     int first_line, bool *backslash_strings, bool *no_backslash_escapes, struct err *err)
 {
 	struct variables vars = { options, NULL, NULL, false, "", "", false };
 	struct sqlscan_statement statement;
@@ -420,6 +426,7 @@ static int check_one(struct inputs *inputs, struct source *source, const struct 
 	scan.variable_context = &vars;
 	scan.complete = complete;
 	scan.backslash_strings = *backslash_strings;
+	scan.no_backslash_escapes = *no_backslash_escapes;
 	digest_init(&digest);
 	scan.digest = &digest;
 	source->statements = 0;
@@ -452,6 +459,7 @@ static int check_one(struct inputs *inputs, struct source *source, const struct 
 			rc = 0;
 	}
 	*backslash_strings = scan.backslash_strings;
+	*no_backslash_escapes = scan.no_backslash_escapes;
 	if (rc == 0 && source->path) {
 		source->length = scan.consumed;
 		source->digest = digest_final(&digest);
@@ -470,6 +478,7 @@ static int check_sources(struct inputs *inputs, const struct dialect *dialect, c
 			 sqlscan_complete_fn complete, long *statements, int first_line, struct err *err)
 {
 	bool backslash_strings = false;   /* the server's default is assumed: on */
+	bool no_backslash_escapes = false;   /* MySQL's default sql_mode */
 	size_t i;
 
 	*statements = 0;
@@ -477,7 +486,7 @@ static int check_sources(struct inputs *inputs, const struct dialect *dialect, c
 		return -1;
 	for (i = 0; i < inputs->count; i++)
 		if (check_one(inputs, &inputs->sources[i], dialect, options, complete, statements, first_line,
-			      &backslash_strings, err) != 0)
+			      &backslash_strings, &no_backslash_escapes, err) != 0)
 			return -1;
 	return 0;
 }
@@ -628,6 +637,9 @@ struct run_state {
 	struct batch batch;
 	struct batch previous;   /* the last batch sent: its replies may still be unread (may_defer) */
 	bool replies_pending;
+	/* a dialect whose server reports no string setting (MySQL's sql_mode):
+	 * the lexer follows SET in the text, from one file to the next */
+	bool no_backslash_escapes;
 };
 
 static const char *what_stayed(bool transaction);
@@ -763,7 +775,9 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 	scan.variable = lookup_variable;
 	scan.variable_context = vars;
 	scan.complete = run->driver->statement_complete;
-	scan.track_strings = false;
+	/* the server's report is followed where there is one; else the text, as the check pass did */
+	scan.track_strings = !dialect->strings_setting;
+	scan.no_backslash_escapes = run->no_backslash_escapes;
 	scan.limit = limit;
 	digest_init(&digest);
 	scan.digest = &digest;
@@ -851,6 +865,7 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 	/* last: every reply is read before the caller commits */
 	if (rc == 0)
 		rc = flush(run, source->name, NULL, true, err);
+	run->no_backslash_escapes = scan.no_backslash_escapes;
 	view->consumed = scan.consumed;
 	view->digest = digest_final(&digest);
 	strbuf_release(&copy.line);
