@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 /* Bumped whenever struct driver or what it promises changes, so that a stale module is refused. */
-#define DRIVER_ABI_VERSION 10
+#define DRIVER_ABI_VERSION 11
 
 struct dialect;   /* dialect.h: the backend's language, for the runner, the shell and migrate */
 

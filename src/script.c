@@ -1088,6 +1088,12 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 		discard = true;
 		goto out;
 	}
+	/* MySQL: the session's sql_mode as it starts, which no SET in the script shows */
+	if (rc == 0 && dialect->start_strings_setting && engine->driver->parameter) {
+		const char *start = engine->driver->parameter(run.conn, dialect->start_strings_setting);
+
+		run.no_backslash_escapes = start && dialect->start_no_backslash(start);
+	}
 	for (i = 0; i < count && rc == 0; i++) {
 		struct source *source = &inputs.sources[i];
 		struct sqlscan opener;
@@ -1102,8 +1108,10 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 			rc = -1;
 		} else {
 			rc = run_source(&run, &input, dialect, &vars, opener.limit, &view, err);
-			const char *strings = engine->driver->parameter && dialect->strings_setting
-						      ? engine->driver->parameter(run.conn, dialect->strings_setting)
+			const char *setting = dialect->strings_setting ? dialect->strings_setting
+								       : dialect->start_strings_setting;
+			const char *strings = engine->driver->parameter && setting
+						      ? engine->driver->parameter(run.conn, setting)
 						      : NULL;
 
 			if (rc != 0 && err->code == EXIT_USAGE && source_changed(source))
@@ -1112,9 +1120,9 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 				/* the check pass read the same bytes without this error: the
 				 * server's setting made the run pass read them otherwise */
 				err_hint(err, "the server's %s (%s) splits the file otherwise than the check did; %s",
-					 dialect->strings_setting, strings, what_stayed(options->transaction));
+					 setting, strings, what_stayed(options->transaction));
 			else if (rc == 0)
-				rc = verify_source(source, &view, dialect->strings_setting, strings, options->transaction, err);
+				rc = verify_source(source, &view, setting, strings, options->transaction, err);
 		}
 		if (owned)
 			fclose(owned);

@@ -113,4 +113,14 @@ printf -- "--This is a comment, as the client has it\nINSERT INTO r VALUES (50, 
 expect_exit 0 "--x that starts a statement is a comment" -- "$DBCTL" --url "$U" run dash.sql
 is "$(rows3)" "46,47,48,50" "... the statement after it ran"
 
+# The session may start with NO_BACKSLASH_ESCAPES (the server's default sql_mode):
+# no SET shows it, so the run pass reads it from the server before the first file
+mariadb_sql "SET GLOBAL sql_mode = CONCAT(@@global.sql_mode, ',NO_BACKSLASH_ESCAPES')"
+printf "INSERT INTO r VALUES (51, 'a');\nSELECT 'a\\\\'; COMMIT; SELECT '\\\\';\n" >h3d.sql
+expect_exit 3 "a server whose sql_mode has NO_BACKSLASH_ESCAPES: the COMMIT it would run is refused" -- \
+	"$DBCTL" --url "$U" run h3d.sql
+like "$ERR" "h3d.sql:2:14: COMMIT is not allowed here" "... found by the run pass, before it is sent"
+mariadb_sql "SET GLOBAL sql_mode = REPLACE(@@global.sql_mode, ',NO_BACKSLASH_ESCAPES', '')"
+is "$(rows3)" "46,47,48,50" "... nothing was committed"
+
 done_testing
