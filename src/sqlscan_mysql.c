@@ -92,6 +92,7 @@ struct my_lex {
 	struct my_verdict verdict;
 	struct my_verdict first; /* the text's first statement's */
 	int statements;          /* statements of the text before this one (DELIMITER, goose) */
+	const char *after_first; /* how the messages name the statements after the first */
 	struct my_stmt *value_for;   /* the statement whose sql_mode string value is being read */
 	int pending_mode;        /* NO_BACKSLASH_ESCAPES after the text so far (-1: unchanged) */
 	bool changes_lexing;
@@ -109,11 +110,12 @@ struct my_lex {
 	enum my_handler handler;
 	int depth;               /* open blocks */
 	bool sub_active;         /* executes: sub holds the statement inside the block being read */
-	unsigned char blocks[MY_DEPTH];
-	int block_paren[MY_DEPTH];
 	char prev[MY_WORD];      /* the last token, upper-cased (words) or the punctuation */
 	struct my_stmt sub;
 	struct my_stmt st;
+	/* blocks[0..depth) (not cleared: depth says how many hold something) */
+	unsigned char blocks[MY_DEPTH];
+	int block_paren[MY_DEPTH];
 };
 
 static void stmt_reset(struct my_stmt *st)
@@ -535,8 +537,6 @@ static void inner_start(struct my_lex *lex)
 	lex->sub_active = true;
 }
 
-static void body_word(struct my_lex *lex, const char *word);
-
 static void start_body(struct my_lex *lex)
 {
 	lex->header = HEAD_BODY;
@@ -928,8 +928,9 @@ static void apply_mode(struct sqlscan *scan, struct my_lex *lex)
 static void statement_boundary(struct sqlscan *scan, struct my_lex *lex)
 {
 	inner_end(lex);
-	judge(lex, &lex->st, lex->statements == 0,
-	      lex->statements == 0 ? NULL : scan->goose_block ? "in a goose StatementBegin block" : "after a ';' in the same text");
+	if (!lex->after_first)
+		lex->after_first = scan->goose_block ? "in a goose StatementBegin block" : "after a ';' in the same text";
+	judge(lex, &lex->st, lex->statements == 0, lex->statements == 0 ? NULL : lex->after_first);
 	lex->statements++;
 	apply_mode(scan, lex);
 	my_next_statement(lex);
@@ -1210,8 +1211,7 @@ static void finish(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_stat
 	const struct my_verdict *v;
 
 	inner_end(lex);
-	judge(lex, &lex->st, lex->statements == 0,
-	      lex->statements == 0 ? NULL : scan->goose_block ? "in a goose StatementBegin block" : "after a ';' in the same text");
+	judge(lex, &lex->st, lex->statements == 0, lex->statements == 0 ? NULL : lex->after_first);
 	v = lex->found ? &lex->verdict : &lex->first;
 	out->kind = v->kind;
 	out->commits_implicitly = v->commits_implicitly;

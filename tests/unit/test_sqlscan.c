@@ -459,6 +459,8 @@ static void test_mysql_soundness(void)
 	/* goose: the block's statements are judged; an open block is an error */
 	check_mysql_kind("-- +goose Up\n-- +goose StatementBegin\nselect 1; select 2;\nCOMMIT;\n-- +goose StatementEnd\n",
 			 SQLSCAN_TRANSACTION_CONTROL, false, "COMMIT in a goose StatementBegin block");
+	check_mysql_kind("-- +goose StatementBegin\nselect 1;\nCOMMIT\n-- +goose StatementEnd\n", SQLSCAN_TRANSACTION_CONTROL,
+			 false, "COMMIT in a goose StatementBegin block");
 	check_error(my, "mysql: -- +goose StatementBegin without StatementEnd",
 		    "select 0;\n  -- +goose StatementBegin\nselect 1;\nCOMMIT;\nselect 2;\n",
 		    "f.sql:2:3: -- +goose StatementBegin without StatementEnd");
