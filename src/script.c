@@ -367,6 +367,7 @@ static int check_substituted(const char *name, const struct sqlscan *outer, cons
 	scan.complete = complete;
 	scan.backslash_strings = outer->backslash_strings;
 	scan.no_backslash_escapes = outer->no_backslash_escapes;
+	scan.sql_mode_unknown = outer->sql_mode_unknown;
 	sqlscan_statement_init(&part);
 	while ((rc = sqlscan_next(&scan, &part, &part_err)) == 1) {
 		last_terminated = part.terminated;
@@ -400,11 +401,16 @@ static int check_substituted(const char *name, const struct sqlscan *outer, cons
 	return rc < 0 ? -1 : 0;
 }
 
-/* *backslash_strings (and MySQL's *no_backslash_escapes) carry the string
- * setting from one file to the next: they all run in one session. */
+/* How the lexer reads strings, carried from one file to the next: they all run in one session. */
+struct strings_carry {
+	bool backslash_strings;      /* PostgreSQL: standard_conforming_strings off */
+	bool no_backslash_escapes;   /* MySQL: sql_mode has NO_BACKSLASH_ESCAPES */
+	bool sql_mode_unknown;       /* MySQL: sql_mode was set to something the lexer cannot read */
+};
+
 static int check_one(struct inputs *inputs, struct source *source, const struct dialect *dialect,
 		     const struct script_options *options, sqlscan_complete_fn complete, long *statements,
-		     int first_line, bool *backslash_strings, bool *no_backslash_escapes, struct err *err)
+		     int first_line, struct strings_carry *carry, struct err *err)
 {
 	struct variables vars = { options, NULL, NULL, false, "", "", false };
 	struct sqlscan_statement statement;
@@ -425,8 +431,9 @@ static int check_one(struct inputs *inputs, struct source *source, const struct 
 	scan.variable = lookup_variable;
 	scan.variable_context = &vars;
 	scan.complete = complete;
-	scan.backslash_strings = *backslash_strings;
-	scan.no_backslash_escapes = *no_backslash_escapes;
+	scan.backslash_strings = carry->backslash_strings;
+	scan.no_backslash_escapes = carry->no_backslash_escapes;
+	scan.sql_mode_unknown = carry->sql_mode_unknown;
 	digest_init(&digest);
 	scan.digest = &digest;
 	source->statements = 0;
@@ -458,8 +465,9 @@ static int check_one(struct inputs *inputs, struct source *source, const struct 
 		while (rc == 0 && statement.kind == SQLSCAN_COPY_IN && (rc = sqlscan_copy_line(&scan, &data, err)) == 1)
 			rc = 0;
 	}
-	*backslash_strings = scan.backslash_strings;
-	*no_backslash_escapes = scan.no_backslash_escapes;
+	carry->backslash_strings = scan.backslash_strings;
+	carry->no_backslash_escapes = scan.no_backslash_escapes;
+	carry->sql_mode_unknown = scan.sql_mode_unknown;
 	if (rc == 0 && source->path) {
 		source->length = scan.consumed;
 		source->digest = digest_final(&digest);
@@ -477,8 +485,8 @@ static int check_one(struct inputs *inputs, struct source *source, const struct 
 static int check_sources(struct inputs *inputs, const struct dialect *dialect, const struct script_options *options,
 			 sqlscan_complete_fn complete, long *statements, int first_line, struct err *err)
 {
-	bool backslash_strings = false;   /* the server's default is assumed: on */
-	bool no_backslash_escapes = false;   /* MySQL's default sql_mode */
+	/* the servers' defaults are assumed: standard_conforming_strings on, no NO_BACKSLASH_ESCAPES */
+	struct strings_carry carry = { false, false, false };
 	size_t i;
 
 	*statements = 0;
@@ -486,7 +494,7 @@ static int check_sources(struct inputs *inputs, const struct dialect *dialect, c
 		return -1;
 	for (i = 0; i < inputs->count; i++)
 		if (check_one(inputs, &inputs->sources[i], dialect, options, complete, statements, first_line,
-			      &backslash_strings, &no_backslash_escapes, err) != 0)
+			      &carry, err) != 0)
 			return -1;
 	return 0;
 }
@@ -640,6 +648,7 @@ struct run_state {
 	/* a dialect whose server reports no string setting (MySQL's sql_mode):
 	 * the lexer follows SET in the text, from one file to the next */
 	bool no_backslash_escapes;
+	bool sql_mode_unknown;
 };
 
 static const char *what_stayed(bool transaction);
@@ -778,6 +787,7 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 	/* the server's report is followed where there is one; else the text, as the check pass did */
 	scan.track_strings = !dialect->strings_setting;
 	scan.no_backslash_escapes = run->no_backslash_escapes;
+	scan.sql_mode_unknown = run->sql_mode_unknown;
 	scan.limit = limit;
 	digest_init(&digest);
 	scan.digest = &digest;
@@ -866,6 +876,7 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 	if (rc == 0)
 		rc = flush(run, source->name, NULL, true, err);
 	run->no_backslash_escapes = scan.no_backslash_escapes;
+	run->sql_mode_unknown = scan.sql_mode_unknown;
 	view->consumed = scan.consumed;
 	view->digest = digest_final(&digest);
 	strbuf_release(&copy.line);

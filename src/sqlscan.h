@@ -89,6 +89,9 @@ struct sqlscan {
 	 * character in strings. A caller whose session starts that way sets it
 	 * after sqlscan_init; with track_strings, SET sql_mode = '...' updates it. */
 	bool no_backslash_escapes;
+	/* MySQL: a SET sql_mode to something other than a string (@old, DEFAULT,
+	 * an expression): until the next one, a backslash in a string is refused */
+	bool sql_mode_unknown;
 	char delimiter[17];              /* MySQL: the DELIMITER in force (";"; the client's limit is 16) */
 	bool goose_block;                /* MySQL: between -- +goose StatementBegin and StatementEnd */
 	int goose_line, goose_column;    /* where that StatementBegin is */

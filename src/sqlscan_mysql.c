@@ -66,7 +66,7 @@ struct my_stmt {
 	enum my_variable variable;  /* the assignment's target */
 	bool autocommit;            /* assigns the session's autocommit */
 	bool sql_mode;              /* assigns the session's sql_mode */
-	int no_backslash;           /* after it: 1 NO_BACKSLASH_ESCAPES, 0 not, -1 unchanged or unknown */
+	int no_backslash;           /* after it: 1 NO_BACKSLASH_ESCAPES, 0 not, -1 unchanged, 2 unknown (not a literal) */
 	char tokens[MY_TOKENS][40]; /* outside parentheses, words upper-cased */
 };
 
@@ -94,7 +94,7 @@ struct my_lex {
 	int statements;          /* statements of the text before this one (DELIMITER, goose) */
 	const char *after_first; /* how the messages name the statements after the first */
 	struct my_stmt *value_for;   /* the statement whose sql_mode string value is being read */
-	int pending_mode;        /* NO_BACKSLASH_ESCAPES after the text so far (-1: unchanged) */
+	int pending_mode;        /* NO_BACKSLASH_ESCAPES after the text so far (-1: unchanged, 2: unknown) */
 	bool changes_lexing;
 	bool saw_set;            /* a SET statement came by */
 	/* from here on, per statement of the text (a DELIMITER or goose block may hold several) */
@@ -245,7 +245,7 @@ static void assign(struct my_stmt *st)
 			st->autocommit = true;
 		if (st->variable == VARIABLE_SQL_MODE) {
 			st->sql_mode = true;
-			st->no_backslash = -1;   /* unknown unless a string follows */
+			st->no_backslash = 2;   /* unknown unless a string follows */
 		}
 	}
 	st->set = SET_VALUE;
@@ -918,8 +918,12 @@ static int goose_marker(const char *comment, size_t len)
  * is read so (the server parses each statement when it comes to it). */
 static void apply_mode(struct sqlscan *scan, struct my_lex *lex)
 {
-	if (scan->track_strings && lex->pending_mode >= 0)
+	if (scan->track_strings && lex->pending_mode == 2)
+		scan->sql_mode_unknown = true;   /* SET sql_mode = @old, DEFAULT, CONCAT(...) */
+	else if (scan->track_strings && lex->pending_mode >= 0) {
 		scan->no_backslash_escapes = lex->pending_mode == 1;
+		scan->sql_mode_unknown = false;
+	}
 	lex->pending_mode = -1;
 }
 
@@ -1134,8 +1138,8 @@ static bool names_sql_mode(const char *text)
 	return false;
 }
 
-/* One step inside a quote or comment. */
-static void scan_quoted(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_statement *out)
+/* One step inside a quote or comment: 0, or -1 with err set. */
+static int scan_quoted(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_statement *out, struct err *err)
 {
 	const char *at = scan->line + scan->pos;
 	size_t left = scan->line_len - scan->pos;
@@ -1152,15 +1156,23 @@ static void scan_quoted(struct sqlscan *scan, struct my_lex *lex, struct sqlscan
 			skip(scan, out, len);
 		else
 			take(scan, len);
-		return;
+		return 0;
 	}
 	case MY_STRING: {
-		const char stops[] = { lex->quote, scan->no_backslash_escapes ? '\0' : '\\', '\0' };
+		const char stops[] = { lex->quote, scan->no_backslash_escapes && !scan->sql_mode_unknown ? '\0' : '\\', '\0' };
 		size_t len = strcspn(at, stops);
 
 		if (len)
 			take(scan, len);
-		else if (c == '\\')
+		else if (c == '\\' && scan->sql_mode_unknown) {
+			/* 'a\'; COMMIT; ...' is one statement or three, as the mode has it */
+			err_set(err, EXIT_USAGE, "%s:%d:%d: a backslash in a string after SET sql_mode to a value dbctl "
+				"cannot read: the server may or may not take it as an escape", scan->name, scan->line_number,
+				sqlscan_column(scan) + 1);
+			err_hint(err, "set sql_mode to a string before this (with or without NO_BACKSLASH_ESCAPES), as "
+				      "SET sql_mode = 'TRADITIONAL'");
+			return -1;
+		} else if (c == '\\')
 			take(scan, 2);   /* \' and \\, and a newline after a last backslash */
 		else if (next == lex->quote)
 			take(scan, 2);
@@ -1174,7 +1186,7 @@ static void scan_quoted(struct sqlscan *scan, struct my_lex *lex, struct sqlscan
 				lex->value_at = 0;
 			}
 		}
-		return;
+		return 0;
 	}
 	case MY_NAME: {
 		const char *close = memchr(at, '`', left);
@@ -1189,11 +1201,12 @@ static void scan_quoted(struct sqlscan *scan, struct my_lex *lex, struct sqlscan
 			lex->state = MY_NORMAL;
 			take(scan, 1);
 		}
-		return;
+		return 0;
 	}
 	case MY_NORMAL:
 		break;
 	}
+	return 0;
 }
 
 static int unterminated(struct sqlscan *scan, const struct my_lex *lex, struct err *err)
@@ -1264,7 +1277,8 @@ int sqlscan_mysql_next(struct sqlscan *scan, struct sqlscan_statement *out, stru
 			return 1;
 		}
 		if (lex.state != MY_NORMAL) {
-			scan_quoted(scan, &lex, out);
+			if (scan_quoted(scan, &lex, out, err) < 0)
+				return -1;
 			continue;
 		}
 		rc = scan_normal(scan, &lex, out, err);

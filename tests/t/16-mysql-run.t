@@ -123,4 +123,10 @@ like "$ERR" "h3d.sql:2:14: COMMIT is not allowed here" "... found by the run pas
 mariadb_sql "SET GLOBAL sql_mode = REPLACE(@@global.sql_mode, ',NO_BACKSLASH_ESCAPES', '')"
 is "$(rows3)" "46,47,48,50" "... nothing was committed"
 
+printf "INSERT INTO r VALUES (52, 'a');\nSET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES');\n" >h3e.sql
+expect_exit 3 "after SET sql_mode = an expression, a backslash in the next file is refused" -- \
+	"$DBCTL" --url "$U" run h3e.sql h3b.sql
+like "$ERR" "h3b.sql:1:10: a backslash in a string after SET sql_mode to a value dbctl cannot read" "... where it is"
+is "$(rows3)" "46,47,48,50" "... nothing was sent"
+
 done_testing

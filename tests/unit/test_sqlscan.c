@@ -434,6 +434,16 @@ static void test_mysql_soundness(void)
 		    "DELIMITER //\nSET sql_mode = 'NO_BACKSLASH_ESCAPES'; SELECT 'a\\'//\nselect 'b\\'//",
 		    (const char *[]){ "SET sql_mode = 'NO_BACKSLASH_ESCAPES'; SELECT 'a\\'", "select 'b\\'", END });
 
+	check_error(my, "mysql: after SET sql_mode = an expression, a backslash in a string is refused",
+		    "SET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES');\nselect 'ok';\nselect 'a\\'; COMMIT; select '\\';\n",
+		    "f.sql:3:10: a backslash in a string after SET sql_mode to a value dbctl cannot read");
+	check_error(my, "mysql: ... SET sql_mode = @old too",
+		    "SET @OLD_SQL_MODE = @@SQL_MODE, SQL_MODE = 'NO_BACKSLASH_ESCAPES';\nSET SQL_MODE = @OLD_SQL_MODE;\nselect '\\';",
+		    "f.sql:3:9: a backslash in a string after SET sql_mode");
+	check_split(my, "mysql: ... until sql_mode is set to a string again",
+		    "SET sql_mode = DEFAULT;\nSET sql_mode = 'ANSI';\nselect 'a\\'; select 2';",
+		    (const char *[]){ "SET sql_mode = DEFAULT", "SET sql_mode = 'ANSI'", "select 'a\\'; select 2'", END });
+
 	/* H4 */
 	check_mysql_kind("INSTALL PLUGIN blackhole SONAME 'ha_blackhole';", SQLSCAN_OUTSIDE_TRANSACTION, true, "INSTALL PLUGIN");
 	check_mysql_kind("install soname 'ha_blackhole';", SQLSCAN_OUTSIDE_TRANSACTION, true, "INSTALL SONAME");
