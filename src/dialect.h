@@ -100,6 +100,11 @@ struct dialect {
 	 * "off", a backslash escapes inside '...' (NULL: the lexer's default holds) */
 	const char *strings_setting;
 	bool (*backslash_strings)(const char *value);   /* does this value of it make a backslash escape? */
+	/* A setting whose changes the server does not report (MySQL's sql_mode):
+	 * read once when the run starts, it gives the lexer's string mode there,
+	 * and the script's own SET statements are followed from it (NULL: none) */
+	const char *start_strings_setting;
+	bool (*start_no_backslash)(const char *value);   /* does this value turn backslash escapes off? */
 	/* The setting that names the session's character set, and the value the
 	 * lexer reads the script in (NULL: no such setting) */
 	const char *encoding_setting;

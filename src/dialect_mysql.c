@@ -5,6 +5,8 @@
  * Linked into the mysql module. */
 #include "dialect.h"
 
+#include <string.h>
+
 /* The server's own schemas, left out of completion and \dn. */
 #define MY_SYSTEM_SCHEMAS "('information_schema', 'performance_schema', 'mysql', 'sys')"
 
@@ -39,6 +41,14 @@ static void describe(struct strbuf *sql, const char *name)
 		    name);
 }
 
+/* sql_mode is a comma-separated list, upper-cased by the server. */
+static bool no_backslash(const char *value)
+{
+	const char *p = strstr(value, "NO_BACKSLASH_ESCAPES");
+
+	return p && (p == value || p[-1] == ',') && (p[20] == '\0' || p[20] == ',');
+}
+
 const struct dialect mysql_dialect = {
 	.lexer = SQLSCAN_MYSQL,
 	.rolls_back = true,
@@ -47,9 +57,14 @@ const struct dialect mysql_dialect = {
 	.commit_hint = "",
 	.probe_sql = "SELECT 1",
 	.slow_connect = true,   /* a handshake and an auth exchange, TLS often */
-	/* NULL: SQLSCAN_MYSQL follows SET sql_mode (NO_BACKSLASH_ESCAPES) in
-	 * the text itself; the driver's one-shot sql_mode read would go stale */
+	/* NULL: the server reports no sql_mode change, so SQLSCAN_MYSQL follows
+	 * SET sql_mode (NO_BACKSLASH_ESCAPES) in the text itself, in the check
+	 * and the run pass alike, from one file to the next */
 	.strings_setting = NULL,
+	/* the server's own default may have NO_BACKSLASH_ESCAPES: the run pass
+	 * starts from it, and says so if the check pass split otherwise */
+	.start_strings_setting = "sql_mode",
+	.start_no_backslash = no_backslash,
 	.encoding_setting = NULL,   /* the driver asks for utf8mb4 (charset= in the URL) */
 	/* multi-statement batches: the server splits an unquoted value's ';' again */
 	.resplits_values = true,

@@ -706,23 +706,17 @@ static char *my_quote(struct driver_conn *conn, const char *value, bool identifi
 	return out;
 }
 
-/* sql_mode, read once on demand (NO_BACKSLASH_ESCAPES, ANSI_QUOTES for the lexer). */
+/* sql_mode, read once on demand (NO_BACKSLASH_ESCAPES for the lexer),
+ * through the statement path so that a silent server cannot hang it. */
 static const char *my_parameter(struct driver_conn *conn, const char *name)
 {
-	MYSQL_RES *res;
-	MYSQL_ROW row;
+	struct err err;
 
 	if (strcmp(name, "sql_mode") != 0 || conn->broken)
 		return NULL;
-	if (conn->sql_mode)
-		return conn->sql_mode;
-	/* blocking is fine here: between statements, on a healthy connection */
-	if (mysql_real_query(conn->my, "SELECT @@SESSION.sql_mode", 25) != 0 || !(res = mysql_store_result(conn->my)))
+	err_init(&err);
+	if (!conn->sql_mode && my_read_session(conn, &err) != 0)
 		return NULL;
-	row = mysql_fetch_row(res);
-	if (row && row[0])
-		conn->sql_mode = strdup(row[0]);
-	mysql_free_result(res);
 	return conn->sql_mode;
 }
 

@@ -63,6 +63,8 @@ static inline unsigned int my_server_status(MYSQL *my)
 void my_close_conn(struct driver_conn *conn);
 
 int my_exec(struct driver_conn *conn, const char *text, struct driver_result *out, struct err *err);
+/* Reads the session's max_allowed_packet and sql_mode once (drv_mysql_exec.c). */
+int my_read_session(struct driver_conn *conn, struct err *err);
 int my_query(struct driver_conn *conn, const char *text, const struct driver_row_sink *sink, struct err *err);
 int my_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct err *err);
 int my_server_stats(struct driver_conn *conn, struct driver_server_stats *out, struct err *err);

@@ -33,18 +33,22 @@
  * so this binds only for a caller that batches more. */
 #define MY_BATCH_STATEMENTS 10000
 
-/* @@max_allowed_packet, read once, when the first message that could
- * exceed it is about to go: a ping pays no extra round trip. */
-static int read_max_packet(struct driver_conn *conn, struct err *err)
+/* The session's max_allowed_packet and sql_mode, read together once, when
+ * the first message that could exceed the packet is about to go or the
+ * runner asks for sql_mode: a ping pays no extra round trip, a run one. */
+int my_read_session(struct driver_conn *conn, struct err *err)
 {
 	struct driver_result result;
 
 	if (conn->max_packet)
 		return 0;
-	if (my_exec(conn, "SELECT @@SESSION.max_allowed_packet", &result, err) != 0)
+	if (my_exec(conn, "SELECT @@SESSION.max_allowed_packet, @@SESSION.sql_mode", &result, err) != 0)
 		return -1;
-	if (result.row_count == 1 && result.column_count == 1 && result.cells[0])
+	if (result.row_count == 1 && result.column_count == 2 && result.cells[0] && result.cells[1]) {
 		conn->max_packet = strtoul(result.cells[0], NULL, 10);
+		free(conn->sql_mode);
+		conn->sql_mode = strdup(result.cells[1]);
+	}
 	driver_result_release(&result);
 	if (conn->max_packet < MY_SMALLEST_PACKET)
 		conn->max_packet = MY_SMALLEST_PACKET;
@@ -66,7 +70,7 @@ static int send_query(struct driver_conn *conn, const char *sql, size_t length, 
 
 	if (conn->broken)
 		return err_set(err, EXIT_NO_ANSWER, "the connection was closed after an earlier failure");
-	if (length > longest_query(conn) && read_max_packet(conn, err) != 0)
+	if (length > longest_query(conn) && my_read_session(conn, err) != 0)
 		return -1;
 	if (length > longest_query(conn)) {
 		err_set(err, EXIT_FAILED, "the statement is %zu bytes, and the server's max_allowed_packet (%lu) "
@@ -501,7 +505,7 @@ int my_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct e
 		return err_set(err, EXIT_USAGE, "COPY is PostgreSQL's: MySQL has LOAD DATA, which dbctl does not send");
 	for (i = 0; i < batch->count; i++)
 		total += sent_length(batch->texts[i], batch->lengths[i]) + 2;
-	if (total > longest_query(conn) && read_max_packet(conn, err) != 0) {
+	if (total > longest_query(conn) && my_read_session(conn, err) != 0) {
 		err->item = 0;
 		return -1;
 	}

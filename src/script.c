@@ -280,6 +280,11 @@ static int refuse_statement(const char *name, const struct sqlscan_statement *s,
 		err_set(err, EXIT_USAGE, "%s:%d:%d: %s is not allowed here: dbctl runs the whole script in one transaction",
 			name, s->line, s->column, s->what);
 		err_hint(err, "remove it, or pass --no-transaction to run statement by statement");
+	} else if (s->unseen) {
+		/* EXECUTE runs text the lexer never saw: it may commit, and the run could not tell */
+		err_set(err, EXIT_USAGE, "%s:%d:%d: %s runs a statement dbctl cannot see, which may commit the run's "
+			"transaction", name, s->line, s->column, s->what);
+		err_hint(err, "run the script with --no-transaction, or write the statement itself");
 	} else if (s->commits_implicitly) {
 		/* MySQL would commit what ran before it, and nothing after it could be undone */
 		err_set(err, EXIT_USAGE, "%s:%d:%d: %s commits implicitly: it would end the run's transaction, so the "
@@ -371,6 +376,7 @@ static int check_substituted(const char *name, const struct sqlscan *outer, cons
 	scan.complete = complete;
 	scan.backslash_strings = outer->backslash_strings;
 	scan.no_backslash_escapes = outer->no_backslash_escapes;
+	scan.sql_mode_unknown = outer->sql_mode_unknown;
 	sqlscan_statement_init(&part);
 	while ((rc = sqlscan_next(&scan, &part, &part_err)) == 1) {
 		last_terminated = part.terminated;
@@ -406,11 +412,16 @@ static int check_substituted(const char *name, const struct sqlscan *outer, cons
 	return rc < 0 ? -1 : 0;
 }
 
-/* *backslash_strings carries the string setting from one file to the next:
- * they all run in one session. */
+/* How the lexer reads strings, carried from one file to the next: they all run in one session. */
+struct strings_carry {
+	bool backslash_strings;      /* PostgreSQL: standard_conforming_strings off */
+	bool no_backslash_escapes;   /* MySQL: sql_mode has NO_BACKSLASH_ESCAPES */
+	bool sql_mode_unknown;       /* MySQL: sql_mode was set to something the lexer cannot read */
+};
+
 static int check_one(struct inputs *inputs, struct source *source, const struct dialect *dialect,
 		     const struct script_options *options, sqlscan_complete_fn complete, long *statements,
-		     int first_line, bool *backslash_strings, struct err *err)
+		     int first_line, struct strings_carry *carry, struct err *err)
 {
 	struct variables vars = { options, NULL, NULL, false, "", "", false };
 	struct sqlscan_statement statement;
@@ -431,7 +442,9 @@ static int check_one(struct inputs *inputs, struct source *source, const struct 
 	scan.variable = lookup_variable;
 	scan.variable_context = &vars;
 	scan.complete = complete;
-	scan.backslash_strings = *backslash_strings;
+	scan.backslash_strings = carry->backslash_strings;
+	scan.no_backslash_escapes = carry->no_backslash_escapes;
+	scan.sql_mode_unknown = carry->sql_mode_unknown;
 	digest_init(&digest);
 	scan.digest = &digest;
 	source->statements = 0;
@@ -463,7 +476,9 @@ static int check_one(struct inputs *inputs, struct source *source, const struct 
 		while (rc == 0 && statement.kind == SQLSCAN_COPY_IN && (rc = sqlscan_copy_line(&scan, &data, err)) == 1)
 			rc = 0;
 	}
-	*backslash_strings = scan.backslash_strings;
+	carry->backslash_strings = scan.backslash_strings;
+	carry->no_backslash_escapes = scan.no_backslash_escapes;
+	carry->sql_mode_unknown = scan.sql_mode_unknown;
 	if (rc == 0 && source->path) {
 		source->length = scan.consumed;
 		source->digest = digest_final(&digest);
@@ -481,7 +496,8 @@ static int check_one(struct inputs *inputs, struct source *source, const struct 
 static int check_sources(struct inputs *inputs, const struct dialect *dialect, const struct script_options *options,
 			 sqlscan_complete_fn complete, long *statements, int first_line, struct err *err)
 {
-	bool backslash_strings = false;   /* the server's default is assumed: on */
+	/* the servers' defaults are assumed: standard_conforming_strings on, no NO_BACKSLASH_ESCAPES */
+	struct strings_carry carry = { false, false, false };
 	size_t i;
 
 	*statements = 0;
@@ -489,7 +505,7 @@ static int check_sources(struct inputs *inputs, const struct dialect *dialect, c
 		return -1;
 	for (i = 0; i < inputs->count; i++)
 		if (check_one(inputs, &inputs->sources[i], dialect, options, complete, statements, first_line,
-			      &backslash_strings, err) != 0)
+			      &carry, err) != 0)
 			return -1;
 	return 0;
 }
@@ -640,6 +656,10 @@ struct run_state {
 	struct batch batch;
 	struct batch previous;   /* the last batch sent: its replies may still be unread (may_defer) */
 	bool replies_pending;
+	/* a dialect whose server reports no string setting (MySQL's sql_mode):
+	 * the lexer follows SET in the text, from one file to the next */
+	bool no_backslash_escapes;
+	bool sql_mode_unknown;
 };
 
 static const char *what_stayed(bool transaction);
@@ -775,7 +795,10 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 	scan.variable = lookup_variable;
 	scan.variable_context = vars;
 	scan.complete = run->driver->statement_complete;
-	scan.track_strings = false;
+	/* the server's report is followed where there is one; else the text, as the check pass did */
+	scan.track_strings = !dialect->strings_setting;
+	scan.no_backslash_escapes = run->no_backslash_escapes;
+	scan.sql_mode_unknown = run->sql_mode_unknown;
 	scan.limit = limit;
 	digest_init(&digest);
 	scan.digest = &digest;
@@ -863,6 +886,8 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 	/* last: every reply is read before the caller commits */
 	if (rc == 0)
 		rc = flush(run, source->name, NULL, true, err);
+	run->no_backslash_escapes = scan.no_backslash_escapes;
+	run->sql_mode_unknown = scan.sql_mode_unknown;
 	view->consumed = scan.consumed;
 	view->digest = digest_final(&digest);
 	strbuf_release(&copy.line);
@@ -1092,6 +1117,12 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 		discard = true;
 		goto out;
 	}
+	/* MySQL: the session's sql_mode as it starts, which no SET in the script shows */
+	if (rc == 0 && dialect->start_strings_setting && engine->driver->parameter) {
+		const char *start = engine->driver->parameter(run.conn, dialect->start_strings_setting);
+
+		run.no_backslash_escapes = start && dialect->start_no_backslash(start);
+	}
 	for (i = 0; i < count && rc == 0; i++) {
 		struct source *source = &inputs.sources[i];
 		struct sqlscan opener;
@@ -1106,8 +1137,10 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 			rc = -1;
 		} else {
 			rc = run_source(&run, &input, dialect, &vars, opener.limit, &view, err);
-			const char *strings = engine->driver->parameter && dialect->strings_setting
-						      ? engine->driver->parameter(run.conn, dialect->strings_setting)
+			const char *setting = dialect->strings_setting ? dialect->strings_setting
+								       : dialect->start_strings_setting;
+			const char *strings = engine->driver->parameter && setting
+						      ? engine->driver->parameter(run.conn, setting)
 						      : NULL;
 
 			if (rc != 0 && err->code == EXIT_USAGE && source_changed(source))
@@ -1116,9 +1149,9 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 				/* the check pass read the same bytes without this error: the
 				 * server's setting made the run pass read them otherwise */
 				err_hint(err, "the server's %s (%s) splits the file otherwise than the check did; %s",
-					 dialect->strings_setting, strings, what_stayed(options->transaction));
+					 setting, strings, what_stayed(options->transaction));
 			else if (rc == 0)
-				rc = verify_source(source, &view, dialect->strings_setting, strings, options->transaction, err);
+				rc = verify_source(source, &view, setting, strings, options->transaction, err);
 		}
 		if (owned)
 			fclose(owned);

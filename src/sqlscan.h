@@ -35,6 +35,9 @@ struct sqlscan_statement {
 	 * after committing the open transaction (DDL, GRANT, FLUSH, ...), so the
 	 * runner can say "commits implicitly" rather than "cannot run inside one" */
 	bool commits_implicitly;
+	/* MySQL: a SQLSCAN_OUTSIDE_TRANSACTION statement that runs statement text
+	 * the lexer does not see (EXECUTE, EXECUTE IMMEDIATE): it may commit */
+	bool unseen;
 	char what[64];            /* the leading keywords, e.g. "CREATE INDEX CONCURRENTLY" */
 	bool terminated;          /* ended by its own ';' (or line, for Redis), not by the end of the input */
 	bool raw_substitution;    /* holds an unquoted :name value: text the lexer did not split */
@@ -86,8 +89,12 @@ struct sqlscan {
 	 * character in strings. A caller whose session starts that way sets it
 	 * after sqlscan_init; with track_strings, SET sql_mode = '...' updates it. */
 	bool no_backslash_escapes;
+	/* MySQL: a SET sql_mode to something other than a string (@old, DEFAULT,
+	 * an expression): until the next one, a backslash in a string is refused */
+	bool sql_mode_unknown;
 	char delimiter[17];              /* MySQL: the DELIMITER in force (";"; the client's limit is 16) */
 	bool goose_block;                /* MySQL: between -- +goose StatementBegin and StatementEnd */
+	int goose_line, goose_column;    /* where that StatementBegin is */
 	/* Snapshot of the input: when digest is set, every byte read is hashed
 	 * into it; reading stops after limit bytes (-1: no limit). */
 	struct digest *digest;

@@ -73,4 +73,60 @@ expect_exit 1 "statement_timeout becomes max_statement_time: the statement fails
 like "$ERR" "max_statement_time exceeded.*1969" "... with 1969, found among the discarded rows"
 cmp_ok "$MS" -lt 2000 "... the SLEEP was cut short ($MS ms)"
 
+# The lexer's review (sqlscan_mysql.c): what each case once committed, or
+# ran otherwise than checked, in a transactional run. Table app.r, rows3.
+rows3() { mariadb_sql "SELECT COALESCE(GROUP_CONCAT(id ORDER BY id), '-') FROM app.r"; }
+mariadb_sql "CREATE TABLE app.r (id int PRIMARY KEY, v varchar(20)) ENGINE=InnoDB; CREATE TABLE app.rb (id int, begin int) ENGINE=InnoDB"
+printf "INSERT INTO r VALUES (42, 'a');\nBEGIN NOT ATOMIC INSERT INTO rb (id, begin) VALUES (1, 2); END;\nCOMMIT;\nSELECT 'tail';\n" >h1.sql
+expect_exit 3 "a column named begin opens no block: the COMMIT after it is refused (--dry-run)" -- \
+	"$DBCTL" --url "$U" run --dry-run h1.sql
+like "$ERR" "h1.sql:3:1: COMMIT is not allowed here" "... at its own line"
+is "$(rows3)" "-" "... and nothing was committed"
+printf "INSERT INTO r VALUES (45, 'a');\nDELIMITER //\nBEGIN NOT ATOMIC COMMIT; END//\nDELIMITER ;\n" >h2.sql
+expect_exit 3 "a COMMIT inside BEGIN NOT ATOMIC is refused" -- "$DBCTL" --url "$U" run h2.sql
+like "$ERR" "h2.sql:3:1: COMMIT inside BEGIN NOT ATOMIC is not allowed here" "... named so"
+is "$(rows3)" "-" "... nothing was committed"
+printf "INSERT INTO r VALUES (43, 'a');\nSET sql_mode = 'NO_BACKSLASH_ESCAPES';\n" >h3a.sql
+printf "SELECT 'a\\\\'; COMMIT; SELECT '\\\\';\n" >h3b.sql
+expect_exit 3 "SET sql_mode NO_BACKSLASH_ESCAPES in one file is followed in the next" -- \
+	"$DBCTL" --url "$U" run h3a.sql h3b.sql
+like "$ERR" "h3b.sql:1:14: COMMIT is not allowed here" "... the COMMIT the server would run is found"
+is "$(rows3)" "-" "... nothing was committed"
+printf "SET sql_mode = 'NO_BACKSLASH_ESCAPES';\nINSERT INTO r VALUES (46, 'a\\\\');\nINSERT INTO r VALUES (47, 'b');\n" >h3c.sql
+expect_exit 0 "the run pass reads strings with NO_BACKSLASH_ESCAPES as the check pass did" -- "$DBCTL" --url "$U" run h3c.sql
+is "$(mariadb_sql "SELECT GROUP_CONCAT(CONCAT(id, '=', REPLACE(v, CHAR(92), '<backslash>')) ORDER BY id) FROM app.r")" \
+	'46=a<backslash>,47=b' "... both rows, a backslash kept"
+printf "INSERT INTO r VALUES (48, 'a');\nEXECUTE IMMEDIATE 'COMMIT';\n" >h4.sql
+expect_exit 3 "EXECUTE IMMEDIATE is refused in a transactional run" -- "$DBCTL" --url "$U" run h4.sql
+like "$ERR" "h4.sql:2:1: EXECUTE IMMEDIATE runs a statement dbctl cannot see.*--no-transaction" "... with the hint"
+is "$(rows3)" "46,47" "... nothing more was committed"
+expect_exit 0 "... and runs with --no-transaction" -- "$DBCTL" --url "$U" run --no-transaction h4.sql
+is "$(rows3)" "46,47,48" "... there"
+printf -- "-- +goose Up\n-- +goose StatementBegin\nINSERT INTO r VALUES (49, 'a');\nCOMMIT;\n-- +goose StatementEnd\n" >goose.sql
+expect_exit 3 "a COMMIT in a goose StatementBegin block is refused" -- "$DBCTL" --url "$U" run goose.sql
+like "$ERR" "goose.sql:3:1: COMMIT in a goose StatementBegin block is not allowed here" "... named so"
+printf -- "-- +goose Up\n-- +goose StatementBegin\nINSERT INTO r VALUES (49, 'a');\nCOMMIT;\n" >goose2.sql
+expect_exit 3 "an unclosed goose StatementBegin is an error" -- "$DBCTL" --url "$U" run --no-transaction goose2.sql
+like "$ERR" "goose2.sql:2:1: -- \+goose StatementBegin without StatementEnd" "... at FILE:LINE:COL"
+is "$(rows3)" "46,47,48" "... nothing was sent"
+printf -- "--This is a comment, as the client has it\nINSERT INTO r VALUES (50, 'a');\n" >dash.sql
+expect_exit 0 "--x that starts a statement is a comment" -- "$DBCTL" --url "$U" run dash.sql
+is "$(rows3)" "46,47,48,50" "... the statement after it ran"
+
+# The session may start with NO_BACKSLASH_ESCAPES (the server's default sql_mode):
+# no SET shows it, so the run pass reads it from the server before the first file
+mariadb_sql "SET GLOBAL sql_mode = CONCAT(@@global.sql_mode, ',NO_BACKSLASH_ESCAPES')"
+printf "INSERT INTO r VALUES (51, 'a');\nSELECT 'a\\\\'; COMMIT; SELECT '\\\\';\n" >h3d.sql
+expect_exit 3 "a server whose sql_mode has NO_BACKSLASH_ESCAPES: the COMMIT it would run is refused" -- \
+	"$DBCTL" --url "$U" run h3d.sql
+like "$ERR" "h3d.sql:2:14: COMMIT is not allowed here" "... found by the run pass, before it is sent"
+mariadb_sql "SET GLOBAL sql_mode = REPLACE(@@global.sql_mode, ',NO_BACKSLASH_ESCAPES', '')"
+is "$(rows3)" "46,47,48,50" "... nothing was committed"
+
+printf "INSERT INTO r VALUES (52, 'a');\nSET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES');\n" >h3e.sql
+expect_exit 3 "after SET sql_mode = an expression, a backslash in the next file is refused" -- \
+	"$DBCTL" --url "$U" run h3e.sql h3b.sql
+like "$ERR" "h3b.sql:1:10: a backslash in a string after SET sql_mode to a value dbctl cannot read" "... where it is"
+is "$(rows3)" "46,47,48,50" "... nothing was sent"
+
 done_testing

@@ -11,8 +11,9 @@
 #     "Init DB x" entry): the pair is the file's `USE x`;
 #   - dbctl: its own statements are left out, exactly these texts: the
 #     connect-time init command SET SESSION session_track_transaction_info=
-#     'STATE', and SELECT @@SESSION.max_allowed_packet (read once, before
-#     the first message longer than 1022 bytes, to bound the batches); a
+#     'STATE', and SELECT @@SESSION.max_allowed_packet, @@SESSION.sql_mode
+#     (read once, at the start of a run, to bound the batches and to know
+#     whether a backslash escapes in a string); a
 #     message holding several statements (a batch, joined by "\n;") is
 #     split there;
 #   - both: outside quotes, comments other than the executable /*! */ and
@@ -58,7 +59,7 @@ use strict;
 use warnings;
 my ($mode, $side) = @ARGV;
 my %own = map { $_ => 1 } ("SET SESSION session_track_transaction_info='STATE'",
-	'SELECT @@SESSION.max_allowed_packet');
+	'SELECT @@SESSION.max_allowed_packet, @@SESSION.sql_mode');
 my %unescaped = (n => "\n", t => "\t", 0 => "\0");
 sub unescape { my $s = shift; $s =~ s{\\(.)}{$unescaped{$1} // $1}ge; return $s }
 sub escape { my $s = shift; $s =~ s/\\/\\\\/g; $s =~ s/\n/\\n/g; return $s }

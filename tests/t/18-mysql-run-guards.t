@@ -2,8 +2,8 @@
 # dbctl run against a throwaway MariaDB, where MySQL breaks all or nothing:
 # writes to non-transactional tables (MyISAM, Aria) that no ROLLBACK undoes
 # are reported (a warning on commit; a failure, a dry run or a Ctrl-C is
-# "failed_partly_applied"); statements the lexer cannot see commit (EXECUTE
-# IMMEDIATE, BEGIN NOT ATOMIC) are stopped by the server's in-transaction
+# "failed_partly_applied"); statements the lexer cannot see commit (a CALL
+# of a procedure that runs DDL) are stopped by the server's in-transaction
 # flag; and -v values are quoted with the session's own escaping.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
@@ -83,20 +83,24 @@ like "$(cat "$tmp/slow.err")" "hint: ROLLBACK could not undo" "... and why"
 is "$(ids m),$(ids t)" "1,3,4,7,8,1,2" "... the MyISAM row stayed, the InnoDB one did not"
 
 # --- the runtime guard: implicit commits the lexer cannot see ---
-printf "INSERT INTO t VALUES (10);\nEXECUTE IMMEDIATE 'CREATE TABLE t3 (id int)';\nINSERT INTO t VALUES (11);\n" >ei.sql
-expect_exit 1 "EXECUTE IMMEDIATE of DDL in a transactional run: exit 1" -- "$DBCTL" --url "$U" run ei.sql
+# (EXECUTE IMMEDIATE and BEGIN NOT ATOMIC are refused before sending: 16-mysql-run.t)
+mariadb_sql "CREATE PROCEDURE app.make_t3() CREATE TABLE app.t3 (id int)"
+mariadb_sql "CREATE PROCEDURE app.drop_t3() DROP TABLE app.t3"
+mariadb_sql "CREATE PROCEDURE app.make_t() CREATE TABLE app.t (id int)"
+printf "INSERT INTO t VALUES (10);\nCALL make_t3();\nINSERT INTO t VALUES (11);\n" >ei.sql
+expect_exit 1 "a CALL of a procedure running DDL in a transactional run: exit 1" -- "$DBCTL" --url "$U" run ei.sql
 like "$ERR" "ei\.sql:2:1: .*committed the open transaction implicitly" "... stopped at the statement that committed"
 is "$(ids t)" "1,2,10" "... the row before it was committed by MySQL, the one after rolled back"
 is "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='app' AND TABLE_NAME='t3'")" 1 \
 	"... and the DDL ran"
-printf "INSERT INTO t VALUES (12);\nBEGIN NOT ATOMIC DROP TABLE t3; END;\nINSERT INTO t VALUES (13);\n" >bna.sql
-expect_exit 1 "BEGIN NOT ATOMIC with DDL inside: exit 1" -- "$DBCTL" --url "$U" --json run bna.sql
+printf "INSERT INTO t VALUES (12);\nCALL drop_t3();\nINSERT INTO t VALUES (13);\n" >bna.sql
+expect_exit 1 "a CALL of a procedure dropping a table: exit 1" -- "$DBCTL" --url "$U" --json run bna.sql
 is "$(json_field 'd["outcome"]' <<<"$OUT")" failed_partly_applied "... JSON outcome failed_partly_applied"
 is "$(json_field 'd["error"]["line"]' <<<"$OUT")" 2 "... the error is at line 2"
 is "$(ids t)" "1,2,10,12" "... the row before it stays, the one after is rolled back"
 # DDL commits before it runs, even when it then fails: the error packet says
 # nothing of it, the transaction's disappearance does
-printf "INSERT INTO t VALUES (16);\nEXECUTE IMMEDIATE 'CREATE TABLE t (id int)';\n" >ddlfail.sql
+printf "INSERT INTO t VALUES (16);\nCALL make_t();\n" >ddlfail.sql
 expect_exit 1 "a DDL that fails (1050) after committing implicitly: exit 1" -- "$DBCTL" --url "$U" --json run ddlfail.sql
 is "$(json_field 'd["outcome"]' <<<"$OUT")" failed_partly_applied "... outcome failed_partly_applied, not rolled_back"
 like "$(json_field 'd["error"]["hint"]' <<<"$OUT")" "ended the transaction before it failed.*stay committed" \

@@ -147,6 +147,24 @@ static void check_mysql_kind(const char *input, enum sqlscan_kind want, bool com
 	fclose(in);
 }
 
+/* The first statement is a SQLSCAN_OUTSIDE_TRANSACTION one that runs text the lexer does not see. */
+static void check_mysql_unseen(const char *input, bool want)
+{
+	FILE *in = fmemopen((void *)input, strlen(input), "r");
+	struct sqlscan scan;
+	struct sqlscan_statement s;
+	struct err err;
+
+	err_init(&err);
+	sqlscan_init(&scan, in, "k.sql", SQLSCAN_MYSQL);
+	sqlscan_statement_init(&s);
+	ok(sqlscan_next(&scan, &s, &err) == 1 && s.unseen == want && (!want || s.kind == SQLSCAN_OUTSIDE_TRANSACTION),
+	   "mysql: %s %s", input, want ? "runs unseen text" : "is seen whole");
+	sqlscan_statement_release(&s);
+	sqlscan_release(&scan);
+	fclose(in);
+}
+
 /* Which statements of input are marked changes_lexing: a string of 0 and 1. */
 static void check_mysql_lexing(const char *input, const char *want)
 {
@@ -316,6 +334,151 @@ static void test_mysql_corpus(void)
 		check_corpus(sakila, "mysql-sakila-schema.sql", rewritten, 41, schema, sizeof(schema) / sizeof(schema[0]));
 		free(rewritten);
 	}
+}
+
+/* The adversarial review of SQLSCAN_MYSQL (H1-H4, goose, --): each case
+ * once let a transactional run commit, or split otherwise than the server. */
+static void test_mysql_soundness(void)
+{
+	const enum sqlscan_dialect my = SQLSCAN_MYSQL;
+
+	/* H1: begin and end as names open and close nothing */
+	check_split(my, "mysql: a column named begin in a one-statement body opens no block",
+		    "CREATE PROCEDURE p3() INSERT INTO slots (id, begin) VALUES (1, 2);\nCOMMIT;\nselect 1;",
+		    (const char *[]){ "CREATE PROCEDURE p3() INSERT INTO slots (id, begin) VALUES (1, 2)", "@2:1 COMMIT",
+				      "@3:1 select 1", END });
+	check_split(my, "mysql: begin as a parameter, a column, @begin; DO IF(...) is a function",
+		    "CREATE PROCEDURE p9(IN begin INT) SELECT begin;\nCOMMIT;\n"
+		    "CREATE PROCEDURE p5() BEGIN SELECT begin FROM slots; SET @begin = NOW(); DO IF(1,2,3); END;\nCOMMIT;\n",
+		    (const char *[]){ "CREATE PROCEDURE p9(IN begin INT) SELECT begin", "@2:1 COMMIT",
+				      "@3:1 CREATE PROCEDURE p5() BEGIN SELECT begin FROM slots; SET @begin = NOW(); DO IF(1,2,3); END",
+				      "@4:1 COMMIT", END });
+	check_split(my, "mysql: end as a column or alias does not end the body",
+		    "CREATE PROCEDURE p4() BEGIN SELECT end FROM slots2; COMMIT; DROP TABLE slots2; END;\n"
+		    "CREATE PROCEDURE p10() BEGIN SELECT 1 AS end; COMMIT; END;\n"
+		    "CREATE TRIGGER trx BEFORE INSERT ON t FOR EACH ROW SET @end = 1;\nselect 2;",
+		    (const char *[]){ "CREATE PROCEDURE p4() BEGIN SELECT end FROM slots2; COMMIT; DROP TABLE slots2; END",
+				      "@2:1 CREATE PROCEDURE p10() BEGIN SELECT 1 AS end; COMMIT; END",
+				      "@3:1 CREATE TRIGGER trx BEFORE INSERT ON t FOR EACH ROW SET @end = 1", "@4:1 select 2", END });
+	check_split(my, "mysql: ELSE IF(...) THEN where a statement starts is an IF statement",
+		    "CREATE PROCEDURE p6(x INT) BEGIN IF x > 0 THEN SELECT 1; ELSE IF(x < -5) THEN SELECT 2; END IF; END IF; "
+		    "SELECT 3; END;\nselect 4;",
+		    (const char *[]){ "CREATE PROCEDURE p6(x INT) BEGIN IF x > 0 THEN SELECT 1; ELSE IF(x < -5) THEN SELECT 2; "
+				      "END IF; END IF; SELECT 3; END",
+				      "@2:1 select 4", END });
+	check_split(my, "mysql: handlers with BEGIN, REPEAT ... UNTIL, traits, CHARSET returns, FOLLOWS, ALTER EVENT DO BEGIN",
+		    "CREATE PROCEDURE p(IN begin INT) COMMENT 'a; BEGIN' MODIFIES SQL DATA SQL SECURITY INVOKER BEGIN\n"
+		    "  DECLARE c CURSOR FOR SELECT begin FROM t WHERE end > 0;\n"
+		    "  DECLARE CONTINUE HANDLER FOR SQLSTATE VALUE '02000', SQLWARNING BEGIN SET @d = 1; END;\n"
+		    "  DECLARE EXIT HANDLER FOR SQLEXCEPTION, NOT FOUND SET @d = 2;\n"
+		    "  rep: REPEAT SET @x = 1; UNTIL @x > (SELECT COUNT(*) FROM t WHERE begin = 1) END REPEAT rep;\n"
+		    "  CASE @x WHEN 1 THEN SELECT CASE WHEN @x THEN 1 ELSE IF(@x, 2, 3) END AS end; END CASE;\n"
+		    "  BEGIN END;\nEND;\n"
+		    "CREATE FUNCTION f(s VARCHAR(10)) RETURNS VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DETERMINISTIC "
+		    "BEGIN RETURN CONCAT(s, ';'); END;\n"
+		    "CREATE TRIGGER t2 BEFORE INSERT ON t FOR EACH ROW FOLLOWS t1 BEGIN SET NEW.a = 1; END;\n"
+		    "ALTER EVENT e DO BEGIN DELETE FROM t; SELECT 1; END;\nselect 5;",
+		    (const char *[]){ "@1:1 CREATE PROCEDURE p(IN begin INT) COMMENT 'a; BEGIN' MODIFIES SQL DATA SQL SECURITY INVOKER "
+				      "BEGIN\n"
+				      "  DECLARE c CURSOR FOR SELECT begin FROM t WHERE end > 0;\n"
+				      "  DECLARE CONTINUE HANDLER FOR SQLSTATE VALUE '02000', SQLWARNING BEGIN SET @d = 1; END;\n"
+				      "  DECLARE EXIT HANDLER FOR SQLEXCEPTION, NOT FOUND SET @d = 2;\n"
+				      "  rep: REPEAT SET @x = 1; UNTIL @x > (SELECT COUNT(*) FROM t WHERE begin = 1) END REPEAT rep;\n"
+				      "  CASE @x WHEN 1 THEN SELECT CASE WHEN @x THEN 1 ELSE IF(@x, 2, 3) END AS end; END CASE;\n"
+				      "  BEGIN END;\nEND",
+				      "@9:1 CREATE FUNCTION f(s VARCHAR(10)) RETURNS VARCHAR(20) CHARACTER SET utf8mb4 COLLATE "
+				      "utf8mb4_bin DETERMINISTIC BEGIN RETURN CONCAT(s, ';'); END",
+				      "@10:1 CREATE TRIGGER t2 BEFORE INSERT ON t FOR EACH ROW FOLLOWS t1 BEGIN SET NEW.a = 1; END",
+				      "@11:1 ALTER EVENT e DO BEGIN DELETE FROM t; SELECT 1; END", "@12:1 select 5", END });
+	check_split(my, "mysql: IF, WHILE, CASE at the top level are compound statements (MariaDB)",
+		    "IF @a THEN SELECT 1; ELSE SELECT 2; END IF;\nWHILE 0 DO SELECT 1; END WHILE;\n"
+		    "CASE WHEN 1 THEN SELECT 3; END CASE;\nselect 4;",
+		    (const char *[]){ "IF @a THEN SELECT 1; ELSE SELECT 2; END IF", "@2:1 WHILE 0 DO SELECT 1; END WHILE",
+				      "@3:1 CASE WHEN 1 THEN SELECT 3; END CASE", "@4:1 select 4", END });
+
+	/* H2: what a compound statement run now holds is judged */
+	check_mysql_kind("BEGIN NOT ATOMIC INSERT INTO t (id, begin) VALUES (1, 2); COMMIT; END;", SQLSCAN_TRANSACTION_CONTROL,
+			 false, "COMMIT inside BEGIN NOT ATOMIC");
+	check_mysql_kind("DELIMITER //\nBEGIN NOT ATOMIC COMMIT; END//\n", SQLSCAN_TRANSACTION_CONTROL, false,
+			 "COMMIT inside BEGIN NOT ATOMIC");
+	check_mysql_kind("BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR SQLEXCEPTION ROLLBACK; SELECT 1; END;",
+			 SQLSCAN_TRANSACTION_CONTROL, false, "ROLLBACK inside BEGIN NOT ATOMIC");
+	check_mysql_kind("BEGIN NOT ATOMIC IF 1 THEN CREATE TABLE t (a int); END IF; END;", SQLSCAN_OUTSIDE_TRANSACTION,
+			 true, "CREATE TABLE inside BEGIN NOT ATOMIC");
+	check_mysql_kind("BEGIN NOT ATOMIC SET autocommit = 1; END;", SQLSCAN_TRANSACTION_CONTROL, false,
+			 "SET autocommit inside BEGIN NOT ATOMIC");
+	check_mysql_kind("BEGIN NOT ATOMIC lbl: BEGIN SELECT 1; END lbl; SELECT 2; END;", SQLSCAN_PLAIN, false, "BEGIN");
+	check_mysql_kind("IF @x THEN COMMIT; END IF;", SQLSCAN_TRANSACTION_CONTROL, false,
+			 "COMMIT inside a compound statement");
+	check_mysql_kind("DELIMITER //\nSELECT 1; COMMIT//\n", SQLSCAN_TRANSACTION_CONTROL, false,
+			 "COMMIT after a ';' in the same text");
+	check_mysql_kind("DELIMITER //\nINSERT INTO t VALUES (1); CREATE TABLE t2 (a int)//\n", SQLSCAN_OUTSIDE_TRANSACTION,
+			 true, "CREATE TABLE after a ';' in the same text");
+	/* a routine's body does not run when it is created (and CREATE commits anyway) */
+	check_mysql_kind("CREATE PROCEDURE p() BEGIN COMMIT; END;", SQLSCAN_OUTSIDE_TRANSACTION, true, "CREATE PROCEDURE");
+
+	/* H3: SET sql_mode followed from real tokens only */
+	check_split(my, "mysql: sql_mode= inside a string is no SET sql_mode",
+		    "SET sql_mode='NO_BACKSLASH_ESCAPES';\nSET @msg = 'sql_mode=''ANSI''';\nselect 'a\\'; select 'b';",
+		    (const char *[]){ "SET sql_mode='NO_BACKSLASH_ESCAPES'", "SET @msg = 'sql_mode=''ANSI'''", "select 'a\\'",
+				      "select 'b'", END });
+	check_split(my, "mysql: a string naming NO_BACKSLASH_ESCAPES sets nothing",
+		    "SET @note = \"sql_mode='NO_BACKSLASH_ESCAPES'\";\nselect 'a\\'; COMMIT; select \\'';",
+		    (const char *[]){ "SET @note = \"sql_mode='NO_BACKSLASH_ESCAPES'\"", "select 'a\\'; COMMIT; select \\''", END });
+	check_split(my, "mysql: SET GLOBAL lasts for the assignments after it",
+		    "SET GLOBAL max_connections = 50, sql_mode = 'NO_BACKSLASH_ESCAPES';\nselect 'a\\'; select 2';\n"
+		    "SET GLOBAL x = 1, SESSION sql_mode = 'NO_BACKSLASH_ESCAPES';\nselect 'a\\'; select 2;",
+		    (const char *[]){ "SET GLOBAL max_connections = 50, sql_mode = 'NO_BACKSLASH_ESCAPES'", "select 'a\\'; select 2'",
+				      "SET GLOBAL x = 1, SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'", "select 'a\\'", "select 2", END });
+	check_split(my, "mysql: in one DELIMITER text, the statements after SET sql_mode are read with it",
+		    "DELIMITER //\nSET sql_mode = 'NO_BACKSLASH_ESCAPES'; SELECT 'a\\'//\nselect 'b\\'//",
+		    (const char *[]){ "SET sql_mode = 'NO_BACKSLASH_ESCAPES'; SELECT 'a\\'", "select 'b\\'", END });
+
+	check_error(my, "mysql: after SET sql_mode = an expression, a backslash in a string is refused",
+		    "SET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES');\nselect 'ok';\nselect 'a\\'; COMMIT; select '\\';\n",
+		    "f.sql:3:10: a backslash in a string after SET sql_mode to a value dbctl cannot read");
+	check_error(my, "mysql: ... SET sql_mode = @old too",
+		    "SET @OLD_SQL_MODE = @@SQL_MODE, SQL_MODE = 'NO_BACKSLASH_ESCAPES';\nSET SQL_MODE = @OLD_SQL_MODE;\nselect '\\';",
+		    "f.sql:3:9: a backslash in a string after SET sql_mode");
+	check_split(my, "mysql: ... until sql_mode is set to a string again",
+		    "SET sql_mode = DEFAULT;\nSET sql_mode = 'ANSI';\nselect 'a\\'; select 2';",
+		    (const char *[]){ "SET sql_mode = DEFAULT", "SET sql_mode = 'ANSI'", "select 'a\\'; select 2'", END });
+
+	/* H4 */
+	check_mysql_kind("INSTALL PLUGIN blackhole SONAME 'ha_blackhole';", SQLSCAN_OUTSIDE_TRANSACTION, true, "INSTALL PLUGIN");
+	check_mysql_kind("install soname 'ha_blackhole';", SQLSCAN_OUTSIDE_TRANSACTION, true, "INSTALL SONAME");
+	check_mysql_kind("UNINSTALL PLUGIN blackhole;", SQLSCAN_OUTSIDE_TRANSACTION, true, "UNINSTALL PLUGIN");
+	check_mysql_kind("uninstall soname 'ha_blackhole';", SQLSCAN_OUTSIDE_TRANSACTION, true, "UNINSTALL SONAME");
+	check_mysql_kind("BACKUP STAGE START;", SQLSCAN_OUTSIDE_TRANSACTION, true, "BACKUP STAGE");
+	check_mysql_kind("backup lock t;", SQLSCAN_OUTSIDE_TRANSACTION, true, "BACKUP LOCK");
+	check_mysql_kind("SET STATEMENT max_statement_time = 10 FOR CREATE TABLE t (a int);", SQLSCAN_OUTSIDE_TRANSACTION, true,
+			 "CREATE TABLE");
+	check_mysql_kind("SET STATEMENT max_statement_time = 10 FOR SELECT 1;", SQLSCAN_PLAIN, false, "SELECT");
+	check_mysql_kind("EXECUTE IMMEDIATE 'COMMIT';", SQLSCAN_OUTSIDE_TRANSACTION, false, "EXECUTE IMMEDIATE");
+	check_mysql_kind("execute s using @a;", SQLSCAN_OUTSIDE_TRANSACTION, false, "EXECUTE");
+	check_mysql_unseen("EXECUTE IMMEDIATE CONCAT('COM', 'MIT');", true);
+	check_mysql_unseen("EXECUTE s;", true);
+	check_mysql_unseen("BEGIN NOT ATOMIC EXECUTE IMMEDIATE 'COMMIT'; END;", true);
+	check_mysql_unseen("CREATE TABLE t (a int);", false);
+	check_mysql_kind("PREPARE s FROM 'COMMIT';", SQLSCAN_PLAIN, false, "PREPARE");   /* runs nothing (observed) */
+	check_mysql_kind("SET @note = 'autocommit = 1';", SQLSCAN_PLAIN, false, "SET");
+	check_mysql_kind("SET @a = (SELECT 'x, autocommit = 1'), @b = 2;", SQLSCAN_PLAIN, false, "SET");
+	check_mysql_kind("SET @a = 1, @b = 2, @c = 3, @d = 4, @e = 5, autocommit = 0;", SQLSCAN_TRANSACTION_CONTROL, false,
+			 "SET autocommit");
+
+	/* goose: the block's statements are judged; an open block is an error */
+	check_mysql_kind("-- +goose Up\n-- +goose StatementBegin\nselect 1; select 2;\nCOMMIT;\n-- +goose StatementEnd\n",
+			 SQLSCAN_TRANSACTION_CONTROL, false, "COMMIT in a goose StatementBegin block");
+	check_mysql_kind("-- +goose StatementBegin\nselect 1;\nCOMMIT\n-- +goose StatementEnd\n", SQLSCAN_TRANSACTION_CONTROL,
+			 false, "COMMIT in a goose StatementBegin block");
+	check_error(my, "mysql: -- +goose StatementBegin without StatementEnd",
+		    "select 0;\n  -- +goose StatementBegin\nselect 1;\nCOMMIT;\nselect 2;\n",
+		    "f.sql:2:3: -- +goose StatementBegin without StatementEnd");
+
+	/* --: the client drops a -- comment that starts a statement, with or without a space */
+	check_split(my, "mysql: --x at a statement's start is a comment, inside one it is not",
+		    "select 3;--x ; select 4;\n--This is a comment\nselect 1;\n   --indented\nselect 2;\nselect 10 --x 1;\n--y select 13;\n",
+		    (const char *[]){ "@1:1 select 3", "@3:1 select 1", "@5:1 select 2", "@6:1 select 10 --x 1", END });
 }
 
 static void test_mysql(void)
@@ -490,13 +653,15 @@ static void test_mysql(void)
 	check_mysql_kind("check table t;", SQLSCAN_OUTSIDE_TRANSACTION, true, "CHECK TABLE");
 	check_mysql_kind("flush privileges;", SQLSCAN_OUTSIDE_TRANSACTION, true, "FLUSH");
 	check_mysql_kind("reset query cache;", SQLSCAN_OUTSIDE_TRANSACTION, true, "RESET");
-	check_mysql_kind("cache index t in c;", SQLSCAN_OUTSIDE_TRANSACTION, true, "CACHE INDEX");
-	check_mysql_kind("load index into cache t;", SQLSCAN_OUTSIDE_TRANSACTION, true, "LOAD INDEX");
+	/* on the list, but observed on 10.11: @@in_transaction stays 1 after them */
+	check_mysql_kind("cache index t in c;", SQLSCAN_PLAIN, false, "CACHE");
+	check_mysql_kind("load index into cache t;", SQLSCAN_PLAIN, false, "LOAD");
 	check_mysql_kind("load data infile 'x' into table t;", SQLSCAN_PLAIN, false, "LOAD");
 	check_mysql_kind("set password = password('x');", SQLSCAN_OUTSIDE_TRANSACTION, true, "SET PASSWORD");
 	check_mysql_kind("start slave;", SQLSCAN_OUTSIDE_TRANSACTION, true, "START SLAVE");
 	check_mysql_kind("insert into t values (1);", SQLSCAN_PLAIN, false, "INSERT");
 	check_mysql_kind("use sakila;", SQLSCAN_PLAIN, false, "USE");
+	test_mysql_soundness();
 	test_mysql_corpus();
 }
 
