@@ -35,6 +35,7 @@ struct tracker {
 	bool has_column[TRACKING_COLUMN_COUNT];
 	bool golang_migrate; /* (version, dirty) */
 	bool exists;
+	bool told_implicit;  /* said why a migration runs without a transaction (DDL commits implicitly) */
 };
 
 static void emit(const struct migrate_options *options, enum migrate_event_kind kind, const struct migration *m,
@@ -267,12 +268,14 @@ static int read_rows(struct tracker *t, const struct migration_set *files, struc
 
 	strbuf_init(&sql);
 	if (t->golang_migrate) {
-		strbuf_addf(&sql, "SELECT CAST(version AS TEXT), CAST(dirty AS TEXT) FROM %s", t->table);
+		strbuf_addf(&sql, "SELECT CAST(version AS %s), CAST(dirty AS %s) FROM %s", t->sql->text_type,
+			    t->sql->text_type, t->table);
 	} else {
 		strbuf_addstr(&sql, "SELECT ");
 		for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
-			strbuf_addf(&sql, "%s%s%s%s", c ? ", " : "", t->has_column[c] ? "CAST(" : "",
-				    t->has_column[c] ? tracking_columns[c] : "NULL", t->has_column[c] ? " AS TEXT)" : "");
+			strbuf_addf(&sql, "%s%s%s%s%s%s", c ? ", " : "", t->has_column[c] ? "CAST(" : "",
+				    t->has_column[c] ? tracking_columns[c] : "NULL", t->has_column[c] ? " AS " : "",
+				    t->has_column[c] ? t->sql->text_type : "", t->has_column[c] ? ")" : "");
 		strbuf_addf(&sql, " FROM %s", t->table);
 	}
 	rc = tracker_sql(t, sql.buf, &r, err);
@@ -437,6 +440,19 @@ int migrate_status(struct engine *engine, const struct migration_set *files, con
 
 /* ---- creating and adopting the tracking table ---- */
 
+/* The table exists with every column of dbctl's: ensure_table has nothing to change. */
+static bool table_ready(const struct tracker *t)
+{
+	int c;
+
+	if (!t->exists || t->golang_migrate)
+		return false;
+	for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
+		if (!t->has_column[c])
+			return false;
+	return true;
+}
+
 static int ensure_table(struct tracker *t, const struct migration_set *files, bool in_transaction, struct err *err)
 {
 	const char *const *types = t->sql->column_types;
@@ -478,7 +494,7 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 			strbuf_addf(&sql, "CREATE TABLE %s (", t->table);
 			for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
 				strbuf_addf(&sql, "%s%s %s", c ? ", " : "", tracking_columns[c], types[c]);
-			strbuf_addch(&sql, ')');
+			strbuf_addf(&sql, ")%s", t->sql->table_options);
 			rc = tracker_sql(t, sql.buf, NULL, err);
 		}
 		for (f = 0; rc == 0 && f < status.count; f++) {
@@ -508,7 +524,7 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 		strbuf_addf(&sql, "CREATE TABLE IF NOT EXISTS %s (", t->table);
 		for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
 			strbuf_addf(&sql, "%s%s %s", c ? ", " : "", tracking_columns[c], types[c]);
-		strbuf_addch(&sql, ')');
+		strbuf_addf(&sql, ")%s", t->sql->table_options);
 		rc = tracker_sql(t, sql.buf, NULL, err);
 	} else {
 		/* dbmate's table: add dbctl's columns beside its version */
@@ -916,7 +932,7 @@ static int lock_pin_try(struct tracker *t, bool pin, bool begin, bool *held, str
 
 	strbuf_init(&sql);
 	if (begin)
-		strbuf_addstr(&sql, "BEGIN; ");
+		strbuf_addstr(&sql, t->sql->begin_sql);
 	if (!t->lock_session)
 		t->sql->lock->pin(&sql, t->lock_key);
 	else
@@ -944,6 +960,9 @@ static int lock_pin(struct tracker *t, bool pin, bool begin, const char *path, s
 
 	if (!t->lock_key || (!t->lock_session && !pin))
 		return 0;
+	/* under the lease, without a transaction lock to pin (MySQL): the lease alone */
+	if (!t->lock_session && !t->sql->lock->pin)
+		return begin ? t->engine->driver->begin(t->conn, err) : 0;
 	if (lock_pin_try(t, pin, begin, &held, err) != 0)
 		return -1;
 	/* under the lease: an advisory runner holds the id for a moment, until it sees the lease */
@@ -1114,34 +1133,41 @@ static void show_section(const struct engine *engine, const struct migration_sec
 	fclose(in);
 }
 
-/* Whether a section runs in dbctl's transaction. golang-migrate has no
- * transaction:false marker and wraps nothing in a transaction itself: a file
- * of its with a statement that cannot run in one (CREATE INDEX CONCURRENTLY)
- * runs without, unless it wrapped itself in BEGIN/COMMIT or holds other
- * transaction control, which the check then refuses. Lexes the section: call
- * it only for sections about to run. */
-static bool section_transaction(const struct engine *engine, const struct migration *m,
-				const struct migration_section *section)
+/* What a section's statements say about transactions: any that cannot run
+ * in one, any transaction control, and how many commit implicitly (MySQL's
+ * DDL), with the first of those for the notice. */
+struct section_kinds {
+	bool outside, control;
+	long implicit;
+	char first_what[64];
+	int first_line;
+};
+
+static void section_kinds(const struct engine *engine, const struct migration_section *section,
+			  struct section_kinds *out)
 {
 	struct sqlscan_statement statement;
 	struct strbuf data;
 	struct sqlscan scan;
 	struct err ignored;
-	bool outside = false, control = false;
 	FILE *in;
 
-	if (m->format != MIGRATION_GOLANG_MIGRATE || !section->transaction || section->unwrapped)
-		return section->transaction;
+	memset(out, 0, sizeof(*out));
 	in = fmemopen(section->text, strlen(section->text), "r");
 	if (!in)
-		return true;
+		return;
 	sqlscan_init(&scan, in, section->path, engine->driver->dialect->lexer);
+	scan.line_number = section->first_line - 1;
 	scan.complete = engine->driver->statement_complete;
 	sqlscan_statement_init(&statement);
 	strbuf_init(&data);
 	while (sqlscan_next(&scan, &statement, &ignored) == 1) {
-		outside = outside || statement.kind == SQLSCAN_OUTSIDE_TRANSACTION;
-		control = control || statement.kind == SQLSCAN_TRANSACTION_CONTROL;
+		out->outside = out->outside || statement.kind == SQLSCAN_OUTSIDE_TRANSACTION;
+		out->control = out->control || statement.kind == SQLSCAN_TRANSACTION_CONTROL;
+		if (statement.commits_implicitly && out->implicit++ == 0) {
+			snprintf(out->first_what, sizeof(out->first_what), "%s", statement.what);
+			out->first_line = statement.line;
+		}
 		while (statement.kind == SQLSCAN_COPY_IN && sqlscan_copy_line(&scan, &data, &ignored) == 1)
 			;
 	}
@@ -1149,7 +1175,51 @@ static bool section_transaction(const struct engine *engine, const struct migrat
 	sqlscan_statement_release(&statement);
 	sqlscan_release(&scan);
 	fclose(in);
-	return !outside || control;
+}
+
+/* Whether a section runs in dbctl's transaction. golang-migrate has no
+ * transaction:false marker and wraps nothing in a transaction itself: a file
+ * of its with a statement that cannot run in one (CREATE INDEX CONCURRENTLY)
+ * runs without, unless it wrapped itself in BEGIN/COMMIT or holds other
+ * transaction control, which the check then refuses. Where DDL commits
+ * implicitly (MySQL), a section of any format with such a statement cannot
+ * be atomic: it runs as transaction:false does, recording how far it got
+ * (unless it also holds transaction control, which the check refuses).
+ * Lexes the section: call it only for sections about to run. */
+static bool section_transaction(const struct engine *engine, const struct migration *m,
+				const struct migration_section *section)
+{
+	bool golang = m->format == MIGRATION_GOLANG_MIGRATE && !section->unwrapped;
+	struct section_kinds kinds;
+
+	if (!section->transaction || (!golang && !engine->driver->dialect->migration->ddl_commits))
+		return section->transaction;
+	section_kinds(engine, section, &kinds);
+	if (kinds.control)
+		return true;
+	return golang ? !kinds.outside : kinds.implicit == 0;
+}
+
+/* Says once per command, on stderr, why a migration runs without a
+ * transaction when its file did not ask for that. */
+static void tell_implicit(struct tracker *t, const struct migration *m, const struct migration_section *section,
+			  const struct migrate_options *options)
+{
+	struct section_kinds kinds;
+	char message[512];
+
+	if (t->told_implicit || !section->transaction || !t->sql->ddl_commits)
+		return;
+	section_kinds(t->engine, section, &kinds);
+	if (!kinds.implicit)
+		return;
+	t->told_implicit = true;
+	snprintf(message, sizeof(message), "%s_%s runs without a transaction: %ld of its statements commit implicitly on "
+		 "%s (%s at %s:%d), so it cannot be atomic; its progress is recorded, and if a statement fails, the ones "
+		 "before it stay applied and the next 'migrate %s' resumes at it",
+		 m->version, m->name, kinds.implicit, t->engine->driver->display_name, kinds.first_what, section->path,
+		 kinds.first_line, section == &m->down ? "down --retry" : "up");
+	emit(options, MIGRATE_EVENT_WARNING, m, message, 0, false);
 }
 
 /* Refuses, before anything runs, sections whose statements do not fit their mode. */
@@ -1230,7 +1300,7 @@ static int record(struct tracker *t, const struct migration *m, long duration_ms
 				  "failed_statement, error) VALUES (%s, %s, '%s', 'sha256', CURRENT_TIMESTAMP, %ld, %s, %s)",
 			    t->table, version, name, m->up.checksum, duration_ms, failed, error ? message : "NULL");
 	if (and_commit)
-		strbuf_addstr(&sql, "; COMMIT");
+		strbuf_addstr(&sql, t->sql->commit_sql);
 	commits = and_commit || (t->engine->driver->transaction_state &&
 				 t->engine->driver->transaction_state(t->conn) == DRIVER_TRANSACTION_NONE);
 	rc = tracker_sql(t, sql.buf, NULL, err);
@@ -1511,6 +1581,7 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 
 	emit(options, MIGRATE_EVENT_APPLYING, m, NULL, 0, transaction);
 	if (!transaction) {
+		tell_implicit(t, m, &m->up, options);
 		if (options->dry_run) {
 			emit(options, MIGRATE_EVENT_PLAN, m, "transaction:false section: shown, not run in a dry run", 0, false);
 			show_section(t->engine, &m->up, options);
@@ -1726,7 +1797,7 @@ static int plan_up(const struct engine *engine, const struct tracker *t, const s
 			rc = err_set(err, EXIT_USAGE, "%s: version %s has %zu digits; the version column of the tracking table "
 						      "holds %ld", e->file->path, e->version, strlen(e->version),
 				     status->version_limit);
-			err_hint(err, "widen the column first: ALTER TABLE %s ALTER COLUMN version TYPE text", t->table);
+			err_hint(err, "widen the column first: ALTER TABLE %s %s", t->table, t->sql->widen_version);
 		}
 	}
 	return rc;
@@ -1786,6 +1857,18 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 		if (rc != 0 || pending == 0)
 			goto out;
 	}
+	/* where DDL commits implicitly, creating or adopting the table inside
+	 * the BEGIN below would commit it (and the dry run's rows after it) */
+	if ((options->dry_run || options->single_transaction) && t.sql->ddl_commits) {
+		bool ready = table_ready(&t);
+
+		if (!ready && options->dry_run)
+			emit(options, MIGRATE_EVENT_PLAN, NULL, "creates or adopts the tracking table first, for real: DDL "
+								 "commits implicitly here, so it cannot be rolled back", 0, false);
+		rc = ensure_table(&t, files, false, err);
+		if (rc != 0)
+			goto out;
+	}
 	if (options->dry_run || options->single_transaction) {
 		emit(options, MIGRATE_EVENT_PLAN, NULL, options->dry_run ? "BEGIN (everything below is rolled back)" : "BEGIN",
 		     0, true);
@@ -1796,7 +1879,7 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 		outer = true;
 		rc = lock_pin(&t, true, false, "the first migration", err);
 	}
-	if (rc == 0)
+	if (rc == 0 && !(outer && t.sql->ddl_commits))
 		rc = ensure_table(&t, files, outer, err);
 	for (i = 0; rc == 0 && i < status.count; i++) {
 		if (!wanted(&status.entries[i], target))
@@ -1876,13 +1959,20 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		rc = lock_acquire(&t, options, &lock, err);
 	if (rc == 0)
 		rc = build_status(&t, files, &status, err);
-	/* a dry run reverts everything inside one transaction, adopting the table included */
+	/* a dry run reverts everything inside one transaction, adopting the table
+	 * included, except where DDL commits implicitly: adopted before BEGIN */
+	if (rc == 0 && options->dry_run && status.table_exists && t.sql->ddl_commits) {
+		if (!table_ready(&t))
+			emit(options, MIGRATE_EVENT_PLAN, NULL, "adopts the tracking table first, for real: DDL commits "
+								 "implicitly here, so it cannot be rolled back", 0, false);
+		rc = ensure_table(&t, files, false, err);
+	}
 	if (rc == 0 && options->dry_run) {
 		emit(options, MIGRATE_EVENT_PLAN, NULL, "BEGIN (everything below is rolled back)", 0, true);
 		rc = engine->driver->begin(work->conn, err);
 		dry_outer = rc == 0;
 	}
-	if (rc == 0 && status.table_exists)
+	if (rc == 0 && status.table_exists && !(dry_outer && t.sql->ddl_commits))
 		rc = ensure_table(&t, files, dry_outer, err);
 	/* every migration to revert must be revertible before the first one is */
 	{
@@ -1944,6 +2034,8 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		if (rc != 0)
 			break;
 		emit(options, MIGRATE_EVENT_REVERTING, m, NULL, 0, transaction);
+		if (!transaction)
+			tell_implicit(&t, m, &m->down, options);
 		if (!transaction && options->dry_run) {
 			emit(options, MIGRATE_EVENT_PLAN, m, "transaction:false section: shown, not run in a dry run", 0, false);
 			show_section(engine, &m->down, options);
