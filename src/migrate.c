@@ -36,6 +36,7 @@ struct tracker {
 	bool golang_migrate; /* (version, dirty) */
 	bool exists;
 	bool told_implicit;  /* said why a migration runs without a transaction (DDL commits implicitly) */
+	bool lock_verified;  /* the session lock was found held, and nothing ran on the session since */
 };
 
 static void emit(const struct migrate_options *options, enum migrate_event_kind kind, const struct migration *m,
@@ -924,6 +925,17 @@ static int lock_acquire(struct tracker *t, const struct migrate_options *options
 	return 0;
 }
 
+/* The session lock was found released before path. */
+static int lock_released(struct tracker *t, const char *path, struct err *err)
+{
+	err_set(err, EXIT_FAILED, "the migration lock was released on this runner's own server session before %s: a "
+				  "migration ran %s; stopping",
+		path, t->sql->lock->release_statements);
+	err_hint(err, "remove that statement from the migration: dbctl's advisory lock is on the session that runs "
+		      "the migrations; another runner may have started meanwhile");
+	return -1;
+}
+
 static int lock_pin_try(struct tracker *t, bool pin, bool begin, bool *held, struct err *err)
 {
 	struct driver_result r;
@@ -978,12 +990,7 @@ static int lock_pin(struct tracker *t, bool pin, bool begin, const char *path, s
 	if (!t->lock_session)
 		return err_set(err, EXIT_FAILED, "another runner holds the migration lock's id while this one holds the "
 						 "lease, before %s; stopping", path);
-	err_set(err, EXIT_FAILED, "the migration lock was released on this runner's own server session before %s: a "
-				  "migration ran %s; stopping",
-		path, t->sql->lock->release_statements);
-	err_hint(err, "remove that statement from the migration: dbctl's advisory lock is on the session that runs "
-		      "the migrations; another runner may have started meanwhile");
-	return -1;
+	return lock_released(t, path, err);
 }
 
 /* Before each migration: the lease is renewed (and still ours); through a
@@ -1275,10 +1282,13 @@ static void tracking_error(const struct tracker *t, struct err *err, const char 
 
 /* Writes the migration's row, updating the one stored as row_version when
  * not NULL; with and_commit the transaction ends in the same message,
- * saving a round trip per migration. */
+ * saving a round trip per migration. With still_held, the same message then
+ * asks whether the session still holds the advisory lock (the check after a
+ * transaction:false section), saving another. */
 static int record(struct tracker *t, const struct migration *m, long duration_ms, long failed_statement,
-		  const char *error, const char *row_version, bool and_commit, struct err *err)
+		  const char *error, const char *row_version, bool and_commit, bool *still_held, struct err *err)
 {
+	struct driver_result held;
 	char *version = literal(t, row_version ? row_version : m->version), *name = literal(t, m->name);
 	char *message = literal(t, error ? error : "");
 	struct strbuf sql;
@@ -1301,9 +1311,17 @@ static int record(struct tracker *t, const struct migration *m, long duration_ms
 			    t->table, version, name, m->up.checksum, duration_ms, failed, error ? message : "NULL");
 	if (and_commit)
 		strbuf_addstr(&sql, t->sql->commit_sql);
+	if (still_held) {
+		strbuf_addstr(&sql, "; ");
+		t->sql->lock->check(&sql, t->lock_key, false);
+	}
 	commits = and_commit || (t->engine->driver->transaction_state &&
 				 t->engine->driver->transaction_state(t->conn) == DRIVER_TRANSACTION_NONE);
-	rc = tracker_sql(t, sql.buf, NULL, err);
+	rc = tracker_sql(t, sql.buf, still_held ? &held : NULL, err);
+	if (rc == 0 && still_held) {
+		*still_held = cell_true(&held, 0);
+		driver_result_release(&held);
+	}
 	/* lost once the row (and with it the migration) was sent to commit: it may have */
 	if (rc != 0 && commits && err->code == EXIT_NO_ANSWER)
 		err->code = EXIT_UNKNOWN;
@@ -1537,7 +1555,7 @@ static void section_stopped(struct tracker *t, const struct migrate_entry *entry
 	if (!lost && !(interrupted && completed == 0)) {
 		recorded = down ? record_down_failure(t, entry, stopped - 1, message, &record_err)
 				: record(t, m, (long)(seconds * 1000), stopped - 1, message,
-					 entry->state == MIGRATE_FAILED ? entry->row_version : NULL, false, &record_err);
+					 entry->state == MIGRATE_FAILED ? entry->row_version : NULL, false, NULL, &record_err);
 	}
 	if (recorded == 0 && interrupted)
 		snprintf(next, sizeof(next), "recorded as stopped at statement %ld: 'migrate %s --retry' resumes there, "
@@ -1577,7 +1595,10 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 	double started = clock_now();
 	long completed = 0, skip = entry->state == MIGRATE_FAILED ? entry->failed_statement : 0;
 	bool commit_with_row, transaction = section_transaction(t->engine, m, &m->up);
+	bool verified = t->lock_verified, held = true;
 	int rc, exists_rc = 0;
+
+	t->lock_verified = false;
 
 	emit(options, MIGRATE_EVENT_APPLYING, m, NULL, 0, transaction);
 	if (!transaction) {
@@ -1593,7 +1614,8 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		if (!t->sql->lock && entry->state != MIGRATE_FAILED &&
 		    (row_exists(t, m->version, err, &exists_rc) || exists_rc != 0))
 			return exists_rc;
-		if (lock_pin(t, false, false, m->path, err) != 0)
+		/* the check after the previous transaction:false section holds: nothing ran since */
+		if (!verified && lock_pin(t, false, false, m->path, err) != 0)
 			return -1;
 		rc = run_section(t, &m->up, false, skip, options, &completed, err);
 		if (rc == 0 && t->sql->invalid_indexes)
@@ -1609,7 +1631,8 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		}
 		result->statements += completed;
 		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL,
-			    entry->state == MIGRATE_FAILED ? entry->row_version : NULL, false, err);
+			    entry->state == MIGRATE_FAILED ? entry->row_version : NULL, false,
+			    t->lock_key && t->lock_session ? &held : NULL, err);
 		/* unless tracking_error already said what happened (a rival's row) */
 		if (rc != 0 && !err->hint[0]) {
 			if (err->code == EXIT_NO_ANSWER || err->code == EXIT_UNKNOWN)
@@ -1625,7 +1648,10 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		if (rc == 0) {
 			result->applied++;
 			emit(options, MIGRATE_EVENT_APPLIED, m, NULL, clock_now() - started, false);
-			if (lock_pin(t, false, false, "the end of this section", err) != 0) {
+			if (!held)
+				lock_released(t, "the end of this section", err);
+			t->lock_verified = held;
+			if (!held) {
 				err_prefix(err, "%s: migration %s is applied and recorded, but", m->path, m->version);
 				err_hint(err, "its transaction:false section released dbctl's advisory lock, so another runner "
 					      "may have run it at the same time: check the database, and remove that statement");
@@ -1655,7 +1681,7 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 	commit_with_row = !in_outer_transaction && !options->dry_run && t->sql->commit_in_batch;
 	rc = run_section(t, &m->up, true, 0, options, &completed, err);
 	if (rc == 0)
-		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL, NULL, commit_with_row, err);
+		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL, NULL, commit_with_row, NULL, err);
 	if (rc != 0) {
 		struct err ignored;
 

@@ -266,6 +266,22 @@ for pid in "${pids[@]}"; do
 done
 check_race "advisory and lease runners mixed"
 
+# --- a migration that releases the lock stops the runner ---------------------------------
+newdb rel_ddl
+printf -- '-- migrate:up\nCREATE TABLE a (id int);\nDO RELEASE_ALL_LOCKS();\n' | wr "$D/1_ddl.sql"
+printf -- '-- migrate:up\nCREATE TABLE b (id int);\n' | wr "$D/2_next.sql"
+expect_exit 1 "a DDL migration that runs RELEASE_ALL_LOCKS(): exit 1" -- "$DBCTL" --url "$U" migrate up -d "$D"
+like "$ERR" "migration 1 is applied and recorded, but.*the migration lock was released .*RELEASE_ALL_LOCKS" \
+	"... says it is applied but the lock was released"
+is "$(sql "SELECT GROUP_CONCAT(version) FROM schema_migrations")|$(sql "SHOW TABLES LIKE 'b'")" "1|" "... and stops before the next one"
+newdb release_tx
+printf -- '-- migrate:up\nCREATE TABLE a (id int);\n' | wr "$D/1_ddl.sql"
+printf -- '-- migrate:up\nINSERT INTO a VALUES (1);\nDO RELEASE_LOCK('"'"'dbctl:release_tx.schema_migrations'"'"');\n' | wr "$D/2_rows.sql"
+printf -- '-- migrate:up\nINSERT INTO a VALUES (3);\n' | wr "$D/3_rows.sql"
+expect_exit 1 "an atomic migration that runs RELEASE_LOCK(): the next one is not started" -- "$DBCTL" --url "$U" migrate up -d "$D"
+like "$ERR" "the migration lock was released on this runner's own server session before .*3_rows.sql" "... found before it"
+is "$(sql "SELECT GROUP_CONCAT(id) FROM a")" 1 "... which did not run"
+
 # --- a runner killed mid-migration: its lock goes with its connection -------------------
 newdb killed
 wr "$D/1_log.sql" <<'SQL'
