@@ -64,6 +64,12 @@ struct dialect_migration {
 	 * statement runs outside a transaction, as transaction:false does, and
 	 * the tracking table is created or adopted before a dry run's BEGIN */
 	bool ddl_commits;
+	/* One statement that renames table to aside and fresh to table at once
+	 * (all three quoted, qualified): where DDL commits, golang-migrate's
+	 * table is adopted by filling fresh and swapping, so that no moment
+	 * leaves the database without a tracking table. NULL: the renames and
+	 * the rows commit together in the adoption's transaction. */
+	void (*swap_tables)(struct strbuf *sql, const char *table, const char *aside, const char *fresh);
 	/* rows of (schema, column, varchar length or NULL, role, statement
 	 * timeout, lock timeout), at least one (the schema) when the table does
 	 * not exist; schema is a quoted literal, NULL for the session's own */

@@ -129,6 +129,12 @@ static void inspect(struct strbuf *sql, const char *schema, const char *table)
 		    s, s, table);
 }
 
+/* RENAME TABLE of several tables is atomic */
+static void swap_tables(struct strbuf *sql, const char *table, const char *aside, const char *fresh)
+{
+	strbuf_addf(sql, "RENAME TABLE %s TO %s, %s TO %s", table, aside, fresh, table);
+}
+
 static const struct dialect_migration my_migration = {
 	/* varchar(128): dbmate's MySQL form, and TEXT cannot be a key without a prefix length (1170) */
 	.column_types = { "varchar(128) PRIMARY KEY", "text", "varchar(64)", "varchar(32)",
@@ -139,6 +145,7 @@ static const struct dialect_migration my_migration = {
 	.table_options = " ENGINE=InnoDB",
 	.widen_version = "MODIFY version varchar(255)",
 	.ddl_commits = true,
+	.swap_tables = swap_tables,
 	.inspect = inspect,
 	.guard = NULL,
 	.read_write_sql = NULL,

@@ -155,6 +155,7 @@ static const struct dialect_migration pg_migration = {
 	.table_options = "",
 	.widen_version = "ALTER COLUMN version TYPE text",
 	.ddl_commits = false,   /* DDL is transactional: a migration and its row commit together */
+	.swap_tables = NULL,   /* golang-migrate's table is renamed inside the adoption's transaction */
 	.inspect = inspect,
 	.guard = guard,
 	.read_write_sql = "SET LOCAL transaction_read_only = off; ",

@@ -441,6 +441,25 @@ int migrate_status(struct engine *engine, const struct migration_set *files, con
 
 /* ---- creating and adopting the tracking table ---- */
 
+/* A table beside the tracking table, in its schema: NAME + suffix, quoted. */
+static char *sibling(struct tracker *t, const char *suffix)
+{
+	struct strbuf name;
+	char *quoted;
+
+	strbuf_init(&name);
+	strbuf_addf(&name, "%s%s", t->name, suffix);
+	quoted = t->engine->driver->quote(t->conn, name.buf, true);
+	if (!quoted)
+		abort();
+	strbuf_reset(&name);
+	if (t->schema_ident)
+		strbuf_addf(&name, "%s.", t->schema_ident);
+	strbuf_addstr(&name, quoted);
+	free(quoted);
+	return strbuf_detach(&name);
+}
+
 /* The table exists with every column of dbctl's: ensure_table has nothing to change. */
 static bool table_ready(const struct tracker *t)
 {
@@ -469,7 +488,9 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 		/* golang-migrate: one row (version, dirty); keep it under another name
 		 * and record every version up to it in dbctl's table */
 		struct migrate_status status;
-		char *old;
+		bool swap = t->sql->swap_tables != NULL;
+		char *old, *aside = NULL, *fresh = NULL;
+		const char *into = t->table;
 
 		if (build_status(t, files, &status, err) != 0)
 			return -1;
@@ -482,7 +503,15 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 		strbuf_addf(&sql, "%s_golang_migrate", t->name);
 		old = t->engine->driver->quote(t->conn, sql.buf, true);
 		strbuf_reset(&sql);
-		strbuf_addf(&sql, "ALTER TABLE %s RENAME TO %s", t->table, old);
+		if (swap) {
+			/* DDL commits: fill a table of dbctl's beside it, then swap the two in one statement */
+			aside = sibling(t, "_golang_migrate");
+			fresh = sibling(t, "_dbctl_adopting");
+			into = fresh;
+			strbuf_addf(&sql, "DROP TABLE IF EXISTS %s", fresh);   /* left by an adoption that stopped */
+		} else {
+			strbuf_addf(&sql, "ALTER TABLE %s RENAME TO %s", t->table, old);
+		}
 		/* the whole adoption or none of it, where DDL is transactional */
 		rc = in_transaction ? 0 : t->engine->driver->begin(t->conn, err);
 		if (rc == 0)
@@ -492,7 +521,7 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 		t->exists = false;
 		if (rc == 0) {
 			strbuf_reset(&sql);
-			strbuf_addf(&sql, "CREATE TABLE %s (", t->table);
+			strbuf_addf(&sql, "CREATE TABLE %s (", into);
 			for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
 				strbuf_addf(&sql, "%s%s %s", c ? ", " : "", tracking_columns[c], types[c]);
 			strbuf_addf(&sql, ")%s", t->sql->table_options);
@@ -506,11 +535,18 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 			version = literal(t, status.entries[f].version);
 
 			strbuf_reset(&sql);
-			strbuf_addf(&sql, "INSERT INTO %s (version) VALUES (%s)", t->table, version);
+			strbuf_addf(&sql, "INSERT INTO %s (version) VALUES (%s)", into, version);
 			free(version);
 			rc = tracker_sql(t, sql.buf, NULL, err);
 		}
 		migrate_status_release(&status);
+		if (rc == 0 && swap) {
+			strbuf_reset(&sql);
+			t->sql->swap_tables(&sql, t->table, aside, fresh);
+			rc = tracker_sql(t, sql.buf, NULL, err);
+		}
+		free(aside);
+		free(fresh);
 		if (!in_transaction) {
 			struct err ignored;
 

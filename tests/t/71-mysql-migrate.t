@@ -336,6 +336,15 @@ expect_exit 0 "up applies only 3" -- "$DBCTL" --url "$U" migrate up -d "$D"
 is "$(sql "SELECT GROUP_CONCAT(id) FROM g")" 3 "... (1 and 2 did not run again)"
 is "$(sql "SELECT GROUP_CONCAT(version ORDER BY version) FROM schema_migrations")|$(sql "SELECT CONCAT(version, ':', dirty) FROM schema_migrations_golang_migrate")" \
 	"1,2,3|2:0" "... dbctl's table has a row per version; golang-migrate's is kept aside"
+# an adoption that stopped before its swap left dbctl's half-filled table: the next one starts it over
+newdb golang_left
+sql "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+	INSERT INTO schema_migrations VALUES (2, 0); CREATE TABLE g (id int);
+	CREATE TABLE schema_migrations_dbctl_adopting (version varchar(128) PRIMARY KEY); INSERT INTO schema_migrations_dbctl_adopting VALUES ('1')"
+cp "$tmp/golang/"*.sql "$D/"
+expect_exit 0 "golang-migrate's table beside a stopped adoption's leftover: up" -- "$DBCTL" --url "$U" migrate up -d "$D"
+is "$(sql "SELECT GROUP_CONCAT(version ORDER BY version) FROM schema_migrations")|$(sql "SELECT GROUP_CONCAT(id) FROM g")|$(sql "SHOW TABLES LIKE '%adopting'")" \
+	"1,2,3|3|" "... adopts it, applies only 3, and leaves no half-filled table"
 newdb golang_dry
 sql "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
 	INSERT INTO schema_migrations VALUES (2, 0); CREATE TABLE g (id int)"
