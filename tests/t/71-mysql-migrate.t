@@ -181,6 +181,30 @@ is "$(sql "SELECT GROUP_CONCAT(CONCAT(version, ':', COALESCE(failed_statement, '
 expect_exit 0 "down reverts 2_more" -- "$DBCTL" --url "$U" migrate down -d "$D"
 is "$(sql "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '$DB' AND TABLE_NAME = 'a' AND COLUMN_NAME = 'x'")" 0 "... its column is gone"
 
+# --- accept after fixing by hand; --single-transaction --------------------------------------
+newdb accept
+printf -- '-- migrate:up\nCREATE TABLE a (id int);\nCREATE TABLE b (id int, oops);\n' | wr "$D/1_ddl.sql"
+expect_exit 1 "accept: a DDL migration stops at statement 2" -- "$DBCTL" --url "$U" migrate up -d "$D"
+sql "CREATE TABLE b (id int)"
+expect_exit 0 "fixed by hand: migrate accept 1" -- "$DBCTL" --url "$U" migrate accept 1 -d "$D"
+expect_exit 0 "... status: applied" -- "$DBCTL" --url "$U" migrate status -d "$D"
+like "$OUT" "1 applied, 0 pending" "... 1 applied"
+newdb single
+sql "CREATE TABLE t (id int PRIMARY KEY) ENGINE=InnoDB"
+printf -- '-- migrate:up\nINSERT INTO t VALUES (1);\n' | wr "$D/1_a.sql"
+printf -- '-- migrate:up\nINSERT INTO t VALUES (2);\nINSERT INTO t VALUES (1);\n' | wr "$D/2_b.sql"
+expect_exit 1 "--single-transaction: the second migration fails" -- "$DBCTL" --url "$U" migrate up --single-transaction -d "$D"
+is "$(sql "SELECT COUNT(*) FROM t")|$(sql "SELECT COUNT(*) FROM schema_migrations")" "0|0" "... and the first is rolled back with it, rows and all"
+printf -- '-- migrate:up\nINSERT INTO t VALUES (3);\n' | wr "$D/2_b.sql"
+printf -- '-- migrate:up\nCREATE TABLE u (id int);\n' | wr "$D/3_c.sql"
+expect_exit 3 "--single-transaction with a DDL migration: refused before anything runs" -- \
+	"$DBCTL" --url "$U" migrate up --single-transaction -d "$D"
+like "$ERR" "3_c.sql: --single-transaction cannot include" "... naming it"
+is "$(sql "SELECT COUNT(*) FROM t")" 0 "... nothing ran"
+rm "$D/3_c.sql"
+expect_exit 0 "--single-transaction without it" -- "$DBCTL" --url "$U" migrate up --single-transaction -d "$D"
+is "$(sql "SELECT GROUP_CONCAT(id ORDER BY id) FROM t")|$(sql "SELECT GROUP_CONCAT(version ORDER BY version) FROM schema_migrations")" "1,3|1,2" "... both applied"
+
 # --- a transaction-control statement in a DDL migration is refused before it runs ----------
 newdb control
 printf -- '-- migrate:up\nCREATE TABLE a (id int);\nCOMMIT;\n' | wr "$D/1_commit.sql"
