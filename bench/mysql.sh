@@ -25,7 +25,10 @@
 #            same, one COM_QUERY with CLIENT_MULTI_STATEMENTS)
 #   migrate  200 `create table` migrations from scratch: dbctl migrate up /
 #            the floor (one message: the tracking table, then per migration
-#            its DDL and its tracking-row INSERT); no-op migrate up vs ping
+#            its DDL and its tracking-row INSERT) / the same statements one
+#            message each on one connection (floor-up-each: a migrator must
+#            see the DDL succeed before it writes the row); no-op migrate up
+#            vs ping on the same database
 # Always exits 0 once it could measure: benchmarks inform, they don't gate.
 #
 # Environment:
@@ -173,6 +176,7 @@ reset=(reset-db scratch) check=(check-db scratch "$mig_n")
 add "$mig_spec" dbctl-up "$dbctl" --url "$(url_db scratch)" migrate up --dir "$tmp/migrations"
 reset=(reset-db floor) check=(check-db floor "$mig_n")
 add "$mig_spec" floor-up "$bin/mysql_exec_file" 127.0.0.1 "$port" app floor "$tmp/mig-floor.sql"
+add "$mig_spec" floor-up-each "$bin/mysql_exec_file" -l 127.0.0.1 "$port" app floor "$tmp/mig-floor.sql"
 
 reset=() check=()
 add "$noop_spec" noop-dbctl "$dbctl" --url "$(url_db noop)" migrate up --dir "$tmp/migrations"

@@ -20,7 +20,7 @@ my ($run_n, $mig_n) = map { $ENV{$_} // '?' } qw(RUN_N MIG_N);
 my @sections = BenchReport::with_other(
 	[ 'ping, TCP loopback',                  qw(dbctl-mysql mysqladmin c-mysql dbctl-sqlite-mem dbctl-version) ],
 	[ "run, $run_n INSERTs, one transaction", qw(dbctl-run mariadb-cli floor-run) ],
-	[ "migrate up, $mig_n migrations from scratch", qw(dbctl-up floor-up) ],
+	[ "migrate up, $mig_n migrations from scratch", qw(dbctl-up floor-up floor-up-each) ],
 	[ "no-op migrate up ($mig_n applied)",   qw(noop-dbctl ping-dbctl ping-c) ],
 );
 printf "%-19s %4s %4s %10s %10s %10s %10s %9s\n", 'tool', 'runs', 'fail', 'median', 'p90', 'min', 'cpu med', 'RSS max';
@@ -47,6 +47,8 @@ for my $r (
 	[ 'mariadb-cli', 'dbctl-run',   '>=', undef ],
 	[ 'mariadb-cli', 'floor-run',   '>=', undef ],
 	[ 'dbctl-up',    'floor-up',    '<=', 1.50 ],
+	[ 'dbctl-up',    'floor-up-each', '<=', undef ],
+	[ 'floor-up-each', 'floor-up',  '<=', undef ],
 	[ 'noop-dbctl',  'ping-dbctl',  '<=', undef ],
 	[ 'ping-dbctl',  'ping-c',      '<=', undef ],
 	) {

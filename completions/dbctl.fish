@@ -115,7 +115,7 @@ function __dbctl_settings
                 'journal_mode=	SQLite journal mode set on connect (default wal)' \
                 'migrations_dir=	directory of migration files (default migrations)' \
                 'migrations_table=	table that records applied migrations (default schema_migrations)' \
-                'migrations_lock_id=	PostgreSQL advisory lock id for migrate (default 0, derived)'
+                'migrations_lock_id=	migrate lock id, PostgreSQL advisory lock or MySQL GET_LOCK (default 0, derived)'
     end
 end
 
@@ -181,7 +181,7 @@ complete -c dbctl -n '__dbctl_in_migrate up down redo to status new accept' -s d
 complete -c dbctl -n '__dbctl_in_migrate up down redo to status accept' -s w -l wait -x -d 'wait up to SECONDS for the database to accept connections'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to' -s n -l dry-run -d 'show the plan, apply it inside a transaction and roll back'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to' -l lock-timeout -x -d 'give up when another runner holds the lock this long (default 60)'
-complete -c dbctl -n '__dbctl_in_migrate up down redo to' -l lock -x -a 'auto advisory table' -d 'PostgreSQL lock: auto, session advisory lock, or a lease row (PgBouncer)'
+complete -c dbctl -n '__dbctl_in_migrate up down redo to' -l lock -x -a 'auto advisory table' -d 'migration lock: auto, session lock (advisory lock, GET_LOCK), or a lease row (PgBouncer, ProxySQL)'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to' -s e -l echo -d 'print each statement as it is sent'
 complete -c dbctl -n '__dbctl_in_migrate up' -l single-transaction -d 'apply every pending migration in one transaction: all or nothing'
 complete -c dbctl -n '__dbctl_in_migrate up' -l on-drift -x -a 'fail warn' -d 'an applied migration whose file changed (default fail)'

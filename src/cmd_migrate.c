@@ -22,7 +22,7 @@
 	COMMON_OPTIONS, \
 	{ "dry-run", 'n', NULL, "show the plan, apply it inside a transaction and roll back" }, \
 	{ "lock-timeout", 0, "SECONDS", "give up when another runner holds the lock this long (default 60)" }, \
-	{ "lock", 0, "auto|advisory|table", "PostgreSQL lock: auto (default: advisory, or table behind a pooler), session advisory lock, or a lease row" }, \
+	{ "lock", 0, "auto|advisory|table", "migration lock: auto (default: advisory, or table behind a pooler), session lock (advisory lock, GET_LOCK), or a lease row" }, \
 	{ "echo", 'e', NULL, "print each statement as it is sent" }
 
 const struct cli_option migrate_up_options[] = {

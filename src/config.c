@@ -51,7 +51,7 @@ const struct cfg_key cfg_keys[CFG_KEY_COUNT] = {
 	[CFG_MIGRATIONS_TABLE] = { "migrations_table", CFG_STRING, "schema_migrations", NULL, false, 0,
 		"table that records applied migrations" },
 	[CFG_MIGRATIONS_LOCK_ID] = { "migrations_lock_id", CFG_INT, "0", NULL, false, 0,
-		"PostgreSQL advisory lock id for migrate; 0 derives one from the database and table" },
+		"migrate's lock id (PostgreSQL advisory lock, MySQL GET_LOCK name); 0 derives one from the database and table" },
 };
 
 /* One key = value line of the INI file; strings owned. */

@@ -34,7 +34,9 @@ struct dialect_lock {
 	/* one row: true when this session still holds it; with pin, also taken
 	 * for the open transaction, so that nothing before COMMIT can release it */
 	void (*check)(struct strbuf *sql, const char *key, bool pin);
-	/* one row: true when the key was free to take for the open transaction (NULL: no such lock) */
+	/* one row: true when the key was free to take for the open transaction
+	 * (NULL: no such lock, as MySQL's GET_LOCK has none: the lease and the
+	 * checks before and after each migration are then all there is) */
 	void (*pin)(struct strbuf *sql, const char *key);
 	const char *session_id_sql;    /* one row: the server session's id */
 	/* the lease (--lock=table): one row when taken or renewed */
@@ -56,6 +58,18 @@ struct dialect_migration {
 	const char *column_types[9];   /* for migrate.c's tracking_columns, in order */
 	const char *added_applied_at;  /* applied_at's type when added to an adopted table (a constant default) */
 	const char *text_type;         /* CAST(x AS this) reads any column as text */
+	const char *table_options;     /* after CREATE TABLE's ")": " ENGINE=InnoDB" ("" none) */
+	const char *widen_version;     /* after "ALTER TABLE t ", for the hint when a version is too long */
+	/* DDL commits the open transaction (MySQL): a migration with such a
+	 * statement runs outside a transaction, as transaction:false does, and
+	 * the tracking table is created or adopted before a dry run's BEGIN */
+	bool ddl_commits;
+	/* One statement that renames table to aside and fresh to table at once
+	 * (all three quoted, qualified): where DDL commits, golang-migrate's
+	 * table is adopted by filling fresh and swapping, so that no moment
+	 * leaves the database without a tracking table. NULL: the renames and
+	 * the rows commit together in the adoption's transaction. */
+	void (*swap_tables)(struct strbuf *sql, const char *table, const char *aside, const char *fresh);
 	/* rows of (schema, column, varchar length or NULL, role, statement
 	 * timeout, lock timeout), at least one (the schema) when the table does
 	 * not exist; schema is a quoted literal, NULL for the session's own */
@@ -65,7 +79,13 @@ struct dialect_migration {
 	 * must not make dbctl's row fail. NULL: nothing to put back. */
 	void (*guard)(struct strbuf *sql, const char *role, const char *statement_timeout, const char *lock_timeout);
 	const char *read_write_sql;    /* before the guard outside a transaction block */
-	bool commit_in_batch;          /* "; COMMIT" may follow the row's statement in one message */
+	bool commit_in_batch;          /* commit_sql may follow the row's statement in one message */
+	/* A transaction opened and ended as text in a message of migrate's own
+	 * (the lock check, the row), as the driver's begin and commit would:
+	 * MySQL's turn autocommit off for the transaction's length, so that a
+	 * statement committing implicitly leaves what follows it in a new one */
+	const char *begin_sql;         /* "BEGIN; ": followed by a statement */
+	const char *commit_sql;        /* "; COMMIT": follows a statement */
 	const char *exists_state;      /* SQLSTATE of CREATE's "already exists" (NULL: none to look for) */
 	/* how a duplicate key shows: its SQLSTATE, or a phrase of its message */
 	const char *duplicate_state, *duplicate_text;

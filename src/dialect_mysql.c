@@ -1,11 +1,164 @@
 /* MySQL's and MariaDB's dialect: the mysql client's statement boundaries,
  * backtick names, and a catalogue read from information_schema (which
- * every user may read, each seeing what it has rights on). No migrate
- * support yet (migration NULL): the tracking table and GET_LOCK come later.
- * Linked into the mysql module. */
+ * every user may read, each seeing what it has rights on), and migrate's
+ * tracking table (InnoDB, dbmate's varchar(128) version) and lock (GET_LOCK,
+ * polled; the lease row for --lock=table). Linked into the mysql module. */
 #include "dialect.h"
 
 #include <string.h>
+
+/* ---- the migration lock: GET_LOCK, a named lock of the session ---- */
+
+/* GET_LOCK names are server-wide, so the database is part of the name;
+ * MySQL takes at most 64 characters, so a longer name becomes a hash. The
+ * expression is sent again for every check and release: DATABASE() then
+ * still names the database the runner started in, unless a migration ran
+ * USE, in which case the check fails and the runner stops (safe, if early). */
+static void lock_key(struct strbuf *sql, long lock_id, const char *table_literal)
+{
+	if (lock_id) {
+		strbuf_addf(sql, "'dbctl:%ld'", lock_id);
+		return;
+	}
+	strbuf_addf(sql, "IF(CHAR_LENGTH(CONCAT('dbctl:', DATABASE(), '.', %s)) > 64, "
+			 "CONCAT('dbctl:', SHA1(CONCAT(DATABASE(), '.', %s))), CONCAT('dbctl:', DATABASE(), '.', %s))",
+		    table_literal, table_literal, table_literal);
+}
+
+/* IS_USED_LOCK names the connection holding it: this one before taking it
+ * means a multiplexer (ProxySQL) shares the connection with other clients;
+ * GET_LOCK is re-entrant, so taking it again would only count it twice. */
+#define MY_HELD(key) "COALESCE(IS_USED_LOCK(" key ") = CONNECTION_ID(), 0)"
+
+static void lock_take(struct strbuf *sql, const char *key)
+{
+	/* the select list is evaluated left to right: held is read before GET_LOCK runs */
+	strbuf_addf(sql, "SELECT " MY_HELD("%s") ", IF(" MY_HELD("%s") ", 0, COALESCE(GET_LOCK(%s, 0), 0)), "
+			 "CONNECTION_ID()",
+		    key, key, key);
+}
+
+static void lock_release(struct strbuf *sql, const char *key)
+{
+	strbuf_addf(sql, "SELECT COALESCE(RELEASE_LOCK(%s), 0)", key);
+}
+
+/* No transaction-scoped named lock exists: pin is only the check. */
+static void lock_check(struct strbuf *sql, const char *key, bool pin)
+{
+	(void)pin;
+	strbuf_addf(sql, "SELECT " MY_HELD("%s"), key);
+}
+
+/* The lease. UTC_TIMESTAMP, not NOW(): runners whose sessions have different
+ * time zones compare the same instants. The row is taken only while this
+ * session holds the GET_LOCK name for a moment, so that it is never taken
+ * while an advisory runner works (which in turn waits while a live lease
+ * exists); each statement commits on its own (autocommit), the INSERT before
+ * the RELEASE_LOCK. ON DUPLICATE KEY UPDATE assigns left to right, so
+ * expires_at moves only when holder just became ours. */
+static void lease_take(struct strbuf *sql, const char *table, const char *holder, int seconds, const char *key)
+{
+	strbuf_addf(sql, "CREATE TABLE IF NOT EXISTS %s (id int PRIMARY KEY, holder varchar(255) NOT NULL, "
+			 "expires_at datetime(6) NOT NULL) ENGINE=InnoDB; "
+			 "SET @dbctl_lease_key = IF(" MY_HELD("%s") ", 0, COALESCE(GET_LOCK(%s, 0), 0)); "
+			 "INSERT INTO %s (id, holder, expires_at) SELECT 1, %s, UTC_TIMESTAMP(6) + INTERVAL %d SECOND "
+			 "FROM DUAL WHERE @dbctl_lease_key = 1 "
+			 "ON DUPLICATE KEY UPDATE holder = IF(expires_at < UTC_TIMESTAMP(6), VALUES(holder), holder), "
+			 "expires_at = IF(holder = VALUES(holder), VALUES(expires_at), expires_at); "
+			 "DO IF(@dbctl_lease_key = 1, RELEASE_LOCK(%s), 0); "
+			 "SELECT holder FROM %s WHERE id = 1 AND holder = %s AND @dbctl_lease_key = 1",
+		    table, key, key, table, holder, seconds, key, table, holder);
+}
+
+/* one row when renewed: an expired lease is not renewed (a rival may have seen it expired) */
+static void lease_renew(struct strbuf *sql, const char *table, const char *holder, int seconds)
+{
+	strbuf_addf(sql, "UPDATE %s SET expires_at = UTC_TIMESTAMP(6) + INTERVAL %d SECOND WHERE id = 1 AND holder = %s "
+			 "AND expires_at >= UTC_TIMESTAMP(6); "
+			 "SELECT holder FROM %s WHERE id = 1 AND holder = %s AND expires_at >= UTC_TIMESTAMP(6)",
+		    table, seconds, holder, table, holder);
+}
+
+static void lease_describe(struct strbuf *sql, const char *table)
+{
+	strbuf_addf(sql, "SELECT holder, GREATEST(0, CEIL(TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), expires_at) / 1e6)) "
+			 "FROM %s WHERE id = 1",
+		    table);
+}
+
+static void lease_exists(struct strbuf *sql, const char *schema, const char *name)
+{
+	strbuf_addf(sql, "SELECT COUNT(*) > 0 FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+		    schema ? schema : "DATABASE()", name);
+}
+
+static void lease_live(struct strbuf *sql, const char *table, const char *holder)
+{
+	strbuf_addf(sql, "SELECT 1 FROM %s WHERE id = 1 AND expires_at >= UTC_TIMESTAMP(6) AND holder <> %s", table,
+		    holder);
+}
+
+static const struct dialect_lock my_lock = {
+	.key = lock_key,
+	.take = lock_take,
+	.release = lock_release,
+	.check = lock_check,
+	.pin = NULL,
+	.session_id_sql = "SELECT CONNECTION_ID()",
+	.lease_take = lease_take,
+	.lease_renew = lease_renew,
+	.lease_describe = lease_describe,
+	.lease_exists = lease_exists,
+	.lease_live = lease_live,
+	.release_statements = "RELEASE_LOCK() or RELEASE_ALL_LOCKS()",
+	.name = "GET_LOCK",
+};
+
+/* ---- the tracking table ---- */
+
+/* One row for the schema (the session's database), then one per column.
+ * No role or timeouts to put back (guard is NULL): MySQL has no SET LOCAL,
+ * and a session-wide SET would undo a migration's own SET for the next ones. */
+static void inspect(struct strbuf *sql, const char *schema, const char *table)
+{
+	const char *s = schema ? schema : "DATABASE()";
+
+	strbuf_addf(sql, "SELECT %s, NULL, NULL, NULL, NULL, NULL UNION ALL "
+			 "SELECT TABLE_SCHEMA, COLUMN_NAME, CASE WHEN DATA_TYPE = 'varchar' THEN "
+			 "CAST(CHARACTER_MAXIMUM_LENGTH AS CHAR) END, NULL, NULL, NULL FROM information_schema.COLUMNS "
+			 "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+		    s, s, table);
+}
+
+/* RENAME TABLE of several tables is atomic */
+static void swap_tables(struct strbuf *sql, const char *table, const char *aside, const char *fresh)
+{
+	strbuf_addf(sql, "RENAME TABLE %s TO %s, %s TO %s", table, aside, fresh, table);
+}
+
+static const struct dialect_migration my_migration = {
+	/* varchar(128): dbmate's MySQL form, and TEXT cannot be a key without a prefix length (1170) */
+	.column_types = { "varchar(128) PRIMARY KEY", "text", "varchar(64)", "varchar(32)",
+			  "timestamp(6) NULL DEFAULT CURRENT_TIMESTAMP(6)", "bigint", "int", "text", "varchar(8)" },
+	.added_applied_at = "timestamp(6) NULL DEFAULT NULL",
+	.text_type = "CHAR",   /* CAST(x AS TEXT) is a syntax error on MariaDB */
+	/* the rows must roll back with the migration, whatever default_storage_engine says */
+	.table_options = " ENGINE=InnoDB",
+	.widen_version = "MODIFY version varchar(255)",
+	.ddl_commits = true,
+	.swap_tables = swap_tables,
+	.inspect = inspect,
+	.guard = NULL,
+	.read_write_sql = NULL,
+	.commit_in_batch = true,   /* a failed INSERT stops the multi-statement message before its COMMIT */
+	.begin_sql = "SET autocommit=0; START TRANSACTION; ",   /* as the driver's begin */
+	.commit_sql = "; COMMIT; SET autocommit=1",             /* as the driver's commit */
+	.exists_state = NULL,
+	.duplicate_text = "Duplicate entry",   /* 1062's SQLSTATE 23000 is every integrity error */
+	.invalid_indexes = NULL,
+	.lock = &my_lock,
+};
 
 /* The server's own schemas, left out of completion and \dn. */
 #define MY_SYSTEM_SCHEMAS "('information_schema', 'performance_schema', 'mysql', 'sys')"
@@ -83,5 +236,5 @@ const struct dialect mysql_dialect = {
 		       " FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN " MY_SYSTEM_SCHEMAS " ORDER BY 1",
 	.describe = describe,
 	.no_catalogue = "",
-	.migration = NULL,   /* not yet: migrate refuses MySQL targets */
+	.migration = &my_migration,
 };

@@ -152,10 +152,16 @@ static const struct dialect_migration pg_migration = {
 			  "text", "text" },
 	.added_applied_at = "timestamptz",
 	.text_type = "TEXT",
+	.table_options = "",
+	.widen_version = "ALTER COLUMN version TYPE text",
+	.ddl_commits = false,   /* DDL is transactional: a migration and its row commit together */
+	.swap_tables = NULL,   /* golang-migrate's table is renamed inside the adoption's transaction */
 	.inspect = inspect,
 	.guard = guard,
 	.read_write_sql = "SET LOCAL transaction_read_only = off; ",
 	.commit_in_batch = true,
+	.begin_sql = "BEGIN; ",
+	.commit_sql = "; COMMIT",
 	.exists_state = "42P07",
 	.duplicate_state = "23505",
 	.invalid_indexes = invalid_indexes,

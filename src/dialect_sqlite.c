@@ -17,8 +17,14 @@ static const struct dialect_migration sqlite_migration = {
 	/* SQLite cannot add a column with a non-constant default */
 	.added_applied_at = "TEXT",
 	.text_type = "TEXT",
+	.table_options = "",
+	.widen_version = "ALTER COLUMN version TYPE text",   /* never asked: SQLite does not enforce varchar(N) */
+	.ddl_commits = false,
+	.swap_tables = NULL,   /* golang-migrate's table is renamed inside the adoption's transaction */
 	.inspect = inspect,
 	.commit_in_batch = true,
+	.begin_sql = "BEGIN IMMEDIATE; ",   /* never sent: without a lock, the driver's begin opens it */
+	.commit_sql = "; COMMIT",
 	.duplicate_text = "UNIQUE constraint failed",
 };
 

@@ -35,6 +35,8 @@ struct tracker {
 	bool has_column[TRACKING_COLUMN_COUNT];
 	bool golang_migrate; /* (version, dirty) */
 	bool exists;
+	bool told_implicit;  /* said why a migration runs without a transaction (DDL commits implicitly) */
+	bool lock_verified;  /* the session lock was found held, and nothing ran on the session since */
 };
 
 static void emit(const struct migrate_options *options, enum migrate_event_kind kind, const struct migration *m,
@@ -267,12 +269,14 @@ static int read_rows(struct tracker *t, const struct migration_set *files, struc
 
 	strbuf_init(&sql);
 	if (t->golang_migrate) {
-		strbuf_addf(&sql, "SELECT CAST(version AS TEXT), CAST(dirty AS TEXT) FROM %s", t->table);
+		strbuf_addf(&sql, "SELECT CAST(version AS %s), CAST(dirty AS %s) FROM %s", t->sql->text_type,
+			    t->sql->text_type, t->table);
 	} else {
 		strbuf_addstr(&sql, "SELECT ");
 		for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
-			strbuf_addf(&sql, "%s%s%s%s", c ? ", " : "", t->has_column[c] ? "CAST(" : "",
-				    t->has_column[c] ? tracking_columns[c] : "NULL", t->has_column[c] ? " AS TEXT)" : "");
+			strbuf_addf(&sql, "%s%s%s%s%s%s", c ? ", " : "", t->has_column[c] ? "CAST(" : "",
+				    t->has_column[c] ? tracking_columns[c] : "NULL", t->has_column[c] ? " AS " : "",
+				    t->has_column[c] ? t->sql->text_type : "", t->has_column[c] ? ")" : "");
 		strbuf_addf(&sql, " FROM %s", t->table);
 	}
 	rc = tracker_sql(t, sql.buf, &r, err);
@@ -437,6 +441,38 @@ int migrate_status(struct engine *engine, const struct migration_set *files, con
 
 /* ---- creating and adopting the tracking table ---- */
 
+/* A table beside the tracking table, in its schema: NAME + suffix, quoted. */
+static char *sibling(struct tracker *t, const char *suffix)
+{
+	struct strbuf name;
+	char *quoted;
+
+	strbuf_init(&name);
+	strbuf_addf(&name, "%s%s", t->name, suffix);
+	quoted = t->engine->driver->quote(t->conn, name.buf, true);
+	if (!quoted)
+		abort();
+	strbuf_reset(&name);
+	if (t->schema_ident)
+		strbuf_addf(&name, "%s.", t->schema_ident);
+	strbuf_addstr(&name, quoted);
+	free(quoted);
+	return strbuf_detach(&name);
+}
+
+/* The table exists with every column of dbctl's: ensure_table has nothing to change. */
+static bool table_ready(const struct tracker *t)
+{
+	int c;
+
+	if (!t->exists || t->golang_migrate)
+		return false;
+	for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
+		if (!t->has_column[c])
+			return false;
+	return true;
+}
+
 static int ensure_table(struct tracker *t, const struct migration_set *files, bool in_transaction, struct err *err)
 {
 	const char *const *types = t->sql->column_types;
@@ -452,7 +488,9 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 		/* golang-migrate: one row (version, dirty); keep it under another name
 		 * and record every version up to it in dbctl's table */
 		struct migrate_status status;
-		char *old;
+		bool swap = t->sql->swap_tables != NULL;
+		char *old, *aside = NULL, *fresh = NULL;
+		const char *into = t->table;
 
 		if (build_status(t, files, &status, err) != 0)
 			return -1;
@@ -465,7 +503,15 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 		strbuf_addf(&sql, "%s_golang_migrate", t->name);
 		old = t->engine->driver->quote(t->conn, sql.buf, true);
 		strbuf_reset(&sql);
-		strbuf_addf(&sql, "ALTER TABLE %s RENAME TO %s", t->table, old);
+		if (swap) {
+			/* DDL commits: fill a table of dbctl's beside it, then swap the two in one statement */
+			aside = sibling(t, "_golang_migrate");
+			fresh = sibling(t, "_dbctl_adopting");
+			into = fresh;
+			strbuf_addf(&sql, "DROP TABLE IF EXISTS %s", fresh);   /* left by an adoption that stopped */
+		} else {
+			strbuf_addf(&sql, "ALTER TABLE %s RENAME TO %s", t->table, old);
+		}
 		/* the whole adoption or none of it, where DDL is transactional */
 		rc = in_transaction ? 0 : t->engine->driver->begin(t->conn, err);
 		if (rc == 0)
@@ -475,10 +521,10 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 		t->exists = false;
 		if (rc == 0) {
 			strbuf_reset(&sql);
-			strbuf_addf(&sql, "CREATE TABLE %s (", t->table);
+			strbuf_addf(&sql, "CREATE TABLE %s (", into);
 			for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
 				strbuf_addf(&sql, "%s%s %s", c ? ", " : "", tracking_columns[c], types[c]);
-			strbuf_addch(&sql, ')');
+			strbuf_addf(&sql, ")%s", t->sql->table_options);
 			rc = tracker_sql(t, sql.buf, NULL, err);
 		}
 		for (f = 0; rc == 0 && f < status.count; f++) {
@@ -489,11 +535,18 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 			version = literal(t, status.entries[f].version);
 
 			strbuf_reset(&sql);
-			strbuf_addf(&sql, "INSERT INTO %s (version) VALUES (%s)", t->table, version);
+			strbuf_addf(&sql, "INSERT INTO %s (version) VALUES (%s)", into, version);
 			free(version);
 			rc = tracker_sql(t, sql.buf, NULL, err);
 		}
 		migrate_status_release(&status);
+		if (rc == 0 && swap) {
+			strbuf_reset(&sql);
+			t->sql->swap_tables(&sql, t->table, aside, fresh);
+			rc = tracker_sql(t, sql.buf, NULL, err);
+		}
+		free(aside);
+		free(fresh);
 		if (!in_transaction) {
 			struct err ignored;
 
@@ -508,7 +561,7 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 		strbuf_addf(&sql, "CREATE TABLE IF NOT EXISTS %s (", t->table);
 		for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
 			strbuf_addf(&sql, "%s%s %s", c ? ", " : "", tracking_columns[c], types[c]);
-		strbuf_addch(&sql, ')');
+		strbuf_addf(&sql, ")%s", t->sql->table_options);
 		rc = tracker_sql(t, sql.buf, NULL, err);
 	} else {
 		/* dbmate's table: add dbctl's columns beside its version */
@@ -908,6 +961,17 @@ static int lock_acquire(struct tracker *t, const struct migrate_options *options
 	return 0;
 }
 
+/* The session lock was found released before path. */
+static int lock_released(struct tracker *t, const char *path, struct err *err)
+{
+	err_set(err, EXIT_FAILED, "the migration lock was released on this runner's own server session before %s: a "
+				  "migration ran %s; stopping",
+		path, t->sql->lock->release_statements);
+	err_hint(err, "remove that statement from the migration: dbctl's advisory lock is on the session that runs "
+		      "the migrations; another runner may have started meanwhile");
+	return -1;
+}
+
 static int lock_pin_try(struct tracker *t, bool pin, bool begin, bool *held, struct err *err)
 {
 	struct driver_result r;
@@ -916,7 +980,7 @@ static int lock_pin_try(struct tracker *t, bool pin, bool begin, bool *held, str
 
 	strbuf_init(&sql);
 	if (begin)
-		strbuf_addstr(&sql, "BEGIN; ");
+		strbuf_addstr(&sql, t->sql->begin_sql);
 	if (!t->lock_session)
 		t->sql->lock->pin(&sql, t->lock_key);
 	else
@@ -944,6 +1008,9 @@ static int lock_pin(struct tracker *t, bool pin, bool begin, const char *path, s
 
 	if (!t->lock_key || (!t->lock_session && !pin))
 		return 0;
+	/* under the lease, without a transaction lock to pin (MySQL): the lease alone */
+	if (!t->lock_session && !t->sql->lock->pin)
+		return begin ? t->engine->driver->begin(t->conn, err) : 0;
 	if (lock_pin_try(t, pin, begin, &held, err) != 0)
 		return -1;
 	/* under the lease: an advisory runner holds the id for a moment, until it sees the lease */
@@ -959,12 +1026,7 @@ static int lock_pin(struct tracker *t, bool pin, bool begin, const char *path, s
 	if (!t->lock_session)
 		return err_set(err, EXIT_FAILED, "another runner holds the migration lock's id while this one holds the "
 						 "lease, before %s; stopping", path);
-	err_set(err, EXIT_FAILED, "the migration lock was released on this runner's own server session before %s: a "
-				  "migration ran %s; stopping",
-		path, t->sql->lock->release_statements);
-	err_hint(err, "remove that statement from the migration: dbctl's advisory lock is on the session that runs "
-		      "the migrations; another runner may have started meanwhile");
-	return -1;
+	return lock_released(t, path, err);
 }
 
 /* Before each migration: the lease is renewed (and still ours); through a
@@ -1114,34 +1176,41 @@ static void show_section(const struct engine *engine, const struct migration_sec
 	fclose(in);
 }
 
-/* Whether a section runs in dbctl's transaction. golang-migrate has no
- * transaction:false marker and wraps nothing in a transaction itself: a file
- * of its with a statement that cannot run in one (CREATE INDEX CONCURRENTLY)
- * runs without, unless it wrapped itself in BEGIN/COMMIT or holds other
- * transaction control, which the check then refuses. Lexes the section: call
- * it only for sections about to run. */
-static bool section_transaction(const struct engine *engine, const struct migration *m,
-				const struct migration_section *section)
+/* What a section's statements say about transactions: any that cannot run
+ * in one, any transaction control, and how many commit implicitly (MySQL's
+ * DDL), with the first of those for the notice. */
+struct section_kinds {
+	bool outside, control;
+	long implicit;
+	char first_what[64];
+	int first_line;
+};
+
+static void section_kinds(const struct engine *engine, const struct migration_section *section,
+			  struct section_kinds *out)
 {
 	struct sqlscan_statement statement;
 	struct strbuf data;
 	struct sqlscan scan;
 	struct err ignored;
-	bool outside = false, control = false;
 	FILE *in;
 
-	if (m->format != MIGRATION_GOLANG_MIGRATE || !section->transaction || section->unwrapped)
-		return section->transaction;
+	memset(out, 0, sizeof(*out));
 	in = fmemopen(section->text, strlen(section->text), "r");
 	if (!in)
-		return true;
+		return;
 	sqlscan_init(&scan, in, section->path, engine->driver->dialect->lexer);
+	scan.line_number = section->first_line - 1;
 	scan.complete = engine->driver->statement_complete;
 	sqlscan_statement_init(&statement);
 	strbuf_init(&data);
 	while (sqlscan_next(&scan, &statement, &ignored) == 1) {
-		outside = outside || statement.kind == SQLSCAN_OUTSIDE_TRANSACTION;
-		control = control || statement.kind == SQLSCAN_TRANSACTION_CONTROL;
+		out->outside = out->outside || statement.kind == SQLSCAN_OUTSIDE_TRANSACTION;
+		out->control = out->control || statement.kind == SQLSCAN_TRANSACTION_CONTROL;
+		if (statement.commits_implicitly && out->implicit++ == 0) {
+			snprintf(out->first_what, sizeof(out->first_what), "%s", statement.what);
+			out->first_line = statement.line;
+		}
 		while (statement.kind == SQLSCAN_COPY_IN && sqlscan_copy_line(&scan, &data, &ignored) == 1)
 			;
 	}
@@ -1149,7 +1218,51 @@ static bool section_transaction(const struct engine *engine, const struct migrat
 	sqlscan_statement_release(&statement);
 	sqlscan_release(&scan);
 	fclose(in);
-	return !outside || control;
+}
+
+/* Whether a section runs in dbctl's transaction. golang-migrate has no
+ * transaction:false marker and wraps nothing in a transaction itself: a file
+ * of its with a statement that cannot run in one (CREATE INDEX CONCURRENTLY)
+ * runs without, unless it wrapped itself in BEGIN/COMMIT or holds other
+ * transaction control, which the check then refuses. Where DDL commits
+ * implicitly (MySQL), a section of any format with such a statement cannot
+ * be atomic: it runs as transaction:false does, recording how far it got
+ * (unless it also holds transaction control, which the check refuses).
+ * Lexes the section: call it only for sections about to run. */
+static bool section_transaction(const struct engine *engine, const struct migration *m,
+				const struct migration_section *section)
+{
+	bool golang = m->format == MIGRATION_GOLANG_MIGRATE && !section->unwrapped;
+	struct section_kinds kinds;
+
+	if (!section->transaction || (!golang && !engine->driver->dialect->migration->ddl_commits))
+		return section->transaction;
+	section_kinds(engine, section, &kinds);
+	if (kinds.control)
+		return true;
+	return golang ? !kinds.outside : kinds.implicit == 0;
+}
+
+/* Says once per command, on stderr, why a migration runs without a
+ * transaction when its file did not ask for that. */
+static void tell_implicit(struct tracker *t, const struct migration *m, const struct migration_section *section,
+			  const struct migrate_options *options)
+{
+	struct section_kinds kinds;
+	char message[512];
+
+	if (t->told_implicit || !section->transaction || !t->sql->ddl_commits)
+		return;
+	section_kinds(t->engine, section, &kinds);
+	if (!kinds.implicit)
+		return;
+	t->told_implicit = true;
+	snprintf(message, sizeof(message), "%s_%s runs without a transaction: %ld of its statements commit implicitly on "
+		 "%s (%s at %s:%d), so it cannot be atomic; its progress is recorded, and if a statement fails, the ones "
+		 "before it stay applied and the next 'migrate %s' resumes at it",
+		 m->version, m->name, kinds.implicit, t->engine->driver->display_name, kinds.first_what, section->path,
+		 kinds.first_line, section == &m->down ? "down --retry" : "up");
+	emit(options, MIGRATE_EVENT_WARNING, m, message, 0, false);
 }
 
 /* Refuses, before anything runs, sections whose statements do not fit their mode. */
@@ -1205,10 +1318,13 @@ static void tracking_error(const struct tracker *t, struct err *err, const char 
 
 /* Writes the migration's row, updating the one stored as row_version when
  * not NULL; with and_commit the transaction ends in the same message,
- * saving a round trip per migration. */
+ * saving a round trip per migration. With still_held, the same message then
+ * asks whether the session still holds the advisory lock (the check after a
+ * transaction:false section), saving another. */
 static int record(struct tracker *t, const struct migration *m, long duration_ms, long failed_statement,
-		  const char *error, const char *row_version, bool and_commit, struct err *err)
+		  const char *error, const char *row_version, bool and_commit, bool *still_held, struct err *err)
 {
+	struct driver_result held;
 	char *version = literal(t, row_version ? row_version : m->version), *name = literal(t, m->name);
 	char *message = literal(t, error ? error : "");
 	struct strbuf sql;
@@ -1230,10 +1346,18 @@ static int record(struct tracker *t, const struct migration *m, long duration_ms
 				  "failed_statement, error) VALUES (%s, %s, '%s', 'sha256', CURRENT_TIMESTAMP, %ld, %s, %s)",
 			    t->table, version, name, m->up.checksum, duration_ms, failed, error ? message : "NULL");
 	if (and_commit)
-		strbuf_addstr(&sql, "; COMMIT");
+		strbuf_addstr(&sql, t->sql->commit_sql);
+	if (still_held) {
+		strbuf_addstr(&sql, "; ");
+		t->sql->lock->check(&sql, t->lock_key, false);
+	}
 	commits = and_commit || (t->engine->driver->transaction_state &&
 				 t->engine->driver->transaction_state(t->conn) == DRIVER_TRANSACTION_NONE);
-	rc = tracker_sql(t, sql.buf, NULL, err);
+	rc = tracker_sql(t, sql.buf, still_held ? &held : NULL, err);
+	if (rc == 0 && still_held) {
+		*still_held = cell_true(&held, 0);
+		driver_result_release(&held);
+	}
 	/* lost once the row (and with it the migration) was sent to commit: it may have */
 	if (rc != 0 && commits && err->code == EXIT_NO_ANSWER)
 		err->code = EXIT_UNKNOWN;
@@ -1467,7 +1591,7 @@ static void section_stopped(struct tracker *t, const struct migrate_entry *entry
 	if (!lost && !(interrupted && completed == 0)) {
 		recorded = down ? record_down_failure(t, entry, stopped - 1, message, &record_err)
 				: record(t, m, (long)(seconds * 1000), stopped - 1, message,
-					 entry->state == MIGRATE_FAILED ? entry->row_version : NULL, false, &record_err);
+					 entry->state == MIGRATE_FAILED ? entry->row_version : NULL, false, NULL, &record_err);
 	}
 	if (recorded == 0 && interrupted)
 		snprintf(next, sizeof(next), "recorded as stopped at statement %ld: 'migrate %s --retry' resumes there, "
@@ -1507,10 +1631,14 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 	double started = clock_now();
 	long completed = 0, skip = entry->state == MIGRATE_FAILED ? entry->failed_statement : 0;
 	bool commit_with_row, transaction = section_transaction(t->engine, m, &m->up);
+	bool verified = t->lock_verified, held = true;
 	int rc, exists_rc = 0;
+
+	t->lock_verified = false;
 
 	emit(options, MIGRATE_EVENT_APPLYING, m, NULL, 0, transaction);
 	if (!transaction) {
+		tell_implicit(t, m, &m->up, options);
 		if (options->dry_run) {
 			emit(options, MIGRATE_EVENT_PLAN, m, "transaction:false section: shown, not run in a dry run", 0, false);
 			show_section(t->engine, &m->up, options);
@@ -1522,7 +1650,8 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		if (!t->sql->lock && entry->state != MIGRATE_FAILED &&
 		    (row_exists(t, m->version, err, &exists_rc) || exists_rc != 0))
 			return exists_rc;
-		if (lock_pin(t, false, false, m->path, err) != 0)
+		/* the check after the previous transaction:false section holds: nothing ran since */
+		if (!verified && lock_pin(t, false, false, m->path, err) != 0)
 			return -1;
 		rc = run_section(t, &m->up, false, skip, options, &completed, err);
 		if (rc == 0 && t->sql->invalid_indexes)
@@ -1538,7 +1667,8 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		}
 		result->statements += completed;
 		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL,
-			    entry->state == MIGRATE_FAILED ? entry->row_version : NULL, false, err);
+			    entry->state == MIGRATE_FAILED ? entry->row_version : NULL, false,
+			    t->lock_key && t->lock_session ? &held : NULL, err);
 		/* unless tracking_error already said what happened (a rival's row) */
 		if (rc != 0 && !err->hint[0]) {
 			if (err->code == EXIT_NO_ANSWER || err->code == EXIT_UNKNOWN)
@@ -1554,7 +1684,10 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		if (rc == 0) {
 			result->applied++;
 			emit(options, MIGRATE_EVENT_APPLIED, m, NULL, clock_now() - started, false);
-			if (lock_pin(t, false, false, "the end of this section", err) != 0) {
+			if (!held)
+				lock_released(t, "the end of this section", err);
+			t->lock_verified = held;
+			if (!held) {
 				err_prefix(err, "%s: migration %s is applied and recorded, but", m->path, m->version);
 				err_hint(err, "its transaction:false section released dbctl's advisory lock, so another runner "
 					      "may have run it at the same time: check the database, and remove that statement");
@@ -1584,7 +1717,7 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 	commit_with_row = !in_outer_transaction && !options->dry_run && t->sql->commit_in_batch;
 	rc = run_section(t, &m->up, true, 0, options, &completed, err);
 	if (rc == 0)
-		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL, NULL, commit_with_row, err);
+		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL, NULL, commit_with_row, NULL, err);
 	if (rc != 0) {
 		struct err ignored;
 
@@ -1726,7 +1859,7 @@ static int plan_up(const struct engine *engine, const struct tracker *t, const s
 			rc = err_set(err, EXIT_USAGE, "%s: version %s has %zu digits; the version column of the tracking table "
 						      "holds %ld", e->file->path, e->version, strlen(e->version),
 				     status->version_limit);
-			err_hint(err, "widen the column first: ALTER TABLE %s ALTER COLUMN version TYPE text", t->table);
+			err_hint(err, "widen the column first: ALTER TABLE %s %s", t->table, t->sql->widen_version);
 		}
 	}
 	return rc;
@@ -1786,6 +1919,18 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 		if (rc != 0 || pending == 0)
 			goto out;
 	}
+	/* where DDL commits implicitly, creating or adopting the table inside
+	 * the BEGIN below would commit it (and the dry run's rows after it) */
+	if ((options->dry_run || options->single_transaction) && t.sql->ddl_commits) {
+		bool ready = table_ready(&t);
+
+		if (!ready && options->dry_run)
+			emit(options, MIGRATE_EVENT_PLAN, NULL, "creates or adopts the tracking table first, for real: DDL "
+								 "commits implicitly here, so it cannot be rolled back", 0, false);
+		rc = ensure_table(&t, files, false, err);
+		if (rc != 0)
+			goto out;
+	}
 	if (options->dry_run || options->single_transaction) {
 		emit(options, MIGRATE_EVENT_PLAN, NULL, options->dry_run ? "BEGIN (everything below is rolled back)" : "BEGIN",
 		     0, true);
@@ -1796,7 +1941,7 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 		outer = true;
 		rc = lock_pin(&t, true, false, "the first migration", err);
 	}
-	if (rc == 0)
+	if (rc == 0 && !(outer && t.sql->ddl_commits))
 		rc = ensure_table(&t, files, outer, err);
 	for (i = 0; rc == 0 && i < status.count; i++) {
 		if (!wanted(&status.entries[i], target))
@@ -1876,13 +2021,20 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		rc = lock_acquire(&t, options, &lock, err);
 	if (rc == 0)
 		rc = build_status(&t, files, &status, err);
-	/* a dry run reverts everything inside one transaction, adopting the table included */
+	/* a dry run reverts everything inside one transaction, adopting the table
+	 * included, except where DDL commits implicitly: adopted before BEGIN */
+	if (rc == 0 && options->dry_run && status.table_exists && t.sql->ddl_commits) {
+		if (!table_ready(&t))
+			emit(options, MIGRATE_EVENT_PLAN, NULL, "adopts the tracking table first, for real: DDL commits "
+								 "implicitly here, so it cannot be rolled back", 0, false);
+		rc = ensure_table(&t, files, false, err);
+	}
 	if (rc == 0 && options->dry_run) {
 		emit(options, MIGRATE_EVENT_PLAN, NULL, "BEGIN (everything below is rolled back)", 0, true);
 		rc = engine->driver->begin(work->conn, err);
 		dry_outer = rc == 0;
 	}
-	if (rc == 0 && status.table_exists)
+	if (rc == 0 && status.table_exists && !(dry_outer && t.sql->ddl_commits))
 		rc = ensure_table(&t, files, dry_outer, err);
 	/* every migration to revert must be revertible before the first one is */
 	{
@@ -1944,6 +2096,8 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		if (rc != 0)
 			break;
 		emit(options, MIGRATE_EVENT_REVERTING, m, NULL, 0, transaction);
+		if (!transaction)
+			tell_implicit(&t, m, &m->down, options);
 		if (!transaction && options->dry_run) {
 			emit(options, MIGRATE_EVENT_PLAN, m, "transaction:false section: shown, not run in a dry run", 0, false);
 			show_section(engine, &m->down, options);

@@ -2,7 +2,12 @@
  * whole file as ONE COM_QUERY message (CLIENT_MULTI_STATEMENTS), optionally
  * wrapped in START TRANSACTION/COMMIT like dbctl's transactional run.
  *
- *   mysql_exec_file [-t] HOST PORT USER DB FILE     (password in $BENCH_MYSQL_PW)
+ *   mysql_exec_file [-t|-l] HOST PORT USER DB FILE     (password in $BENCH_MYSQL_PW)
+ *
+ * -l sends each line of FILE as a statement of its own instead, one round
+ * trip each, on the one connection: the floor for a tool that must see a
+ * statement succeed before it sends the next (a migrator writing a
+ * migration's row after its DDL).
  *
  * Reads FILE whole, sends it with one mysql_real_query (one round trip, no
  * parsing on the client), drains every result with mysql_next_result, and
@@ -22,16 +27,20 @@ int main(int argc, char **argv)
 	char *sql;
 	size_t hl = 0, len;
 	long size, ok = 0;
-	int tx = 0, st;
+	int tx = 0, lines = 0, st;
 	const char *pw = getenv("BENCH_MYSQL_PW");
 
 	if (argc > 1 && strcmp(argv[1], "-t") == 0) {
 		tx = 1;
 		argv++;
 		argc--;
+	} else if (argc > 1 && strcmp(argv[1], "-l") == 0) {
+		lines = 1;
+		argv++;
+		argc--;
 	}
 	if (argc != 6) {
-		fprintf(stderr, "usage: mysql_exec_file [-t] HOST PORT USER DB FILE\n");
+		fprintf(stderr, "usage: mysql_exec_file [-t|-l] HOST PORT USER DB FILE\n");
 		return 2;
 	}
 	f = fopen(argv[5], "rb");
@@ -63,6 +72,35 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mysql_exec_file: %s\n", mysql_error(my));
 		mysql_close(my);
 		return 1;
+	}
+	if (lines) {
+		char *line = sql, *end = sql + len;
+
+		while (line < end) {
+			char *nl = memchr(line, '\n', (size_t)(end - line));
+			size_t n = (nl ? nl : end) - line;
+
+			while (n && (line[n - 1] == ';' || line[n - 1] == ' ' || line[n - 1] == '\r'))
+				n--;
+			if (n) {
+				MYSQL_RES *res;
+
+				if (mysql_real_query(my, line, (unsigned long)n) != 0) {
+					fprintf(stderr, "mysql_exec_file: %s\n", mysql_error(my));
+					mysql_close(my);
+					return 1;
+				}
+				res = mysql_store_result(my);
+				if (res)
+					mysql_free_result(res);
+				ok++;
+			}
+			line = nl ? nl + 1 : end;
+		}
+		mysql_close(my);
+		free(sql);
+		printf("%ld\n", ok);
+		return 0;
 	}
 	/* the packet limit is the server's max_allowed_packet (16 MiB default) */
 	if (mysql_real_query(my, sql, (unsigned long)len) != 0) {
