@@ -45,7 +45,7 @@ CORE  += migrate_index
 
 MODULES = $(MODDIR)/dbctl-pg.so $(MODDIR)/dbctl-redis.so $(MODDIR)/dbctl-sqlite.so $(MODDIR)/dbctl-edit.so
 MODULES += $(MODDIR)/dbctl-mysql.so
-MYSQL_OBJS = drv_mysql drv_mysql_exec drv_mysql_stats
+MYSQL_OBJS = drv_mysql drv_mysql_exec drv_mysql_stats drv_mysql_module
 
 UNIT_TESTS = $(BUILD)/tests/test_url $(BUILD)/tests/test_config $(BUILD)/tests/test_pool \
              $(BUILD)/tests/test_redisargs $(BUILD)/tests/test_json $(BUILD)/tests/test_pool_live \

@@ -2,7 +2,8 @@
  * poll() on its socket, the cancel pipe and the interrupt descriptor,
  * bounded by the caller's deadline. This file: connecting, waiting, errors,
  * ping, transactions, cancel. drv_mysql_exec.c runs statements and
- * batches, drv_mysql_stats.c reads pool stats. */
+ * batches, drv_mysql_stats.c reads pool stats, drv_mysql_module.c is the
+ * driver table the module hands to the engine. */
 #include "drv_mysql.h"
 #include "clock.h"
 #include "dialect.h"
@@ -327,7 +328,7 @@ static int connect_handle(struct driver_conn *conn, double deadline, bool sessio
 	return 0;
 }
 
-static int my_connect(const struct driver_target *target, double deadline, struct driver_conn **out,
+int my_connect(const struct driver_target *target, double deadline, struct driver_conn **out,
 		      struct err *err)
 {
 	struct driver_conn *conn = calloc(1, sizeof(*conn));
@@ -436,62 +437,6 @@ int my_run(struct driver_conn *conn, const char *sql, double deadline, struct er
 	return 0;
 }
 
-/* An error packet carries no server status: the library keeps the last OK's,
- * which after a deadlock (1213, the whole transaction rolled back) still
- * says "in a transaction". One round trip that touches no table, after a
- * failure only, reads the server's own status (and the tracker's) again. */
-static void refresh_status(struct driver_conn *conn)
-{
-	struct err ignored;
-
-	err_init(&ignored);
-	if (!conn->broken && (my_server_status(conn->my) & SERVER_STATUS_IN_TRANS))
-		(void)my_run(conn, "DO 0", my_forever(), &ignored);
-}
-
-static int my_query_status(struct driver_conn *conn, const char *text, const struct driver_row_sink *sink,
-			   struct err *err)
-{
-	if (my_query(conn, text, sink, err) == 0)
-		return 0;
-	refresh_status(conn);
-	return -1;
-}
-
-static int my_exec_status(struct driver_conn *conn, const char *text, struct driver_result *out, struct err *err)
-{
-	if (my_exec(conn, text, out, err) == 0)
-		return 0;
-	refresh_status(conn);
-	return -1;
-}
-
-/* A batch that failed inside a transaction: had the statement committed
- * implicitly before failing (DDL commits first, even when it then fails),
- * the statements before it are committed, and the ERR packet would not say
- * so. The status read again tells: the transaction is gone. Only a deadlock
- * or a lock wait timeout (innodb_rollback_on_timeout) ends it by rolling
- * back; any other way, what came before stays committed. */
-static int my_exec_batch_status(struct driver_conn *conn, struct driver_batch *batch, struct err *err)
-{
-	bool in_trans = my_server_status(conn->my) & SERVER_STATUS_IN_TRANS;
-	unsigned int code;
-
-	if (my_exec_batch(conn, batch, err) == 0)
-		return 0;
-	code = mysql_errno(conn->my);
-	if (!in_trans || err->partly_applied || conn->broken)
-		return -1;
-	refresh_status(conn);
-	if (conn->broken || (my_server_status(conn->my) & SERVER_STATUS_IN_TRANS) || code == ER_LOCK_DEADLOCK ||
-	    code == ER_LOCK_WAIT_TIMEOUT)
-		return -1;
-	err->partly_applied = true;
-	err_hint(err, "this statement ended the transaction before it failed: it commits implicitly (as DDL does, even "
-		      "when it fails), so the statements before it stay committed");
-	return -1;
-}
-
 /* "MariaDB 10.11.19-MariaDB-0+deb12u1" or "MySQL 8.0.36". */
 static void version_of(MYSQL *my, char *out, size_t size)
 {
@@ -500,7 +445,7 @@ static void version_of(MYSQL *my, char *out, size_t size)
 	snprintf(out, size, "%s %s", info && strstr(info, "MariaDB") ? "MariaDB" : "MySQL", info ? info : "?");
 }
 
-static int my_ping(struct driver_conn *conn, double deadline, char *version, size_t size, struct err *err)
+int my_ping(struct driver_conn *conn, double deadline, char *version, size_t size, struct err *err)
 {
 	MYSQL_RES *res = NULL;
 	MYSQL_ROW row;
@@ -547,7 +492,7 @@ static int my_ping(struct driver_conn *conn, double deadline, char *version, siz
  * transaction, which the caller's ROLLBACK still undoes, instead of
  * autocommitting each one (multi-statement batches run on in the server
  * after the implicit commit, before dbctl can read that it happened). */
-static int my_begin(struct driver_conn *conn, struct err *err)
+int my_begin(struct driver_conn *conn, struct err *err)
 {
 	return my_run(conn, "SET autocommit=0; START TRANSACTION", my_forever(), err);
 }
@@ -562,7 +507,7 @@ static void autocommit_on(struct driver_conn *conn)
 		(void)my_run(conn, "SET autocommit=1", my_forever(), &ignored);
 }
 
-static int my_commit(struct driver_conn *conn, struct err *err)
+int my_commit(struct driver_conn *conn, struct err *err)
 {
 	bool nontransactional;
 	int rc;
@@ -599,7 +544,7 @@ static int my_commit(struct driver_conn *conn, struct err *err)
  * session tracker flags such a write ('w', findings §5.1) as it happens,
  * and ROLLBACK warns (1196). Then the rollback is not whole: it fails, with
  * err->partly_applied, after undoing all it could. */
-static int my_rollback(struct driver_conn *conn, struct err *err)
+int my_rollback(struct driver_conn *conn, struct err *err)
 {
 	bool nontransactional = conn->tracker_on && conn->trx_state[3] == 'w';
 	int rc = my_run(conn, "ROLLBACK", my_forever(), err);
@@ -621,7 +566,7 @@ static int my_rollback(struct driver_conn *conn, struct err *err)
 /* Async-signal-safe: one byte on the pipe; the wait loop in flight sends
  * KILL QUERY from a second connection (opening one is not signal-safe,
  * and mysql_kill would end the whole connection). */
-static void my_cancel(struct driver_conn *conn)
+void my_cancel(struct driver_conn *conn)
 {
 	int saved = errno;
 
@@ -658,7 +603,7 @@ static void kill_query(struct driver_conn *conn)
 		mysql_close(killer.my);
 }
 
-static enum driver_transaction my_transaction_state(struct driver_conn *conn)
+enum driver_transaction my_transaction_state(struct driver_conn *conn)
 {
 	if (conn->broken)
 		return DRIVER_TRANSACTION_UNKNOWN;
@@ -668,7 +613,7 @@ static enum driver_transaction my_transaction_state(struct driver_conn *conn)
 
 /* The tracker's state: characters 4 (w: non-transactional write) and 5
  * (W: transactional write). */
-static int my_transaction_wrote(struct driver_conn *conn)
+int my_transaction_wrote(struct driver_conn *conn)
 {
 	if (!conn->tracker_on || conn->broken)
 		return -1;
@@ -676,7 +621,7 @@ static int my_transaction_wrote(struct driver_conn *conn)
 }
 
 /* mysql_real_escape_string honours NO_BACKSLASH_ESCAPES from the server status. */
-static char *my_quote(struct driver_conn *conn, const char *value, bool identifier)
+char *my_quote(struct driver_conn *conn, const char *value, bool identifier)
 {
 	size_t len = strlen(value);
 	char *out = malloc(2 * len + 3), *w;
@@ -706,20 +651,6 @@ static char *my_quote(struct driver_conn *conn, const char *value, bool identifi
 	return out;
 }
 
-/* sql_mode, read once on demand (NO_BACKSLASH_ESCAPES for the lexer),
- * through the statement path so that a silent server cannot hang it. */
-static const char *my_parameter(struct driver_conn *conn, const char *name)
-{
-	struct err err;
-
-	if (strcmp(name, "sql_mode") != 0 || conn->broken)
-		return NULL;
-	err_init(&err);
-	if (!conn->sql_mode && my_read_session(conn, &err) != 0)
-		return NULL;
-	return conn->sql_mode;
-}
-
 void my_close_conn(struct driver_conn *conn)
 {
 	if (!conn)
@@ -733,33 +664,4 @@ void my_close_conn(struct driver_conn *conn)
 	free(conn->sql_mode);
 	url_mysql_release(&conn->url);
 	free(conn);
-}
-
-static const struct driver mysql_driver = {
-	.abi_version = DRIVER_ABI_VERSION,
-	.name = "mysql",
-	.display_name = "MySQL/MariaDB",
-	.dialect = &mysql_dialect,
-	.connect = my_connect,
-	.ping = my_ping,
-	.exec = my_exec_status,
-	.begin = my_begin,
-	.commit = my_commit,
-	.rollback = my_rollback,
-	.cancel = my_cancel,
-	.server_stats = my_server_stats,
-	.exec_batch = my_exec_batch_status,
-	.quote = my_quote,
-	.query = my_query_status,
-	.transaction_state = my_transaction_state,
-	.transaction_wrote = my_transaction_wrote,
-	.close = my_close_conn,
-	.parameter = my_parameter,
-	.session_shared = NULL,
-};
-
-__attribute__((visibility("default"))) const struct driver *dbctl_driver_entry(void);
-const struct driver *dbctl_driver_entry(void)
-{
-	return &mysql_driver;
 }

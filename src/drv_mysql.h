@@ -62,6 +62,17 @@ static inline unsigned int my_server_status(MYSQL *my)
 }
 void my_close_conn(struct driver_conn *conn);
 
+/* The driver's operations on a connection (drv_mysql.c), for the table in drv_mysql_module.c. */
+int my_connect(const struct driver_target *target, double deadline, struct driver_conn **out, struct err *err);
+int my_ping(struct driver_conn *conn, double deadline, char *version, size_t size, struct err *err);
+int my_begin(struct driver_conn *conn, struct err *err);
+int my_commit(struct driver_conn *conn, struct err *err);
+int my_rollback(struct driver_conn *conn, struct err *err);
+void my_cancel(struct driver_conn *conn);
+enum driver_transaction my_transaction_state(struct driver_conn *conn);
+int my_transaction_wrote(struct driver_conn *conn);
+char *my_quote(struct driver_conn *conn, const char *value, bool identifier);
+
 int my_exec(struct driver_conn *conn, const char *text, struct driver_result *out, struct err *err);
 /* Reads the session's max_allowed_packet and sql_mode once (drv_mysql_exec.c). */
 int my_read_session(struct driver_conn *conn, struct err *err);
