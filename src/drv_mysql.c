@@ -29,16 +29,18 @@ double my_forever(void)
 
 /* ---- errors ---- */
 
-/* §2.3: a server error (< 2000) means the server answered and refused; a
- * client error means no answer, except TLS refusals (2026 other than a
- * stalled handshake) and an auth plugin that cannot load (2059). */
+/* §2.3: a server error (below 2000, or 3000 and up: MySQL 8's 3000s,
+ * MariaDB's 4000s such as 4025 for a CHECK constraint) means the server
+ * answered and refused; a client error (2000-2999) means no answer,
+ * except TLS refusals (2026 other than a stalled handshake) and an auth
+ * plugin that cannot load or is not allowed (2059). */
 static int exit_code_of(unsigned int code, const char *message)
 {
-	if (code > 0 && code < 2000)
+	if (my_server_error(code))
 		return EXIT_FAILED;
 	if (code == CR_SSL_CONNECTION_ERROR)
 		return strstr(message, "timed out") ? EXIT_NO_ANSWER : EXIT_FAILED;
-	if (code == CR_AUTH_PLUGIN_CANNOT_LOAD)
+	if (code == CR_AUTH_PLUGIN_CANNOT_LOAD || code == CR_PLUGIN_NOT_ALLOWED)
 		return EXIT_FAILED;
 	return EXIT_NO_ANSWER;
 }
@@ -50,6 +52,9 @@ int my_error(struct driver_conn *conn, struct err *err)
 
 	if (code == 0)
 		return err_set(err, EXIT_NO_ANSWER, "the connection to the server was lost");
+	if (code == CR_PLUGIN_NOT_ALLOWED)
+		/* the library's own text names a wrong plugin (3.3.20: a cut "ql_native_password") */
+		message = "the server asked for an authentication method that would send the password readably";
 	if (conn->thread_id == 0) {
 		/* connecting: as the mysql client shows it (ping prints no SQLSTATE of its own) */
 		err_set(err, exit_code_of(code, message), "ERROR %u (%s): %s", code, mysql_sqlstate(conn->my), message);
@@ -58,6 +63,9 @@ int my_error(struct driver_conn *conn, struct err *err)
 		err_set(err, exit_code_of(code, message), "%s (MySQL error %u)", message, code);
 		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", mysql_sqlstate(conn->my));
 	}
+	if (code == CR_PLUGIN_NOT_ALLOWED)
+		err_hint(err, "the server asked for an authentication method that sends the password where a listener could "
+			      "read it; dbctl allows those only over verified TLS (ssl-mode=VERIFY_CA or VERIFY_IDENTITY)");
 	if (code == CR_SERVER_GONE_ERROR || code == CR_SERVER_LOST)
 		err_hint(err, "the server closed the connection (idle past wait_timeout, restarted, or a statement "
 			      "larger than max_allowed_packet)");
@@ -184,6 +192,11 @@ static const char *unset_if_empty(const char *s)
 	return s && *s ? s : NULL;
 }
 
+/* Plugins that prove the password without sending it; and those that
+ * send it, or send it to a key the server chose. */
+#define MY_AUTH_PLUGINS "mysql_native_password,client_ed25519"
+#define MY_AUTH_PLUGINS_VERIFIED "caching_sha2_password,sha256_password,mysql_clear_password,dialog"
+
 /* Every option set explicitly, so that nothing depends on the library's
  * version or environment: no option file is read (MYSQL_READ_DEFAULT_* is
  * never set), the password is always passed (with NULL the library reads
@@ -223,6 +236,14 @@ static int set_options(struct driver_conn *conn, double deadline, bool session, 
 		if (url->ssl_key)
 			rc |= mysql_optionsv(conn->my, MYSQL_OPT_SSL_KEY, url->ssl_key);
 	}
+	/* The library checks REQUIRED's TLS only after authenticating, and
+	 * follows a server's switch to any plugin: one that sends the password
+	 * in a form a listener can read (mysql_clear_password, dialog, or the
+	 * RSA exchange of sha256_password and caching_sha2_password with a key
+	 * the server hands out) is allowed only over a verified TLS channel,
+	 * where that server is the one named. */
+	rc |= mysql_optionsv(conn->my, MARIADB_OPT_RESTRICTED_AUTH,
+			     url->ssl_mode >= URL_SSL_VERIFY_CA ? MY_AUTH_PLUGINS "," MY_AUTH_PLUGINS_VERIFIED : MY_AUTH_PLUGINS);
 	if (target->application_name && *target->application_name)
 		rc |= mysql_optionsv(conn->my, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", target->application_name);
 	if (!session)
@@ -321,7 +342,7 @@ static int connect_handle(struct driver_conn *conn, double deadline, bool sessio
 		unsigned int code = mysql_errno(conn->my);
 
 		my_error(conn, err);
-		err->stage = code > 0 && code < 2000 ? STAGE_SERVER : err->code == EXIT_FAILED ? STAGE_SERVER
+		err->stage = my_server_error(code) ? STAGE_SERVER : err->code == EXIT_FAILED ? STAGE_SERVER
 				: reached == STAGE_REACH && code != CR_CONNECTION_ERROR ? STAGE_REACH : STAGE_NONE;
 		return -1;
 	}

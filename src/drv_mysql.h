@@ -5,6 +5,7 @@
 #include "driver.h"
 #include "url.h"
 
+#include <errmsg.h>
 #include <mysql.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -50,6 +51,13 @@ int my_run(struct driver_conn *conn, const char *sql, double deadline, struct er
 void my_track(struct driver_conn *conn);
 
 double my_forever(void);
+
+/* The server's own errors; the library's (the connection's) are 2000-2999
+ * and, Connector/C's own, 5000 and up. */
+static inline bool my_server_error(unsigned int code)
+{
+	return code > 0 && (code < 2000 || (code >= 3000 && code < CER_MIN_ERROR));
+}
 
 /* The server status flags of the last reply (SERVER_STATUS_IN_TRANS, ...). */
 static inline unsigned int my_server_status(MYSQL *my)

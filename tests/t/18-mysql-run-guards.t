@@ -145,4 +145,12 @@ like "$ERR" "near ':v'" "... it reached the server as ':v'"
 printf "DELIMITER //\nCREATE PROCEDURE lbl() BEGIN l1: LOOP LEAVE l1; END LOOP l1; SET @x := 1; END //\nDELIMITER ;\n" >lbl.sql
 expect_exit 0 "a label's ':' and ':=' are no variables" -- "$DBCTL" --url "$U" run --no-transaction -v "LOOP=x" lbl.sql
 
+# --- the server's own errors above 2000 (MariaDB's 4000s) are refusals, not a lost connection ---
+mariadb_sql "CREATE TABLE app.chk (a int CHECK (a > 0)) ENGINE=InnoDB"
+printf "INSERT INTO chk VALUES (1);\nINSERT INTO chk VALUES (-1);\n" >chk.sql
+expect_exit 1 "a CHECK constraint violation (4025): exit 1, the server refused" -- "$DBCTL" --url "$U" --json run chk.sql
+is "$(json_field 'd["outcome"]' <<<"$OUT")" rolled_back "... rolled back, not a lost connection"
+like "$(json_field 'd["error"]["message"]' <<<"$OUT")" "CONSTRAINT .*failed.*4025" "... the server's message and number"
+is "$(mariadb_sql "SELECT COUNT(*) FROM app.chk")" 0 "... and the first row is not there"
+
 done_testing

@@ -8,9 +8,10 @@ DBCTL=${DBCTL:-$PWD/dbctl}
 command -v mariadbd >/dev/null || skip_all "mariadbd not installed (hint: .ci/install-deps check)"
 
 tmp=$(mktemp -d)
-silent_pid=
+silent_pid= fake_pid=
 cleanup() {
 	[ -n "$silent_pid" ] && kill "$silent_pid" 2>/dev/null
+	[ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null
 	mariadb_stop_test
 	rm -rf "$tmp"
 }
@@ -105,5 +106,43 @@ done
 run_cmd env MYSQL_PWD="$pw" "$DBCTL" --url "mysql://app@127.0.0.1:$P/app" ping
 is "$RC" 1 "MYSQL_PWD is not read"
 check_clean "MYSQL_PWD ping"
+
+# A server in the middle that offers no TLS and, after the client's
+# handshake, switches it to mysql_clear_password: the library would send the
+# password as written (and checks REQUIRED's TLS only after authenticating).
+# What the fake server received goes to a file.
+fake_port=$(free_port)
+perl -MIO::Socket::INET -e '
+	my ($port, $log) = @ARGV;
+	my $s = IO::Socket::INET->new(Listen => 5, LocalAddr => "127.0.0.1:$port", ReuseAddr => 1) or die;
+	sub packet { my ($seq, $body) = @_; return substr(pack("V", length $body), 0, 3) . chr($seq) . $body }
+	sub readpacket { my $c = shift; my $h = ""; while (length $h < 4) { my $n = sysread($c, $h, 4 - length $h, length $h) or return } my $len = unpack("V", substr($h, 0, 3) . "\0"); my $b = ""; while (length $b < $len) { sysread($c, $b, $len - length $b, length $b) or return } return (ord(substr($h, 3)), $b) }
+	my $caps = 1 | 8 | 0x200 | 0x2000 | 0x8000 | 0x10000 | 0x20000 | 0x80000 | 0x200000 | 0x800000;
+	while (my $c = $s->accept) {
+		my $greeting = chr(10) . "5.5.5-10.11.19-MariaDB\0" . pack("V", 7) . "abcdefgh\0" . pack("v", $caps & 0xffff)
+			. chr(45) . pack("v", 2) . pack("v", $caps >> 16) . chr(21) . ("\0" x 6) . pack("V", 0) . "ijklmnopqrst\0"
+			. "mysql_native_password\0";
+		syswrite($c, packet(0, $greeting));
+		my ($seq, $reply) = readpacket($c) or next;
+		syswrite($c, packet($seq + 1, "\xfemysql_clear_password\0"));
+		my (undef, $answer) = readpacket($c);
+		open(my $f, ">>", $log); print $f (defined $answer ? "sent: $answer\n" : "sent nothing\n"); close $f;
+		close $c;
+	}' "$fake_port" "$tmp/fake.log" &
+fake_pid=$!
+for _ in $(seq 100); do perl -MIO::Socket::INET -e 'exit !IO::Socket::INET->new("127.0.0.1:'"$fake_port"'")' && break; sleep 0.05; done
+: >"$tmp/fake.log"
+for mode in REQUIRED PREFERRED DISABLED; do
+	run_cmd "$DBCTL" --url "mysql://app:$pw_enc@127.0.0.1:$fake_port/app?ssl-mode=$mode" ping
+	is "$RC" 1 "ssl-mode=$mode, a server asking for the cleartext password: refused (exit 1)"
+	like "$ERR" "asked for an authentication method that would send the password readably" "... and says so"
+	check_clean "ssl-mode=$mode cleartext switch"
+done
+run_cmd "$DBCTL" --url "mysql://app:$pw_enc@127.0.0.1:$fake_port/app?ssl-mode=REQUIRED" pool stats
+like "$ERR" "hint: .*only over verified TLS \(ssl-mode=VERIFY_CA or VERIFY_IDENTITY\)" "pool stats: the hint says when it is allowed"
+check_clean "pool stats cleartext switch"
+sleep 0.2
+is "$(grep -c "$pw" "$tmp/fake.log")" 0 "the server in the middle never received the password"
+like "$(cat "$tmp/fake.log")" "sent nothing" "... the client hung up at the switch"
 
 done_testing
