@@ -26,7 +26,9 @@ static int hex_value(int c)
 	return -1;
 }
 
-/* Decodes %XX; returns NULL on a malformed escape. */
+/* Decodes %XX; returns NULL on a malformed escape, and on %00, which would
+ * cut the C string short: "app%00x" must not quietly become "app" (libpq
+ * refuses it too). */
 static char *percent_decode(const char *s, size_t len)
 {
 	struct strbuf sb;
@@ -42,7 +44,7 @@ static char *percent_decode(const char *s, size_t len)
 		}
 		hi = i + 2 < len ? hex_value((unsigned char)s[i + 1]) : -1;
 		lo = i + 2 < len ? hex_value((unsigned char)s[i + 2]) : -1;
-		if (hi < 0 || lo < 0) {
+		if (hi < 0 || lo < 0 || hi * 16 + lo == 0) {
 			strbuf_release(&sb);
 			return NULL;
 		}
@@ -164,7 +166,7 @@ int url_parse(const char *text, struct url *out, struct err *err)
 
 bad_escape:
 	url_release(out);
-	return err_set(err, EXIT_USAGE, "invalid URL: malformed %%-escape");
+	return err_set(err, EXIT_USAGE, "invalid URL: malformed %%-escape or %%00");
 bad_host:
 	url_release(out);
 	return err_set(err, EXIT_USAGE, "invalid URL: malformed host");
@@ -930,7 +932,7 @@ static int mysql_host_port(const char *s, size_t len, struct url_mysql *out, str
 		if (host_len) {
 			out->host = percent_decode(s, host_len);
 			if (!out->host)
-				return err_set(err, EXIT_USAGE, "invalid MySQL URL: malformed %%-escape in the host");
+				return err_set(err, EXIT_USAGE, "invalid MySQL URL: malformed %%-escape or %%00 in the host");
 		}
 	}
 	if (colon && mysql_port(colon + 1, (size_t)(s + len - colon - 1), &out->port) != 0)
@@ -1023,7 +1025,7 @@ static int mysql_query(const char *q, size_t len, struct url_mysql *out, struct 
 			key[eq - p] = '\0';
 			value = percent_decode(eq + 1, (size_t)(p + pair - eq - 1));
 			if (!value)
-				return err_set(err, EXIT_USAGE, "invalid MySQL URL: malformed %%-escape in %s", key);
+				return err_set(err, EXIT_USAGE, "invalid MySQL URL: malformed %%-escape or %%00 in %s", key);
 			if (mysql_param(key, value, out, err) != 0)
 				return -1;
 		}
@@ -1130,7 +1132,7 @@ int url_mysql_parse(const char *text, struct url_mysql *out, struct err *err)
 	return 0;
 
 bad_escape:
-	err_set(err, EXIT_USAGE, "invalid MySQL URL: malformed %%-escape");
+	err_set(err, EXIT_USAGE, "invalid MySQL URL: malformed %%-escape or %%00");
 fail:
 	url_mysql_release(out);
 	return -1;

@@ -166,6 +166,9 @@ static void test_mysql(void)
 	is_str(u.password, NULL, "no password");
 	url_mysql_release(&u);
 
+	ok(url_mysql_parse("mysql://app:pw@127.0.0.1/app%00x", &u, &err) != 0, "mysql://: %%00 in the database is refused");
+	ok(url_mysql_parse("mysql://app:pw%00x@127.0.0.1/app", &u, &err) != 0, "mysql://: %%00 in the password is refused");
+	ok(url_mysql_parse("mysql://app%00x:pw@127.0.0.1/app", &u, &err) != 0, "mysql://: %%00 in the user is refused");
 	ok(url_mysql_parse("mysql://app:pw@/app?socket=/run/my%20sql.sock", &u, &err) == 0, "?socket=");
 	is_str(u.socket, "/run/my sql.sock", "socket decoded");
 	is_str(u.host, NULL, "no host with a socket");
@@ -269,6 +272,8 @@ int main(void)
 	ok(url_parse("redis://h:99999", &url, &err) != 0, "port out of range is refused");
 	is_int(err.code, EXIT_USAGE, "as bad usage");
 	ok(url_parse("redis://u:%zz@h", &url, &err) != 0, "a malformed %%-escape is refused");
+	ok(url_parse("redis://u:pass%00word@h", &url, &err) != 0 && strstr(err.message, "%00"),
+	   "%%00 is refused, not a password cut at 'pass': %s", err.message);
 	ok(url_parse("no-scheme", &url, &err) != 0, "text without scheme:// is refused");
 
 	is_int(url_backend_of("postgresql://h/db"), URL_BACKEND_POSTGRESQL, "postgresql://");
