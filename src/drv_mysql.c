@@ -95,6 +95,16 @@ static void abandon(struct driver_conn *conn)
 		shutdown(fd, SHUT_RDWR);
 }
 
+/* Interrupted once COMMIT was sent: the server may have committed, and
+ * nothing the client does now can tell or undo it (exit 5). */
+static int commit_unknown(struct err *err, const char *why)
+{
+	err_set(err, EXIT_UNKNOWN, "interrupted after COMMIT was sent, and %s: the transaction may have committed",
+		why);
+	err_hint(err, "check the database before running it again: nothing says whether COMMIT took effect");
+	return 0;
+}
+
 int my_await(struct driver_conn *conn, int status, double deadline, struct err *err)
 {
 	bool connected = conn->thread_id != 0;
@@ -105,9 +115,15 @@ int my_await(struct driver_conn *conn, int status, double deadline, struct err *
 		double until = deadline;
 		int fd = (int)mysql_get_socket(conn->my);
 
+		if (seen < conn->interrupts_cancelled)
+			conn->interrupts_cancelled = seen;   /* the count was reset */
 		if (seen > 0) {
+			double grace = conn->committing ? MY_COMMIT_GRACE_SECONDS : MY_INTERRUPT_GRACE_SECONDS;
+
 			if (!connected || seen > 1) {
 				abandon(conn);
+				if (conn->committing)
+					return commit_unknown(err, "a second interrupt came");
 				err_set(err, EXIT_INTERRUPTED, connected ? "interrupted: the server did not answer the "
 							"cancel, so dbctl closed the connection (the server rolls the "
 							"transaction back)" : "interrupted while connecting: nothing was sent");
@@ -115,15 +131,20 @@ int my_await(struct driver_conn *conn, int status, double deadline, struct err *
 			}
 			if (conn->interrupt_seen == 0)
 				conn->interrupt_seen = clock_now();
-			if (!conn->killed)
-				conn->cancel_requested = 1;
-			if (conn->interrupt_seen + MY_INTERRUPT_GRACE_SECONDS < until)
-				until = conn->interrupt_seen + MY_INTERRUPT_GRACE_SECONDS;
+			/* one KILL QUERY per interrupt: the statements after it (the
+			 * ROLLBACK, the reset) are not cancelled again */
+			if (seen > conn->interrupts_cancelled) {
+				conn->interrupts_cancelled = seen;
+				if (!conn->killed)
+					conn->cancel_requested = 1;
+			}
+			if (conn->interrupt_seen + grace < until)
+				until = conn->interrupt_seen + grace;
 		}
 		if (conn->cancel_requested && connected) {
 			conn->cancel_requested = 0;
 			drain(conn->cancel_pipe[0]);
-			if (!conn->killed)
+			if (!conn->killed && !conn->committing)
 				kill_query(conn);
 		}
 		ms = clock_ms_left(until);
@@ -168,6 +189,10 @@ int my_await(struct driver_conn *conn, int status, double deadline, struct err *
 		if (rc == 0 && (status & MYSQL_WAIT_TIMEOUT) && clock_ms_left(until) > 0 && seen == 0)
 			return MYSQL_WAIT_TIMEOUT;   /* the library's own timer */
 		if (clock_ms_left(until) == 0) {
+			if (until < deadline && conn->committing) {
+				abandon(conn);
+				return commit_unknown(err, "its answer did not come");
+			}
 			if (until < deadline) {
 				abandon(conn);
 				err_set(err, EXIT_INTERRUPTED, "interrupted: the server did not answer the cancel in %g s, "
@@ -540,7 +565,9 @@ int my_commit(struct driver_conn *conn, struct err *err)
 		return -1;
 	}
 	nontransactional = conn->tracker_on && conn->trx_state[3] == 'w';
+	conn->committing = true;
 	rc = my_run(conn, "COMMIT", my_forever(), err);
+	conn->committing = false;
 
 	autocommit_on(conn);
 	if (rc == 0) {

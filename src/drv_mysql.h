@@ -13,6 +13,10 @@
 /* After an interrupt (and the KILL QUERY it sent), how long a reply may
  * still take before dbctl gives up on the connection. */
 #define MY_INTERRUPT_GRACE_SECONDS 2.0
+/* An interrupt during COMMIT sends no KILL QUERY (once sent, COMMIT is not
+ * undone by one) and waits for its answer this long before saying the
+ * outcome is unknown (exit 5); a second signal says so at once. */
+#define MY_COMMIT_GRACE_SECONDS 30.0
 
 struct driver_conn {
 	MYSQL *my;
@@ -26,6 +30,8 @@ struct driver_conn {
 	bool killed;              /* KILL QUERY sent for the statement in flight */
 	bool broken;              /* a wait was abandoned: the protocol state is unknown */
 	double interrupt_seen;
+	int interrupts_cancelled; /* the interrupt count a cancel was sent for: one per interrupt, not per statement */
+	bool committing;          /* COMMIT is sent (or being sent) and its answer not read */
 	bool tracker_on;          /* session_track_transaction_info=STATE asked for */
 	char trx_state[9];        /* the tracker's last report, "________" when none */
 	unsigned long max_packet; /* @@max_allowed_packet, 0 until read */

@@ -52,6 +52,14 @@ static int my_exec_batch_status(struct driver_conn *conn, struct driver_batch *b
 
 	if (my_exec_batch(conn, batch, err) == 0)
 		return 0;
+	if (err->code == EXIT_NO_ANSWER) {
+		/* lost: no status to read again, and the server rolls the
+		 * transaction back, all but what the tracker saw written to
+		 * non-transactional tables (MyISAM, Aria) */
+		if (in_trans && conn->tracker_on && conn->trx_state[3] == 'w')
+			err->partly_applied = true;
+		return -1;
+	}
 	code = mysql_errno(conn->my);
 	if (!in_trans || err->partly_applied || conn->broken)
 		return -1;

@@ -1168,7 +1168,10 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 		}
 		if (err->code == EXIT_NO_ANSWER) {
 			discard = true;
-			err_hint(err, "the connection was lost%s", options->transaction ? "; nothing was committed" : "");
+			err_hint(err, "the connection was lost%s", !options->transaction ? ""
+				 : partly ? "; the server rolls the transaction back, but the changes to non-transactional "
+					    "tables (MyISAM, Aria, ...) stay applied"
+				 : "; nothing was committed");
 		} else if (options->transaction) {
 			rollback_quietly(&run, err);
 		}

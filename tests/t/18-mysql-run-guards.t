@@ -5,13 +5,17 @@
 # "failed_partly_applied"); statements the lexer cannot see commit (a CALL
 # of a procedure that runs DDL) are stopped by the server's in-transaction
 # flag; and -v values are quoted with the session's own escaping.
+# Interrupts send one KILL QUERY each and none during COMMIT, which is
+# waited for (a proxy holds its answer); a lost connection says what stays.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
 DBCTL=${DBCTL:-$PWD/dbctl}
 command -v mariadbd >/dev/null || skip_all "mariadbd not installed (hint: .ci/install-deps check)"
 
 tmp=$(mktemp -d)
+proxy_pid=
 cleanup() {
+	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
 	mariadb_stop_test
 	rm -rf "$tmp"
 }
@@ -152,5 +156,145 @@ expect_exit 1 "a CHECK constraint violation (4025): exit 1, the server refused" 
 is "$(json_field 'd["outcome"]' <<<"$OUT")" rolled_back "... rolled back, not a lost connection"
 like "$(json_field 'd["error"]["message"]' <<<"$OUT")" "CONSTRAINT .*failed.*4025" "... the server's message and number"
 is "$(mariadb_sql "SELECT COUNT(*) FROM app.chk")" 0 "... and the first row is not there"
+
+# --- interrupts: one KILL QUERY each; none once COMMIT is sent ---
+mariadb_sql "TRUNCATE app.t"
+printf "INSERT INTO t VALUES (20);\nSELECT SLEEP(20);\nINSERT INTO t VALUES (21);\n" >sleep.sql
+mariadb_general_log_on && mariadb_general_log_clear
+"$DBCTL" --url "$U" run sleep.sql >/dev/null 2>"$tmp/sleep.err" &
+pid=$!
+for _ in $(seq 200); do
+	[ "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(20)%'")" = 1 ] && break
+	sleep 0.02
+done
+kill -INT "$pid"
+wait "$pid"
+is "$?" 130 "Ctrl-C during a statement: exit 130"
+is "$(mariadb_general_log | grep -c $'\tQuery\tKILL QUERY')" 1 \
+	"... one KILL QUERY, not one more after each later statement (ROLLBACK, the reset)"
+is "$(ids t)" "-" "... rolled back"
+
+# A loopback proxy that holds the server's answer to COMMIT for DELAY
+# seconds (a slow fsync or a semi-sync replica look the same), and writes
+# "COMMIT" to its log when it forwards one.
+cat >proxy.py <<'EOF'
+import os, socket, sys, threading, time
+up, log, delay = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(16)
+print(ls.getsockname()[1], flush=True)
+def commits(data):
+    i = 0
+    while i + 5 <= len(data):
+        n = data[i] | data[i + 1] << 8 | data[i + 2] << 16
+        body = data[i + 4:i + 4 + n]
+        if body[:1] == b"\x03" and body[1:].strip().upper() == b"COMMIT":
+            return True
+        i += 4 + n
+    return False
+def pipe(a, b, held):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            if held is not None and held.is_set():
+                time.sleep(delay)
+                held.clear()
+            b.sendall(d)
+    except OSError:
+        pass
+    for x in (a, b):
+        try: x.shutdown(socket.SHUT_RDWR)
+        except OSError: pass
+def handle(c):
+    s = socket.create_connection(("127.0.0.1", up))
+    held = threading.Event()
+    threading.Thread(target=pipe, args=(s, c, held), daemon=True).start()
+    try:
+        while True:
+            d = c.recv(65536)
+            if not d:
+                break
+            if commits(d):
+                held.set()
+                with open(log, "a") as f: f.write("COMMIT\n")
+            s.sendall(d)
+    except OSError:
+        pass
+    try: s.shutdown(socket.SHUT_RDWR)
+    except OSError: pass
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=handle, args=(c,), daemon=True).start()
+EOF
+mkfifo port.fifo
+/usr/bin/python3 proxy.py "$TEST_MYSQL_PORT" "$tmp/proxy.log" 3 >port.fifo &
+proxy_pid=$!
+read -r pport <port.fifo
+PU=${U/:$TEST_MYSQL_PORT\//:$pport/}
+# starts a run through the proxy, returns once its COMMIT is held
+run_to_commit() {
+	: >"$tmp/proxy.log"
+	"$DBCTL" --url "$PU" --json run "$1" >"$tmp/commit.out" 2>"$tmp/commit.err" &
+	pid=$!
+	for _ in $(seq 500); do
+		grep -q COMMIT "$tmp/proxy.log" && break
+		sleep 0.01
+	done
+	sleep 0.2
+}
+printf "INSERT INTO t VALUES (30);\nINSERT INTO t VALUES (31);\n" >c1.sql
+mariadb_general_log_clear
+run_to_commit c1.sql
+kill -INT "$pid"
+wait "$pid"
+is "$?" 0 "Ctrl-C while COMMIT's answer is 3 s slow: dbctl waits for it, exit 0 (not 130 at the 2 s cancel grace)"
+like "$(cat "$tmp/commit.err")" "the interrupt came while COMMIT was running, and it committed all the same" "... says so"
+is "$(json_field 'd["outcome"]' <"$tmp/commit.out")" committed "... JSON outcome committed"
+is "$(ids t)" "30,31" "... and it did commit"
+is "$(mariadb_general_log | grep -c $'\tQuery\tKILL QUERY')" 0 "... no KILL QUERY was sent: nothing cancels a COMMIT"
+printf "INSERT INTO t VALUES (32);\n" >c2.sql
+run_to_commit c2.sql
+kill -TERM "$pid"
+sleep 0.3
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 5 "a second SIGTERM before COMMIT's answer: exit 5, the outcome is unknown"
+like "$(cat "$tmp/commit.err")" "interrupted after COMMIT was sent.*may have committed" "... says it may have committed"
+unlike "$(cat "$tmp/commit.err")" "roll" "... and never that it rolled (or rolls) back"
+is "$(json_field 'd["outcome"]' <"$tmp/commit.out")" unknown "... JSON outcome unknown"
+sleep 3
+is "$(ids t)" "30,31,32" "... (it had committed)"
+kill "$proxy_pid" 2>/dev/null
+proxy_pid=
+
+# --- the connection lost mid-run ---
+printf "INSERT INTO t VALUES (40);\nSELECT SLEEP(20);\n" >lost.sql
+printf "INSERT INTO m VALUES (40);\nINSERT INTO t VALUES (41);\nSELECT SLEEP(20);\n" >lostm.sql
+lose() {
+	"$DBCTL" --url "$U" --json run "$1" >"$tmp/lost.out" 2>"$tmp/lost.err" &
+	pid=$!
+	for _ in $(seq 200); do
+		id=$(mariadb_sql "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(20)%'")
+		[ -n "$id" ] && break
+		sleep 0.02
+	done
+	mariadb_sql "KILL CONNECTION $id"
+	wait "$pid"
+}
+lose lost.sql
+is "$?" 2 "connection killed mid-run, InnoDB only: exit 2"
+like "$(cat "$tmp/lost.err")" "hint: the connection was lost; nothing was committed" "... nothing was committed"
+is "$(json_field 'd["outcome"]' <"$tmp/lost.out")" rolled_back "... JSON outcome rolled_back, not failed_partly_applied"
+is "$(ids t)" "30,31,32" "... true: nothing is there"
+lose lostm.sql
+is "$?" 2 "connection killed mid-run after a MyISAM write: exit 2"
+like "$(cat "$tmp/lost.err")" "hint: the connection was lost; .*non-transactional tables .*stay applied" \
+	"... the hint says the MyISAM write stays"
+is "$(json_field 'd["outcome"]' <"$tmp/lost.out")" failed_partly_applied "... JSON outcome failed_partly_applied"
+is "$(ids t)" "30,31,32" "... the InnoDB row is gone"
+like ",$(ids m)," ",40," "... and the MyISAM row is there"
 
 done_testing
