@@ -2,6 +2,7 @@
  * client (client/mysql.cc, add_line) draws, plus stored-program bodies
  * written without DELIMITER, as golang-migrate, dbmate and goose files are. */
 #include "sqlscan_internal.h"
+#include "sqlscan_charset.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -1274,6 +1275,47 @@ static void finish(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_stat
 	apply_mode(scan, lex);
 }
 
+/* A SET statement that switches the connection to a character set whose
+ * characters can end in a backslash byte (SET NAMES gbk, SET CHARACTER SET,
+ * SET character_set_client = ...): the server would read the rest of the
+ * script, checked here as UTF-8, differently. Read from the words of the
+ * text, quoted or not, so that 'gbk' and a version comment around it count too. */
+static int refuse_charset(const struct sqlscan *scan, const struct my_lex *lex, const struct sqlscan_statement *out,
+			  struct err *err)
+{
+	const char *p = out->text.buf, *unsafe = NULL;
+	size_t unsafe_len = 0;
+	bool setting = false;
+
+	if (!lex->saw_set)
+		return 0;
+	while (*p) {
+		size_t len = 0;
+
+		while (p[len] && is_word_char((unsigned char)p[len]) && (unsigned char)p[len] < 0x80)
+			len++;
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		if ((len == 5 && strncasecmp(p, "NAMES", 5) == 0) || (len == 9 && strncasecmp(p, "CHARACTER", 9) == 0) ||
+		    (len == 7 && strncasecmp(p, "CHARSET", 7) == 0) ||
+		    (len > 14 && strncasecmp(p, "character_set_", 14) == 0))
+			setting = true;
+		if (!unsafe && sqlscan_charset_unsafe(p, len)) {
+			unsafe = p;
+			unsafe_len = len;
+		}
+		p += len;
+	}
+	if (!setting || !unsafe)
+		return 0;
+	err_set(err, EXIT_USAGE, "%s:%d:%d: SET to character set %.*s is refused: " SQLSCAN_CHARSET_WHY, scan->name,
+		out->line, out->column, (int)unsafe_len, unsafe);
+	err_hint(err, "keep the connection in utf8mb4 (or a single-byte character set such as latin1)");
+	return -1;
+}
+
 int sqlscan_mysql_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err *err)
 {
 	struct my_lex lex;
@@ -1311,7 +1353,7 @@ int sqlscan_mysql_next(struct sqlscan *scan, struct sqlscan_statement *out, stru
 				out->text.buf[--out->text.len] = '\0';
 			finish(scan, &lex, out);
 			out->terminated = false;
-			return 1;
+			return refuse_charset(scan, &lex, out, err) < 0 ? -1 : 1;
 		}
 		if (lex.state != MY_NORMAL) {
 			if (scan_quoted(scan, &lex, out, err) < 0)
@@ -1329,6 +1371,6 @@ int sqlscan_mysql_next(struct sqlscan *scan, struct sqlscan_statement *out, stru
 			continue;
 		}
 		finish(scan, &lex, out);
-		return 1;
+		return refuse_charset(scan, &lex, out, err) < 0 ? -1 : 1;
 	}
 }

@@ -129,4 +129,18 @@ expect_exit 3 "after SET sql_mode = an expression, a backslash in the next file 
 like "$ERR" "h3b.sql:1:10: a backslash in a string after SET sql_mode to a value dbctl cannot read" "... where it is"
 is "$(rows3)" "46,47,48,50" "... nothing was sent"
 
+# F25: on a gbk (big5, sjis, ...) connection 0xac 0x5c is one character, so a
+# quote the lexer saw escaped closes the string and what follows runs
+mariadb_sql "CREATE TABLE app.keep (id int) ENGINE=MyISAM"
+printf "SET NAMES gbk;\nINSERT INTO r VALUES (60, :'v');\n" >gbk.sql
+expect_exit 3 "SET NAMES gbk is refused before anything is sent" -- \
+	"$DBCTL" --url "$U" run -v "v=€'); DROP TABLE keep; -- " gbk.sql
+like "$ERR" "gbk.sql:1:1: SET to character set gbk is refused: .*backslash" "... at FILE:LINE:COL, saying why"
+printf "INSERT INTO r VALUES (61, '€\\\\'); DROP TABLE keep; -- ');\n" >gbk3.sql
+expect_exit 3 "?charset=gbk is refused" -- "$DBCTL" --url "$U?charset=gbk" run --dry-run gbk3.sql
+like "$ERR" "charset=gbk is refused" "... naming the parameter"
+is "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'app' AND table_name = 'keep'")" \
+	"1" "... the table is still there"
+is "$(rows3)" "46,47,48,50" "... nothing was sent"
+
 done_testing

@@ -475,6 +475,25 @@ static void test_mysql_soundness(void)
 		    "select 0;\n  -- +goose StatementBegin\nselect 1;\nCOMMIT;\nselect 2;\n",
 		    "f.sql:2:3: -- +goose StatementBegin without StatementEnd");
 
+	/* F25: a character set whose characters can end in 0x5c would read the
+	 * script (and escaped -v values) differently from the lexer */
+	check_error(my, "mysql: SET NAMES gbk is refused", "select 1;\n  SET NAMES gbk;\nselect 2;\n",
+		    "f.sql:2:3: SET to character set gbk is refused");
+	check_error(my, "mysql: SET NAMES 'big5' is refused", "SET NAMES 'big5' COLLATE big5_bin;\n",
+		    "f.sql:1:1: SET to character set big5 is refused");
+	check_error(my, "mysql: SET CHARACTER SET sjis is refused", "set character set sjis;\n",
+		    "character set sjis is refused");
+	check_error(my, "mysql: SET character_set_client = cp932 is refused",
+		    "SET @@session.character_set_client = cp932, @a = 1;\n", "character set cp932 is refused");
+	check_error(my, "mysql: /*!40101 SET NAMES gbk */ is refused", "/*!40101 SET NAMES GBK */;\n",
+		    "character set GBK is refused");
+	check_error(my, "mysql: SET STATEMENT character_set_client = gb18030 FOR is refused",
+		    "SET STATEMENT character_set_client = gb18030 FOR SELECT 1;\n", "character set gb18030 is refused");
+	check_mysql_kind("SET NAMES utf8mb4;", SQLSCAN_PLAIN, false, "SET");
+	check_mysql_kind("SET NAMES latin1;", SQLSCAN_PLAIN, false, "SET");
+	check_mysql_kind("SET @x = 'gbk';", SQLSCAN_PLAIN, false, "SET");
+	check_mysql_kind("SELECT 'SET NAMES gbk';", SQLSCAN_PLAIN, false, "SELECT");
+
 	/* --: the client drops a -- comment that starts a statement, with or without a space */
 	check_split(my, "mysql: --x at a statement's start is a comment, inside one it is not",
 		    "select 3;--x ; select 4;\n--This is a comment\nselect 1;\n   --indented\nselect 2;\nselect 10 --x 1;\n--y select 13;\n",
