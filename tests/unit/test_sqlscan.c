@@ -460,6 +460,13 @@ static void test_mysql_soundness(void)
 	check_mysql_unseen("EXECUTE s;", true);
 	check_mysql_unseen("BEGIN NOT ATOMIC EXECUTE IMMEDIATE 'COMMIT'; END;", true);
 	check_mysql_unseen("CREATE TABLE t (a int);", false);
+	/* a procedure may commit in ways the run cannot see (audit F1, F2, F10) */
+	check_mysql_unseen("CALL p();", true);
+	check_mysql_kind("call app.p(1, 'a');", SQLSCAN_OUTSIDE_TRANSACTION, false, "CALL");
+	check_mysql_unseen("BEGIN NOT ATOMIC CALL p(); END;", true);
+	check_mysql_unseen("SET STATEMENT max_statement_time = 1 FOR CALL p();", true);
+	check_mysql_unseen("CREATE PROCEDURE q() BEGIN CALL p(); END;", false);
+	check_mysql_unseen("SELECT call_count FROM t;", false);
 	check_mysql_kind("PREPARE s FROM 'COMMIT';", SQLSCAN_PLAIN, false, "PREPARE");   /* runs nothing (observed) */
 	check_mysql_kind("SET @note = 'autocommit = 1';", SQLSCAN_PLAIN, false, "SET");
 	check_mysql_kind("SET @a = (SELECT 'x, autocommit = 1'), @b = 2;", SQLSCAN_PLAIN, false, "SET");
