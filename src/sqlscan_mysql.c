@@ -5,6 +5,7 @@
 #include "sqlscan_charset.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -98,6 +99,7 @@ struct my_lex {
 	int pending_mode;        /* NO_BACKSLASH_ESCAPES after the text so far (-1: unchanged, 2: unknown) */
 	bool changes_lexing;
 	bool saw_set;            /* a SET statement came by */
+	char gated[24];          /* a version comment the server may run or skip (the first one's marker), or "" */
 	/* from here on, per statement of the text (a DELIMITER or goose block may hold several) */
 	enum my_header header;
 	bool object_seen;        /* CREATE ...: the object's type came by */
@@ -1013,6 +1015,12 @@ static int scan_normal(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_
 			semicolon(scan, lex);
 			return 0;
 		}
+		if (lex->code_comment) {
+			/* the client would send the statement cut inside the comment (audit F9) */
+			scan->input_ended_open = true;
+			return err_set(err, EXIT_USAGE, "%s:%d:%d: unterminated /*! comment: the delimiter comes before its */",
+				       scan->name, lex->code_line, lex->code_column);
+		}
 		skip(scan, out, dlen);
 		return 1;
 	}
@@ -1094,9 +1102,21 @@ static int scan_normal(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_
 		size_t len = left > 2 && at[2] == '!' ? 3 : left > 3 && at[2] == 'M' && at[3] == '!' ? 4 : 0;
 
 		if (len && !lex->code_comment) {
+			size_t marker = len;
+
 			/* the version's digits, then code as if the comment marks were not there */
 			while (len < left && at[len] >= '0' && at[len] <= '9')
 				len++;
+			/* Whether the server runs it depends on its version and kind
+			 * (MariaDB 10.11 skips 5-digit versions from 50700 on and 6-digit
+			 * ones above its own; MySQL skips versions above its own and every
+			 * M-bang one): only a bare bang and a 5-digit version below 50700
+			 * run on every server dbctl supports. Read as code here, a skipped
+			 * one could hide what the statement is (audit F3). */
+			if (!lex->gated[0] &&
+			    (marker == 4 ||
+			     (len > marker && (len - marker != 5 || strtol(at + marker, NULL, 10) >= 50700))))
+				snprintf(lex->gated, sizeof(lex->gated), "%.*s", (int)(len < 20 ? len : 20), at);
 			mark_start(scan, lex, out);
 			lex->code_comment = true;
 			lex->code_line = scan->line_number;
@@ -1277,6 +1297,12 @@ static void finish(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_stat
 	out->commits_implicitly = v->commits_implicitly;
 	out->unseen = v->unseen;
 	memcpy(out->what, v->what, sizeof(out->what));
+	/* a version comment: refused in a transaction unless every reading of it is */
+	if (lex->gated[0] && out->kind == SQLSCAN_PLAIN) {
+		out->kind = SQLSCAN_OUTSIDE_TRANSACTION;
+		out->unseen = true;
+		snprintf(out->what, sizeof(out->what), "%s", lex->gated);
+	}
 	/* a name in another spelling (@@SESSION . sql_mode): the runner ends its batch here */
 	if (lex->saw_set && names_sql_mode(out->text.buf))
 		lex->changes_lexing = true;

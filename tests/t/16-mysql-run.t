@@ -154,4 +154,17 @@ is "$(rows3)" "46,47,48,50" "... nothing was sent"
 expect_exit 0 "... and runs with --no-transaction" -- "$DBCTL" --url "$U" run --no-transaction call2.sql
 is "$(rows3)" "46,47,48,50,62,63" "... there"
 
+# F3: MariaDB skips /*!99999 ... */ and /*!50700 ... */: read as code, the
+# comment would hide the DDL after it
+printf "INSERT INTO r VALUES (64, 'a');\n/*!99999 SELECT 1 */ CREATE TABLE gated (a int);\n" >gated.sql
+expect_exit 3 "a version comment the server may skip is refused in a transactional run" -- \
+	"$DBCTL" --url "$U" run --dry-run gated.sql
+like "$ERR" "gated.sql:2:1: the server runs or skips the /\*!99999\.\.\. comment by its version" "... saying why"
+is "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'app' AND table_name = 'gated'")" \
+	"0" "... the table was not created"
+printf "INSERT INTO r VALUES (65, 'a');\nSELECT 1 /*! abc;\n" >open.sql
+expect_exit 3 "a ';' inside an open /*! comment is an error" -- "$DBCTL" --url "$U" run --no-transaction open.sql
+like "$ERR" "open.sql:2:10: unterminated /\*! comment" "... at FILE:LINE:COL"
+is "$(rows3)" "46,47,48,50,62,63" "... nothing was sent"
+
 done_testing

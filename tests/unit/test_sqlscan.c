@@ -531,9 +531,24 @@ static void test_mysql(void)
 	check_split(my, "mysql: /*! and /*M! are code", "/*!40101 SET NAMES utf8 */;\n/*M!100100 SET @y = 2 */;\nselect 1 /*!99999 , 2 */;",
 		    (const char *[]){ "@1:1 /*!40101 SET NAMES utf8 */", "@2:1 /*M!100100 SET @y = 2 */", "select 1 /*!99999 , 2 */",
 				      END });
-	check_split(my, "mysql: ';' inside /*!50003 ... */ ends the statement, as the client does",
-		    "/*!50003 select 1; */\nselect 2;",
-		    (const char *[]){ "/*!50003 select 1", "*/\nselect 2", END });
+	/* the client would cut the statement there and send an open comment (audit F9) */
+	check_error(my, "mysql: ';' inside /*!50003 ... */ is an unterminated comment",
+		    "select 0;\n /*!50003 select 1; */\nselect 2;", "f.sql:2:2: unterminated /*! comment");
+	check_error(my, "mysql: ... so is one after code", "SELECT 1;\nSELECT 1 /*! abc;\n",
+		    "f.sql:2:10: unterminated /*! comment");
+	/* version comments the server may skip (audit F3): MariaDB 10.11 skips bang
+	 * versions from 50700 on and M-bang ones above its own; MySQL every M-bang */
+	check_mysql_unseen("/*!99999 SELECT 1 */ CREATE TABLE x1(a int);", true);
+	check_mysql_unseen("/*!50700 SELECT 1 */ DROP TABLE m;", true);
+	check_mysql_unseen("/*M!999999 SELECT 1 */ DROP TABLE m;", true);
+	check_mysql_unseen("/*M!100100 SET @y = 2 */;", true);
+	check_mysql_unseen("/*!507000 SELECT 1 */ DROP TABLE m;", true);
+	check_mysql_unseen("SELECT 1 /*!80000 , 2 */;", true);
+	check_mysql_unseen("/*!40101 SET @x = 1 */;", false);
+	check_mysql_unseen("/*!50699 SET @x = 1 */;", false);
+	check_mysql_unseen("/*! SET @x = 1 */;", false);
+	check_mysql_kind("/*!99999 COMMIT */;", SQLSCAN_TRANSACTION_CONTROL, false, "COMMIT");
+	check_mysql_kind("/*!50700 CREATE TABLE x (a int) */;", SQLSCAN_OUTSIDE_TRANSACTION, true, "CREATE TABLE");
 	check_split(my, "mysql: mysqldump's trigger in executable comments, default delimiter",
 		    "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER t BEFORE INSERT ON x FOR EACH ROW "
 		    "BEGIN SET NEW.a = 1; SET NEW.b = 2; END */;\nselect 1;",
