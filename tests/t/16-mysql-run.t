@@ -167,4 +167,10 @@ expect_exit 3 "a ';' inside an open /*! comment is an error" -- "$DBCTL" --url "
 like "$ERR" "open.sql:2:10: unterminated /\*! comment" "... at FILE:LINE:COL"
 is "$(rows3)" "46,47,48,50,62,63" "... nothing was sent"
 
+# F23: the error excerpt (stderr, CI logs) does not show the password
+printf "CREATE USER 'q1'@'%%' IDENTIFIED BY 'RunSecret1';\n" >cu.sql
+expect_exit 1 "CREATE USER without the privilege fails" -- "$DBCTL" --url "$U" run --no-transaction cu.sql
+like "$ERR" "1 \| CREATE USER 'q1'@'%' IDENTIFIED BY '\*\*\*\*\*\*\*\*\*\*'" "... the excerpt masks the password"
+unlike "$ERR$OUT" "RunSecret1" "... which appears nowhere"
+
 done_testing

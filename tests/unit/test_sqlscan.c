@@ -981,6 +981,36 @@ int main(void)
 		strbuf_release(&text);
 		strbuf_release(&line);
 	}
+	/* passwords stay out of error excerpts, the caret where it was (audit F23) */
+	{
+		const char *const cases[][2] = {
+			{ "CREATE USER 'q1'@'%' IDENTIFIED BY 'RunSecret1', nosuch",
+			  "CREATE USER 'q1'@'%' IDENTIFIED BY '**********', nosuch" },
+			{ "SET PASSWORD FOR u = PASSWORD('s3cr\\'t'), nosuch",
+			  "SET PASSWORD FOR u = PASSWORD('*******'), nosuch" },
+			{ "ALTER USER u IDENTIFIED WITH ed25519 AS 'h\xc3\xa9''x' nosuch",
+			  "ALTER USER u IDENTIFIED WITH ed25519 AS '*****' nosuch" },
+			{ "CHANGE MASTER TO MASTER_PASSWORD = \"pw\", nosuch",
+			  "CHANGE MASTER TO MASTER_PASSWORD = \"**\", nosuch" },
+			{ "SELECT 'identified', 'kept', nosuch", "SELECT 'identified', 'kept', nosuch" },
+		};
+		struct strbuf line;
+		int at_line, at_column, caret;
+
+		strbuf_init(&line);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			const char *want = strstr(cases[i][0], "nosuch");
+			int position = 1;
+
+			for (const char *q = cases[i][0]; q < want; q++)
+				position += ((unsigned char)*q & 0xc0) != 0x80;
+			sqlscan_locate_text(cases[i][0], strlen(cases[i][0]), 1, 1, position, &at_line, &at_column, &line,
+					    &caret);
+			ok(strcmp(line.buf, cases[i][1]) == 0 && strncmp(line.buf + caret - 1, "nosuch", 6) == 0,
+			   "excerpt masks the password: %s (caret %d)", line.buf, caret);
+		}
+		strbuf_release(&line);
+	}
 	ok(sqlscan_valid_utf8("caf\xc3\xa9", 5) && !sqlscan_valid_utf8("\xff", 1) && !sqlscan_valid_utf8("a\0b", 3),
 	   "sqlscan_valid_utf8");
 
