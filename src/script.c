@@ -280,6 +280,15 @@ static int refuse_statement(const char *name, const struct sqlscan_statement *s,
 		err_set(err, EXIT_USAGE, "%s:%d:%d: %s is not allowed here: dbctl runs the whole script in one transaction",
 			name, s->line, s->column, s->what);
 		err_hint(err, "remove it, or pass --no-transaction to run statement by statement");
+	} else if (s->unseen && strncmp(s->what, "CALL", 4) == 0) {
+		err_set(err, EXIT_USAGE, "%s:%d:%d: %s runs a procedure dbctl cannot see: it may commit", name, s->line,
+			s->column, s->what);
+		err_hint(err, "run the script with --no-transaction");
+	} else if (s->unseen && strncmp(s->what, "/*", 2) == 0) {
+		err_set(err, EXIT_USAGE, "%s:%d:%d: the server runs or skips the %s... comment by its version, so dbctl "
+			"cannot tell what the statement does: it may commit the run's transaction", name, s->line,
+			s->column, s->what);
+		err_hint(err, "run the script with --no-transaction, or write the statement without the comment");
 	} else if (s->unseen) {
 		/* EXECUTE runs text the lexer never saw: it may commit, and the run could not tell */
 		err_set(err, EXIT_USAGE, "%s:%d:%d: %s runs a statement dbctl cannot see, which may commit the run's "

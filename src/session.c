@@ -338,6 +338,10 @@ static int outside_transaction(struct session *session, const struct sqlscan_sta
 			if (statement->commits_implicitly)
 				err_set(err, EXIT_USAGE, "%s would commit the open transaction, which has uncommitted "
 					"changes", statement->what);
+			else if (statement->unseen)
+				/* EXECUTE, CALL: what they run may commit it, and the shell could not tell */
+				err_set(err, EXIT_USAGE, "%s runs a statement dbctl cannot see, which may commit the open "
+					"transaction, and this one has uncommitted changes", statement->what);
 			else
 				err_set(err, EXIT_USAGE, "%s cannot run inside a transaction, and this one has "
 					"uncommitted changes", statement->what);

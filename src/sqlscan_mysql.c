@@ -2,8 +2,10 @@
  * client (client/mysql.cc, add_line) draws, plus stored-program bodies
  * written without DELIMITER, as golang-migrate, dbmate and goose files are. */
 #include "sqlscan_internal.h"
+#include "sqlscan_charset.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -97,6 +99,7 @@ struct my_lex {
 	int pending_mode;        /* NO_BACKSLASH_ESCAPES after the text so far (-1: unchanged, 2: unknown) */
 	bool changes_lexing;
 	bool saw_set;            /* a SET statement came by */
+	char gated[24];          /* a version comment the server may run or skip (the first one's marker), or "" */
 	/* from here on, per statement of the text (a DELIMITER or goose block may hold several) */
 	enum my_header header;
 	bool object_seen;        /* CREATE ...: the object's type came by */
@@ -428,6 +431,15 @@ static void classify(const char (*tokens)[40], int count, const struct my_stmt *
 	/* the statement they run is text dbctl does not see: it may commit */
 	if (is(first, "EXECUTE")) {
 		set_what(v, first, is(second, "IMMEDIATE") ? second : NULL);
+		v->kind = SQLSCAN_OUTSIDE_TRANSACTION;
+		v->unseen = true;
+		return;
+	}
+	/* a procedure's body was created earlier and is not in the script: it
+	 * may commit (COMMIT AND CHAIN, DDL, SET autocommit = 1) in ways the
+	 * run's check after the batch cannot see (audit F1, F2, F10) */
+	if (is(first, "CALL")) {
+		set_what(v, first, NULL);
 		v->kind = SQLSCAN_OUTSIDE_TRANSACTION;
 		v->unseen = true;
 		return;
@@ -1003,6 +1015,12 @@ static int scan_normal(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_
 			semicolon(scan, lex);
 			return 0;
 		}
+		if (lex->code_comment) {
+			/* the client would send the statement cut inside the comment (audit F9) */
+			scan->input_ended_open = true;
+			return err_set(err, EXIT_USAGE, "%s:%d:%d: unterminated /*! comment: the delimiter comes before its */",
+				       scan->name, lex->code_line, lex->code_column);
+		}
 		skip(scan, out, dlen);
 		return 1;
 	}
@@ -1084,9 +1102,21 @@ static int scan_normal(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_
 		size_t len = left > 2 && at[2] == '!' ? 3 : left > 3 && at[2] == 'M' && at[3] == '!' ? 4 : 0;
 
 		if (len && !lex->code_comment) {
+			size_t marker = len;
+
 			/* the version's digits, then code as if the comment marks were not there */
 			while (len < left && at[len] >= '0' && at[len] <= '9')
 				len++;
+			/* Whether the server runs it depends on its version and kind
+			 * (MariaDB 10.11 skips 5-digit versions from 50700 on and 6-digit
+			 * ones above its own; MySQL skips versions above its own and every
+			 * M-bang one): only a bare bang and a 5-digit version below 50700
+			 * run on every server dbctl supports. Read as code here, a skipped
+			 * one could hide what the statement is (audit F3). */
+			if (!lex->gated[0] &&
+			    (marker == 4 ||
+			     (len > marker && (len - marker != 5 || strtol(at + marker, NULL, 10) >= 50700))))
+				snprintf(lex->gated, sizeof(lex->gated), "%.*s", (int)(len < 20 ? len : 20), at);
 			mark_start(scan, lex, out);
 			lex->code_comment = true;
 			lex->code_line = scan->line_number;
@@ -1267,11 +1297,58 @@ static void finish(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_stat
 	out->commits_implicitly = v->commits_implicitly;
 	out->unseen = v->unseen;
 	memcpy(out->what, v->what, sizeof(out->what));
+	/* a version comment: refused in a transaction unless every reading of it is */
+	if (lex->gated[0] && out->kind == SQLSCAN_PLAIN) {
+		out->kind = SQLSCAN_OUTSIDE_TRANSACTION;
+		out->unseen = true;
+		snprintf(out->what, sizeof(out->what), "%s", lex->gated);
+	}
 	/* a name in another spelling (@@SESSION . sql_mode): the runner ends its batch here */
 	if (lex->saw_set && names_sql_mode(out->text.buf))
 		lex->changes_lexing = true;
 	out->changes_lexing = lex->changes_lexing;
 	apply_mode(scan, lex);
+}
+
+/* A SET statement that switches the connection to a character set whose
+ * characters can end in a backslash byte (SET NAMES gbk, SET CHARACTER SET,
+ * SET character_set_client = ...): the server would read the rest of the
+ * script, checked here as UTF-8, differently. Read from the words of the
+ * text, quoted or not, so that 'gbk' and a version comment around it count too. */
+static int refuse_charset(const struct sqlscan *scan, const struct my_lex *lex, const struct sqlscan_statement *out,
+			  struct err *err)
+{
+	const char *p = out->text.buf, *unsafe = NULL;
+	size_t unsafe_len = 0;
+	bool setting = false;
+
+	if (!lex->saw_set)
+		return 0;
+	while (*p) {
+		size_t len = 0;
+
+		while (p[len] && is_word_char((unsigned char)p[len]) && (unsigned char)p[len] < 0x80)
+			len++;
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		if ((len == 5 && strncasecmp(p, "NAMES", 5) == 0) || (len == 9 && strncasecmp(p, "CHARACTER", 9) == 0) ||
+		    (len == 7 && strncasecmp(p, "CHARSET", 7) == 0) ||
+		    (len > 14 && strncasecmp(p, "character_set_", 14) == 0))
+			setting = true;
+		if (!unsafe && sqlscan_charset_unsafe(p, len)) {
+			unsafe = p;
+			unsafe_len = len;
+		}
+		p += len;
+	}
+	if (!setting || !unsafe)
+		return 0;
+	err_set(err, EXIT_USAGE, "%s:%d:%d: SET to character set %.*s is refused: " SQLSCAN_CHARSET_WHY, scan->name,
+		out->line, out->column, (int)unsafe_len, unsafe);
+	err_hint(err, "keep the connection in utf8mb4 (or a single-byte character set such as latin1)");
+	return -1;
 }
 
 int sqlscan_mysql_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err *err)
@@ -1311,7 +1388,7 @@ int sqlscan_mysql_next(struct sqlscan *scan, struct sqlscan_statement *out, stru
 				out->text.buf[--out->text.len] = '\0';
 			finish(scan, &lex, out);
 			out->terminated = false;
-			return 1;
+			return refuse_charset(scan, &lex, out, err) < 0 ? -1 : 1;
 		}
 		if (lex.state != MY_NORMAL) {
 			if (scan_quoted(scan, &lex, out, err) < 0)
@@ -1329,6 +1406,6 @@ int sqlscan_mysql_next(struct sqlscan *scan, struct sqlscan_statement *out, stru
 			continue;
 		}
 		finish(scan, &lex, out);
-		return 1;
+		return refuse_charset(scan, &lex, out, err) < 0 ? -1 : 1;
 	}
 }

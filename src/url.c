@@ -1,6 +1,7 @@
 /* URL parsing for Redis and SQLite targets, and masking of passwords for any target. */
 #include "url.h"
 #include "strbuf.h"
+#include "sqlscan_charset.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -975,6 +976,12 @@ static int mysql_param(const char *key, char *value, struct url_mysql *out, stru
 		if (!*value || *p) {
 			free(value);
 			return err_set(err, EXIT_USAGE, "invalid MySQL URL: charset must be a character set name (utf8mb4)");
+		}
+		if (sqlscan_charset_unsafe(value, strlen(value))) {
+			err_set(err, EXIT_USAGE, "invalid MySQL URL: charset=%s is refused: " SQLSCAN_CHARSET_WHY, value);
+			err_hint(err, "leave charset out (utf8mb4), or name a character set such as latin1");
+			free(value);
+			return -1;
 		}
 		free(out->charset);
 		out->charset = value;

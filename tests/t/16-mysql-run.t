@@ -39,14 +39,15 @@ printf "INSERT INTO t VALUES (5, 'e');\nCREATE TABLE t2 (id int);\nINSERT INTO t
 expect_exit 3 "DDL in a transactional run is refused before connecting" -- "$DBCTL" --url "$U" run ddl.sql
 like "$ERR" "ddl.sql:2:1: CREATE TABLE commits implicitly" "... names the statement"
 is "$(rows)" "1,2" "... nothing applied"
-# The lexer cannot see DDL inside a procedure: the driver's guard (the
-# server status's IN_TRANS bit dropping) is the safety net.
+# The lexer cannot see DDL inside a procedure, and a procedure can commit in
+# ways the server's in-transaction flag does not show (COMMIT AND CHAIN, DDL
+# then DML): CALL is refused in a transactional run (audit F1, F2).
 printf "CREATE PROCEDURE mkt2() BEGIN CREATE TABLE t2 (id int); END;\n" >proc.sql
 expect_exit 0 "--no-transaction runs DDL (a procedure)" -- "$DBCTL" --url "$U" run --no-transaction proc.sql
 printf "INSERT INTO t VALUES (5, 'e');\nCALL mkt2();\nINSERT INTO t VALUES (6, 'f');\n" >call.sql
-expect_exit 1 "a CALL that commits implicitly fails the run" -- "$DBCTL" --url "$U" run call.sql
-like "$ERR" "call.sql:2:1: .*committed the open transaction implicitly" "... names the statement that committed"
-is "$(rows)" "1,2,5" "... what came before it stays (MySQL committed it), what came after is rolled back"
+expect_exit 3 "a CALL is refused in a transactional run: the procedure may commit" -- "$DBCTL" --url "$U" run call.sql
+like "$ERR" "call.sql:2:1: CALL runs a procedure dbctl cannot see: it may commit" "... names the statement"
+is "$(rows)" "1,2" "... nothing was sent"
 printf "INSERT INTO t VALUES (7, 'g');\nSELECT SLEEP(20);\n" >slow.sql
 "$DBCTL" --url "$U" run slow.sql >/dev/null 2>"$tmp/slow.err" &
 pid=$!
@@ -62,7 +63,7 @@ ms=$(((${EPOCHREALTIME/[.,]/} - t0) / 1000))
 is "$rc" 130 "Ctrl-C during a statement: exit 130"
 cmp_ok "$ms" -lt 1500 "... within a moment ($ms ms): KILL QUERY stopped the SLEEP"
 like "$(cat "$tmp/slow.err")" "interrupted" "... says interrupted"
-is "$(rows)" "1,2,5" "... and the run was rolled back"
+is "$(rows)" "1,2" "... and the run was rolled back"
 is "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(20)%'")" 0 \
 	"... and the statement is not running on"
 
@@ -128,5 +129,48 @@ expect_exit 3 "after SET sql_mode = an expression, a backslash in the next file 
 	"$DBCTL" --url "$U" run h3e.sql h3b.sql
 like "$ERR" "h3b.sql:1:10: a backslash in a string after SET sql_mode to a value dbctl cannot read" "... where it is"
 is "$(rows3)" "46,47,48,50" "... nothing was sent"
+
+# F25: on a gbk (big5, sjis, ...) connection 0xac 0x5c is one character, so a
+# quote the lexer saw escaped closes the string and what follows runs
+mariadb_sql "CREATE TABLE app.keep (id int) ENGINE=MyISAM"
+printf "SET NAMES gbk;\nINSERT INTO r VALUES (60, :'v');\n" >gbk.sql
+expect_exit 3 "SET NAMES gbk is refused before anything is sent" -- \
+	"$DBCTL" --url "$U" run -v "v=€'); DROP TABLE keep; -- " gbk.sql
+like "$ERR" "gbk.sql:1:1: SET to character set gbk is refused: .*backslash" "... at FILE:LINE:COL, saying why"
+printf "INSERT INTO r VALUES (61, '€\\\\'); DROP TABLE keep; -- ');\n" >gbk3.sql
+expect_exit 3 "?charset=gbk is refused" -- "$DBCTL" --url "$U?charset=gbk" run --dry-run gbk3.sql
+like "$ERR" "charset=gbk is refused" "... naming the parameter"
+is "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'app' AND table_name = 'keep'")" \
+	"1" "... the table is still there"
+is "$(rows3)" "46,47,48,50" "... nothing was sent"
+
+# F1/F2: a procedure can commit (COMMIT AND CHAIN, DDL, SET autocommit = 1)
+# in ways the check after the batch cannot see: CALL is refused
+mariadb_client -e "CREATE PROCEDURE app.p() COMMIT"
+printf "INSERT INTO r VALUES (62, 'a');\nCALL p();\nINSERT INTO r VALUES (63, 'b');\n" >call2.sql
+expect_exit 3 "CALL is refused in a transactional run" -- "$DBCTL" --url "$U" run --dry-run call2.sql
+like "$ERR" "call2.sql:2:1: CALL runs a procedure dbctl cannot see: it may commit.*--no-transaction" "... with the hint"
+is "$(rows3)" "46,47,48,50" "... nothing was sent"
+expect_exit 0 "... and runs with --no-transaction" -- "$DBCTL" --url "$U" run --no-transaction call2.sql
+is "$(rows3)" "46,47,48,50,62,63" "... there"
+
+# F3: MariaDB skips /*!99999 ... */ and /*!50700 ... */: read as code, the
+# comment would hide the DDL after it
+printf "INSERT INTO r VALUES (64, 'a');\n/*!99999 SELECT 1 */ CREATE TABLE gated (a int);\n" >gated.sql
+expect_exit 3 "a version comment the server may skip is refused in a transactional run" -- \
+	"$DBCTL" --url "$U" run --dry-run gated.sql
+like "$ERR" "gated.sql:2:1: the server runs or skips the /\*!99999\.\.\. comment by its version" "... saying why"
+is "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'app' AND table_name = 'gated'")" \
+	"0" "... the table was not created"
+printf "INSERT INTO r VALUES (65, 'a');\nSELECT 1 /*! abc;\n" >open.sql
+expect_exit 3 "a ';' inside an open /*! comment is an error" -- "$DBCTL" --url "$U" run --no-transaction open.sql
+like "$ERR" "open.sql:2:10: unterminated /\*! comment" "... at FILE:LINE:COL"
+is "$(rows3)" "46,47,48,50,62,63" "... nothing was sent"
+
+# F23: the error excerpt (stderr, CI logs) does not show the password
+printf "CREATE USER 'q1'@'%%' IDENTIFIED BY 'RunSecret1';\n" >cu.sql
+expect_exit 1 "CREATE USER without the privilege fails" -- "$DBCTL" --url "$U" run --no-transaction cu.sql
+like "$ERR" "1 \| CREATE USER 'q1'@'%' IDENTIFIED BY '\*\*\*\*\*\*\*\*\*\*'" "... the excerpt masks the password"
+unlike "$ERR$OUT" "RunSecret1" "... which appears nowhere"
 
 done_testing

@@ -20,6 +20,7 @@ mariadb_start_test || skip_all "could not start a throwaway MariaDB (see the mes
 cd "$tmp" || exit 1
 export XDG_STATE_HOME=$tmp/state PAGER=
 mariadb_sql "CREATE TABLE app.items (id int PRIMARY KEY, name varchar(20) NOT NULL DEFAULT 'x') ENGINE=InnoDB"
+mariadb_sql "CREATE PROCEDURE app.p_commit() COMMIT"
 count() { mariadb_sql "SELECT COUNT(*) FROM app.items"; }
 
 pty_start sh env XDG_STATE_HOME="$XDG_STATE_HOME" PAGER= "$DBCTL" --url "$TEST_MYSQL_URL" shell
@@ -88,6 +89,10 @@ is "$(mariadb_sql "SELECT COUNT(*) FROM app.items WHERE id = 5")" 0 "... and the
 pty_type sh "SELECT CONCAT('still:', COUNT(*)) FROM items WHERE id = 5;"
 pty_wait sh 'still:1'
 ok $? "... the transaction is still open with its row"
+pty_type sh "CALL p_commit();"
+pty_wait sh "CALL runs a statement dbctl cannot see, which may commit the open transaction, and this one has uncommitted changes"
+ok $? "CALL while the transaction has writes is refused: the procedure may commit them"
+is "$(mariadb_sql "SELECT COUNT(*) FROM app.items WHERE id = 5")" 0 "... the row was not committed"
 pty_type sh '\rollback'
 pty_wait sh 'ROLLBACK'
 pty_type sh "SELECT CONCAT('read:', COUNT(*)) FROM items;"

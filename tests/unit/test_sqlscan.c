@@ -460,6 +460,13 @@ static void test_mysql_soundness(void)
 	check_mysql_unseen("EXECUTE s;", true);
 	check_mysql_unseen("BEGIN NOT ATOMIC EXECUTE IMMEDIATE 'COMMIT'; END;", true);
 	check_mysql_unseen("CREATE TABLE t (a int);", false);
+	/* a procedure may commit in ways the run cannot see (audit F1, F2, F10) */
+	check_mysql_unseen("CALL p();", true);
+	check_mysql_kind("call app.p(1, 'a');", SQLSCAN_OUTSIDE_TRANSACTION, false, "CALL");
+	check_mysql_unseen("BEGIN NOT ATOMIC CALL p(); END;", true);
+	check_mysql_unseen("SET STATEMENT max_statement_time = 1 FOR CALL p();", true);
+	check_mysql_unseen("CREATE PROCEDURE q() BEGIN CALL p(); END;", false);
+	check_mysql_unseen("SELECT call_count FROM t;", false);
 	check_mysql_kind("PREPARE s FROM 'COMMIT';", SQLSCAN_PLAIN, false, "PREPARE");   /* runs nothing (observed) */
 	check_mysql_kind("SET @note = 'autocommit = 1';", SQLSCAN_PLAIN, false, "SET");
 	check_mysql_kind("SET @a = (SELECT 'x, autocommit = 1'), @b = 2;", SQLSCAN_PLAIN, false, "SET");
@@ -474,6 +481,25 @@ static void test_mysql_soundness(void)
 	check_error(my, "mysql: -- +goose StatementBegin without StatementEnd",
 		    "select 0;\n  -- +goose StatementBegin\nselect 1;\nCOMMIT;\nselect 2;\n",
 		    "f.sql:2:3: -- +goose StatementBegin without StatementEnd");
+
+	/* F25: a character set whose characters can end in 0x5c would read the
+	 * script (and escaped -v values) differently from the lexer */
+	check_error(my, "mysql: SET NAMES gbk is refused", "select 1;\n  SET NAMES gbk;\nselect 2;\n",
+		    "f.sql:2:3: SET to character set gbk is refused");
+	check_error(my, "mysql: SET NAMES 'big5' is refused", "SET NAMES 'big5' COLLATE big5_bin;\n",
+		    "f.sql:1:1: SET to character set big5 is refused");
+	check_error(my, "mysql: SET CHARACTER SET sjis is refused", "set character set sjis;\n",
+		    "character set sjis is refused");
+	check_error(my, "mysql: SET character_set_client = cp932 is refused",
+		    "SET @@session.character_set_client = cp932, @a = 1;\n", "character set cp932 is refused");
+	check_error(my, "mysql: /*!40101 SET NAMES gbk */ is refused", "/*!40101 SET NAMES GBK */;\n",
+		    "character set GBK is refused");
+	check_error(my, "mysql: SET STATEMENT character_set_client = gb18030 FOR is refused",
+		    "SET STATEMENT character_set_client = gb18030 FOR SELECT 1;\n", "character set gb18030 is refused");
+	check_mysql_kind("SET NAMES utf8mb4;", SQLSCAN_PLAIN, false, "SET");
+	check_mysql_kind("SET NAMES latin1;", SQLSCAN_PLAIN, false, "SET");
+	check_mysql_kind("SET @x = 'gbk';", SQLSCAN_PLAIN, false, "SET");
+	check_mysql_kind("SELECT 'SET NAMES gbk';", SQLSCAN_PLAIN, false, "SELECT");
 
 	/* --: the client drops a -- comment that starts a statement, with or without a space */
 	check_split(my, "mysql: --x at a statement's start is a comment, inside one it is not",
@@ -505,9 +531,24 @@ static void test_mysql(void)
 	check_split(my, "mysql: /*! and /*M! are code", "/*!40101 SET NAMES utf8 */;\n/*M!100100 SET @y = 2 */;\nselect 1 /*!99999 , 2 */;",
 		    (const char *[]){ "@1:1 /*!40101 SET NAMES utf8 */", "@2:1 /*M!100100 SET @y = 2 */", "select 1 /*!99999 , 2 */",
 				      END });
-	check_split(my, "mysql: ';' inside /*!50003 ... */ ends the statement, as the client does",
-		    "/*!50003 select 1; */\nselect 2;",
-		    (const char *[]){ "/*!50003 select 1", "*/\nselect 2", END });
+	/* the client would cut the statement there and send an open comment (audit F9) */
+	check_error(my, "mysql: ';' inside /*!50003 ... */ is an unterminated comment",
+		    "select 0;\n /*!50003 select 1; */\nselect 2;", "f.sql:2:2: unterminated /*! comment");
+	check_error(my, "mysql: ... so is one after code", "SELECT 1;\nSELECT 1 /*! abc;\n",
+		    "f.sql:2:10: unterminated /*! comment");
+	/* version comments the server may skip (audit F3): MariaDB 10.11 skips bang
+	 * versions from 50700 on and M-bang ones above its own; MySQL every M-bang */
+	check_mysql_unseen("/*!99999 SELECT 1 */ CREATE TABLE x1(a int);", true);
+	check_mysql_unseen("/*!50700 SELECT 1 */ DROP TABLE m;", true);
+	check_mysql_unseen("/*M!999999 SELECT 1 */ DROP TABLE m;", true);
+	check_mysql_unseen("/*M!100100 SET @y = 2 */;", true);
+	check_mysql_unseen("/*!507000 SELECT 1 */ DROP TABLE m;", true);
+	check_mysql_unseen("SELECT 1 /*!80000 , 2 */;", true);
+	check_mysql_unseen("/*!40101 SET @x = 1 */;", false);
+	check_mysql_unseen("/*!50699 SET @x = 1 */;", false);
+	check_mysql_unseen("/*! SET @x = 1 */;", false);
+	check_mysql_kind("/*!99999 COMMIT */;", SQLSCAN_TRANSACTION_CONTROL, false, "COMMIT");
+	check_mysql_kind("/*!50700 CREATE TABLE x (a int) */;", SQLSCAN_OUTSIDE_TRANSACTION, true, "CREATE TABLE");
 	check_split(my, "mysql: mysqldump's trigger in executable comments, default delimiter",
 		    "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER t BEFORE INSERT ON x FOR EACH ROW "
 		    "BEGIN SET NEW.a = 1; SET NEW.b = 2; END */;\nselect 1;",
@@ -938,6 +979,36 @@ int main(void)
 		ok(at_column == 8 && strncmp(line.buf + caret - 1, "into", 4) == 0 && strstr(line.buf, "...") == NULL,
 		   "... and a caret near the start keeps the start: %.20s", line.buf);
 		strbuf_release(&text);
+		strbuf_release(&line);
+	}
+	/* passwords stay out of error excerpts, the caret where it was (audit F23) */
+	{
+		const char *const cases[][2] = {
+			{ "CREATE USER 'q1'@'%' IDENTIFIED BY 'RunSecret1', nosuch",
+			  "CREATE USER 'q1'@'%' IDENTIFIED BY '**********', nosuch" },
+			{ "SET PASSWORD FOR u = PASSWORD('s3cr\\'t'), nosuch",
+			  "SET PASSWORD FOR u = PASSWORD('*******'), nosuch" },
+			{ "ALTER USER u IDENTIFIED WITH ed25519 AS 'h\xc3\xa9''x' nosuch",
+			  "ALTER USER u IDENTIFIED WITH ed25519 AS '*****' nosuch" },
+			{ "CHANGE MASTER TO MASTER_PASSWORD = \"pw\", nosuch",
+			  "CHANGE MASTER TO MASTER_PASSWORD = \"**\", nosuch" },
+			{ "SELECT 'identified', 'kept', nosuch", "SELECT 'identified', 'kept', nosuch" },
+		};
+		struct strbuf line;
+		int at_line, at_column, caret;
+
+		strbuf_init(&line);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			const char *want = strstr(cases[i][0], "nosuch");
+			int position = 1;
+
+			for (const char *q = cases[i][0]; q < want; q++)
+				position += ((unsigned char)*q & 0xc0) != 0x80;
+			sqlscan_locate_text(cases[i][0], strlen(cases[i][0]), 1, 1, position, &at_line, &at_column, &line,
+					    &caret);
+			ok(strcmp(line.buf, cases[i][1]) == 0 && strncmp(line.buf + caret - 1, "nosuch", 6) == 0,
+			   "excerpt masks the password: %s (caret %d)", line.buf, caret);
+		}
 		strbuf_release(&line);
 	}
 	ok(sqlscan_valid_utf8("caf\xc3\xa9", 5) && !sqlscan_valid_utf8("\xff", 1) && !sqlscan_valid_utf8("a\0b", 3),
