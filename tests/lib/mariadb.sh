@@ -82,6 +82,18 @@ mariadb_sql() {
 	fi
 }
 
+# mariadb_wait_running PREFIX: waits (up to ~10 s) until a statement
+# starting with PREFIX is running on the server, e.g. before signalling the
+# client that sent it; returns 1 if it never shows up.
+mariadb_wait_running() {
+	local _
+	for _ in $(seq 500); do
+		[ "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '$1%'")" -ge 1 ] && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
 # mariadb_client [ARG...]: the mariadb client as root over the socket,
 # with the test defaults (no option files, no TLS); stdin is the caller's.
 mariadb_client() {

@@ -51,10 +51,7 @@ is "$(rows)" "1,2" "... nothing was sent"
 printf "INSERT INTO t VALUES (7, 'g');\nSELECT SLEEP(20);\n" >slow.sql
 "$DBCTL" --url "$U" run slow.sql >/dev/null 2>"$tmp/slow.err" &
 pid=$!
-for _ in $(seq 200); do
-	[ "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(20)%'")" = 1 ] && break
-	sleep 0.02
-done
+mariadb_wait_running "SELECT SLEEP(20)"
 t0=${EPOCHREALTIME/[.,]/}
 kill -INT "$pid"
 wait "$pid"

@@ -58,10 +58,7 @@ is "$(mariadb_sql "SELECT @@GLOBAL.autocommit")" 1 "the server's autocommit is l
 pty_type sh "INSERT INTO items VALUES (4, 'four');"
 pty_wait sh 'INSERT 1'
 pty_type sh "SELECT SLEEP(20);"
-for _ in $(seq 200); do
-	[ "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(20)%'")" = 1 ] && break
-	sleep 0.02
-done
+mariadb_wait_running "SELECT SLEEP(20)"
 t0=${EPOCHREALTIME/[.,]/}
 pty_keys sh C-c
 pty_wait sh 'interrupted \(MySQL error 1317\)'

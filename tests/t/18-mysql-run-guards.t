@@ -75,10 +75,7 @@ unlike "$ERR" "non-transactional" "... no warning"
 printf "INSERT INTO m VALUES (8);\nINSERT INTO t VALUES (8);\nSELECT SLEEP(20);\n" >slow.sql
 "$DBCTL" --url "$U" run slow.sql >/dev/null 2>"$tmp/slow.err" &
 pid=$!
-for _ in $(seq 200); do
-	[ "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(20)%'")" = 1 ] && break
-	sleep 0.02
-done
+mariadb_wait_running "SELECT SLEEP(20)"
 kill -INT "$pid"
 wait "$pid"
 is "$?" 130 "Ctrl-C after a MyISAM write: exit 130"
@@ -158,10 +155,7 @@ printf "INSERT INTO t VALUES (20);\nSELECT SLEEP(20);\nINSERT INTO t VALUES (21)
 mariadb_general_log_on && mariadb_general_log_clear
 "$DBCTL" --url "$U" run sleep.sql >/dev/null 2>"$tmp/sleep.err" &
 pid=$!
-for _ in $(seq 200); do
-	[ "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(20)%'")" = 1 ] && break
-	sleep 0.02
-done
+mariadb_wait_running "SELECT SLEEP(20)"
 kill -INT "$pid"
 wait "$pid"
 is "$?" 130 "Ctrl-C during a statement: exit 130"

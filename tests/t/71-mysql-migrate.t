@@ -320,10 +320,7 @@ INSERT INTO log VALUES (3);
 SQL
 "$DBCTL" --url "$U" migrate up -d "$D" >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 200); do
-	[ "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(2)%'")" = 1 ] && break
-	sleep 0.02
-done
+mariadb_wait_running "SELECT SLEEP(2)"
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 is "$(lock_free)" 0 "killed mid-migration (SIGKILL): the server still runs its statement, with the lock"
