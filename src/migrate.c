@@ -1119,8 +1119,13 @@ static bool lock_release(struct tracker *t, const struct migrate_options *option
 
 /* ---- running a section ---- */
 
+struct progress;
+static int progress_mark(void *context, long index, struct err *err);
+
+/* progress: where a section without a transaction records each statement's start (NULL with one) */
 static int run_section(struct tracker *t, const struct migration_section *section, bool transaction, long skip,
-		       const struct migrate_options *options, long *completed, struct err *err)
+		       const struct migrate_options *options, struct progress *progress, long *completed,
+		       struct err *err)
 {
 	struct script_options script;
 	struct script_summary summary;
@@ -1133,6 +1138,10 @@ static int run_section(struct tracker *t, const struct migration_section *sectio
 	script.skip_statements = skip;
 	script.on_statement = options->on_statement;
 	script.context = options->context;
+	if (progress) {
+		script.before_statement = progress_mark;
+		script.progress_context = progress;
+	}
 	input.stream = fmemopen(section->text, strlen(section->text), "r");
 	input.name = section->path;
 	input.first_line = section->first_line;
@@ -1300,10 +1309,15 @@ static int check_section(const struct engine *engine, const struct migration *m,
 
 /* A tracking-table error names the migration and the step; a duplicate row
  * means another runner recorded it meanwhile, so its statements ran twice. */
+static bool duplicate_row(const struct tracker *t, const struct err *err)
+{
+	return (t->sql->duplicate_state && strcmp(err->sqlstate, t->sql->duplicate_state) == 0) ||
+	       (t->sql->duplicate_text && strstr(err->message, t->sql->duplicate_text));
+}
+
 static void tracking_error(const struct tracker *t, struct err *err, const char *step, const struct migration *m)
 {
-	bool duplicate = (t->sql->duplicate_state && strcmp(err->sqlstate, t->sql->duplicate_state) == 0) ||
-			 (t->sql->duplicate_text && strstr(err->message, t->sql->duplicate_text));
+	bool duplicate = duplicate_row(t, err);
 
 	err_prefix(err, "%s %s_%s failed", step, m->version, m->name);
 	if (duplicate && t->sql->lock)
@@ -1559,18 +1573,145 @@ static void statement_range(char *out, size_t size, long first, long last)
 		snprintf(out, size, "statements %ld to %ld", first, last);
 }
 
+/* What the tracking row says while a statement of a section without a
+ * transaction runs. Written before each statement (not only when one
+ * fails), so that a runner killed or cut off during a statement leaves a row
+ * that names it: the next runner neither runs the statements before it again
+ * nor claims to know whether it applied. While its runner still holds the
+ * lock, the same row is what 'migrate status' shows of a migration in flight. */
+static const char running_text[] = "running, or its runner stopped during it: whether it applied is unknown";
+
+/* A section's progress: the row it writes before each statement. */
+struct progress {
+	struct tracker *t;
+	const struct migrate_entry *entry;
+	bool down;
+	bool inserted;       /* this run wrote the up section's row, which had none */
+	bool marked;         /* the row now says that statement `index` is running */
+	bool write_failed;   /* the last mark failed: its statement was not sent */
+	long index;
+	double started;
+};
+
+static void progress_init(struct progress *p, struct tracker *t, const struct migrate_entry *entry, bool down)
+{
+	memset(p, 0, sizeof(*p));
+	p->t = t;
+	p->entry = entry;
+	p->down = down;
+	p->started = clock_now();
+}
+
+/* The row's version as stored, NULL while there is no row. */
+static const char *progress_row(const struct progress *p)
+{
+	if (p->down || p->entry->state == MIGRATE_FAILED)
+		return p->entry->row_version;
+	return p->inserted ? p->entry->file->version : NULL;
+}
+
+static int progress_mark(void *context, long index, struct err *err)
+{
+	struct progress *p = context;
+	struct tracker *t = p->t;
+	const struct migration *m = p->entry->file;
+	const char *row = progress_row(p);
+	char *version = literal(t, row ? row : m->version), *name = literal(t, m->name), *text = literal(t, running_text);
+	struct strbuf sql;
+	int rc;
+
+	strbuf_init(&sql);
+	guarded(t, &sql, false);
+	if (p->down)   /* the row keeps the up section's checksum */
+		strbuf_addf(&sql, "UPDATE %s SET failed_section = 'down', failed_statement = %ld, error = %s "
+				  "WHERE version = %s", t->table, index, text, version);
+	else if (row)  /* the row names the file that runs now, as a failure's would */
+		strbuf_addf(&sql, "UPDATE %s SET checksum = '%s', failed_statement = %ld, error = %s WHERE version = %s",
+			    t->table, m->up.checksum, index, text, version);
+	else
+		strbuf_addf(&sql, "INSERT INTO %s (version, name, checksum, checksum_algorithm, applied_at, duration_ms, "
+				  "failed_statement, error) VALUES (%s, %s, '%s', 'sha256', CURRENT_TIMESTAMP, 0, %ld, %s)",
+			    t->table, version, name, m->up.checksum, index, text);
+	rc = tracker_sql(t, sql.buf, NULL, err);
+	p->write_failed = rc != 0;
+	if (rc == 0) {
+		p->inserted = p->inserted || !row;
+		p->marked = true;
+		p->index = index;
+	} else {
+		bool duplicate = duplicate_row(t, err);
+
+		err_prefix(err, "%s: recording that statement %ld starts failed", m->path, index + 1);
+		if (duplicate)
+			err_hint(err, "another runner recorded migration %s at the same time, and this one ran none of its "
+				      "statements%s", m->version,
+				 t->sql->lock ? ": were two runners using different --lock modes or lock ids?"
+					      : ": SQLite does not serialise transaction:false sections; run them from one process");
+	}
+	strbuf_release(&sql);
+	free(version);
+	free(name);
+	free(text);
+	return rc;
+}
+
+/* Puts the row back as this run found it: an interrupt before any statement
+ * completed leaves nothing to decide (a cancelled CI job must not block the
+ * next deploy). */
+static int progress_undo(struct progress *p, struct err *err)
+{
+	struct tracker *t = p->t;
+	const struct migrate_entry *e = p->entry;
+	bool had = p->down ? e->failed_down : e->state == MIGRATE_FAILED;
+	char *version = literal(t, progress_row(p)), *error = had ? literal(t, e->error) : NULL;
+	char *checksum = literal(t, e->checksum);
+	struct strbuf sql;
+	int rc;
+
+	strbuf_init(&sql);
+	guarded(t, &sql, false);
+	if (!had && !p->down)
+		strbuf_addf(&sql, "DELETE FROM %s WHERE version = %s", t->table, version);
+	else if (!had)
+		strbuf_addf(&sql, "UPDATE %s SET failed_section = NULL, failed_statement = NULL, error = NULL "
+				  "WHERE version = %s", t->table, version);
+	else if (p->down)
+		strbuf_addf(&sql, "UPDATE %s SET failed_statement = %ld, error = %s WHERE version = %s", t->table,
+			    e->failed_statement, error, version);
+	else
+		strbuf_addf(&sql, "UPDATE %s SET checksum = %s, failed_statement = %ld, error = %s WHERE version = %s",
+			    t->table, checksum, e->failed_statement, error, version);
+	rc = tracker_sql(t, sql.buf, NULL, err);
+	if (rc == 0)
+		p->marked = false;
+	strbuf_release(&sql);
+	free(version);
+	free(error);
+	free(checksum);
+	return rc;
+}
+
+/* A resumed statement that was running when its runner stopped: the error may be its own earlier effect. */
+static void hint_was_running(struct err *err, long number)
+{
+	char hint[sizeof(err->hint)];
+
+	snprintf(hint, sizeof(hint), "statement %ld was running when an earlier runner stopped, and may have applied "
+				     "then; %s", number, err->hint);
+	snprintf(err->hint, sizeof(err->hint), "%s", hint);
+}
+
 /* A transaction:false section stopped at statement skip + completed (from 0):
  * the statements before it committed. Records how far it got when a person
- * has something to decide; a lost connection can record nothing, and an
- * interrupt before any statement completed leaves nothing to decide (a
- * cancelled CI job must not block the next deploy). The hint says what ran
- * and exactly what the next run does. */
-static void section_stopped(struct tracker *t, const struct migrate_entry *entry,
-			    const struct migration_section *section, long skip, long completed, double seconds,
-			    struct err *err)
+ * has something to decide; a lost connection can record nothing (the row
+ * then names the statement that was running), and an interrupt before any
+ * statement completed puts the row back. The hint says what ran and exactly
+ * what the next run does. */
+static void section_stopped(struct tracker *t, struct progress *p, long skip, long completed, struct err *err)
 {
+	const struct migrate_entry *entry = p->entry;
 	const struct migration *m = entry->file;
-	bool down = section == &m->down, had_row = down ? entry->failed_down : entry->state == MIGRATE_FAILED;
+	bool down = p->down, had_row = down ? entry->failed_down : entry->state == MIGRATE_FAILED;
 	bool lost = err->code == EXIT_NO_ANSWER || err->code == EXIT_UNKNOWN;
 	bool interrupted = err->code == EXIT_INTERRUPTED;
 	long stopped = skip + completed + 1;   /* from 1, as messages count */
@@ -1588,10 +1729,23 @@ static void section_stopped(struct tracker *t, const struct migrate_entry *entry
 	}
 	snprintf(message, sizeof(message), "%s", err->message);
 	err_init(&record_err);
-	if (!lost && !(interrupted && completed == 0)) {
+	/* the row could not say the statement starts, so it was not sent: the hint says why */
+	if (p->write_failed && !lost && !interrupted) {
+		if (ran[0]) {
+			char hint[sizeof(err->hint)];
+
+			snprintf(hint, sizeof(hint), "%s%s", ran, err->hint[0] ? err->hint : "the row says where it stopped");
+			snprintf(err->hint, sizeof(err->hint), "%s", hint);
+		}
+		return;
+	}
+	if (interrupted && completed == 0) {
+		if (p->marked)
+			(void)progress_undo(p, &record_err);
+	} else if (!lost) {
 		recorded = down ? record_down_failure(t, entry, stopped - 1, message, &record_err)
-				: record(t, m, (long)(seconds * 1000), stopped - 1, message,
-					 entry->state == MIGRATE_FAILED ? entry->row_version : NULL, false, NULL, &record_err);
+				: record(t, m, (long)((clock_now() - p->started) * 1000), stopped - 1, message,
+					 progress_row(p), false, NULL, &record_err);
 	}
 	if (recorded == 0 && interrupted)
 		snprintf(next, sizeof(next), "recorded as stopped at statement %ld: 'migrate %s --retry' resumes there, "
@@ -1604,6 +1758,11 @@ static void section_stopped(struct tracker *t, const struct migrate_entry *entry
 		snprintf(next, sizeof(next), "fix the file and run up again to resume at statement %ld, run up --retry "
 					     "to retry it unchanged, or fix the database and run 'migrate accept %s'",
 			 stopped, m->version);
+	else if (p->marked)
+		snprintf(next, sizeof(next), "its tracking row says statement %ld was running, so whether it applied is "
+					     "unknown: %s runs it again, not the ones before it (if it did apply, that "
+					     "run stops there with the error it gives)", p->index + 1,
+			 down ? "'migrate down --retry'" : "the next 'migrate up'");
 	else if (had_row)
 		snprintf(next, sizeof(next), "nothing new could be recorded%s%s; its tracking row still says it stopped at "
 					     "statement %ld: 'migrate %s --retry' (or, for up, a fixed file) resumes there",
@@ -1612,7 +1771,10 @@ static void section_stopped(struct tracker *t, const struct migrate_entry *entry
 		snprintf(next, sizeof(next), "nothing %s recorded%s%s, so the next 'migrate %s' runs this %s again "
 					     "from statement 1", record_err.code ? "could be" : "was",
 			 record_err.code ? ": " : "", record_err.code ? record_err.message : "", cmd, what);
-	if (lost)
+	if (lost && p->write_failed)
+		err_hint(err, "the connection was lost while dbctl recorded that statement %ld of this transaction:false "
+			      "%s starts, so it was not sent; %s%s", stopped, what, ran, next);
+	else if (lost)
 		err_hint(err, "the connection was lost during statement %ld of this transaction:false %s (it may have "
 			      "completed on the server); %s%s", stopped, what, ran, next);
 	else if (interrupted)
@@ -1631,12 +1793,14 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 	double started = clock_now();
 	long completed = 0, skip = entry->state == MIGRATE_FAILED ? entry->failed_statement : 0;
 	bool commit_with_row, transaction = section_transaction(t->engine, m, &m->up);
+	struct progress progress;
 	bool verified = t->lock_verified, held = true;
 	int rc, exists_rc = 0;
 
 	t->lock_verified = false;
 
 	emit(options, MIGRATE_EVENT_APPLYING, m, NULL, 0, transaction);
+	progress_init(&progress, t, entry, false);
 	if (!transaction) {
 		tell_implicit(t, m, &m->up, options);
 		if (options->dry_run) {
@@ -1653,27 +1817,33 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		/* the check after the previous transaction:false section holds: nothing ran since */
 		if (!verified && lock_pin(t, false, false, m->path, err) != 0)
 			return -1;
-		rc = run_section(t, &m->up, false, skip, options, &completed, err);
+		rc = run_section(t, &m->up, false, skip, options, &progress, &completed, err);
 		if (rc == 0 && t->sql->invalid_indexes)
 			rc = check_indexes(t, &m->up, skip, &completed, err);
 		if (rc != 0) {
 			bool clash = t->sql->invalid_indexes && t->sql->exists_state &&
 				     strcmp(err->sqlstate, t->sql->exists_state) == 0;
 
-			section_stopped(t, entry, &m->up, skip, completed, clock_now() - started, err);
+			section_stopped(t, &progress, skip, completed, err);
+			if (completed == 0 && entry->state == MIGRATE_FAILED && strcmp(entry->error, running_text) == 0)
+				hint_was_running(err, skip + 1);
 			if (clash)
 				hint_invalid_index(t, &m->up, skip + completed, err);
 			return -1;
 		}
 		result->statements += completed;
-		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL,
-			    entry->state == MIGRATE_FAILED ? entry->row_version : NULL, false,
+		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL, progress_row(&progress), false,
 			    t->lock_key && t->lock_session ? &held : NULL, err);
 		/* unless tracking_error already said what happened (a rival's row) */
 		if (rc != 0 && !err->hint[0]) {
 			if (err->code == EXIT_NO_ANSWER || err->code == EXIT_UNKNOWN)
 				err_hint(err, "every statement of this transaction:false section ran; the connection was lost "
 					      "while its row was written, which may or may not have happened: check 'migrate status'");
+			else if (progress.marked)
+				err_hint(err, "every statement of this transaction:false section ran, but it is not recorded as "
+					      "applied: its row says statement %ld was running, so the next 'migrate up' asks "
+					      "whether it applied; 'migrate accept %s' records it as applied",
+					 progress.index + 1, m->version);
 			else if (entry->state == MIGRATE_FAILED)
 				err_hint(err, "every statement of this transaction:false section ran, but it is not recorded as "
 					      "applied: its row still says it stopped at statement %ld", skip + 1);
@@ -1715,7 +1885,7 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		return exists_rc;
 	}
 	commit_with_row = !in_outer_transaction && !options->dry_run && t->sql->commit_in_batch;
-	rc = run_section(t, &m->up, true, 0, options, &completed, err);
+	rc = run_section(t, &m->up, true, 0, options, NULL, &completed, err);
 	if (rc == 0)
 		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL, NULL, commit_with_row, NULL, err);
 	if (rc != 0) {
@@ -1812,7 +1982,11 @@ static int check_plan(const struct engine *engine, const struct migrate_status *
 					  strcmp(e->checksum, e->file->up.checksum) != 0) &&
 					 !section_transaction(engine, e->file, &e->file->up);
 
-			if (resumable)
+			/* A statement that was running when its runner stopped runs again,
+			 * and the ones before it do not: no worse than running the section
+			 * again from the start, as a runner that recorded nothing would.
+			 * While its runner still holds the lock, this one waits for it. */
+			if (resumable || strcmp(e->error, running_text) == 0)
 				continue;
 			if (e->failed_statement < 0) {
 				err_set(err, EXIT_FAILED, "golang-migrate marked version %s dirty: it stopped there and "
@@ -2062,6 +2236,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		const struct migration *m = e->file;
 		double started = clock_now();
 		long completed = 0, skip;
+		struct progress progress;
 		char *version;
 		struct strbuf sql;
 		bool transaction;
@@ -2117,9 +2292,10 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			rc = -1;
 			break;
 		}
-		rc = run_section(&t, &m->down, transaction, skip, options, &completed, err);
+		progress_init(&progress, &t, e, true);
+		rc = run_section(&t, &m->down, transaction, skip, options, transaction ? NULL : &progress, &completed, err);
 		if (rc != 0 && !transaction) {
-			section_stopped(&t, e, &m->down, skip, completed, clock_now() - started, err);
+			section_stopped(&t, &progress, skip, completed, err);
 			break;
 		}
 		if (rc == 0) {

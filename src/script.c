@@ -880,6 +880,9 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 			break;
 		if (run->options->on_statement)
 			run->options->on_statement(run->options->context, source->name, &statement);
+		if (run->options->before_statement && !run->options->transaction &&
+		    (rc = run->options->before_statement(run->options->progress_context, view->statements - 1, err)) != 0)
+			break;
 		batch_add(&run->batch, &statement);
 		/* without a transaction each statement stands alone: stop at the first error */
 		if (statement.kind == SQLSCAN_COPY_IN || !run->options->transaction || run->options->rows ||
@@ -1214,6 +1217,18 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 			summary->outcome_unknown = rc != 0 && err->code == EXIT_UNKNOWN;
 			summary->interrupted_late = rc == 0 && interrupted;
 		}
+	} else if (engine->driver->transaction_state &&
+		   engine->driver->transaction_state(run.conn) != DRIVER_TRANSACTION_NONE) {
+		/* a BEGIN without its COMMIT (or a procedure's COMMIT AND CHAIN):
+		 * psql and mysql roll it back at exit without a word */
+		struct err ignored;
+
+		err_init(&ignored);
+		(void)engine->driver->rollback(run.conn, &ignored);
+		rc = err_set(err, EXIT_FAILED, "the run left a transaction open at its end: what ran in that transaction "
+					       "was rolled back");
+		err_hint(err, "end it with COMMIT in the script; the statements before it began stayed applied");
+		summary->partly_applied = summary->statements > 0;
 	}
 out:
 	running_conn = NULL;

@@ -19,6 +19,13 @@ struct script_options {
 	/* called for each statement just before it is sent (for --echo) */
 	void (*on_statement)(void *context, const char *file, const struct sqlscan_statement *statement);
 	void *context;
+	/* Without a transaction, called just before each statement is sent, with
+	 * its index counted from the stream's first statement (skipped ones
+	 * too): migrate records there that the statement started, so that a
+	 * runner killed during it leaves a row that says so. A failure stops the
+	 * run with that statement unsent. */
+	int (*before_statement)(void *context, long index, struct err *err);
+	void *progress_context;
 	/* when set, each statement's results go here (the piped shell prints
 	 * them), which sends statements one at a time instead of in batches */
 	const struct driver_row_sink *rows;

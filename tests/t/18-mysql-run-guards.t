@@ -286,4 +286,14 @@ is "$(json_field 'd["outcome"]' <"$tmp/lost.out")" failed_partly_applied "... JS
 is "$(ids t)" "30,31,32" "... the InnoDB row is gone"
 like ",$(ids m)," ",40," "... and the MyISAM row is there"
 
+# --- a procedure's COMMIT AND CHAIN leaves a transaction open: rolled back, and said so ---
+mariadb_sql "CREATE TABLE app.ch (id int) ENGINE=InnoDB"
+printf 'CREATE PROCEDURE chain_p()\nBEGIN\n  START TRANSACTION;\n  INSERT INTO ch VALUES (1);\n  COMMIT AND CHAIN;\n  INSERT INTO ch VALUES (2);\nEND;\n' >"$tmp/proc.sql"
+expect_exit 0 "(a procedure that ends in COMMIT AND CHAIN)" -- "$DBCTL" --url "$U" run --no-transaction "$tmp/proc.sql"
+printf 'CALL chain_p();\n' >"$tmp/chain.sql"
+expect_exit 1 "--no-transaction: CALL of a procedure that ends in COMMIT AND CHAIN fails" -- \
+	"$DBCTL" --url "$U" run --no-transaction "$tmp/chain.sql"
+like "$ERR" "the run left a transaction open at its end: what ran in that transaction was rolled back" "... says so"
+is "$(ids ch)" 1 "... true: the chained transaction's row is gone, the committed one stays"
+
 done_testing

@@ -180,6 +180,18 @@ is "$(json_field 'd["outcome"], d["statements"], d["error"]["line"]' <<<"$OUT")"
 	"three statements applied, the fourth failed"
 is "$(psql -c 'select count(*) from run_nt')" 1 "the statements before stayed; the one after did not run"
 
+# a transaction the script opens and never ends is rolled back at the end, and said so (psql says nothing)
+printf 'create table run_open (x int);\ninsert into run_open values (1);\nbegin;\ninsert into run_open values (2);\n' >open.sql
+expect_exit 1 "--no-transaction: a script that leaves a transaction open fails" -- \
+	"$DBCTL" --url "$TEST_PG_URL" run --no-transaction open.sql --json
+is "$(json_field 'd["outcome"]' <<<"$OUT")" failed_partly_applied "... partly applied"
+like "$ERR" "the run left a transaction open at its end: what ran in that transaction was rolled back" "... says what happened"
+is "$(psql -c 'select string_agg(x::text, $$,$$) from run_open')" 1 "... true: the row before BEGIN stayed, the one in it did not"
+expect_exit 1 "SQLite: the same" -- "$DBCTL" --url "sqlite:///$PWD/open.db" run --no-transaction open.sql
+like "$ERR" "the run left a transaction open" "... said so"
+is "$(echo 'select group_concat(x) from run_open;' | "$DBCTL" --url "sqlite:///$PWD/open.db" shell -f tsv | tail -1)" 1 \
+	"... true: the row before BEGIN stayed, the one in it did not"
+
 # --- the server goes away mid-run ---
 printf 'create table run_gone (x int);\ninsert into run_gone values (1);\nselect pg_sleep(10);\ninsert into run_gone values (2);\n' >gone.sql
 "$DBCTL" --url "$TEST_PG_URL" run gone.sql >gone.out 2>gone.err &

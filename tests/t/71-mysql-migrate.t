@@ -223,7 +223,7 @@ expect_exit 1 "another session holds the GET_LOCK: up gives up after --lock-time
 like "$ERR" "could not take the migration lock within 0.5 s" "... says why"
 like "$ERR" "another migrate holds the lock; waiting" "... after saying it waits"
 is "$(sql "SHOW TABLES")" "" "... and touched nothing: no tracking table"
-mariadb_sql "KILL (SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT GET_LOCK%' LIMIT 1)" 2>/dev/null
+mariadb_sql "KILL $(mariadb_sql "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT GET_LOCK%' LIMIT 1")"
 wait "$holder" 2>/dev/null
 holder=
 expect_exit 0 "once it is free, up proceeds" -- "$DBCTL" --url "$U" migrate up -d "$D" --lock-timeout 5
@@ -330,6 +330,58 @@ like "$ERR" "another migrate holds the lock; waiting" "... it waited for the loc
 like "$OUT" "applied 2_slow" "... and applied the migration"
 is "$(sql "SELECT GROUP_CONCAT(v ORDER BY v) FROM log")" "2,3" "... once: the killed runner's part was rolled back with its connection"
 is "$(lock_free)" 1 "... and the lock is free"
+
+# --- a runner killed during a DDL migration: its row names the statement that ran -------
+# DDL commits as it goes, so the row is written before each statement: the
+# next up neither runs statement 1 again nor claims to know about statement 2
+newdb killed_ddl
+wr "$D/1_ddl.sql" <<'SQL'
+-- migrate:up
+CREATE TABLE a (id int);
+CREATE TABLE b ENGINE=InnoDB AS SELECT SLEEP(2) AS s;
+CREATE TABLE c (id int);
+SQL
+"$DBCTL" --url "$U" migrate up -d "$D" >/dev/null 2>&1 &
+pid=$!
+mariadb_wait_running "CREATE TABLE b"
+is "$(sql "SELECT CONCAT(failed_statement, ':', error) FROM schema_migrations")" \
+	"1:running, or its runner stopped during it: whether it applied is unknown" \
+	"a DDL migration in flight: its row says statement 2 is running"
+expect_exit 1 "... status says so" -- "$DBCTL" --url "$U" migrate status -d "$D"
+like "$OUT" "stopped at statement 2: running, or its runner stopped during it" "... in its words"
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+mariadb_wait_gone() { local i; for i in $(seq 100); do [ "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '$1%'")" = 0 ] && return 0; sleep 0.1; done; return 1; }
+mariadb_wait_gone "CREATE TABLE b"
+is "$(sql "SHOW TABLES" | tr '\n' ' ')" "a b schema_migrations " "SIGKILLed during statement 2: the server finished it (DDL commits as it goes)"
+expect_exit 1 "the next up runs statement 2 again, not statement 1" -- "$DBCTL" --url "$U" migrate up -d "$D"
+like "$ERR" "1_ddl.sql:3:1: .*Table 'b' already exists" "... which fails, as it did apply"
+like "$ERR" "statement 2 was running when an earlier runner stopped, and may have applied then" "... and the hint says why"
+like "$(sql "SELECT CONCAT(failed_statement, ':', error) FROM schema_migrations")" "^1:.*Table 'b' already exists" \
+	"... recorded as failed at statement 2"
+sed -i 's/^CREATE TABLE b .*/CREATE TABLE IF NOT EXISTS b (s int);/' "$D/1_ddl.sql"
+expect_exit 0 "the fixed file resumes at statement 2" -- "$DBCTL" --url "$U" migrate up -d "$D"
+is "$(sql "SHOW TABLES" | tr '\n' ' ')|$(sql "SELECT CONCAT(version, ':', IFNULL(failed_statement, '-'), ':', IFNULL(error, '-')) FROM schema_migrations")" \
+	"a b c schema_migrations |1:-:-" "... applied and recorded, statement 1 not run twice"
+# a runner cut off between statements leaves the next one to start there
+newdb lost_ddl
+wr "$D/1_ddl.sql" <<'SQL'
+-- migrate:up
+CREATE TABLE a (id int);
+CREATE TABLE b ENGINE=InnoDB AS SELECT SLEEP(5) AS s;
+CREATE TABLE c (id int);
+SQL
+"$DBCTL" --url "$U" migrate up -d "$D" >lost.out 2>lost.err &
+pid=$!
+mariadb_wait_running "CREATE TABLE b"
+mariadb_sql "KILL $(mariadb_sql "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'CREATE TABLE b%' LIMIT 1")"
+wait "$pid"
+is "$?" 2 "the runner's connection killed during statement 2: exit 2"
+like "$(cat lost.err)" "its tracking row says statement 2 was running, so whether it applied is unknown: the next 'migrate up' runs it again, not the ones before it" \
+	"... the hint says what the next up does"
+expect_exit 0 "... which it does: statement 2 had not applied" -- "$DBCTL" --url "$U" migrate up -d "$D"
+is "$(sql "SHOW TABLES" | tr '\n' ' ')|$(sql "SELECT IFNULL(failed_statement, 'applied') FROM schema_migrations")" \
+	"a b c schema_migrations |applied" "... all three tables, recorded as applied"
 
 # --- adoption: dbmate, golang-migrate, goose ----------------------------------------------
 newdb dbmate
