@@ -1616,10 +1616,18 @@ static int progress_mark(void *context, long index, struct err *err)
 	struct tracker *t = p->t;
 	const struct migration *m = p->entry->file;
 	const char *row = progress_row(p);
-	char *version = literal(t, row ? row : m->version), *name = literal(t, m->name), *text = literal(t, running_text);
+	char *version, *name, *text;
 	struct strbuf sql;
 	int rc;
 
+	/* no row yet says as much as one naming statement 1: the next runner
+	 * starts there either way, and a one-statement DDL migration (most of
+	 * MySQL's) costs no write more than it did */
+	if (!row && index == 0)
+		return 0;
+	version = literal(t, row ? row : m->version);
+	name = literal(t, m->name);
+	text = literal(t, running_text);
 	strbuf_init(&sql);
 	guarded(t, &sql, false);
 	if (p->down)   /* the row keeps the up section's checksum */
@@ -1643,8 +1651,8 @@ static int progress_mark(void *context, long index, struct err *err)
 
 		err_prefix(err, "%s: recording that statement %ld starts failed", m->path, index + 1);
 		if (duplicate)
-			err_hint(err, "another runner recorded migration %s at the same time, and this one ran none of its "
-				      "statements%s", m->version,
+			err_hint(err, "another runner recorded migration %s at the same time; this one stopped before "
+				      "statement %ld%s", m->version, index + 1,
 				 t->sql->lock ? ": were two runners using different --lock modes or lock ids?"
 					      : ": SQLite does not serialise transaction:false sections; run them from one process");
 	}

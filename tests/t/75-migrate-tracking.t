@@ -268,14 +268,20 @@ is "$(exists d1)" f "... so"
 newdb track_err
 d=$tmp/err
 printf -- "-- migrate:up\nCREATE TABLE e1 (id int);\n" | wr "$d/1_first.sql"
-# a rival's row, as a runner on another lock would leave it: 2 writes the row of 3 before 3 starts
-printf -- "-- migrate:up transaction:false\nINSERT INTO schema_migrations (version) VALUES ('3');\n" | wr "$d/2_x.sql"
-printf -- "-- migrate:up transaction:false\nCREATE TABLE e3 (id int);\n" | wr "$d/3_y.sql"
-expect_exit 1 "PostgreSQL: the tracking row of 3 already exists when 3 starts" -- "${dbctl[@]}" migrate up -d "$d"
-like "$ERR" "dbctl: .*3_y.sql: recording that statement 1 starts failed: .*duplicate key value" "... names the migration and the step"
-like "$ERR" "hint: another runner recorded migration 3 at the same time, and this one ran none of its statements" \
+printf -- "-- migrate:up transaction:false\nINSERT INTO schema_migrations (version) VALUES ('2');\n" | wr "$d/2_x.sql"
+expect_exit 1 "PostgreSQL: the tracking row of 2 already exists when it is recorded" -- "${dbctl[@]}" migrate up -d "$d"
+like "$ERR" "dbctl: recording the tracking row of 2_x failed: .*duplicate key value" "... names the migration and the step"
+like "$ERR" "hint: another runner recorded migration 2 at the same time" "... and what it means"
+# a rival's row appearing mid-section, as a runner on another lock would leave it: 3 writes the row of 4
+# in its statement 1, and the row written before its statement 2 finds it
+newdb track_err4
+d4=$tmp/err4
+printf -- "-- migrate:up transaction:false\nINSERT INTO schema_migrations (version) VALUES ('4');\nCREATE TABLE e4 (id int);\n" | wr "$d4/4_y.sql"
+expect_exit 1 "PostgreSQL: the tracking row of 4 appears while 4 runs" -- "${dbctl[@]}" migrate up -d "$d4"
+like "$ERR" "dbctl: .*4_y.sql: recording that statement 2 starts failed: .*duplicate key value" "... names the migration and the step"
+like "$ERR" "hint: statement 1 ran and stayed applied \\(no transaction\\); another runner recorded migration 4 at the same time; this one stopped before statement 2" \
 	"... and what it means"
-is "$(exists e3)" f "... and 3 did not run"
+is "$(exists e4)" f "... and statement 2 did not run"
 sq_db() { "$TEST_PG_BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1 -d "${TEST_PG_SUPER_URL%/*}/$DB" -c "$1"; }
 newdb track_err2
 printf -- "-- migrate:up\nCREATE TABLE e1 (id int);\nCREATE FUNCTION no3() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN IF NEW.version = '3' THEN RAISE EXCEPTION 'no row for 3'; END IF; RETURN NEW; END \$\$;\nCREATE TRIGGER no3 BEFORE INSERT ON schema_migrations FOR EACH ROW EXECUTE FUNCTION no3();\n" |
@@ -294,10 +300,10 @@ like "$ERR" 'violates foreign key constraint "c_pid_fkey"' "... the constraint's
 unlike "$ERR" "recording the tracking row" "... not blamed on the tracking row"
 is "$(exists p)|$(versions)" "f|" "... nothing applied"
 s=$tmp/err.db
-# SQLite does not serialise transaction:false sections: a row a rival wrote is its, and the section is skipped
-expect_exit 0 "SQLite: the tracking row of 3 already exists when 3 starts" -- \
+expect_exit 1 "SQLite: the tracking row of 2 already exists when it is recorded" -- \
 	"$DBCTL" --url "sqlite:///$s" migrate up -d "$d"
-unlike "$OUT" "applied 3_y" "... 3 is taken as recorded by a rival, and not run"
+like "$ERR" "dbctl: recording the tracking row of 2_x failed: UNIQUE constraint failed" "... names the migration"
+like "$ERR" "SQLite does not serialise transaction:false sections" "... and what it means"
 
 # --- 20: a missing migrations directory is exit 3, whoever named it ---------------------
 for args in "-d $tmp/nonexist" ""; do
