@@ -10,6 +10,7 @@ _dbctl_pool_stats_options="-w --workers"
 _dbctl_run_options="--no-transaction -n --dry-run -v --set -e --echo --list"
 _dbctl_migrate_up_options="-d --dir -w --wait -n --dry-run --lock-timeout --lock -e --echo --single-transaction --on-drift --out-of-order --retry"
 _dbctl_migrate_apply_options="-d --dir -w --wait -n --dry-run --lock-timeout --lock -e --echo"
+_dbctl_migrate_down_options="--retry --allow-missing-down"
 _dbctl_migrate_status_options="-d --dir -w --wait"
 _dbctl_migrate_new_options="-d --dir"
 _dbctl_shell_options="-f --format -x --expanded --autocommit -v --set --no-history"
@@ -166,7 +167,7 @@ _dbctl() {
 	"pool stats") options="$_dbctl_pool_stats_options $options" ;;
 	run) options="$_dbctl_run_options $options" ;;
 	"migrate up") options="$_dbctl_migrate_up_options $options" ;;
-	"migrate down" | "migrate redo" | "migrate to") options="$_dbctl_migrate_apply_options --retry $options" ;;
+	"migrate down" | "migrate redo" | "migrate to") options="$_dbctl_migrate_apply_options $_dbctl_migrate_down_options $options" ;;
 	"migrate status" | "migrate accept") options="$_dbctl_migrate_status_options $options" ;;
 	"migrate new") options="$_dbctl_migrate_new_options $options" ;;
 	shell) options="$_dbctl_shell_options $options" ;;

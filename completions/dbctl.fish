@@ -187,5 +187,6 @@ complete -c dbctl -n '__dbctl_in_migrate up' -l single-transaction -d 'apply eve
 complete -c dbctl -n '__dbctl_in_migrate up' -l on-drift -x -a 'fail warn' -d 'an applied migration whose file changed (default fail)'
 complete -c dbctl -n '__dbctl_in_migrate up' -l out-of-order -x -a 'fail apply' -d 'a pending migration older than an applied one (default fail)'
 complete -c dbctl -n '__dbctl_in_migrate down redo to' -l retry -d 'resume a transaction:false section that stopped part way'
+complete -c dbctl -n '__dbctl_in_migrate down redo to' -l allow-missing-down -d 'revert a migration without a down section by deleting its tracking row'
 complete -c dbctl -n '__dbctl_in_migrate up' -l retry -d 'retry a failed transaction:false migration though its file is unchanged'
 complete -c dbctl -n '__dbctl_at "migrate to" "migrate accept"' -a '(__dbctl_migration_versions)' -d version

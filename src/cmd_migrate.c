@@ -34,7 +34,8 @@ const struct cli_option migrate_up_options[] = {
 	{ 0 },
 };
 #define RETRY_DOWN_OPTION \
-	{ "retry", 0, NULL, "resume a transaction:false section that stopped part way, from that statement" }
+	{ "retry", 0, NULL, "resume a transaction:false section that stopped part way, from that statement" }, \
+	{ "allow-missing-down", 0, NULL, "revert a migration without a down section by deleting its tracking row" }
 const struct cli_option migrate_down_options[] = { APPLY_OPTIONS, RETRY_DOWN_OPTION, { 0 } };
 const struct cli_option migrate_to_options[] = { APPLY_OPTIONS, RETRY_DOWN_OPTION, { 0 } };
 const struct cli_option migrate_status_options[] = { COMMON_OPTIONS, { 0 } };
@@ -118,6 +119,7 @@ static int prepare(struct cli *cli, struct engine *engine, struct migration_set 
 	options->dry_run = cli_switch(cli, "dry-run");
 	options->single_transaction = cli_switch(cli, "single-transaction");
 	options->retry_failed = cli_switch(cli, "retry");
+	options->allow_missing_down = cli_switch(cli, "allow-missing-down");
 	options->on_event = on_event;
 	options->context = run;
 	if (cli_switch(cli, "echo") || options->dry_run)

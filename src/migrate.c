@@ -1307,6 +1307,42 @@ static int check_section(const struct engine *engine, const struct migration *m,
 	return rc;
 }
 
+/* Whether a section holds no statement (only comments, or nothing). */
+static bool section_is_empty(const struct engine *engine, const struct migration_section *section)
+{
+	struct sqlscan_statement statement;
+	struct sqlscan scan;
+	struct err ignored;
+	bool empty;
+	FILE *in = fmemopen(section->text, strlen(section->text), "r");
+
+	if (!in)
+		return false;
+	sqlscan_init(&scan, in, section->path, engine->driver->dialect->lexer);
+	scan.complete = engine->driver->statement_complete;
+	sqlscan_statement_init(&statement);
+	err_init(&ignored);
+	empty = sqlscan_next(&scan, &statement, &ignored) == 0;
+	sqlscan_statement_release(&statement);
+	sqlscan_release(&scan);
+	fclose(in);
+	return empty;
+}
+
+/* A migration without a down section reverts as a no-op when its up
+ * section has nothing to undo (goose and golang-migrate do the same), or
+ * when --allow-missing-down says its changes may stay; else -1, naming it. */
+static int check_missing_down(const struct engine *engine, const struct migration *m,
+			      const struct migrate_options *options, struct err *err)
+{
+	if (m->down.present || options->allow_missing_down || section_is_empty(engine, &m->up))
+		return 0;
+	err_set(err, EXIT_USAGE, "%s: migration %s has no down section", m->path, m->version);
+	err_hint(err, "add one; or pass --allow-missing-down to revert it by deleting its tracking row only (what its "
+		      "up section did stays)");
+	return -1;
+}
+
 /* A tracking-table error names the migration and the step; a duplicate row
  * means another runner recorded it meanwhile, so its statements ran twice. */
 static bool duplicate_row(const struct tracker *t, const struct err *err)
@@ -2233,7 +2269,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			if (!e->file)
 				rc = err_set(err, EXIT_USAGE, "cannot revert migration %s: its file is missing", e->version);
 			else if (!e->file->down.present)
-				rc = err_set(err, EXIT_USAGE, "%s: migration %s has no down section", e->file->path, e->version);
+				rc = check_missing_down(engine, e->file, options, err);
 			else
 				rc = check_section(engine, e->file, &e->file->down,
 						   section_transaction(engine, e->file, &e->file->down), err);
@@ -2248,6 +2284,9 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		char *version;
 		struct strbuf sql;
 		bool transaction;
+		char no_text[1] = "";
+		struct migration_section nothing = { .present = true, .text = no_text, .first_line = 1, .transaction = true };
+		const struct migration_section *down;
 
 		if (!revertible(e->state))
 			continue;
@@ -2257,12 +2296,23 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			rc = err_set(err, EXIT_USAGE, "cannot revert migration %s: its file is missing", e->version);
 			break;
 		}
+		down = &m->down;
 		if (!m->down.present) {
-			rc = err_set(err, EXIT_USAGE, "%s: migration %s has no down section", m->path, m->version);
-			break;
+			if ((rc = check_missing_down(engine, m, options, err)) != 0)
+				break;
+			nothing.path = m->path;
+			down = &nothing;
+			if (!section_is_empty(engine, &m->up)) {
+				char message[512];
+
+				snprintf(message, sizeof(message), "%s: migration %s has no down section: --allow-missing-down "
+					 "reverts it by deleting its tracking row; what its up section did stays",
+					 m->path, m->version);
+				emit(options, MIGRATE_EVENT_WARNING, m, message, 0, false);
+			}
 		}
-		transaction = section_transaction(engine, m, &m->down);
-		rc = check_section(engine, m, &m->down, transaction, err);
+		transaction = section_transaction(engine, m, down);
+		rc = check_section(engine, m, down, transaction, err);
 		if (rc != 0)
 			break;
 		/* a transaction:false down that stopped part way resumes only when asked: the
@@ -2280,10 +2330,10 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			break;
 		emit(options, MIGRATE_EVENT_REVERTING, m, NULL, 0, transaction);
 		if (!transaction)
-			tell_implicit(&t, m, &m->down, options);
+			tell_implicit(&t, m, down, options);
 		if (!transaction && options->dry_run) {
 			emit(options, MIGRATE_EVENT_PLAN, m, "transaction:false section: shown, not run in a dry run", 0, false);
-			show_section(engine, &m->down, options);
+			show_section(engine, down, options);
 			result->reverted++;
 			continue;
 		}
@@ -2301,7 +2351,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			break;
 		}
 		progress_init(&progress, &t, e, true);
-		rc = run_section(&t, &m->down, transaction, skip, options, transaction ? NULL : &progress, &completed, err);
+		rc = run_section(&t, down, transaction, skip, options, transaction ? NULL : &progress, &completed, err);
 		if (rc != 0 && !transaction) {
 			section_stopped(&t, &progress, skip, completed, err);
 			break;

@@ -70,6 +70,7 @@ struct migrate_options {
 	bool drift_warn;                /* --on-drift=warn */
 	bool out_of_order_apply;        /* --out-of-order=apply */
 	bool retry_failed;              /* retry a failed transaction:false section though unchanged */
+	bool allow_missing_down;        /* revert a migration without a down section by deleting its row */
 	double lock_timeout;
 	enum migrate_lock_mode lock_mode;
 	long lock_id;                   /* 0: derived from the database and table */

@@ -192,6 +192,24 @@ is "$(versions)|$(exists after_only_up)" "1,9,10,12,13|f" "... 14 reverted"
 expect_exit 3 "down on 13: exit 3" -- "${dbctl[@]}" migrate down -d "$d"
 expect_exit 3 "redo on 13: exit 3" -- "${dbctl[@]}" migrate redo -d "$d"
 is "$(versions)|$(exists only_up)" "1,9,10,12,13|t" "... 13 stays applied"
+like "$ERR" "hint: add one; or pass --allow-missing-down to revert it by deleting its tracking row only" "... the hint names the way out"
+expect_exit 0 "down --allow-missing-down on 13: its row goes, its table stays" -- \
+	"${dbctl[@]}" migrate down -d "$d" --allow-missing-down
+like "$ERR" "migration 13 has no down section: --allow-missing-down reverts it by deleting its tracking row; what its up section did stays" \
+	"... with a warning that says so"
+is "$(versions)|$(exists only_up)" "1,9,10,12|t" "... so"
+q "drop table only_up" >/dev/null
+expect_exit 0 "... and up applies it again" -- "${dbctl[@]}" migrate up -d "$d"
+# an up section with comments only and no down section reverts as a no-op, as goose and golang-migrate do
+wr "$d/16_comments.sql" <<<$'-- migrate:up
+-- placeholder: the change moved to 17
+/* nothing */
+'
+expect_exit 0 "a comments-only up section without a down section applies" -- "${dbctl[@]}" migrate up -d "$d"
+expect_exit 0 "... and reverts without --allow-missing-down" -- "${dbctl[@]}" migrate down -d "$d"
+unlike "$ERR" "warning" "... silently: there is nothing to undo"
+is "$(versions)" "1,9,10,12,13,14" "... 16 reverted"
+rm "$d/16_comments.sql"
 # an empty up section (what migrate new writes) is a migration with no statement
 wr "$d/15_empty.sql" <<<$'-- migrate:up\n\n\n-- migrate:down\n\n'
 expect_exit 0 "an empty up section applies" -- "${dbctl[@]}" migrate up -d "$d"
