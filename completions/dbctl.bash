@@ -3,7 +3,7 @@
 # Works with or without the bash-completion package.
 
 _dbctl_commands="ping pool run migrate shell config help"
-_dbctl_migrate_commands="up down redo to status new accept"
+_dbctl_migrate_commands="up down redo to status new accept baseline"
 _dbctl_global_options="-p --profile --url --config -o --option --json -q --quiet -h --help --version"
 _dbctl_ping_options="-t --timeout -w --wait -c --count -i --interval -l --level --all"
 _dbctl_pool_stats_options="-w --workers"
@@ -169,6 +169,7 @@ _dbctl() {
 	"migrate up") options="$_dbctl_migrate_up_options $options" ;;
 	"migrate down" | "migrate redo" | "migrate to") options="$_dbctl_migrate_apply_options $_dbctl_migrate_down_options $options" ;;
 	"migrate status" | "migrate accept") options="$_dbctl_migrate_status_options $options" ;;
+	"migrate baseline") options="$_dbctl_migrate_status_options --lock-timeout --lock $options" ;;
 	"migrate new") options="$_dbctl_migrate_new_options $options" ;;
 	shell) options="$_dbctl_shell_options $options" ;;
 	esac
@@ -188,8 +189,8 @@ _dbctl() {
 	1:config | "2:help config") mapfile -t COMPREPLY < <(compgen -W "show" -- "$cur") ;;
 	1:migrate | "2:help migrate") mapfile -t COMPREPLY < <(compgen -W "$_dbctl_migrate_commands" -- "$cur") ;;
 	1:help) mapfile -t COMPREPLY < <(compgen -W "ping pool run migrate shell config" -- "$cur") ;;
-	# migrate to VERSION, migrate accept VERSION: the versions of the files
-	"2:migrate to" | "2:migrate accept")
+	# migrate to|accept|baseline VERSION: the versions of the files
+	"2:migrate to" | "2:migrate accept" | "2:migrate baseline")
 		local versions
 		versions=$(_dbctl_migration_versions "$dir")
 		[[ ${words[1]} == to ]] && versions="0 $versions" # to 0 reverts everything

@@ -88,6 +88,7 @@ int cmd_migrate_to(struct cli *cli, struct err *err);
 int cmd_migrate_status(struct cli *cli, struct err *err);
 int cmd_migrate_new(struct cli *cli, struct err *err);
 int cmd_migrate_accept(struct cli *cli, struct err *err);
+int cmd_migrate_baseline(struct cli *cli, struct err *err);
 int cmd_shell(struct cli *cli, struct err *err);
 
 /* Each command's options, defined beside its code. */
@@ -101,5 +102,6 @@ extern const struct cli_option migrate_to_options[];
 extern const struct cli_option migrate_status_options[];
 extern const struct cli_option migrate_new_options[];
 extern const struct cli_option migrate_accept_options[];
+extern const struct cli_option migrate_baseline_options[];
 extern const struct cli_option shell_options[];
 #endif

@@ -41,6 +41,12 @@ const struct cli_option migrate_to_options[] = { APPLY_OPTIONS, RETRY_DOWN_OPTIO
 const struct cli_option migrate_status_options[] = { COMMON_OPTIONS, { 0 } };
 const struct cli_option migrate_new_options[] = { { "dir", 'd', "DIR", "migrations directory" }, { 0 } };
 const struct cli_option migrate_accept_options[] = { COMMON_OPTIONS, { 0 } };
+const struct cli_option migrate_baseline_options[] = {
+	COMMON_OPTIONS,
+	{ "lock-timeout", 0, "SECONDS", "give up when another runner holds the lock this long (default 60)" },
+	{ "lock", 0, "auto|advisory|table", "migration lock, as for up" },
+	{ 0 },
+};
 
 static const char *const state_names[] = {
 	[MIGRATE_APPLIED] = "applied", [MIGRATE_PENDING] = "pending", [MIGRATE_MODIFIED] = "modified",
@@ -426,6 +432,7 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 				json_int(&json, "duration_ms", e->duration_ms);
 			else
 				json_null(&json, "duration_ms");
+			json_string(&json, "note", e->note[0] ? e->note : NULL);
 			if (e->state == MIGRATE_FAILED) {
 				if (e->failed_statement >= 0)
 					json_int(&json, "failed_statement", e->failed_statement + 1);
@@ -448,7 +455,9 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 			printf("%-16s %-13s ", e->version, state_names[e->state]);
 			print_padded(e->name, 40);
 			printf(" %s", e->applied_at[0] ? e->applied_at : "-");
-			if (e->duration_ms >= 0)
+			if (e->note[0])
+				printf(" (%s: not run)", e->note);
+			else if (e->duration_ms >= 0)
 				printf(" (%ld ms)", e->duration_ms);
 			if (e->state == MIGRATE_FAILED && e->failed_statement < 0)
 				printf("  %s", e->error);   /* golang-migrate's dirty flag: no statement is known */
@@ -531,17 +540,22 @@ int cmd_migrate_new(struct cli *cli, struct err *err)
 	return EXIT_OK;
 }
 
-int cmd_migrate_accept(struct cli *cli, struct err *err)
+/* accept and baseline: one VERSION, one call into migrate.c, one line of answer. */
+enum version_command { VERSION_ACCEPT, VERSION_BASELINE };
+
+static int run_version_command(struct cli *cli, enum version_command which, struct err *err)
 {
+	const char *name = which == VERSION_ACCEPT ? "accept" : "baseline";
 	struct migrate_options options;
 	struct migration_set files;
 	struct migrate_run run;
 	struct engine engine;
+	long recorded = 0;
 	char *version;
 	int rc;
 
 	if (cli->arg_count != 1)
-		return err_set(err, EXIT_USAGE, "migrate accept expects one VERSION"), EXIT_USAGE;
+		return err_set(err, EXIT_USAGE, "migrate %s expects one VERSION", name), EXIT_USAGE;
 	memset(&run, 0, sizeof(run));
 	run.cli = cli;
 	json_init(&run.events);
@@ -550,23 +564,42 @@ int cmd_migrate_accept(struct cli *cli, struct err *err)
 		return err->code ? err->code : EXIT_USAGE;
 	}
 	version = migrate_version_normalize(cli->args[0]);
-	rc = version ? migrate_accept(&engine, &files, version, &options, err)
-		     : err_set(err, EXIT_USAGE, "'%s' is not a version", cli->args[0]);
+	if (!version)
+		rc = err_set(err, EXIT_USAGE, "'%s' is not a version", cli->args[0]);
+	else if (which == VERSION_ACCEPT)
+		rc = migrate_accept(&engine, &files, version, &options, err);
+	else
+		rc = migrate_baseline(&engine, &files, version, &options, &recorded, err);
 	if (rc == 0 && cli->json) {
 		struct json json;
 
 		cli_json_begin(cli, &json, EXIT_OK);
-		json_string(&json, "accepted", version);
+		json_string(&json, which == VERSION_ACCEPT ? "accepted" : "baseline", version);
+		if (which == VERSION_BASELINE)
+			json_int(&json, "recorded", recorded);
 		json_object_end(&json);
 		printf("%s\n", json.out.buf);
 		json_release(&json);
 		cli->json_written = true;
-	} else if (rc == 0 && !cli->quiet) {
+	} else if (rc == 0 && !cli->quiet && which == VERSION_ACCEPT) {
 		printf("accepted %s: its current file is now the recorded one\n", version);
+	} else if (rc == 0 && !cli->quiet) {
+		printf("baseline %s: %ld migration%s recorded as applied, none run\n", version, recorded,
+		       recorded == 1 ? "" : "s");
 	}
 	free(version);
 	json_release(&run.events);
 	engine_close(&engine);
 	migrate_files_release(&files);
 	return rc == 0 ? EXIT_OK : (err->code ? err->code : EXIT_FAILED);
+}
+
+int cmd_migrate_accept(struct cli *cli, struct err *err)
+{
+	return run_version_command(cli, VERSION_ACCEPT, err);
+}
+
+int cmd_migrate_baseline(struct cli *cli, struct err *err)
+{
+	return run_version_command(cli, VERSION_BASELINE, err);
 }

@@ -55,7 +55,7 @@ struct dialect_lock {
 
 /* The tracking table on this backend. */
 struct dialect_migration {
-	const char *column_types[9];   /* for migrate.c's tracking_columns, in order */
+	const char *column_types[10];  /* for migrate.c's tracking_columns, in order */
 	const char *added_applied_at;  /* applied_at's type when added to an adopted table (a constant default) */
 	const char *text_type;         /* CAST(x AS this) reads any column as text */
 	const char *table_options;     /* after CREATE TABLE's ")": " ENGINE=InnoDB" ("" none) */

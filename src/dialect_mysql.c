@@ -140,7 +140,7 @@ static void swap_tables(struct strbuf *sql, const char *table, const char *aside
 static const struct dialect_migration my_migration = {
 	/* varchar(128): dbmate's MySQL form, and TEXT cannot be a key without a prefix length (1170) */
 	.column_types = { "varchar(128) PRIMARY KEY", "text", "varchar(64)", "varchar(32)",
-			  "timestamp(6) NULL DEFAULT CURRENT_TIMESTAMP(6)", "bigint", "int", "text", "varchar(8)" },
+			  "timestamp(6) NULL DEFAULT CURRENT_TIMESTAMP(6)", "bigint", "int", "text", "varchar(8)", "varchar(64)" },
 	.added_applied_at = "timestamp(6) NULL DEFAULT NULL",
 	.text_type = "CHAR",   /* CAST(x AS TEXT) is a syntax error on MariaDB */
 	/* the rows must roll back with the migration, whatever default_storage_engine says */

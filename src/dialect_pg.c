@@ -149,7 +149,7 @@ static void invalid_indexes(struct strbuf *sql, bool reindex, const char *table,
 static const struct dialect_migration pg_migration = {
 	/* text: versions have no length limit (a varchar(128) of an older table is checked by up) */
 	.column_types = { "text PRIMARY KEY", "text", "text", "text", "timestamptz DEFAULT now()", "bigint", "integer",
-			  "text", "text" },
+			  "text", "text", "text" },
 	.added_applied_at = "timestamptz",
 	.text_type = "TEXT",
 	.table_options = "",

@@ -13,7 +13,7 @@ static void inspect(struct strbuf *sql, const char *schema, const char *table)
 
 static const struct dialect_migration sqlite_migration = {
 	.column_types = { "TEXT PRIMARY KEY", "TEXT", "TEXT", "TEXT", "TEXT DEFAULT CURRENT_TIMESTAMP", "INTEGER",
-			  "INTEGER", "TEXT", "TEXT" },
+			  "INTEGER", "TEXT", "TEXT", "TEXT" },
 	/* SQLite cannot add a column with a non-constant default */
 	.added_applied_at = "TEXT",
 	.text_type = "TEXT",

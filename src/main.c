@@ -45,6 +45,8 @@ static const struct command commands[] = {
 	  migrate_new_options, true, false, cmd_migrate_new },
 	{ "migrate accept", "VERSION", "record the current file of an applied or failed migration as the right one",
 	  migrate_accept_options, true, true, cmd_migrate_accept },
+	{ "migrate baseline", "VERSION", "record every migration up to VERSION as applied without running it",
+	  migrate_baseline_options, true, true, cmd_migrate_baseline },
 	{ "shell", "", "an interactive transactional session; piped input runs like run - and prints results",
 	  shell_options, true, true, cmd_shell },
 	{ "config show", "", "print every effective setting and where it came from, secrets masked",
@@ -87,7 +89,7 @@ static void print_usage(FILE *out)
 
 	fputs("usage: dbctl [OPTIONS] COMMAND [ARGS]\n\ncommands:\n", out);
 	for (i = 0; i < COMMAND_COUNT; i++)
-		fprintf(out, "  %-15s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-17s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nglobal options:\n", out);
 	print_options(out, global_options);
 	fputs("\nexit codes: 0 ok, 1 refused or failed (rolled back), 2 no answer, 3 bad usage/config/input,\n"
@@ -143,7 +145,7 @@ static int cmd_help(struct cli *cli, struct err *err)
 				if (!group)
 					printf("%s commands:\n", cli->args[0]);
 				group = true;
-				printf("  %-15s %s\n", commands[i].name, commands[i].summary);
+				printf("  %-17s %s\n", commands[i].name, commands[i].summary);
 			}
 		}
 		if (group)

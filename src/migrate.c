@@ -14,8 +14,8 @@
 /* The tracking table as dbctl writes it; dbmate's has the first column only,
  * golang-migrate's has (version bigint, dirty boolean). */
 static const char *const tracking_columns[] = { "version", "name", "checksum", "checksum_algorithm", "applied_at",
-						"duration_ms", "failed_statement", "error", "failed_section" };
-#define TRACKING_COLUMN_COUNT 9
+						"duration_ms", "failed_statement", "error", "failed_section", "note" };
+#define TRACKING_COLUMN_COUNT 10
 
 /* One connection's access to the tracking table. */
 struct tracker {
@@ -318,6 +318,7 @@ static int read_rows(struct tracker *t, const struct migration_set *files, struc
 			e->checksum_unknown = !*cell(&r, i, 2);
 			snprintf(e->applied_at, sizeof(e->applied_at), "%s", cell(&r, i, 4));
 			e->duration_ms = *cell(&r, i, 5) ? atol(cell(&r, i, 5)) : -1;
+			snprintf(e->note, sizeof(e->note), "%s", cell(&r, i, 9));
 			if (*cell(&r, i, 6)) {
 				e->state = MIGRATE_FAILED;
 				e->failed_statement = atol(cell(&r, i, 6));
@@ -2451,5 +2452,98 @@ int migrate_accept(struct engine *engine, const struct migration_set *files, con
 	migrate_status_release(&status);
 	tracker_close(&t);
 	engine_checkin(engine, work, rc != 0);
+	return rc;
+}
+
+/* ---- baseline ---- */
+
+/* For a database that has the schema already (made by hand, by another
+ * tool, or restored from a dump): every migration up to version is
+ * recorded as applied without running, in one transaction, under the lock.
+ * Only on a table that records nothing yet, as Flyway's baseline: over rows,
+ * it could hide a migration that really is missing. */
+int migrate_baseline(struct engine *engine, const struct migration_set *files, const char *version,
+		     const struct migrate_options *options, long *recorded, struct err *err)
+{
+	const struct migration *target = migrate_files_find(files, version);
+	struct pool_conn *work;
+	struct migration_lock lock;
+	struct migrate_status status;
+	struct tracker t;
+	struct strbuf sql;
+	size_t i, rows = 0;
+	bool released;
+	int rc;
+
+	*recorded = 0;
+	if (!target)
+		return err_set(err, EXIT_USAGE, "no migration file has version %s", version);
+	if (engine_checkout(engine, clock_now() + 86400, &work, err) != 0)
+		return -1;
+	memset(&status, 0, sizeof(status));
+	memset(&lock, 0, sizeof(lock));
+	strbuf_init(&sql);
+	rc = tracker_open(&t, engine, work->conn, options->table, err);
+	if (rc == 0 && t.sql->lock) {
+		rc = lock_begin(&t, options, &lock, err);
+		if (rc == 0)
+			rc = lock_acquire(&t, options, &lock, err);
+	}
+	if (rc == 0)
+		rc = ensure_table(&t, files, false, err);
+	if (rc == 0)
+		rc = build_status(&t, files, &status, err);
+	for (i = 0; rc == 0 && i < status.count; i++)
+		rows += status.entries[i].row_version[0] != '\0';
+	if (rc == 0 && rows > 0) {
+		rc = err_set(err, EXIT_FAILED, "the tracking table %s already records %zu migration%s: a baseline is for a "
+			     "database that records none", options->table, rows, rows == 1 ? "" : "s");
+		err_hint(err, "'migrate status' lists them; 'migrate accept VERSION' records the current file of one "
+			      "applied migration");
+	}
+	if (rc == 0) {
+		const char *separator = "";
+
+		guarded(&t, &sql, true);
+		strbuf_addf(&sql, "INSERT INTO %s (version, name, checksum, checksum_algorithm, applied_at, "
+				  "failed_statement, error, note) VALUES ", t.table);
+		for (i = 0; i < status.count; i++) {
+			const struct migration *m = status.entries[i].file;
+			char *v, *name;
+
+			if (!m || migrate_version_compare(m->version, target->version) > 0)
+				continue;
+			v = literal(&t, m->version);
+			name = literal(&t, m->name);
+			strbuf_addf(&sql, "%s(%s, %s, '%s', 'sha256', CURRENT_TIMESTAMP, NULL, NULL, 'baseline')", separator, v,
+				    name, m->up.checksum);
+			separator = ", ";
+			(*recorded)++;
+			free(v);
+			free(name);
+		}
+		rc = engine->driver->begin(work->conn, err);
+		if (rc == 0)
+			rc = lock_pin(&t, true, false, target->path, err);
+		if (rc == 0)
+			rc = tracker_sql(&t, sql.buf, NULL, err);
+		if (rc != 0) {
+			struct err ignored;
+
+			err_init(&ignored);
+			if (err->code != EXIT_NO_ANSWER)
+				(void)engine->driver->rollback(work->conn, &ignored);
+			tracking_error(&t, err, "recording the baseline up to", target);
+		} else if (engine->driver->commit(work->conn, err) != 0) {
+			rc = -1;
+		}
+		if (rc != 0)
+			*recorded = 0;
+	}
+	strbuf_release(&sql);
+	released = lock_release(&t, options, &lock);
+	migrate_status_release(&status);
+	tracker_close(&t);
+	engine_checkin(engine, work, rc != 0 || !released);
 	return rc;
 }

@@ -27,6 +27,7 @@ struct migrate_entry {
 	long failed_statement;          /* MIGRATE_FAILED: index of the statement that failed; -1 golang-migrate's dirty */
 	bool failed_down;               /* MIGRATE_FAILED: its down section stopped part way (up is still in) */
 	char error[512];
+	char note[64];                  /* "baseline": recorded as applied without running it; else "" */
 	char checksum[65];              /* as recorded; "" when unknown */
 	bool checksum_unknown;          /* adopted from dbmate/golang-migrate: filled in by the next up */
 };
@@ -105,5 +106,10 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 /* Records the file's current checksum for an applied or failed version. */
 int migrate_accept(struct engine *engine, const struct migration_set *files, const char *version,
 		   const struct migrate_options *options, struct err *err) MUST_CHECK;
+
+/* Records every migration up to version as applied without running it, on
+ * a tracking table that records none yet; *recorded is how many. */
+int migrate_baseline(struct engine *engine, const struct migration_set *files, const char *version,
+		     const struct migrate_options *options, long *recorded, struct err *err) MUST_CHECK;
 
 #endif

@@ -37,9 +37,9 @@ clean() { (cd "$tmp" && env -i PATH="$PATH" HOME="$tmp" LC_ALL=C "$DBCTL" "$@");
 run_cmd clean --help
 is "$RC" 0 "dbctl --help exits 0"
 help_text=$OUT
-# "  pool stats     open the engine's pool ..." between "commands:" and the blank line
+# "  pool stats       open the engine's pool ..." between "commands:" and the blank line
 mapfile -t commands < <(awk '/^commands:/ { on = 1; next } on && /^$/ { exit }
-	on { name = substr($0, 3, 14); sub(/ +$/, "", name); print name }' <<<"$help_text")
+	on { name = substr($0, 3); sub(/  .*$/, "", name); print name }' <<<"$help_text")
 cmp_ok "${#commands[@]}" -ge 4 "--help lists the commands (${commands[*]})"
 
 # "  -p, --profile NAME   ..." and "      --url URL   ..." from every help screen

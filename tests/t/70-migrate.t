@@ -129,7 +129,7 @@ like "$OUT" "4 applied, 0 pending" "... 4 applied, 0 pending"
 like "$OUT" "12 +applied +tags +[0-9]{4}-" "... a line per migration with its applied time"
 expect_exit 0 "status --json when up to date" -- "${dbctl[@]}" --json migrate status -d "$d"
 is "$(json_field 'd["exit"], d["counts"], sorted(d["migrations"][3].keys())' <<<"$OUT")" \
-	"(0, {'applied': 4, 'pending': 0, 'modified': 0, 'missing_file': 0, 'out_of_order': 0, 'failed': 0}, ['applied_at', 'duration_ms', 'file', 'name', 'state', 'version'])" \
+	"(0, {'applied': 4, 'pending': 0, 'modified': 0, 'missing_file': 0, 'out_of_order': 0, 'failed': 0}, ['applied_at', 'duration_ms', 'file', 'name', 'note', 'state', 'version'])" \
 	"... counts and the fields of a migration"
 is "$(json_field 'd["migrations"][3]["file"], d["migrations"][3]["state"], type(d["migrations"][3]["duration_ms"]).__name__, d["migrations"][3]["applied_at"] is not None' <<<"$OUT")" \
 	"('$d/12_tags.sql', 'applied', 'int', True)" "... file, state, duration and applied time"
@@ -754,6 +754,33 @@ is "$(sqlite_count "$sqf" "select count(*) from schema_migrations")|$(sqlite_cou
 expect_exit 0 "SQLite: up --dry-run" -- "$DBCTL" --url "$sq_url" migrate up --dry-run -d "$d"
 is "$(sqlite_count "$sqf" "select count(*) from schema_migrations")|$(sqlite_count "$sqf" "select count(*) from sqlite_master where name like 's\_%' escape '\\'")" \
 	"0|0" "... wrote nothing"
+# --- baseline: a database that has the schema already (made by hand, another tool, a dump) ---
+newdb baseline
+d=$tmp/baseline
+q "create table bl_1 (x int); create table bl_2 (y int)" >/dev/null
+printf -- '-- migrate:up\ncreate table bl_1 (x int);\n-- migrate:down\ndrop table bl_1;\n' | wr "$d/1_one.sql"
+printf -- '-- migrate:up\ncreate table bl_2 (y int);\n-- migrate:down\ndrop table bl_2;\n' | wr "$d/2_two.sql"
+printf -- '-- migrate:up\ncreate table bl_3 (z int);\n-- migrate:down\ndrop table bl_3;\n' | wr "$d/3_three.sql"
+expect_exit 1 "without a baseline, up fails on the existing schema" -- "${dbctl[@]}" migrate up -d "$d"
+like "$ERR" 'relation "bl_1" already exists' "... (relation exists)"
+expect_exit 3 "baseline of a version no file has: exit 3" -- "${dbctl[@]}" migrate baseline 5 -d "$d"
+like "$ERR" "no migration file has version 5" "... says so"
+expect_exit 0 "baseline 2" -- "${dbctl[@]}" --json migrate baseline 2 -d "$d"
+is "$(json_field 'd["baseline"], d["recorded"]' <<<"$OUT")" "('2', 2)" "... --json: two recorded"
+is "$(q "select string_agg(version || ':' || note || ':' || length(checksum) || ':' || coalesce(duration_ms::text, '-'), ',' order by version) from schema_migrations")" \
+	"1:baseline:64:-,2:baseline:64:-" "... each row says baseline, with its checksum and no duration"
+expect_exit 4 "status: 2 applied (baseline), 1 pending" -- "${dbctl[@]}" migrate status -d "$d"
+like "$OUT" "^1 +applied .*\(baseline: not run\)" "... the baselined ones say so"
+like "$OUT" "2 applied, 1 pending" "... counted as applied"
+expect_exit 0 "up applies only 3" -- "${dbctl[@]}" migrate up -d "$d"
+is "$(versions)|$(exists bl_3)" "1,2,3|t" "... so"
+expect_exit 1 "baseline on a table that records migrations: exit 1" -- "${dbctl[@]}" migrate baseline 3 -d "$d"
+like "$ERR" "the tracking table schema_migrations already records 3 migrations: a baseline is for a database that records none" \
+	"... says why"
+newdb baseline_empty
+expect_exit 0 "baseline on an empty database creates the table" -- "${dbctl[@]}" migrate baseline 1 -d "$d"
+is "$(versions)" "1" "... and records 1"
+
 sqf=$tmp/padded.db
 d=$tmp/sqlite_padded
 printf -- '-- migrate:up\ncreate table sp_1 (x int);\n-- migrate:down\ndrop table sp_1;\n' | wr "$d/001_one.sql"

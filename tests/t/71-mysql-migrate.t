@@ -79,7 +79,7 @@ is "$(sql "SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA
 is "$(sql "SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$DB' AND TABLE_NAME = 'schema_migrations'")" \
 	"InnoDB" "... the tracking table is InnoDB (its rows roll back with a migration)"
 is "$(sql "SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '$DB' AND TABLE_NAME = 'schema_migrations'")" \
-	"version,name,checksum,checksum_algorithm,applied_at,duration_ms,failed_statement,error,failed_section" \
+	"version,name,checksum,checksum_algorithm,applied_at,duration_ms,failed_statement,error,failed_section,note" \
 	"... with the columns of the other backends"
 is "$(lock_free)" 1 "... and the GET_LOCK is released"
 expect_exit 0 "status: up to date" -- "$DBCTL" --url "$U" migrate status -d "$D"
@@ -383,6 +383,20 @@ expect_exit 0 "... which it does: statement 2 had not applied" -- "$DBCTL" --url
 is "$(sql "SHOW TABLES" | tr '\n' ' ')|$(sql "SELECT IFNULL(failed_statement, 'applied') FROM schema_migrations")" \
 	"a b c schema_migrations |applied" "... all three tables, recorded as applied"
 
+# --- baseline: a database that has the schema already ---------------------------------------
+newdb baseline
+sql "CREATE TABLE t (id int PRIMARY KEY, v varchar(20)) ENGINE=InnoDB"
+cp "$tmp/basic/"*.sql "$D/"
+expect_exit 0 "baseline 20260101000001: recorded, not run" -- "$DBCTL" --url "$U" migrate baseline 20260101000001 -d "$D"
+like "$OUT" "baseline 20260101000001: 1 migration recorded as applied, none run" "... says so"
+is "$(sql "SELECT CONCAT(version, ':', note, ':', LENGTH(checksum)) FROM schema_migrations")|$(sql "SHOW INDEX FROM t WHERE Key_name = 't_v'")" \
+	"20260101000001:baseline:64|" "... its row says baseline, with its checksum; its CREATE INDEX did not run"
+expect_exit 0 "up applies the rest" -- "$DBCTL" --url "$U" migrate up -d "$D"
+unlike "$OUT" "applied 20260101000001" "... not the baselined one"
+expect_exit 1 "baseline again: refused, rows are recorded" -- "$DBCTL" --url "$U" migrate baseline 20260101000001 -d "$D"
+like "$ERR" "already records [0-9]+ migrations: a baseline is for a database that records none" "... says why"
+is "$(lock_free)" 1 "... and the GET_LOCK is released"
+
 # --- adoption: dbmate, golang-migrate, goose ----------------------------------------------
 newdb dbmate
 sql "CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY); CREATE TABLE t (id int);
@@ -394,7 +408,7 @@ like "$OUT" "1 applied, 1 pending" "... its version is applied, the next pending
 expect_exit 0 "up applies only the pending one" -- "$DBCTL" --url "$U" migrate up -d "$D"
 is "$(sql "SELECT GROUP_CONCAT(id) FROM t")" 7 "... (CREATE TABLE t did not run again)"
 is "$(sql "SELECT COUNT(*) FROM schema_migrations WHERE checksum IS NOT NULL")|$(sql "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '$DB' AND TABLE_NAME = 'schema_migrations'")" \
-	"2|9" "... dbctl's columns were added and the adopted row got its checksum"
+	"2|10" "... dbctl's columns were added and the adopted row got its checksum"
 expect_exit 0 "status: up to date" -- "$DBCTL" --url "$U" migrate status -d "$D"
 
 newdb golang
