@@ -9,6 +9,7 @@
 #ifndef DBCTL_DIALECT_H
 #define DBCTL_DIALECT_H
 
+#include "lint.h"
 #include "sqlscan.h"
 #include "strbuf.h"
 
@@ -154,6 +155,9 @@ struct dialect {
 	/* \d NAME: the relation's columns; name is a quoted literal */
 	void (*describe)(struct strbuf *sql, const char *name);
 	const char *no_catalogue;    /* what the shell says instead of \d ("" when it has one) */
+
+	/* migrate lint's rules (NULL: none for this backend) */
+	const struct lint_rules *lint;
 
 	/* NULL: migrate does not support this backend */
 	const struct dialect_migration *migration;

@@ -240,5 +240,6 @@ const struct dialect pg_dialect = {
 		       " AND nspname <> 'information_schema' ORDER BY 1",
 	.describe = describe,
 	.no_catalogue = "",
+	.lint = &pg_lint_rules,
 	.migration = &pg_migration,
 };

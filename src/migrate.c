@@ -2547,3 +2547,13 @@ int migrate_baseline(struct engine *engine, const struct migration_set *files, c
 	engine_checkin(engine, work, rc != 0 || !released);
 	return rc;
 }
+
+/* ---- validate ---- */
+
+int migrate_check_section(const struct engine *engine, const struct migration *m,
+			  const struct migration_section *section, struct err *err)
+{
+	if (!section->present)
+		return 0;
+	return check_section(engine, m, section, section_transaction(engine, m, section), err);
+}

@@ -109,6 +109,12 @@ int migrate_accept(struct engine *engine, const struct migration_set *files, con
 
 /* Records every migration up to version as applied without running it, on
  * a tracking table that records none yet; *recorded is how many. */
+/* Lexes a section and checks its statements against the mode it runs in
+ * (as up and down check them before running anything), without a
+ * connection: -1 with exit 3 and the statement's place. */
+int migrate_check_section(const struct engine *engine, const struct migration *m,
+			  const struct migration_section *section, struct err *err) MUST_CHECK;
+
 int migrate_baseline(struct engine *engine, const struct migration_set *files, const char *version,
 		     const struct migrate_options *options, long *recorded, struct err *err) MUST_CHECK;
 
