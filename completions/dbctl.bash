@@ -3,7 +3,7 @@
 # Works with or without the bash-completion package.
 
 _dbctl_commands="ping pool run migrate shell config help"
-_dbctl_migrate_commands="up down redo to status new accept baseline"
+_dbctl_migrate_commands="up down redo to status new accept baseline lint validate"
 _dbctl_global_options="-p --profile --url --config -o --option --json -q --quiet -h --help --version"
 _dbctl_ping_options="-t --timeout -w --wait -c --count -i --interval -l --level --all"
 _dbctl_pool_stats_options="-w --workers"
@@ -170,7 +170,7 @@ _dbctl() {
 	"migrate down" | "migrate redo" | "migrate to") options="$_dbctl_migrate_apply_options $_dbctl_migrate_down_options $options" ;;
 	"migrate status" | "migrate accept") options="$_dbctl_migrate_status_options $options" ;;
 	"migrate baseline") options="$_dbctl_migrate_status_options --lock-timeout --lock $options" ;;
-	"migrate new") options="$_dbctl_migrate_new_options $options" ;;
+	"migrate new" | "migrate lint" | "migrate validate") options="$_dbctl_migrate_new_options $options" ;;
 	shell) options="$_dbctl_shell_options $options" ;;
 	esac
 	if [[ $cur == -* ]]; then

@@ -125,7 +125,7 @@ complete -c dbctl -f
 complete -c dbctl -n '__dbctl_at ""' -a ping -d 'check that the database answers'
 complete -c dbctl -n '__dbctl_at ""' -a pool -d 'pool stats: the pool beside the server\'s connection budget'
 complete -c dbctl -n '__dbctl_at ""' -a run -d 'run SQL or Redis scripts in one transaction: all or nothing'
-complete -c dbctl -n '__dbctl_at ""' -a migrate -d 'migrations: up, down, redo, to, status, new, accept, baseline'
+complete -c dbctl -n '__dbctl_at ""' -a migrate -d 'migrations: up, down, redo, to, status, new, accept, baseline, lint, validate'
 complete -c dbctl -n '__dbctl_at ""' -a shell -d 'an interactive transactional session; piped input runs like run -'
 complete -c dbctl -n '__dbctl_at ""' -a config -d 'config show: every effective setting and its source'
 complete -c dbctl -n '__dbctl_at ""' -a help -d 'show help for dbctl or one command'
@@ -139,6 +139,8 @@ complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a status -d 'applied, 
 complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a new -d 'create migrations/TIMESTAMP_NAME.sql with up and down sections'
 complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a accept -d 'record the current file of a migration as the right one'
 complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a baseline -d 'record every migration up to VERSION as applied without running it'
+complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a lint -d 'what the migrations would lock or rewrite, from their text'
+complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a validate -d 'read, lex and lint every migration without connecting'
 complete -c dbctl -n '__dbctl_at help' -a 'ping pool run migrate shell config'
 
 # global options
@@ -177,8 +179,8 @@ complete -c dbctl -n '__dbctl_at shell' -l autocommit -d 'commit each statement 
 complete -c dbctl -n '__dbctl_at shell' -s v -l set -x -d 'psql variable NAME=VALUE for :NAME, :\'NAME\' and :"NAME" in piped input'
 complete -c dbctl -n '__dbctl_at shell' -l no-history -d 'do not read or write the history file'
 
-# migrate up|down|redo|to|status|new|accept|baseline
-complete -c dbctl -n '__dbctl_in_migrate up down redo to status new accept baseline' -s d -l dir -x -a '(__fish_complete_directories)' -d 'migrations directory (default ./migrations)'
+# migrate up|down|redo|to|status|new|accept|baseline|lint|validate
+complete -c dbctl -n '__dbctl_in_migrate up down redo to status new accept baseline lint validate' -s d -l dir -x -a '(__fish_complete_directories)' -d 'migrations directory (default ./migrations)'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to status accept baseline' -s w -l wait -x -d 'wait up to SECONDS for the database to accept connections'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to' -s n -l dry-run -d 'show the plan, apply it inside a transaction and roll back'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to' -l lock-timeout -x -d 'give up when another runner holds the lock this long (default 60)'
