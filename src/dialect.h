@@ -94,6 +94,10 @@ struct dialect_migration {
 	 * those of table (a quoted literal) named name (NULL: any), or, for a
 	 * REINDEX, the leftovers of one. NULL: the backend leaves none. */
 	void (*invalid_indexes)(struct strbuf *sql, bool reindex, const char *table, const char *name);
+	/* Statement heads (as the lexer's `what` begins) after which the session
+	 * can write no other table until an `unlocks` one (MySQL's LOCK TABLES,
+	 * FLUSH TABLES WITH READ LOCK): no progress row is written meanwhile */
+	const char *const *locks_tables, *const *unlocks_tables;
 	/* NULL: a write transaction serialises runners (SQLite's BEGIN
 	 * IMMEDIATE), and a runner that waited finds its rival's row */
 	const struct dialect_lock *lock;

@@ -137,7 +137,12 @@ static void swap_tables(struct strbuf *sql, const char *table, const char *aside
 	strbuf_addf(sql, "RENAME TABLE %s TO %s, %s TO %s", table, aside, fresh, table);
 }
 
+static const char *const my_locks_tables[] = { "LOCK TABLE", "FLUSH TABLE", NULL };
+static const char *const my_unlocks_tables[] = { "UNLOCK TABLE", NULL };
+
 static const struct dialect_migration my_migration = {
+	.locks_tables = my_locks_tables,
+	.unlocks_tables = my_unlocks_tables,
 	/* varchar(128): dbmate's MySQL form, and TEXT cannot be a key without a prefix length (1170) */
 	.column_types = { "varchar(128) PRIMARY KEY", "text", "varchar(64)", "varchar(32)",
 			  "timestamp(6) NULL DEFAULT CURRENT_TIMESTAMP(6)", "bigint", "int", "text", "varchar(8)", "varchar(64)" },

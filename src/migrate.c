@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1121,7 +1122,7 @@ static bool lock_release(struct tracker *t, const struct migrate_options *option
 /* ---- running a section ---- */
 
 struct progress;
-static int progress_mark(void *context, long index, struct err *err);
+static int progress_mark(void *context, long index, const struct sqlscan_statement *statement, struct err *err);
 
 /* progress: where a section without a transaction records each statement's start (NULL with one) */
 static int run_section(struct tracker *t, const struct migration_section *section, bool transaction, long skip,
@@ -1626,6 +1627,8 @@ struct progress {
 	bool inserted;       /* this run wrote the up section's row, which had none */
 	bool marked;         /* the row now says that statement `index` is running */
 	bool write_failed;   /* the last mark failed: its statement was not sent */
+	bool tables_locked;  /* the session holds table locks (LOCK TABLES): it can write no row */
+	long opened_at;      /* the statement that opened a transaction of the section's own, -1 none */
 	long index;
 	double started;
 };
@@ -1636,6 +1639,7 @@ static void progress_init(struct progress *p, struct tracker *t, const struct mi
 	p->t = t;
 	p->entry = entry;
 	p->down = down;
+	p->opened_at = -1;
 	p->started = clock_now();
 }
 
@@ -1647,7 +1651,15 @@ static const char *progress_row(const struct progress *p)
 	return p->inserted ? p->entry->file->version : NULL;
 }
 
-static int progress_mark(void *context, long index, struct err *err)
+static bool starts_with_any(const char *what, const char *const *heads)
+{
+	for (; heads && *heads; heads++)
+		if (strncasecmp(what, *heads, strlen(*heads)) == 0)
+			return true;
+	return false;
+}
+
+static int progress_mark(void *context, long index, const struct sqlscan_statement *statement, struct err *err)
 {
 	struct progress *p = context;
 	struct tracker *t = p->t;
@@ -1657,10 +1669,28 @@ static int progress_mark(void *context, long index, struct err *err)
 	struct strbuf sql;
 	int rc;
 
+	bool locked = p->tables_locked;
+
+	/* the row would be written under LOCK TABLES, or inside a transaction the
+	 * section opened itself (and be rolled back with it): the row keeps
+	 * naming an earlier statement, which errs on the side of running it again */
+	if (starts_with_any(statement->what, t->sql->unlocks_tables))
+		p->tables_locked = false;
+	else if (starts_with_any(statement->what, t->sql->locks_tables))
+		p->tables_locked = true;
+	if (t->engine->driver->transaction_state(t->conn) != DRIVER_TRANSACTION_NONE) {
+		if (p->opened_at < 0)
+			p->opened_at = index - 1;
+		return 0;
+	}
+	p->opened_at = -1;
+	if (locked)
+		return 0;
 	/* no row yet says as much as one naming statement 1: the next runner
 	 * starts there either way, and a one-statement DDL migration (most of
-	 * MySQL's) costs no write more than it did */
-	if (!row && index == 0)
+	 * MySQL's) costs no write more than it did. Without a lock (SQLite) a
+	 * row another runner can see would make it resume a section that runs. */
+	if ((!row && index == 0) || !t->sql->lock)
 		return 0;
 	version = literal(t, row ? row : m->version);
 	name = literal(t, m->name);
@@ -1736,6 +1766,20 @@ static int progress_undo(struct progress *p, struct err *err)
 	return rc;
 }
 
+/* A section without a transaction must not leave one open (a BEGIN
+ * without COMMIT, MySQL's SET autocommit=0): its row would be written, and
+ * rolled back, inside it. section_stopped rolls it back and says so. */
+static int section_closed(struct tracker *t, const struct migration *m, const struct migration_section *section,
+			  struct err *err)
+{
+	if (t->engine->driver->transaction_state(t->conn) == DRIVER_TRANSACTION_NONE)
+		return 0;
+	err_set(err, EXIT_FAILED, "%s: migration %s left a transaction open at the end of its transaction:false %s "
+		"(a BEGIN without COMMIT, or SET autocommit=0)", section->path, m->version,
+		section == &m->down ? "down section" : "section");
+	return -1;
+}
+
 /* A resumed statement that was running when its runner stopped: the error may be its own earlier effect. */
 static void hint_was_running(struct err *err, long number)
 {
@@ -1761,7 +1805,7 @@ static void section_stopped(struct tracker *t, struct progress *p, long skip, lo
 	bool interrupted = err->code == EXIT_INTERRUPTED;
 	long stopped = skip + completed + 1;   /* from 1, as messages count */
 	const char *cmd = down ? "down" : "up", *what = down ? "down section" : "section";
-	char ran[128] = "", next[512], message[sizeof(err->message)];
+	char ran[256] = "", next[512], message[sizeof(err->message)], mark_hint[sizeof(err->hint)];
 	struct err record_err;
 	int recorded = -1;
 
@@ -1773,16 +1817,28 @@ static void section_stopped(struct tracker *t, struct progress *p, long skip, lo
 		strcat(ran, " had run before (no transaction); ");
 	}
 	snprintf(message, sizeof(message), "%s", err->message);
+	snprintf(mark_hint, sizeof(mark_hint), "%s", p->write_failed ? err->hint : "");
 	err_init(&record_err);
-	/* the row could not say the statement starts, so it was not sent: the hint says why */
-	if (p->write_failed && !lost && !interrupted) {
-		if (ran[0]) {
-			char hint[sizeof(err->hint)];
+	/* a transaction the section opened itself (BEGIN, SET autocommit=0) is
+	 * rolled back here: the statements since it began did not stay, and the
+	 * row says the section stopped at the statement that opened it */
+	if (!lost && t->engine->driver->transaction_state(t->conn) != DRIVER_TRANSACTION_NONE) {
+		long opened = p->opened_at >= 0 ? p->opened_at : skip + completed - 1;
 
-			snprintf(hint, sizeof(hint), "%s%s", ran, err->hint[0] ? err->hint : "the row says where it stopped");
-			snprintf(err->hint, sizeof(err->hint), "%s", hint);
+		(void)t->engine->driver->rollback(t->conn, &record_err);
+		err_init(&record_err);
+		if (opened >= skip && opened < skip + completed) {
+			char undone[128];
+
+			statement_range(undone, sizeof(undone), opened + 1, skip + completed);
+			completed = opened - skip;
+			stopped = opened + 1;
+			ran[0] = '\0';
+			if (completed > 0)
+				statement_range(ran, sizeof(ran) - 40, skip + 1, skip + completed);
+			snprintf(ran + strlen(ran), sizeof(ran) - strlen(ran), "%s%s rolled back with the transaction the "
+				 "section opened; ", completed > 0 ? " stayed applied, " : "", undone);
 		}
-		return;
 	}
 	if (interrupted && completed == 0) {
 		if (p->marked)
@@ -1816,12 +1872,19 @@ static void section_stopped(struct tracker *t, struct progress *p, long skip, lo
 		snprintf(next, sizeof(next), "nothing %s recorded%s%s, so the next 'migrate %s' runs this %s again "
 					     "from statement 1", record_err.code ? "could be" : "was",
 			 record_err.code ? ": " : "", record_err.code ? record_err.message : "", cmd, what);
-	if (lost && p->write_failed)
+	/* the row could say neither that the statement starts nor that it
+	 * failed: what the mark's failure means is the hint (a rival's row) */
+	if (p->write_failed && recorded != 0 && !lost && mark_hint[0])
+		err_hint(err, "%s%s", ran, mark_hint);
+	else if (lost && p->write_failed)
 		err_hint(err, "the connection was lost while dbctl recorded that statement %ld of this transaction:false "
 			      "%s starts, so it was not sent; %s%s", stopped, what, ran, next);
 	else if (lost)
 		err_hint(err, "the connection was lost during statement %ld of this transaction:false %s (it may have "
 			      "completed on the server); %s%s", stopped, what, ran, next);
+	else if (interrupted && p->write_failed)
+		err_hint(err, "interrupted before statement %ld of this transaction:false %s was sent; %s%s", stopped, what,
+			 ran, next);
 	else if (interrupted)
 		err_hint(err, "interrupted during statement %ld of this transaction:false %s, which was cancelled; %s%s",
 			 stopped, what, ran, next);
@@ -1863,6 +1926,8 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		if (!verified && lock_pin(t, false, false, m->path, err) != 0)
 			return -1;
 		rc = run_section(t, &m->up, false, skip, options, &progress, &completed, err);
+		if (rc == 0)
+			rc = section_closed(t, m, &m->up, err);
 		if (rc == 0 && t->sql->invalid_indexes)
 			rc = check_indexes(t, &m->up, skip, &completed, err);
 		if (rc != 0) {
@@ -2031,7 +2096,8 @@ static int check_plan(const struct engine *engine, const struct migrate_status *
 			 * and the ones before it do not: no worse than running the section
 			 * again from the start, as a runner that recorded nothing would.
 			 * While its runner still holds the lock, this one waits for it. */
-			if (resumable || strcmp(e->error, running_text) == 0)
+			if (resumable || (strcmp(e->error, running_text) == 0 && e->file &&
+					  !section_transaction(engine, e->file, &e->file->up)))
 				continue;
 			if (e->failed_statement < 0) {
 				err_set(err, EXIT_FAILED, "golang-migrate marked version %s dirty: it stopped there and "
@@ -2353,6 +2419,8 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		}
 		progress_init(&progress, &t, e, true);
 		rc = run_section(&t, down, transaction, skip, options, transaction ? NULL : &progress, &completed, err);
+		if (rc == 0 && !transaction)
+			rc = section_closed(&t, m, down, err);
 		if (rc != 0 && !transaction) {
 			section_stopped(&t, &progress, skip, completed, err);
 			break;
@@ -2416,9 +2484,11 @@ int migrate_accept(struct engine *engine, const struct migration_set *files, con
 	const struct migrate_entry *row = NULL;
 	struct migrate_status status;
 	struct pool_conn *work;
+	struct migration_lock lock;
 	struct tracker t;
 	struct strbuf sql;
 	size_t i;
+	bool released;
 	int rc;
 
 	if (!m)
@@ -2426,7 +2496,14 @@ int migrate_accept(struct engine *engine, const struct migration_set *files, con
 	if (engine_checkout(engine, clock_now() + 86400, &work, err) != 0)
 		return -1;
 	memset(&status, 0, sizeof(status));
+	memset(&lock, 0, sizeof(lock));
 	rc = tracker_open(&t, engine, work->conn, options->table, err);
+	/* a runner in flight rewrites the row: accept waits for it, as up does */
+	if (rc == 0 && t.sql->lock) {
+		rc = lock_begin(&t, options, &lock, err);
+		if (rc == 0)
+			rc = lock_acquire(&t, options, &lock, err);
+	}
 	if (rc == 0)
 		rc = ensure_table(&t, files, false, err);
 	/* the row as stored, which may spell the version '001' */
@@ -2449,9 +2526,10 @@ int migrate_accept(struct engine *engine, const struct migration_set *files, con
 		strbuf_release(&sql);
 		free(v);
 	}
+	released = lock_release(&t, options, &lock);
 	migrate_status_release(&status);
 	tracker_close(&t);
-	engine_checkin(engine, work, rc != 0);
+	engine_checkin(engine, work, rc != 0 || !released);
 	return rc;
 }
 

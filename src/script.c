@@ -881,7 +881,8 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 		if (run->options->on_statement)
 			run->options->on_statement(run->options->context, source->name, &statement);
 		if (run->options->before_statement && !run->options->transaction &&
-		    (rc = run->options->before_statement(run->options->progress_context, view->statements - 1, err)) != 0)
+		    (rc = run->options->before_statement(run->options->progress_context, view->statements - 1, &statement,
+							      err)) != 0)
 			break;
 		batch_add(&run->batch, &statement);
 		/* without a transaction each statement stands alone: stop at the first error */

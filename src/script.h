@@ -24,7 +24,7 @@ struct script_options {
 	 * too): migrate records there that the statement started, so that a
 	 * runner killed during it leaves a row that says so. A failure stops the
 	 * run with that statement unsent. */
-	int (*before_statement)(void *context, long index, struct err *err);
+	int (*before_statement)(void *context, long index, const struct sqlscan_statement *statement, struct err *err);
 	void *progress_context;
 	/* when set, each statement's results go here (the piped shell prints
 	 * them), which sends statements one at a time instead of in batches */

@@ -246,6 +246,20 @@ sed -i 's/pg_sleep(30)/pg_sleep(0)/' "$d/2_lost.sql"
 expect_exit 0 "... and the next up does that" -- "${dbctl[@]}" migrate up -d "$d"
 is "$(q "SELECT string_agg(n::text, ',' ORDER BY at) FROM steps WHERE n > 10")" "11,13" "... from statement 2: statement 1 did not run twice"
 
+# a BEGIN inside a transaction:false section: a failure in it rolls it back, and the row says so
+printf -- "-- migrate:up transaction:false\nINSERT INTO steps (n) VALUES (21);\nBEGIN;\nINSERT INTO steps (n) VALUES (22);\nSELECT 1/0;\nCOMMIT;\n" |
+	wr "$d/4_own.sql"
+expect_exit 1 "a failure inside the section's own BEGIN" -- "${dbctl[@]}" migrate up -d "$d"
+like "$ERR" "statement 1 stayed applied, statements 2 to 3 rolled back with the transaction the section opened" "... says what stayed"
+is "$(q "SELECT string_agg(n::text, ',' ORDER BY at) FROM steps WHERE n > 20")|$(q "SELECT failed_statement FROM schema_migrations WHERE version = '4'")" \
+	"21|1" "... true: 22 is gone, the row says it stopped at the BEGIN (statement 2)"
+printf -- "-- migrate:up transaction:false\nINSERT INTO steps (n) VALUES (21);\nBEGIN;\nINSERT INTO steps (n) VALUES (22);\nCOMMIT;\n" |
+	wr "$d/4_own.sql"
+expect_exit 0 "... the fixed file resumes at the BEGIN" -- "${dbctl[@]}" migrate up -d "$d"
+is "$(q "SELECT string_agg(n::text, ',' ORDER BY at) FROM steps WHERE n > 20")" "21,22" "... 21 not run twice"
+rm "$d/4_own.sql"
+q "DELETE FROM schema_migrations WHERE version = '4'" >/dev/null
+
 # an interrupted transaction:false down section follows the same rules
 printf -- "-- migrate:up\nCREATE TABLE d1 (id int);\n-- migrate:down transaction:false\nSELECT pg_sleep(31);\nDROP TABLE d1;\n" |
 	wr "$d/3_down.sql"
