@@ -38,7 +38,7 @@ BIN = $(BUILD)/bin/dbctl
 MODDIR = $(BUILD)/lib/dbctl
 
 # Shared by the binary and the modules (each module carries its own copy).
-COMMON = err strbuf url clock driver
+COMMON = err strbuf url clock driver sqltext
 CORE   = main cmd_ping cmd_pool cmd_config cmd_run cmd_migrate config engine pool module json script sqlscan sqlscan_input sqlscan_mysql digest redisargs \
          migrate migrate_files sha256 interrupt cmd_shell shell session printer output complete $(COMMON)
 CORE  += migrate_index lint cmd_migrate_check

@@ -3,6 +3,7 @@
  * from the words of each statement. A table that the same file created is
  * new and empty: nothing is waiting for it, so it is not judged. */
 #include "lint.h"
+#include "sqltext.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -97,21 +98,8 @@ static void split_words(const char *text, struct words *w)
 {
 	const char *p = text;
 
-	while (*p) {
-		if (isspace((unsigned char)*p)) {
-			p++;
-		} else if (p[0] == '-' && p[1] == '-') {
-			p += strcspn(p, "\n");
-		} else if (p[0] == '/' && p[1] == '*') {
-			int depth = 1;
-
-			for (p += 2; *p && depth; p++) {
-				if (p[0] == '/' && p[1] == '*')
-					depth++, p++;
-				else if (p[0] == '*' && p[1] == '/')
-					depth--, p++;
-			}
-		} else if (*p == '\'' || ((*p == 'E' || *p == 'e') && p[1] == '\'')) {
+	while (*(p = sqltext_skip_blank(p))) {
+		if (*p == '\'' || ((*p == 'E' || *p == 'e') && p[1] == '\'')) {
 			bool backslash = *p != '\'';
 
 			for (p += backslash ? 2 : 1; *p; p++) {

@@ -2475,65 +2475,88 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 	return rc;
 }
 
-/* ---- accept ---- */
+/* ---- accept and baseline ---- */
+
+/* What accept and baseline write on: a connection that holds the migration
+ * lock (a runner in flight rewrites rows: they wait for it, as up does),
+ * the tracking table made or adopted, and its status read under the lock. */
+struct locked_table {
+	struct pool_conn *work;   /* NULL when checkout failed */
+	struct tracker t;
+	struct migration_lock lock;
+	struct migrate_status status;
+};
+
+static int locked_open(struct locked_table *l, struct engine *engine, const struct migration_set *files,
+		       const struct migrate_options *options, struct err *err)
+{
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	if (engine_checkout(engine, clock_now() + 86400, &l->work, err) != 0) {
+		l->work = NULL;
+		return -1;
+	}
+	rc = tracker_open(&l->t, engine, l->work->conn, options->table, err);
+	if (rc == 0 && l->t.sql->lock) {
+		rc = lock_begin(&l->t, options, &l->lock, err);
+		if (rc == 0)
+			rc = lock_acquire(&l->t, options, &l->lock, err);
+	}
+	if (rc == 0)
+		rc = ensure_table(&l->t, files, false, err);
+	if (rc == 0)
+		rc = build_status(&l->t, files, &l->status, err);
+	return rc;
+}
+
+static void locked_close(struct locked_table *l, struct engine *engine, const struct migrate_options *options,
+			 bool failed)
+{
+	bool released;
+
+	if (!l->work)
+		return;
+	released = lock_release(&l->t, options, &l->lock);
+	migrate_status_release(&l->status);
+	tracker_close(&l->t);
+	engine_checkin(engine, l->work, failed || !released);
+}
 
 int migrate_accept(struct engine *engine, const struct migration_set *files, const char *version,
 		   const struct migrate_options *options, struct err *err)
 {
 	const struct migration *m = migrate_files_find(files, version);
 	const struct migrate_entry *row = NULL;
-	struct migrate_status status;
-	struct pool_conn *work;
-	struct migration_lock lock;
-	struct tracker t;
+	struct locked_table l;
 	struct strbuf sql;
 	size_t i;
-	bool released;
 	int rc;
 
 	if (!m)
 		return err_set(err, EXIT_USAGE, "no migration file has version %s", version);
-	if (engine_checkout(engine, clock_now() + 86400, &work, err) != 0)
-		return -1;
-	memset(&status, 0, sizeof(status));
-	memset(&lock, 0, sizeof(lock));
-	rc = tracker_open(&t, engine, work->conn, options->table, err);
-	/* a runner in flight rewrites the row: accept waits for it, as up does */
-	if (rc == 0 && t.sql->lock) {
-		rc = lock_begin(&t, options, &lock, err);
-		if (rc == 0)
-			rc = lock_acquire(&t, options, &lock, err);
-	}
-	if (rc == 0)
-		rc = ensure_table(&t, files, false, err);
+	rc = locked_open(&l, engine, files, options, err);
 	/* the row as stored, which may spell the version '001' */
-	if (rc == 0)
-		rc = build_status(&t, files, &status, err);
-	for (i = 0; rc == 0 && i < status.count && !row; i++)
-		if (status.entries[i].row_version[0] && strcmp(status.entries[i].version, m->version) == 0)
-			row = &status.entries[i];
+	for (i = 0; rc == 0 && i < l.status.count && !row; i++)
+		if (l.status.entries[i].row_version[0] && strcmp(l.status.entries[i].version, m->version) == 0)
+			row = &l.status.entries[i];
 	if (rc == 0 && !row)
 		rc = err_set(err, EXIT_USAGE, "migration %s is not applied: nothing to accept", version);
 	if (rc == 0) {
-		char *v = literal(&t, row->row_version);
+		char *v = literal(&l.t, row->row_version);
 
 		strbuf_init(&sql);
 		strbuf_addf(&sql, "UPDATE %s SET checksum = '%s', checksum_algorithm = 'sha256', failed_statement = NULL, "
-				  "error = NULL, failed_section = NULL WHERE version = %s", t.table, m->up.checksum, v);
-		rc = tracker_sql(&t, sql.buf, NULL, err);
+				  "error = NULL, failed_section = NULL WHERE version = %s", l.t.table, m->up.checksum, v);
+		rc = tracker_sql(&l.t, sql.buf, NULL, err);
 		if (rc != 0)
-			tracking_error(&t, err, "updating the tracking row of", m);
+			tracking_error(&l.t, err, "updating the tracking row of", m);
 		strbuf_release(&sql);
 		free(v);
 	}
-	released = lock_release(&t, options, &lock);
-	migrate_status_release(&status);
-	tracker_close(&t);
-	engine_checkin(engine, work, rc != 0 || !released);
+	locked_close(&l, engine, options, rc != 0);
 	return rc;
 }
-
-/* ---- baseline ---- */
 
 /* For a database that has the schema already (made by hand, by another
  * tool, or restored from a dump): every migration up to version is
@@ -2544,35 +2567,18 @@ int migrate_baseline(struct engine *engine, const struct migration_set *files, c
 		     const struct migrate_options *options, long *recorded, struct err *err)
 {
 	const struct migration *target = migrate_files_find(files, version);
-	struct pool_conn *work;
-	struct migration_lock lock;
-	struct migrate_status status;
-	struct tracker t;
+	struct locked_table l;
 	struct strbuf sql;
 	size_t i, rows = 0;
-	bool released;
 	int rc;
 
 	*recorded = 0;
 	if (!target)
 		return err_set(err, EXIT_USAGE, "no migration file has version %s", version);
-	if (engine_checkout(engine, clock_now() + 86400, &work, err) != 0)
-		return -1;
-	memset(&status, 0, sizeof(status));
-	memset(&lock, 0, sizeof(lock));
 	strbuf_init(&sql);
-	rc = tracker_open(&t, engine, work->conn, options->table, err);
-	if (rc == 0 && t.sql->lock) {
-		rc = lock_begin(&t, options, &lock, err);
-		if (rc == 0)
-			rc = lock_acquire(&t, options, &lock, err);
-	}
-	if (rc == 0)
-		rc = ensure_table(&t, files, false, err);
-	if (rc == 0)
-		rc = build_status(&t, files, &status, err);
-	for (i = 0; rc == 0 && i < status.count; i++)
-		rows += status.entries[i].row_version[0] != '\0';
+	rc = locked_open(&l, engine, files, options, err);
+	for (i = 0; rc == 0 && i < l.status.count; i++)
+		rows += l.status.entries[i].row_version[0] != '\0';
 	if (rc == 0 && rows > 0) {
 		rc = err_set(err, EXIT_FAILED, "the tracking table %s already records %zu migration%s: a baseline is for a "
 			     "database that records none", options->table, rows, rows == 1 ? "" : "s");
@@ -2582,17 +2588,17 @@ int migrate_baseline(struct engine *engine, const struct migration_set *files, c
 	if (rc == 0) {
 		const char *separator = "";
 
-		guarded(&t, &sql, true);
+		guarded(&l.t, &sql, true);
 		strbuf_addf(&sql, "INSERT INTO %s (version, name, checksum, checksum_algorithm, applied_at, "
-				  "failed_statement, error, note) VALUES ", t.table);
-		for (i = 0; i < status.count; i++) {
-			const struct migration *m = status.entries[i].file;
+				  "failed_statement, error, note) VALUES ", l.t.table);
+		for (i = 0; i < l.status.count; i++) {
+			const struct migration *m = l.status.entries[i].file;
 			char *v, *name;
 
 			if (!m || migrate_version_compare(m->version, target->version) > 0)
 				continue;
-			v = literal(&t, m->version);
-			name = literal(&t, m->name);
+			v = literal(&l.t, m->version);
+			name = literal(&l.t, m->name);
 			strbuf_addf(&sql, "%s(%s, %s, '%s', 'sha256', CURRENT_TIMESTAMP, NULL, NULL, 'baseline')", separator, v,
 				    name, m->up.checksum);
 			separator = ", ";
@@ -2600,29 +2606,26 @@ int migrate_baseline(struct engine *engine, const struct migration_set *files, c
 			free(v);
 			free(name);
 		}
-		rc = engine->driver->begin(work->conn, err);
+		rc = engine->driver->begin(l.work->conn, err);
 		if (rc == 0)
-			rc = lock_pin(&t, true, false, target->path, err);
+			rc = lock_pin(&l.t, true, false, target->path, err);
 		if (rc == 0)
-			rc = tracker_sql(&t, sql.buf, NULL, err);
+			rc = tracker_sql(&l.t, sql.buf, NULL, err);
 		if (rc != 0) {
 			struct err ignored;
 
 			err_init(&ignored);
 			if (err->code != EXIT_NO_ANSWER)
-				(void)engine->driver->rollback(work->conn, &ignored);
-			tracking_error(&t, err, "recording the baseline up to", target);
-		} else if (engine->driver->commit(work->conn, err) != 0) {
+				(void)engine->driver->rollback(l.work->conn, &ignored);
+			tracking_error(&l.t, err, "recording the baseline up to", target);
+		} else if (engine->driver->commit(l.work->conn, err) != 0) {
 			rc = -1;
 		}
 		if (rc != 0)
 			*recorded = 0;
 	}
 	strbuf_release(&sql);
-	released = lock_release(&t, options, &lock);
-	migrate_status_release(&status);
-	tracker_close(&t);
-	engine_checkin(engine, work, rc != 0 || !released);
+	locked_close(&l, engine, options, rc != 0);
 	return rc;
 }
 

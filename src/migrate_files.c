@@ -1,5 +1,6 @@
 /* Migration file discovery and parsing (dbmate, golang-migrate, goose). */
 #include "migrate_files.h"
+#include "sqltext.h"
 #include "sha256.h"
 #include "strbuf.h"
 
@@ -251,29 +252,6 @@ static int parse_sections(struct migration *m, const struct strbuf *content, str
 	return 0;
 }
 
-/* Whitespace and comments (nested block comments, as PostgreSQL has them). */
-static const char *skip_blank(const char *p)
-{
-	for (;;) {
-		while (isspace((unsigned char)*p))
-			p++;
-		if (p[0] == '-' && p[1] == '-') {
-			p += strcspn(p, "\n");
-		} else if (p[0] == '/' && p[1] == '*') {
-			int depth = 1;
-
-			for (p += 2; *p && depth; p++) {
-				if (p[0] == '/' && p[1] == '*')
-					depth++, p++;
-				else if (p[0] == '*' && p[1] == '/')
-					depth--, p++;
-			}
-		} else {
-			return p;
-		}
-	}
-}
-
 /* Length of word at p when it stands there alone, case-insensitively; else 0. */
 static size_t word_at(const char *p, const char *word)
 {
@@ -317,18 +295,18 @@ static void blank(char *p, const char *end)
 static void unwrap_transaction(struct migration_section *section)
 {
 	char *text = section->text;
-	const char *p = skip_blank(text), *open_start = p, *open_end, *close_start, *close_end, *word;
+	const char *p = sqltext_skip_blank(text), *open_start = p, *open_end, *close_start, *close_end, *word;
 	size_t len;
 
 	if ((len = word_at(p, "begin")) != 0) {
-		p = skip_blank(p + len);
+		p = sqltext_skip_blank(p + len);
 		if ((len = word_at(p, "transaction")) != 0 || (len = word_at(p, "work")) != 0)
-			p = skip_blank(p + len);
+			p = sqltext_skip_blank(p + len);
 	} else if ((len = word_at(p, "start")) != 0) {
-		p = skip_blank(p + len);
+		p = sqltext_skip_blank(p + len);
 		if ((len = word_at(p, "transaction")) == 0)
 			return;
-		p = skip_blank(p + len);
+		p = sqltext_skip_blank(p + len);
 	} else {
 		return;
 	}

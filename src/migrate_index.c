@@ -1,5 +1,6 @@
 /* Reading CREATE INDEX CONCURRENTLY and REINDEX CONCURRENTLY statements. */
 #include "migrate_index.h"
+#include "sqltext.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -13,36 +14,13 @@ struct word {
 	bool punct;
 };
 
-static const char *skip_space(const char *p)
-{
-	for (;;) {
-		while (isspace((unsigned char)*p))
-			p++;
-		if (p[0] == '-' && p[1] == '-') {
-			while (*p && *p != '\n')
-				p++;
-		} else if (p[0] == '/' && p[1] == '*') {
-			int depth = 1;   /* PostgreSQL's comments nest */
-
-			for (p += 2; *p && depth > 0; p++) {
-				if (p[0] == '/' && p[1] == '*')
-					depth++, p++;
-				else if (p[0] == '*' && p[1] == '/')
-					depth--, p++;
-			}
-		} else {
-			return p;
-		}
-	}
-}
-
 /* The next word, or NULL at the end. */
 static const char *next_word(const char *p, struct word *w)
 {
 	size_t n = 0;
 
 	memset(w, 0, sizeof(*w));
-	p = skip_space(p);
+	p = sqltext_skip_blank(p);
 	if (!*p)
 		return NULL;
 	if (*p == '"') {
