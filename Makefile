@@ -108,10 +108,10 @@ $(BUILD)/tests/test_sqlscan: $(OBJ)/test_sqlscan.o $(OBJ)/sqlscan.o $(OBJ)/sqlsc
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/test_sha256: $(OBJ)/test_sha256.o $(OBJ)/sha256.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
-$(BUILD)/tests/test_migrate_files: $(OBJ)/test_migrate_files.o $(OBJ)/migrate_files.o $(OBJ)/sha256.o \
+$(BUILD)/tests/test_migrate_files: $(OBJ)/test_migrate_files.o $(OBJ)/migrate_files.o $(OBJ)/sqltext.o $(OBJ)/sha256.o \
 		$(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
-$(BUILD)/tests/test_migrate_index: $(OBJ)/test_migrate_index.o $(OBJ)/migrate_index.o | $(BUILD)/tests
+$(BUILD)/tests/test_migrate_index: $(OBJ)/test_migrate_index.o $(OBJ)/migrate_index.o $(OBJ)/sqltext.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/test_output: $(OBJ)/test_output.o $(OBJ)/output.o $(OBJ)/strbuf.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
