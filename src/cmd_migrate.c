@@ -68,7 +68,7 @@ static void on_event(void *context, const struct migrate_event *event)
 {
 	struct migrate_run *run = context;
 	static const char *const kinds[] = { "lock_wait", "locked", "applying", "applied", "reverting", "reverted",
-					     "warning", "plan" };
+					     "warning", "plan", "locks" };
 
 	if (run->cli->json) {
 		json_object_begin(&run->events, NULL);
@@ -78,6 +78,13 @@ static void on_event(void *context, const struct migrate_event *event)
 		json_string(&run->events, "message", event->message);
 		if (event->kind == MIGRATE_EVENT_APPLIED || event->kind == MIGRATE_EVENT_REVERTED)
 			json_double(&run->events, "duration_ms", event->seconds * 1000);
+		if (event->kind == MIGRATE_EVENT_LOCKS) {
+			json_string(&run->events, "file", event->file);
+			json_int(&run->events, "line", event->line);
+			json_string(&run->events, "table", event->table);
+			json_string(&run->events, "mode", event->mode);
+			json_bool(&run->events, "rewritten", event->rewritten);
+		}
 		json_object_end(&run->events);
 		return;
 	}
@@ -93,6 +100,12 @@ static void on_event(void *context, const struct migrate_event *event)
 		if (!run->cli->quiet)
 			printf("%s %s_%s (%.1f ms%s)\n", event->kind == MIGRATE_EVENT_APPLIED ? "applied" : "reverted",
 			       event->version, event->name, event->seconds * 1000, event->transaction ? "" : ", no transaction");
+		break;
+	case MIGRATE_EVENT_LOCKS:
+		if (!run->cli->quiet)
+			printf("-- %s:%d: %s%s%s%s\n", event->file, event->line, event->mode ? event->mode : "",
+			       event->mode ? " on " : "", event->table,
+			       !event->rewritten ? "" : event->mode ? " (table rewritten)" : " rewritten");
 		break;
 	case MIGRATE_EVENT_PLAN:
 		if (!run->cli->quiet)
@@ -312,7 +325,13 @@ static int do_redo(struct cli *cli, struct engine *engine, struct migration_set 
 	if (rc == 0 && options->dry_run) {
 		/* the revert was rolled back, so up would find nothing to do: show what it would run */
 		const struct migration *m = migrate_files_find(files, newest);
-		struct migrate_event event = { MIGRATE_EVENT_PLAN, newest, m ? m->name : "", "then applies it again:", 0, true };
+		struct migrate_event event = {
+			.kind = MIGRATE_EVENT_PLAN,
+			.version = newest,
+			.name = m ? m->name : "",
+			.message = "then applies it again:",
+			.transaction = true,
+		};
 
 		options->on_event(options->context, &event);
 		if (m && options->on_statement && !cli->json)

@@ -54,6 +54,20 @@ struct dialect_lock {
 	const char *name;                /* how it is taken, for a dry run's plan: "pg_try_advisory_lock" */
 };
 
+/* What a dry run reads to say what each statement locked and rewrote,
+ * measured on its own session rather than guessed from the text. */
+struct dialect_lock_evidence {
+	/* rows of (id, qualified name, storage id) of every user table, read
+	 * before the first statement: a table whose storage id has changed
+	 * since was rewritten */
+	const char *relations_sql;
+	/* rows of (id, mode, storage id) of every table lock this session holds now */
+	const char *held_sql;
+	/* the lock modes as held_sql names them, weakest first, each followed
+	 * by how a report names it; NULL ends the list */
+	const char *const *modes;
+};
+
 /* The tracking table on this backend. */
 struct dialect_migration {
 	const char *column_types[10];  /* for migrate.c's tracking_columns, in order */
@@ -98,6 +112,11 @@ struct dialect_migration {
 	 * can write no other table until an `unlocks` one (MySQL's LOCK TABLES,
 	 * FLUSH TABLES WITH READ LOCK): no progress row is written meanwhile */
 	const char *const *locks_tables, *const *unlocks_tables;
+	/* NULL: a dry run does not report what each statement locked */
+	const struct dialect_lock_evidence *lock_evidence;
+	/* Appends what limits a migration's wait for a lock to ms, inside the
+	 * migration's transaction so that it ends with it (NULL: no such setting) */
+	void (*lock_timeout)(struct strbuf *sql, long ms);
 	/* NULL: a write transaction serialises runners (SQLite's BEGIN
 	 * IMMEDIATE), and a runner that waited finds its rival's row */
 	const struct dialect_lock *lock;

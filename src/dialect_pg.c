@@ -146,6 +146,37 @@ static void invalid_indexes(struct strbuf *sql, bool reindex, const char *table,
 	strbuf_addstr(sql, " ORDER BY 1");
 }
 
+/* Ordinary, partitioned and materialized tables outside the system schemas:
+ * what a migration's statement can block other sessions on. */
+#define PG_USER_TABLE                                                                                            \
+	" c.relkind IN ('r', 'p', 'm') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"
+
+static const char *const pg_lock_modes[] = {
+	"AccessShareLock", "ACCESS SHARE", "RowShareLock", "ROW SHARE", "RowExclusiveLock", "ROW EXCLUSIVE",
+	"ShareUpdateExclusiveLock", "SHARE UPDATE EXCLUSIVE", "ShareLock", "SHARE", "ShareRowExclusiveLock",
+	"SHARE ROW EXCLUSIVE", "ExclusiveLock", "EXCLUSIVE", "AccessExclusiveLock", "ACCESS EXCLUSIVE", NULL,
+};
+
+/* The session sees its own uncommitted catalogue: after a rewrite inside
+ * the dry run's transaction, relfilenode already names the new file. */
+static const struct dialect_lock_evidence pg_lock_evidence = {
+	.relations_sql = "SELECT c.oid, pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),"
+			 " c.relfilenode FROM pg_catalog.pg_class c"
+			 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE" PG_USER_TABLE,
+	.held_sql = "SELECT l.relation, l.mode, c.relfilenode FROM pg_catalog.pg_locks l"
+		    " JOIN pg_catalog.pg_class c ON c.oid = l.relation"
+		    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+		    " WHERE l.locktype = 'relation' AND l.granted AND l.pid = pg_catalog.pg_backend_pid() AND" PG_USER_TABLE,
+	.modes = pg_lock_modes,
+};
+
+/* SET LOCAL: the timeout ends with the migration's transaction, and the
+ * session's own value is back for the tracking writes and the next one */
+static void lock_timeout(struct strbuf *sql, long ms)
+{
+	strbuf_addf(sql, "SET LOCAL lock_timeout = %ld; ", ms);
+}
+
 static const struct dialect_migration pg_migration = {
 	/* text: versions have no length limit (a varchar(128) of an older table is checked by up) */
 	.column_types = { "text PRIMARY KEY", "text", "text", "text", "timestamptz DEFAULT now()", "bigint", "integer",
@@ -165,6 +196,8 @@ static const struct dialect_migration pg_migration = {
 	.exists_state = "42P07",
 	.duplicate_state = "23505",
 	.invalid_indexes = invalid_indexes,
+	.lock_evidence = &pg_lock_evidence,
+	.lock_timeout = lock_timeout,
 	.lock = &pg_lock,
 };
 

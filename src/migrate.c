@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "dialect.h"
 #include "migrate_index.h"
+#include "migrate_locks.h"
 #include "strbuf.h"
 
 #include <stdio.h>
@@ -38,12 +39,20 @@ struct tracker {
 	bool exists;
 	bool told_implicit;  /* said why a migration runs without a transaction (DDL commits implicitly) */
 	bool lock_verified;  /* the session lock was found held, and nothing ran on the session since */
+	struct migrate_locks *locks; /* borrowed; a dry run's lock evidence, NULL when not measured */
 };
 
 static void emit(const struct migrate_options *options, enum migrate_event_kind kind, const struct migration *m,
 		 const char *message, double seconds, bool transaction)
 {
-	struct migrate_event event = { kind, m ? m->version : NULL, m ? m->name : NULL, message, seconds, transaction };
+	struct migrate_event event = {
+		.kind = kind,
+		.version = m ? m->version : NULL,
+		.name = m ? m->name : NULL,
+		.message = message,
+		.seconds = seconds,
+		.transaction = transaction,
+	};
 
 	if (options->on_event)
 		options->on_event(options->context, &event);
@@ -1124,14 +1133,64 @@ static bool lock_release(struct tracker *t, const struct migrate_options *option
 struct progress;
 static int progress_mark(void *context, long index, const struct sqlscan_statement *statement, struct err *err);
 
+/* A dry run measuring the locks of one migration's statements. */
+struct lock_watch {
+	struct tracker *tracker;
+	const struct migration *migration;
+	const struct migrate_options *options;
+	const char *file;
+	int line;
+};
+
+static void report_lock(void *context, const struct migrate_locks_finding *finding)
+{
+	struct lock_watch *watch = context;
+	struct migrate_event event = {
+		.kind = MIGRATE_EVENT_LOCKS,
+		.version = watch->migration->version,
+		.name = watch->migration->name,
+		.transaction = true,
+		.file = watch->file,
+		.line = watch->line,
+		.table = finding->table,
+		.mode = finding->stronger ? finding->mode : NULL,
+		.rewritten = finding->rewritten,
+	};
+
+	if (watch->options->on_event)
+		watch->options->on_event(watch->options->context, &event);
+}
+
+static int watch_statement(void *context, const char *file, const struct sqlscan_statement *statement,
+			   struct err *err)
+{
+	struct lock_watch *watch = context;
+	struct tracker *t = watch->tracker;
+
+	watch->file = file;
+	watch->line = statement->line;
+	return migrate_locks_observe(t->locks, t->engine->driver, t->conn, report_lock, watch, err);
+}
+
+/* Before a section's first statement: the tables as they were before the
+ * dry run changed anything, and the locks dbctl's own reads and rows took,
+ * so that they are not laid at the migration's door. */
+static int watch_begin(struct tracker *t, struct err *err)
+{
+	if (!t->locks->ready && migrate_locks_snapshot(t->locks, t->engine->driver, t->conn, err) != 0)
+		return -1;
+	return migrate_locks_observe(t->locks, t->engine->driver, t->conn, NULL, NULL, err);
+}
+
 /* progress: where a section without a transaction records each statement's start (NULL with one) */
-static int run_section(struct tracker *t, const struct migration_section *section, bool transaction, long skip,
-		       const struct migrate_options *options, struct progress *progress, long *completed,
-		       struct err *err)
+static int run_section(struct tracker *t, const struct migration *m, const struct migration_section *section,
+		       bool transaction, long skip, const struct migrate_options *options, struct progress *progress,
+		       long *completed, struct err *err)
 {
 	struct script_options script;
 	struct script_summary summary;
 	struct script_stream input;
+	struct lock_watch watch = { .tracker = t, .migration = m, .options = options };
 	int rc;
 
 	memset(&script, 0, sizeof(script));
@@ -1143,6 +1202,12 @@ static int run_section(struct tracker *t, const struct migration_section *sectio
 	if (progress) {
 		script.before_statement = progress_mark;
 		script.progress_context = progress;
+	}
+	if (t->locks && transaction) {
+		if (watch_begin(t, err) != 0)
+			return -1;
+		script.after_statement = watch_statement;
+		script.after_context = &watch;
 	}
 	input.stream = fmemopen(section->text, strlen(section->text), "r");
 	input.name = section->path;
@@ -1925,7 +1990,7 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		/* the check after the previous transaction:false section holds: nothing ran since */
 		if (!verified && lock_pin(t, false, false, m->path, err) != 0)
 			return -1;
-		rc = run_section(t, &m->up, false, skip, options, &progress, &completed, err);
+		rc = run_section(t, m, &m->up, false, skip, options, &progress, &completed, err);
 		if (rc == 0)
 			rc = section_closed(t, m, &m->up, err);
 		if (rc == 0 && t->sql->invalid_indexes)
@@ -1995,7 +2060,7 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		return exists_rc;
 	}
 	commit_with_row = !in_outer_transaction && !options->dry_run && t->sql->commit_in_batch;
-	rc = run_section(t, &m->up, true, 0, options, NULL, &completed, err);
+	rc = run_section(t, m, &m->up, true, 0, options, NULL, &completed, err);
 	if (rc == 0)
 		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL, NULL, commit_with_row, NULL, err);
 	if (rc != 0) {
@@ -2157,11 +2222,13 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 	struct migration_lock lock;
 	struct migrate_status status;
 	struct tracker t;
+	struct migrate_locks evidence;
 	size_t i, pending = 0;
 	bool outer = false, released;
 	int rc;
 
 	memset(result, 0, sizeof(*result));
+	migrate_locks_init(&evidence, NULL);
 	memset(&status, 0, sizeof(status));
 	memset(&lock, 0, sizeof(lock));
 	if (engine_checkout(engine, clock_now() + 86400, &work, err) != 0)
@@ -2225,6 +2292,10 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 		}
 		outer = true;
 		rc = lock_pin(&t, true, false, "the first migration", err);
+		if (options->dry_run && t.sql->lock_evidence) {
+			migrate_locks_init(&evidence, t.sql->lock_evidence);
+			t.locks = &evidence;
+		}
 	}
 	if (rc == 0 && !(outer && t.sql->ddl_commits))
 		rc = ensure_table(&t, files, outer, err);
@@ -2258,6 +2329,7 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 out:
 	released = lock_release(&t, options, &lock);
 	migrate_status_release(&status);
+	migrate_locks_release(&evidence);
 	tracker_close(&t);
 	/* a migration's own SET (search_path, role) must not follow the connection
 	 * into the next step: redo and to run down, then up, on one engine */
@@ -2290,11 +2362,13 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 	struct migration_lock lock;
 	struct migrate_status status;
 	struct tracker t;
+	struct migrate_locks evidence;
 	bool dry_outer = false, released;
 	size_t i;
 	int rc;
 
 	memset(result, 0, sizeof(*result));
+	migrate_locks_init(&evidence, NULL);
 	memset(&status, 0, sizeof(status));
 	memset(&lock, 0, sizeof(lock));
 	if (engine_checkout(engine, clock_now() + 86400, &work, err) != 0)
@@ -2318,6 +2392,10 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		emit(options, MIGRATE_EVENT_PLAN, NULL, "BEGIN (everything below is rolled back)", 0, true);
 		rc = engine->driver->begin(work->conn, err);
 		dry_outer = rc == 0;
+		if (dry_outer && t.sql->lock_evidence) {
+			migrate_locks_init(&evidence, t.sql->lock_evidence);
+			t.locks = &evidence;
+		}
 	}
 	if (rc == 0 && status.table_exists && !(dry_outer && t.sql->ddl_commits))
 		rc = ensure_table(&t, files, dry_outer, err);
@@ -2418,7 +2496,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			break;
 		}
 		progress_init(&progress, &t, e, true);
-		rc = run_section(&t, down, transaction, skip, options, transaction ? NULL : &progress, &completed, err);
+		rc = run_section(&t, m, down, transaction, skip, options, transaction ? NULL : &progress, &completed, err);
 		if (rc == 0 && !transaction)
 			rc = section_closed(&t, m, down, err);
 		if (rc != 0 && !transaction) {
@@ -2470,6 +2548,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 	}
 	released = lock_release(&t, options, &lock);
 	migrate_status_release(&status);
+	migrate_locks_release(&evidence);
 	tracker_close(&t);
 	engine_checkin(engine, work, rc != 0 || !released || result->reverted > 0);   /* as in migrate_up */
 	return rc;

@@ -53,6 +53,7 @@ enum migrate_event_kind {
 	MIGRATE_EVENT_REVERTED,
 	MIGRATE_EVENT_WARNING,
 	MIGRATE_EVENT_PLAN,             /* dry run: what would happen */
+	MIGRATE_EVENT_LOCKS,            /* dry run: a statement took a stronger lock on a table, or rewrote it */
 };
 
 struct migrate_event {
@@ -62,6 +63,12 @@ struct migrate_event {
 	const char *message;            /* warnings and plan lines */
 	double seconds;
 	bool transaction;
+	/* MIGRATE_EVENT_LOCKS: the statement's place, the table, the lock held now */
+	const char *file;
+	int line;
+	const char *table;
+	const char *mode;               /* "ACCESS EXCLUSIVE"; NULL when only rewritten is news */
+	bool rewritten;
 };
 
 struct migrate_options {
@@ -73,6 +80,7 @@ struct migrate_options {
 	bool retry_failed;              /* retry a failed transaction:false section though unchanged */
 	bool allow_missing_down;        /* revert a migration without a down section by deleting its row */
 	double lock_timeout;
+	long migration_lock_timeout_ms; /* each migration's wait for a table lock; 0: the session's own */
 	enum migrate_lock_mode lock_mode;
 	long lock_id;                   /* 0: derived from the database and table */
 	void (*on_event)(void *context, const struct migrate_event *event);

@@ -723,7 +723,8 @@ static int flush(struct run_state *run, const char *file, struct copy_reader *co
 	request.texts = texts;
 	request.lengths = run->batch.lengths;
 	request.count = run->batch.count;
-	request.may_defer = !last && !copy && run->options->transaction && !run->options->rows;
+	request.may_defer = !last && !copy && run->options->transaction && !run->options->rows &&
+			    !run->options->after_statement;
 	if (copy) {
 		request.last_is_copy = true;
 		request.copy.next_line = next_copy_line;
@@ -887,12 +888,16 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 		batch_add(&run->batch, &statement);
 		/* without a transaction each statement stands alone: stop at the first error */
 		if (statement.kind == SQLSCAN_COPY_IN || !run->options->transaction || run->options->rows ||
-		    statement.changes_lexing || several || run->batch.texts.len >= BATCH_BYTES ||
-		    run->batch.count >= BATCH_STATEMENTS) {
+		    run->options->after_statement || statement.changes_lexing || several ||
+		    run->batch.texts.len >= BATCH_BYTES || run->batch.count >= BATCH_STATEMENTS) {
 			rc = flush(run, source->name, statement.kind == SQLSCAN_COPY_IN ? &copy : NULL, false, err);
 			if (rc != 0)
 				break;
 			follow_server_strings(run, &scan);
+			if (run->options->after_statement && run->options->transaction &&
+			    (rc = run->options->after_statement(run->options->after_context, source->name, &statement,
+								 err)) != 0)
+				break;
 		}
 	}
 	view->unreadable = rc < 0 && err->code == EXIT_USAGE && !err->hint[0] && !vars->failed;

@@ -26,6 +26,12 @@ struct script_options {
 	 * run with that statement unsent. */
 	int (*before_statement)(void *context, long index, const struct sqlscan_statement *statement, struct err *err);
 	void *progress_context;
+	/* In a transaction, called just after each statement succeeded, before
+	 * the next is sent, on the same session: a dry run reads there what the
+	 * statement locked. Setting it sends statements one at a time. */
+	int (*after_statement)(void *context, const char *file, const struct sqlscan_statement *statement,
+			       struct err *err);
+	void *after_context;
 	/* when set, each statement's results go here (the piped shell prints
 	 * them), which sends statements one at a time instead of in batches */
 	const struct driver_row_sink *rows;

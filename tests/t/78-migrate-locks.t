@@ -1,0 +1,111 @@
+#!/bin/bash
+# dbctl migrate --dry-run on PostgreSQL: what each statement locked and
+# rewrote, read from pg_locks and relfilenode on the dry run's own session
+# (issue 12, item 1); and migrate_lock_timeout, the wait limit every
+# migration gets.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/servers.sh"
+. "$(dirname "$0")/../lib/migrate.sh"
+[ -n "${TEST_PG_SUPER_URL:-}" ] || skip_all "no test servers (run me through tests/run)"
+
+tmp=$(mktemp -d "$TEST_TMP/miglocks.XXXXXX")
+cd "$tmp" || exit 1
+holder=
+trap '[ -n "$holder" ] && kill -KILL "$holder" 2>/dev/null; mig_cleanup; rm -rf "$tmp"' EXIT
+
+# --- lock evidence -------------------------------------------------------------
+newdb locks
+d=$tmp/locks
+printf -- "-- migrate:up\nCREATE TABLE orders (id int PRIMARY KEY, total int);\nCREATE TABLE customers (id int);\n" |
+	wr "$d/1_base.sql"
+expect_exit 0 "setup: the tables exist" -- "${dbctl[@]}" migrate up -d "$d"
+q "INSERT INTO orders SELECT g, g FROM generate_series(1, 100) g" >/dev/null
+cat <<'SQL' | wr "$d/2_change.sql"
+-- migrate:up
+ALTER TABLE orders ALTER COLUMN total TYPE bigint;
+CREATE INDEX orders_total ON orders (total);
+ALTER TABLE customers ADD COLUMN note text;
+SELECT count(*) FROM customers;
+CREATE TABLE fresh (id int);
+ALTER TABLE fresh ADD COLUMN x int;
+SQL
+before=$(q "SELECT relfilenode FROM pg_class WHERE relname = 'orders'")
+expect_exit 0 "--dry-run of a migration that rewrites orders" -- "${dbctl[@]}" migrate up --dry-run -d "$d"
+like "$OUT" "-- $d/2_change.sql:2: ACCESS EXCLUSIVE on public.orders \\(table rewritten\\)" \
+	"the type change: ACCESS EXCLUSIVE on orders, table rewritten, at its FILE:LINE"
+like "$OUT" "-- $d/2_change.sql:4: ACCESS EXCLUSIVE on public.customers"$'\n' \
+	"ADD COLUMN without a default: ACCESS EXCLUSIVE on customers, not rewritten"
+unlike "$OUT" "2_change.sql:3: " "CREATE INDEX on a table already held ACCESS EXCLUSIVE: no weaker lock reported"
+unlike "$OUT" "2_change.sql:5: " "a SELECT under a stronger lock: nothing reported"
+unlike "$OUT" "on public.fresh" "a table the migration created: nobody waits for it, not reported"
+unlike "$OUT" "schema_migrations" "dbctl's own tracking table is not reported"
+is "$(q "SELECT relfilenode FROM pg_class WHERE relname = 'orders'")" "$before" "... and the dry run rolled it all back"
+is "$(versions)" 1 "... nothing recorded"
+
+# SHARE for a plain CREATE INDEX on its own: blocks writes, not reads
+cat <<'SQL' | wr "$tmp/idx/2_index.sql"
+-- migrate:up
+CREATE INDEX orders_total ON orders (total);
+UPDATE orders SET total = total WHERE id = 1;
+SQL
+cp "$d/1_base.sql" "$tmp/idx/"
+expect_exit 0 "--dry-run of CREATE INDEX" -- "${dbctl[@]}" migrate up --dry-run -d "$tmp/idx"
+like "$OUT" "-- $tmp/idx/2_index.sql:2: SHARE on public.orders"$'\n' "CREATE INDEX: SHARE on orders, not rewritten"
+unlike "$OUT" "2_index.sql:3:" "an UPDATE under SHARE takes ROW EXCLUSIVE, which is weaker than SHARE: not reported"
+
+# a lock taken in a later statement that is stronger than the earlier one is reported
+cat <<'SQL' | wr "$tmp/grow/2_grow.sql"
+-- migrate:up
+UPDATE orders SET total = total WHERE id = 1;
+VACUUM_PLACEHOLDER
+SQL
+sed -i 's/VACUUM_PLACEHOLDER/LOCK TABLE orders IN SHARE ROW EXCLUSIVE MODE;/' "$tmp/grow/2_grow.sql"
+cp "$d/1_base.sql" "$tmp/grow/"
+expect_exit 0 "--dry-run: a lock that grows" -- "${dbctl[@]}" migrate up --dry-run -d "$tmp/grow"
+like "$OUT" "2_grow.sql:2: ROW EXCLUSIVE on public.orders" "the UPDATE: ROW EXCLUSIVE"
+like "$OUT" "2_grow.sql:3: SHARE ROW EXCLUSIVE on public.orders" "the LOCK TABLE after it: SHARE ROW EXCLUSIVE"
+
+# --json: one "locks" event per finding
+expect_exit 0 "--dry-run --json" -- "${dbctl[@]}" --json migrate up --dry-run -d "$d"
+is "$(json_field "[ (e['line'], e['table'], e['mode'], e['rewritten']) for e in d['events'] if e['event'] == 'locks' ]" <<<"$OUT")" \
+	"[(2, 'public.orders', 'ACCESS EXCLUSIVE', True), (4, 'public.customers', 'ACCESS EXCLUSIVE', False)]" \
+	"--json: the locks events, with line, table, mode and rewritten"
+is "$(json_field "[ e['file'] for e in d['events'] if e['event'] == 'locks' ][0]" <<<"$OUT")" "$d/2_change.sql" \
+	"--json: ... and the file"
+
+# TRUNCATE gives the table new storage too: said as rewritten
+printf -- "-- migrate:up\nTRUNCATE customers;\n" | wr "$tmp/trunc/2_t.sql"
+cp "$d/1_base.sql" "$tmp/trunc/"
+expect_exit 0 "--dry-run of TRUNCATE" -- "${dbctl[@]}" migrate up --dry-run -d "$tmp/trunc"
+like "$OUT" "2_t.sql:2: ACCESS EXCLUSIVE on public.customers \\(table rewritten\\)" "TRUNCATE: new storage, said"
+
+# down --dry-run measures the down section too
+cat <<'SQL' | wr "$tmp/down/2_drop.sql"
+-- migrate:up
+ALTER TABLE customers ADD COLUMN gone int;
+-- migrate:down
+ALTER TABLE customers DROP COLUMN gone;
+SQL
+cp "$d/1_base.sql" "$tmp/down/"
+newdb locks_down
+expect_exit 0 "setup: up" -- "${dbctl[@]}" migrate up -d "$tmp/down"
+expect_exit 0 "down --dry-run" -- "${dbctl[@]}" migrate down --dry-run -d "$tmp/down"
+like "$OUT" "2_drop.sql:4: ACCESS EXCLUSIVE on public.customers" "down --dry-run: the DROP COLUMN's lock"
+is "$(q "SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'gone'")" 1 \
+	"... rolled back: the column is still there"
+
+# a quoted, mixed-case table and a schema: named as SQL names them
+newdb locks_names
+printf -- '-- migrate:up\nCREATE SCHEMA billing;\nCREATE TABLE billing."Invoice" (id int);\n' | wr "$tmp/names/1_a.sql"
+printf -- '-- migrate:up\nALTER TABLE billing."Invoice" ADD COLUMN n int DEFAULT random()::int;\n' | wr "$tmp/names/2_b.sql"
+expect_exit 0 "setup: migrate to 1" -- "${dbctl[@]}" migrate to 1 -d "$tmp/names"
+expect_exit 0 "--dry-run: a volatile default" -- "${dbctl[@]}" migrate up --dry-run -d "$tmp/names"
+like "$OUT" '2_b.sql:2: ACCESS EXCLUSIVE on billing."Invoice" \(table rewritten\)' \
+	"a volatile default rewrites: the quoted name as SQL writes it"
+
+# a plain up (no dry run) prints no lock lines and reads no pg_locks
+newdb locks_plain
+expect_exit 0 "plain up" -- "${dbctl[@]}" migrate up -d "$d"
+unlike "$OUT" "ACCESS EXCLUSIVE" "a real up prints no lock report"
+
+done_testing
