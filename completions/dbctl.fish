@@ -115,7 +115,8 @@ function __dbctl_settings
                 'journal_mode=	SQLite journal mode set on connect (default wal)' \
                 'migrations_dir=	directory of migration files (default migrations)' \
                 'migrations_table=	table that records applied migrations (default schema_migrations)' \
-                'migrations_lock_id=	migrate lock id, PostgreSQL advisory lock or MySQL GET_LOCK (default 0, derived)'
+                'migrations_lock_id=	migrate lock id, PostgreSQL advisory lock or MySQL GET_LOCK (default 0, derived)' \
+                'migrate_lock_timeout=	ms a migration waits for a table lock, PostgreSQL (default 5000; 0 keeps lock_timeout)'
     end
 end
 

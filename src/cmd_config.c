@@ -42,7 +42,7 @@ int cmd_config_show(struct cli *cli, struct err *err)
 	for (id = 0; id < CFG_KEY_COUNT; id++) {
 		char *shown = cfg_display(settings, id);
 
-		printf("%-18s = %-40s (%s)\n", cfg_keys[id].name, shown, cfg_source(settings, id));
+		printf("%-20s = %-38s (%s)\n", cfg_keys[id].name, shown, cfg_source(settings, id));
 		free(shown);
 	}
 	return EXIT_OK;

@@ -135,6 +135,7 @@ static int prepare(struct cli *cli, struct engine *engine, struct migration_set 
 	options->table = cfg_get(&cli->settings, CFG_MIGRATIONS_TABLE);
 	options->lock_id = cfg_int(&cli->settings, CFG_MIGRATIONS_LOCK_ID);
 	options->lock_timeout = 60;
+	options->migration_lock_timeout_ms = cfg_int(&cli->settings, CFG_MIGRATE_LOCK_TIMEOUT);
 	options->dry_run = cli_switch(cli, "dry-run");
 	options->single_transaction = cli_switch(cli, "single-transaction");
 	options->retry_failed = cli_switch(cli, "retry");

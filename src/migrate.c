@@ -40,6 +40,7 @@ struct tracker {
 	bool told_implicit;  /* said why a migration runs without a transaction (DDL commits implicitly) */
 	bool lock_verified;  /* the session lock was found held, and nothing ran on the session since */
 	struct migrate_locks *locks; /* borrowed; a dry run's lock evidence, NULL when not measured */
+	char *begin_settings; /* owned; what follows BEGIN in a migration's transaction (its lock wait limit), or NULL */
 };
 
 static void emit(const struct migrate_options *options, enum migrate_event_kind kind, const struct migration *m,
@@ -77,19 +78,43 @@ static char *literal(struct tracker *t, const char *value)
 	return quoted;
 }
 
-static int tracker_open(struct tracker *t, struct engine *engine, struct driver_conn *conn, const char *table,
-			struct err *err)
+static int tracker_open(struct tracker *t, struct engine *engine, struct driver_conn *conn,
+			const struct migrate_options *options, struct err *err)
 {
 	memset(t, 0, sizeof(*t));
 	t->engine = engine;
 	t->conn = conn;
 	t->sql = engine->driver->dialect->migration;
-	t->name = table;
+	t->name = options->table;
 	if (!t->sql || !engine->driver->quote)
 		return err_set(err, EXIT_USAGE, "migrate is not supported for %s", engine->driver->display_name);
-	t->table = engine->driver->quote(conn, table, true);
-	t->table_name = engine->driver->quote(conn, table, false);
+	t->table = engine->driver->quote(conn, options->table, true);
+	t->table_name = engine->driver->quote(conn, options->table, false);
+	if (t->sql->lock_timeout && options->migration_lock_timeout_ms > 0) {
+		struct strbuf sql;
+
+		strbuf_init(&sql);
+		t->sql->lock_timeout(&sql, options->migration_lock_timeout_ms);
+		t->begin_settings = strbuf_detach(&sql);
+	}
 	return 0;
+}
+
+/* Opens a migration's transaction: with the wait limit for its locks in the
+ * same message, so that it costs no round trip. */
+static int migration_begin(struct tracker *t, struct err *err)
+{
+	struct strbuf sql;
+	int rc;
+
+	if (!t->begin_settings)
+		return t->engine->driver->begin(t->conn, err);
+	strbuf_init(&sql);
+	strbuf_addstr(&sql, t->sql->begin_sql);
+	strbuf_addstr(&sql, t->begin_settings);
+	rc = tracker_sql(t, sql.buf, NULL, err);
+	strbuf_release(&sql);
+	return rc;
 }
 
 static void tracker_close(struct tracker *t)
@@ -100,6 +125,7 @@ static void tracker_close(struct tracker *t)
 	free(t->schema_ident);
 	free(t->guard);
 	free(t->lock_key);
+	free(t->begin_settings);
 }
 
 /* The schema is fixed by the first inspection, before any migration runs on
@@ -442,7 +468,7 @@ int migrate_status(struct engine *engine, const struct migration_set *files, con
 		}
 		return -1;
 	}
-	rc = tracker_open(&t, engine, pc->conn, options->table, err);
+	rc = tracker_open(&t, engine, pc->conn, options, err);
 	if (rc == 0)
 		rc = build_status(&t, files, out, err);
 	tracker_close(&t);
@@ -990,8 +1016,11 @@ static int lock_pin_try(struct tracker *t, bool pin, bool begin, bool *held, str
 	int rc;
 
 	strbuf_init(&sql);
-	if (begin)
+	if (begin) {
 		strbuf_addstr(&sql, t->sql->begin_sql);
+		if (t->begin_settings)
+			strbuf_addstr(&sql, t->begin_settings);
+	}
 	if (!t->lock_session)
 		t->sql->lock->pin(&sql, t->lock_key);
 	else
@@ -1021,7 +1050,7 @@ static int lock_pin(struct tracker *t, bool pin, bool begin, const char *path, s
 		return 0;
 	/* under the lease, without a transaction lock to pin (MySQL): the lease alone */
 	if (!t->lock_session && !t->sql->lock->pin)
-		return begin ? t->engine->driver->begin(t->conn, err) : 0;
+		return begin ? migration_begin(t, err) : 0;
 	if (lock_pin_try(t, pin, begin, &held, err) != 0)
 		return -1;
 	/* under the lease: an advisory runner holds the id for a moment, until it sees the lease */
@@ -2042,7 +2071,7 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		return rc;
 	}
 	/* with a lock to pin, BEGIN travels in the pin's message: one round trip less per migration */
-	if (!in_outer_transaction && !t->lock_key && t->engine->driver->begin(t->conn, err) != 0)
+	if (!in_outer_transaction && !t->lock_key && migration_begin(t, err) != 0)
 		return -1;
 	if (!in_outer_transaction && lock_pin(t, true, true, m->path, err) != 0) {
 		struct err ignored;
@@ -2233,7 +2262,7 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 	memset(&lock, 0, sizeof(lock));
 	if (engine_checkout(engine, clock_now() + 86400, &work, err) != 0)
 		return -1;
-	rc = tracker_open(&t, engine, work->conn, options->table, err);
+	rc = tracker_open(&t, engine, work->conn, options, err);
 	if (rc == 0 && t.sql->lock)
 		rc = lock_begin(&t, options, &lock, err);
 	if (rc == 0)
@@ -2286,7 +2315,7 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 	if (options->dry_run || options->single_transaction) {
 		emit(options, MIGRATE_EVENT_PLAN, NULL, options->dry_run ? "BEGIN (everything below is rolled back)" : "BEGIN",
 		     0, true);
-		if (engine->driver->begin(work->conn, err) != 0) {
+		if (migration_begin(&t, err) != 0) {
 			rc = -1;
 			goto out;
 		}
@@ -2373,7 +2402,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 	memset(&lock, 0, sizeof(lock));
 	if (engine_checkout(engine, clock_now() + 86400, &work, err) != 0)
 		return -1;
-	rc = tracker_open(&t, engine, work->conn, options->table, err);
+	rc = tracker_open(&t, engine, work->conn, options, err);
 	if (rc == 0 && t.sql->lock && !options->dry_run)
 		rc = lock_begin(&t, options, &lock, err);
 	if (rc == 0 && t.sql->lock && !options->dry_run)
@@ -2390,7 +2419,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 	}
 	if (rc == 0 && options->dry_run) {
 		emit(options, MIGRATE_EVENT_PLAN, NULL, "BEGIN (everything below is rolled back)", 0, true);
-		rc = engine->driver->begin(work->conn, err);
+		rc = migration_begin(&t, err);
 		dry_outer = rc == 0;
 		if (dry_outer && t.sql->lock_evidence) {
 			migrate_locks_init(&evidence, t.sql->lock_evidence);
@@ -2482,7 +2511,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			result->reverted++;
 			continue;
 		}
-		if (transaction && !dry_outer && engine->driver->begin(work->conn, err) != 0) {
+		if (transaction && !dry_outer && migration_begin(&t, err) != 0) {
 			rc = -1;
 			break;
 		}
@@ -2576,7 +2605,7 @@ static int locked_open(struct locked_table *l, struct engine *engine, const stru
 		l->work = NULL;
 		return -1;
 	}
-	rc = tracker_open(&l->t, engine, l->work->conn, options->table, err);
+	rc = tracker_open(&l->t, engine, l->work->conn, options, err);
 	if (rc == 0 && l->t.sql->lock) {
 		rc = lock_begin(&l->t, options, &l->lock, err);
 		if (rc == 0)

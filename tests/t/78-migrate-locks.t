@@ -108,4 +108,48 @@ newdb locks_plain
 expect_exit 0 "plain up" -- "${dbctl[@]}" migrate up -d "$d"
 unlike "$OUT" "ACCESS EXCLUSIVE" "a real up prints no lock report"
 
+# --- migrate_lock_timeout ---------------------------------------------------------
+newdb lockwait
+lw=$tmp/lockwait
+printf -- "-- migrate:up\nCREATE TABLE hot (id int);\n" | wr "$lw/1_hot.sql"
+expect_exit 0 "setup" -- "${dbctl[@]}" migrate up -d "$lw"
+printf -- "-- migrate:up\nSELECT current_setting('lock_timeout') AS t;\nCREATE TABLE seen AS SELECT current_setting('lock_timeout') AS t;\n" |
+	wr "$lw/2_seen.sql"
+expect_exit 0 "a migration reads its lock_timeout" -- "${dbctl[@]}" migrate up -d "$lw"
+is "$(q "SELECT t FROM seen")" 5s "the default migrate_lock_timeout: 5 s inside each migration"
+q "DROP TABLE seen; DELETE FROM schema_migrations WHERE version = '2'" >/dev/null
+expect_exit 0 "-o migrate_lock_timeout=1234 under --lock=table" -- \
+	"${dbctl[@]}" -o migrate_lock_timeout=1234 migrate up --lock=table -d "$lw"
+is "$(q "SELECT t FROM seen")" 1234ms "... the setting reaches a migration under the lease too"
+q "DROP TABLE seen; DELETE FROM schema_migrations WHERE version = '2'" >/dev/null
+expect_exit 0 "migrate_lock_timeout=0 keeps the profile's lock_timeout" -- \
+	"${dbctl[@]}" -o migrate_lock_timeout=0 -o lock_timeout=777 migrate up -d "$lw"
+is "$(q "SELECT t FROM seen")" 777ms "... 0: the session's own lock_timeout (777 ms) holds"
+q "DROP TABLE seen; DELETE FROM schema_migrations WHERE version = '2'" >/dev/null
+printf -- "-- migrate:up\nSET LOCAL lock_timeout = '42s';\nCREATE TABLE seen AS SELECT current_setting('lock_timeout') AS t;\n" |
+	wr "$lw/2_seen.sql"
+expect_exit 0 "a migration's own SET LOCAL lock_timeout" -- "${dbctl[@]}" migrate up --on-drift=warn -d "$lw"
+is "$(q "SELECT t FROM seen")" 42s "... wins over the setting"
+is "$("$TEST_PG_BINDIR/psql" -X -At -d "$URL" -c "SHOW lock_timeout")" 0 \
+	"the setting is SET LOCAL: a new session of the same role is untouched"
+
+# a held lock: the migration fails after the wait, placed, rolled back
+printf -- "-- migrate:up\nINSERT INTO hot VALUES (1);\nALTER TABLE hot ADD COLUMN n int;\n" | wr "$lw/3_alter.sql"
+"$TEST_PG_BINDIR/psql" -X -q -d "$URL" -c "BEGIN; LOCK TABLE hot IN ACCESS SHARE MODE; SELECT pg_sleep(30)" \
+	>/dev/null 2>&1 &
+holder=$!
+for ((i = 0; i < 100; i++)); do
+	[ "$(q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'hot' AND l.granted")" -gt 0 ] && break
+	sleep 0.05
+done
+expect_exit 1 "an ALTER behind a held lock, migrate_lock_timeout=300" -- \
+	"${dbctl[@]}" -o migrate_lock_timeout=300 migrate up -d "$lw"
+like "$ERR" "3_alter.sql:3:1: .*lock timeout" "... fails with the lock timeout at FILE:LINE:COL of the ALTER"
+cmp_ok "$MS" -lt 5000 "... after the 300 ms wait, not the 5 s default nor forever"
+is "$(q "SELECT count(*) FROM hot")" 0 "... rolled back: the INSERT before it is not applied"
+is "$(versions)" 1,2 "... and not recorded"
+kill -KILL "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+holder=
+
 done_testing
