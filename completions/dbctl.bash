@@ -18,7 +18,7 @@ _dbctl_levels="reach server auth query"
 _dbctl_formats="table csv json tsv"
 _dbctl_settings="profile url password pool_size max_overflow pool_timeout pool_recycle pool_pre_ping
 connect_timeout statement_timeout lock_timeout application_name search_path busy_timeout journal_mode
-migrations_dir migrations_table migrations_lock_id migrate_lock_timeout"
+migrations_dir migrations_table migrations_lock_id migrate_lock_timeout environment"
 _dbctl_journal_modes="wal delete truncate persist memory off keep"
 _dbctl_url_schemes="postgresql:// postgres:// mysql:// mariadb:// redis:// unix:/// sqlite:/// sqlite::memory:"
 

@@ -116,6 +116,7 @@ function __dbctl_settings
                 'migrations_dir=	directory of migration files (default migrations)' \
                 'migrations_table=	table that records applied migrations (default schema_migrations)' \
                 'migrations_lock_id=	migrate lock id, PostgreSQL advisory lock or MySQL GET_LOCK (default 0, derived)' \
+                'environment=	this profile environment, for migrations marked env:LIST (default empty)' \
                 'migrate_lock_timeout=	ms a migration waits for a table lock, PostgreSQL (default 5000; 0 keeps lock_timeout)'
     end
 end

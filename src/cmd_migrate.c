@@ -177,6 +177,7 @@ static int prepare(struct cli *cli, struct engine *engine, struct migration_set 
 		engine_close(engine);
 		return -1;
 	}
+	migrate_files_select(files, cfg_get(&cli->settings, CFG_ENVIRONMENT));
 	signal(SIGINT, on_interrupt);
 	signal(SIGTERM, on_interrupt);
 	/* --wait: for deploys that start the database and the migration together */
@@ -437,6 +438,7 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 		json_int(&json, "missing_file", (long)status.missing);
 		json_int(&json, "out_of_order", (long)status.out_of_order);
 		json_int(&json, "failed", (long)status.failed);
+		json_int(&json, "other_environment", (long)status.other_environment);
 		json_object_end(&json);
 		json_array_begin(&json, "migrations");
 		for (i = 0; i < status.count; i++) {
@@ -495,6 +497,8 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 			printf(", %zu out of order", status.out_of_order);
 		if (status.failed)
 			printf(", %zu failed", status.failed);
+		if (status.other_environment)
+			printf(", %zu for other environments (not run here)", status.other_environment);
 		putchar('\n');
 	}
 	migrate_status_release(&status);

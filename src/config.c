@@ -54,6 +54,8 @@ const struct cfg_key cfg_keys[CFG_KEY_COUNT] = {
 		"migrate's lock id (PostgreSQL advisory lock, MySQL GET_LOCK name); 0 derives one from the database and table" },
 	[CFG_MIGRATE_LOCK_TIMEOUT] = { "migrate_lock_timeout", CFG_INT, "5000", NULL, false, 0,
 		"PostgreSQL: milliseconds a migration waits for a table lock before it fails; 0 keeps lock_timeout" },
+	[CFG_ENVIRONMENT] = { "environment", CFG_STRING, "", NULL, false, 0,
+		"this profile's environment: migrations marked env:LIST run only where LIST names it" },
 };
 
 /* One key = value line of the INI file; strings owned. */

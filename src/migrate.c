@@ -417,6 +417,11 @@ static int build_status(struct tracker *t, const struct migration_set *files, st
 
 		if (recorded[f])
 			continue;
+		/* not for this environment, and never run here: nothing to show as pending */
+		if (m->other_environment) {
+			status->other_environment++;
+			continue;
+		}
 		e = add_entry(status);
 		entry_set(&e->version, m->version);
 		snprintf(e->name, sizeof(e->name), "%s", m->name);
@@ -455,7 +460,13 @@ int migrate_status(struct engine *engine, const struct migration_set *files, con
 			memset(out, 0, sizeof(*out));
 			memset(&none, 0, sizeof(none));
 			for (f = 0; f < files->count; f++) {
-				struct migrate_entry *e = add_entry(out);
+				struct migrate_entry *e;
+
+				if (files->items[f].other_environment) {
+					out->other_environment++;
+					continue;
+				}
+				e = add_entry(out);
 
 				entry_set(&e->version, files->items[f].version);
 				snprintf(e->name, sizeof(e->name), "%s", files->items[f].name);

@@ -36,6 +36,7 @@ struct migrate_status {
 	struct migrate_entry *entries;  /* owned; by version */
 	size_t count;
 	size_t applied, pending, modified, missing, out_of_order, failed;
+	size_t other_environment;       /* files for other environments, not run here (not in entries) */
 	bool table_exists;
 	long version_limit;             /* the version column's varchar length; 0 no limit */
 };

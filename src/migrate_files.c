@@ -51,6 +51,8 @@ void migrate_files_release(struct migration_set *set)
 		free(m->down_path);
 		free(m->up.text);
 		free(m->down.text);
+		free(m->environments);
+		free(m->envsub);
 	}
 	free(set->items);
 	memset(set, 0, sizeof(*set));
@@ -126,13 +128,45 @@ static bool contains(const char *s, size_t len, const char *needle)
 }
 
 /* A marker line: dbmate's "-- migrate:up|down [options]" or goose's "-- +goose ...". */
-enum marker { MARK_NONE, MARK_UP, MARK_DOWN, MARK_GOOSE_NO_TRANSACTION, MARK_GOOSE_OTHER };
+enum marker {
+	MARK_NONE, MARK_UP, MARK_DOWN, MARK_GOOSE_NO_TRANSACTION, MARK_GOOSE_ENVSUB_ON, MARK_GOOSE_ENVSUB_OFF,
+	MARK_GOOSE_OTHER,
+};
 
-static enum marker parse_marker(const char *line, size_t len, enum migration_format *format, bool *no_transaction)
+/* What a marker line says besides its direction. */
+struct marker_options {
+	bool no_transaction;
+	const char *environments;   /* points into the line: the value of env:, NULL without one */
+	size_t environments_len;
+};
+
+/* The value of key (e.g. "env:") among the space-separated words of [p, end). */
+static const char *marker_option(const char *p, const char *end, const char *key, size_t *len)
+{
+	size_t key_len = strlen(key);
+
+	while (p < end) {
+		const char *word;
+
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		word = p;
+		while (p < end && !isspace((unsigned char)*p))
+			p++;
+		if ((size_t)(p - word) >= key_len && strncmp(word, key, key_len) == 0) {
+			*len = (size_t)(p - word) - key_len;
+			return word + key_len;
+		}
+	}
+	return NULL;
+}
+
+static enum marker parse_marker(const char *line, size_t len, enum migration_format *format,
+				struct marker_options *options)
 {
 	const char *p = line, *end = line + len;
 
-	*no_transaction = false;
+	memset(options, 0, sizeof(*options));
 	if (len < 2 || p[0] != '-' || p[1] != '-')
 		return MARK_NONE;
 	for (p += 2; p < end && (*p == ' ' || *p == '\t'); p++)
@@ -149,8 +183,9 @@ static enum marker parse_marker(const char *line, size_t len, enum migration_for
 		else
 			return MARK_NONE;
 		*format = MIGRATION_DBMATE;
-		/* options: key:value words after the marker; transaction:false is the one that matters */
-		*no_transaction = contains(word, (size_t)(end - word), "transaction:false");
+		/* options: key:value words after the marker */
+		options->no_transaction = contains(word, (size_t)(end - word), "transaction:false");
+		options->environments = marker_option(word + (m == MARK_UP ? 2 : 4), end, "env:", &options->environments_len);
 		return m;
 	}
 	if ((size_t)(end - p) >= 6 && strncmp(p, "+goose", 6) == 0) {
@@ -169,7 +204,11 @@ static enum marker parse_marker(const char *line, size_t len, enum migration_for
 			return MARK_DOWN;
 		if (rest == 14 && strncasecmp(word, "no transaction", 14) == 0)
 			return MARK_GOOSE_NO_TRANSACTION;
-		return MARK_GOOSE_OTHER;   /* StatementBegin/End, ENVSUB: comments to us */
+		if (rest == 9 && strncasecmp(word, "envsub on", 9) == 0)
+			return MARK_GOOSE_ENVSUB_ON;
+		if (rest == 10 && strncasecmp(word, "envsub off", 10) == 0)
+			return MARK_GOOSE_ENVSUB_OFF;
+		return MARK_GOOSE_OTHER;   /* StatementBegin/End: comments to us */
 	}
 	return MARK_NONE;
 }
@@ -202,7 +241,7 @@ static int parse_sections(struct migration *m, const struct strbuf *content, str
 {
 	const char *p = content->buf, *section_start = NULL;
 	enum marker current = MARK_NONE;
-	bool goose_no_transaction = false, current_no_transaction = false, any_marker = false;
+	bool goose_no_transaction = false, current_no_transaction = false, any_marker = false, envsub = false;
 	int line = 1, section_line = 0;
 	enum migration_format format = MIGRATION_DBMATE;
 
@@ -211,9 +250,38 @@ static int parse_sections(struct migration *m, const struct strbuf *content, str
 	for (;;) {
 		size_t len = strcspn(p, "\n");
 		size_t text_len = len && p[len - 1] == '\r' ? len - 1 : len;
-		bool no_transaction = false, at_end = !*p;
-		enum marker marker = at_end ? MARK_NONE : parse_marker(p, text_len, &format, &no_transaction);
+		struct marker_options options = { 0 };
+		bool at_end = !*p;
+		enum marker marker = at_end ? MARK_NONE : parse_marker(p, text_len, &format, &options);
+		bool no_transaction = options.no_transaction;
 
+		if (marker == MARK_GOOSE_ENVSUB_ON && !envsub) {
+			m->envsub = realloc(m->envsub, (m->envsub_count + 1) * sizeof(*m->envsub));
+			if (!m->envsub)
+				abort();
+			m->envsub[m->envsub_count].first = line + 1;
+			m->envsub[m->envsub_count++].last = 0x7fffffff;
+			envsub = true;
+		} else if (marker == MARK_GOOSE_ENVSUB_OFF && envsub) {
+			m->envsub[m->envsub_count - 1].last = line - 1;
+			envsub = false;
+		}
+		if (marker == MARK_DOWN && options.environments)
+			return err_set(err, EXIT_USAGE, "%s:%d: env: belongs on the '-- migrate:up' line: a migration runs "
+				       "in an environment as a whole", m->path, line);
+		if (marker == MARK_UP && options.environments) {
+			struct strbuf list;
+
+			if (options.environments_len == 0 || options.environments[0] == ',' ||
+			    options.environments[options.environments_len - 1] == ',' ||
+			    contains(options.environments, options.environments_len, ",,"))
+				return err_set(err, EXIT_USAGE, "%s:%d: env: needs a comma-separated list of environments, "
+					       "as env:dev,test", m->path, line);
+			strbuf_init(&list);
+			strbuf_add(&list, options.environments, options.environments_len);
+			free(m->environments);
+			m->environments = strbuf_detach(&list);
+		}
 		if (marker == MARK_GOOSE_NO_TRANSACTION) {
 			goose_no_transaction = true;
 			any_marker = true;
@@ -381,6 +449,117 @@ static int compare_migrations(const void *a, const void *b)
 	return migrate_version_compare(((const struct migration *)a)->version, ((const struct migration *)b)->version);
 }
 
+static bool in_envsub(const struct migration *m, int line)
+{
+	size_t i;
+
+	for (i = 0; i < m->envsub_count; i++)
+		if (line >= m->envsub[i].first && line <= m->envsub[i].last)
+			return true;
+	return false;
+}
+
+/* One ${NAME}, ${NAME:-default} or ${NAME-default} at p ("${" there); its
+ * value goes to out. Only the braced forms are read: $1 and $$ are
+ * PostgreSQL's own, so a bare $NAME is left as written. Returns the length
+ * read, 0 when p starts no such form, -1 with err for an unset name. */
+static long expand_one(const struct migration *m, const char *p, int line, int column, struct strbuf *out,
+		       struct err *err)
+{
+	const char *name = p + 2, *q = name, *fallback = NULL, *close, *value;
+	bool empty_too = false;
+	char key[256];
+	size_t name_len;
+
+	if (!(isalpha((unsigned char)*q) || *q == '_'))
+		return 0;
+	while (isalnum((unsigned char)*q) || *q == '_')
+		q++;
+	name_len = (size_t)(q - name);
+	if (q[0] == ':' && q[1] == '-') {
+		empty_too = true;
+		fallback = q + 2;
+	} else if (q[0] == '-') {
+		fallback = q + 1;
+	} else if (q[0] != '}') {
+		return 0;
+	}
+	close = strpbrk(fallback ? fallback : q, "}\n");
+	if (!close || *close != '}' || name_len >= sizeof(key))
+		return 0;
+	memcpy(key, name, name_len);
+	key[name_len] = '\0';
+	value = getenv(key);
+	if (!value || (empty_too && !*value)) {
+		if (!fallback)
+			return err_set(err, EXIT_USAGE, "%s:%d:%d: ${%s} is not set in the environment (goose ENVSUB)",
+				       m->path, line, column, key);
+		strbuf_add(out, fallback, (size_t)(close - fallback));
+	} else {
+		/* a line end in a value would move every line after it */
+		if (strpbrk(value, "\r\n"))
+			return err_set(err, EXIT_USAGE, "%s:%d:%d: the value of ${%s} holds a line break, which ENVSUB "
+				       "does not substitute", m->path, line, column, key);
+		strbuf_addstr(out, value);
+	}
+	return (long)(close + 1 - p);
+}
+
+/* goose's ENVSUB: the section's lines inside ON ... OFF with ${NAME} substituted. */
+static int expand_envsub(const struct migration *m, struct migration_section *section, struct err *err)
+{
+	const char *p = section->text;
+	int line = section->first_line, column = 1;
+	struct strbuf out;
+
+	if (!section->present || m->envsub_count == 0)
+		return 0;
+	strbuf_init(&out);
+	while (*p) {
+		long used = 0;
+
+		if (p[0] == '$' && p[1] == '{' && in_envsub(m, line) &&
+		    (used = expand_one(m, p, line, column, &out, err)) < 0) {
+			strbuf_release(&out);
+			return -1;
+		}
+		if (used > 0) {
+			p += used;
+			column += (int)used;
+			continue;
+		}
+		strbuf_add(&out, p, 1);
+		if (*p++ == '\n') {
+			line++;
+			column = 1;
+		} else {
+			column++;
+		}
+	}
+	free(section->text);
+	section->text = strbuf_detach(&out);
+	return 0;
+}
+
+void migrate_files_select(struct migration_set *set, const char *environment)
+{
+	size_t i, len = strlen(environment);
+
+	for (i = 0; i < set->count; i++) {
+		struct migration *m = &set->items[i];
+		const char *p = m->environments;
+		bool found = false;
+
+		while (p && *p && !found) {
+			size_t word = strcspn(p, ",");
+
+			found = len > 0 && word == len && strncmp(p, environment, len) == 0;
+			p += word + (p[word] == ',');
+		}
+		m->other_environment = m->environments && !found;
+	}
+}
+
 static int compare_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -502,6 +681,11 @@ int migrate_files_load(const char *dir, struct migration_set *out, struct err *e
 		out->items[i].down.path = out->items[i].down_path ? out->items[i].down_path : out->items[i].path;
 		checksum(&out->items[i].up);   /* only up sections are compared */
 		/* after the checksum, which stays that of the file as written */
+		if (expand_envsub(&out->items[i], &out->items[i].up, err) != 0 ||
+		    expand_envsub(&out->items[i], &out->items[i].down, err) != 0) {
+			migrate_files_release(out);
+			return -1;
+		}
 		if (out->items[i].format == MIGRATION_GOLANG_MIGRATE) {
 			unwrap_transaction(&out->items[i].up);
 			if (out->items[i].down.present)

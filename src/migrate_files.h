@@ -32,6 +32,17 @@ struct migration {
 	enum migration_format format;
 	struct migration_section up;
 	struct migration_section down;
+	/* owned; "dev,test" from "-- migrate:up env:dev,test": the environments
+	 * it runs in; NULL for every one */
+	char *environments;
+	bool other_environment;    /* migrate_files_select: not for the profile's environment */
+	/* owned; goose's ENVSUB ON ... OFF line ranges, substituted after the checksum */
+	struct migration_lines *envsub;
+	size_t envsub_count;
+};
+
+struct migration_lines {
+	int first, last;           /* lines of the file, inclusive */
 };
 
 struct migration_set {
@@ -44,6 +55,10 @@ struct migration_set {
  * -1 with exit 3 and the file (and line); so is a missing directory. */
 int migrate_files_load(const char *dir, struct migration_set *out, struct err *err) MUST_CHECK;
 void migrate_files_release(struct migration_set *set);
+
+/* Marks the migrations whose env: list does not name environment (an empty
+ * environment matches only the migrations without a list). */
+void migrate_files_select(struct migration_set *set, const char *environment);
 
 /* Finds a version; NULL when absent. */
 const struct migration *migrate_files_find(const struct migration_set *set, const char *version);
