@@ -78,6 +78,8 @@ static void on_event(void *context, const struct migrate_event *event)
 		json_string(&run->events, "message", event->message);
 		if (event->kind == MIGRATE_EVENT_APPLIED || event->kind == MIGRATE_EVENT_REVERTED)
 			json_double(&run->events, "duration_ms", event->seconds * 1000);
+		if (event->repeatable)
+			json_bool(&run->events, "repeatable", true);
 		if (event->kind == MIGRATE_EVENT_LOCKS) {
 			json_string(&run->events, "file", event->file);
 			json_int(&run->events, "line", event->line);
@@ -97,7 +99,10 @@ static void on_event(void *context, const struct migrate_event *event)
 		break;
 	case MIGRATE_EVENT_APPLIED:
 	case MIGRATE_EVENT_REVERTED:
-		if (!run->cli->quiet)
+		if (!run->cli->quiet && event->repeatable)
+			printf("applied %s (repeatable, %.1f ms%s)\n", event->version, event->seconds * 1000,
+			       event->transaction ? "" : ", no transaction");
+		else if (!run->cli->quiet)
 			printf("%s %s_%s (%.1f ms%s)\n", event->kind == MIGRATE_EVENT_APPLIED ? "applied" : "reverted",
 			       event->version, event->name, event->seconds * 1000, event->transaction ? "" : ", no transaction");
 		break;
@@ -403,6 +408,54 @@ static void print_padded(const char *text, size_t columns)
 	printf("%s%*s", text, width < columns ? (int)(columns - width) : 0, "");
 }
 
+/* A repeatable migration whose file changed is not drift: it runs again. */
+static const char *entry_state(const struct migrate_entry *e, bool repeatable)
+{
+	return repeatable && e->state == MIGRATE_MODIFIED ? "changed" : state_names[e->state];
+}
+
+static void json_entry(struct json *json, const struct migrate_entry *e, bool repeatable)
+{
+	json_object_begin(json, NULL);
+	json_string(json, "version", e->version);
+	json_string(json, "name", e->name);
+	json_string(json, "state", entry_state(e, repeatable));
+	json_bool(json, "repeatable", repeatable);
+	json_string(json, "file", e->file ? e->file->path : NULL);
+	json_string(json, "applied_at", e->applied_at[0] ? e->applied_at : NULL);
+	if (e->duration_ms >= 0)
+		json_int(json, "duration_ms", e->duration_ms);
+	else
+		json_null(json, "duration_ms");
+	json_string(json, "note", e->note[0] ? e->note : NULL);
+	if (e->state == MIGRATE_FAILED) {
+		if (e->failed_statement >= 0)
+			json_int(json, "failed_statement", e->failed_statement + 1);
+		else
+			json_null(json, "failed_statement");
+		json_string(json, "failed_section", e->failed_down ? "down" : "up");
+		json_string(json, "error", e->error);
+	}
+	json_object_end(json);
+}
+
+static void print_entry(const struct migrate_entry *e, bool repeatable)
+{
+	printf("%-16s %-13s ", e->version, entry_state(e, repeatable));
+	print_padded(e->name, 40);
+	printf(" %s", e->applied_at[0] ? e->applied_at : "-");
+	if (e->note[0])
+		printf(" (%s: not run)", e->note);
+	else if (e->duration_ms >= 0)
+		printf(" (%ld ms)", e->duration_ms);
+	if (e->state == MIGRATE_FAILED && e->failed_statement < 0)
+		printf("  %s", e->error);   /* golang-migrate's dirty flag: no statement is known */
+	else if (e->state == MIGRATE_FAILED)
+		printf("  %sstopped at statement %ld: %s", e->failed_down ? "down section " : "",
+		       e->failed_statement + 1, e->error);
+	putchar('\n');
+}
+
 int cmd_migrate_status(struct cli *cli, struct err *err)
 {
 	struct migrate_options options;
@@ -426,7 +479,9 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 		goto out;
 	}
 	/* for CI gates: 4 pending, 1 something needs a person */
-	code = status.modified || status.failed ? EXIT_FAILED : status.pending || status.out_of_order ? EXIT_PENDING : EXIT_OK;
+	code = status.modified || status.failed                                  ? EXIT_FAILED
+	       : status.pending || status.out_of_order || status.repeatable_due ? EXIT_PENDING
+										 : EXIT_OK;
 	if (cli->json) {
 		struct json json;
 
@@ -439,55 +494,23 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 		json_int(&json, "out_of_order", (long)status.out_of_order);
 		json_int(&json, "failed", (long)status.failed);
 		json_int(&json, "other_environment", (long)status.other_environment);
+		json_int(&json, "repeatable_due", (long)status.repeatable_due);
 		json_object_end(&json);
 		json_array_begin(&json, "migrations");
-		for (i = 0; i < status.count; i++) {
-			const struct migrate_entry *e = &status.entries[i];
-
-			json_object_begin(&json, NULL);
-			json_string(&json, "version", e->version);
-			json_string(&json, "name", e->name);
-			json_string(&json, "state", state_names[e->state]);
-			json_string(&json, "file", e->file ? e->file->path : NULL);
-			json_string(&json, "applied_at", e->applied_at[0] ? e->applied_at : NULL);
-			if (e->duration_ms >= 0)
-				json_int(&json, "duration_ms", e->duration_ms);
-			else
-				json_null(&json, "duration_ms");
-			json_string(&json, "note", e->note[0] ? e->note : NULL);
-			if (e->state == MIGRATE_FAILED) {
-				if (e->failed_statement >= 0)
-					json_int(&json, "failed_statement", e->failed_statement + 1);
-				else
-					json_null(&json, "failed_statement");
-				json_string(&json, "failed_section", e->failed_down ? "down" : "up");
-				json_string(&json, "error", e->error);
-			}
-			json_object_end(&json);
-		}
+		for (i = 0; i < status.count; i++)
+			json_entry(&json, &status.entries[i], false);
+		for (i = 0; i < status.repeatable_count; i++)
+			json_entry(&json, &status.repeatables[i], true);
 		json_array_end(&json);
 		json_object_end(&json);
 		printf("%s\n", json.out.buf);
 		json_release(&json);
 		cli->json_written = true;
 	} else if (!cli->quiet) {
-		for (i = 0; i < status.count; i++) {
-			const struct migrate_entry *e = &status.entries[i];
-
-			printf("%-16s %-13s ", e->version, state_names[e->state]);
-			print_padded(e->name, 40);
-			printf(" %s", e->applied_at[0] ? e->applied_at : "-");
-			if (e->note[0])
-				printf(" (%s: not run)", e->note);
-			else if (e->duration_ms >= 0)
-				printf(" (%ld ms)", e->duration_ms);
-			if (e->state == MIGRATE_FAILED && e->failed_statement < 0)
-				printf("  %s", e->error);   /* golang-migrate's dirty flag: no statement is known */
-			else if (e->state == MIGRATE_FAILED)
-				printf("  %sstopped at statement %ld: %s", e->failed_down ? "down section " : "",
-				       e->failed_statement + 1, e->error);
-			putchar('\n');
-		}
+		for (i = 0; i < status.count; i++)
+			print_entry(&status.entries[i], false);
+		for (i = 0; i < status.repeatable_count; i++)
+			print_entry(&status.repeatables[i], true);
 		printf("%zu applied, %zu pending", status.applied, status.pending);
 		if (status.modified)
 			printf(", %zu modified", status.modified);
@@ -497,6 +520,8 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 			printf(", %zu out of order", status.out_of_order);
 		if (status.failed)
 			printf(", %zu failed", status.failed);
+		if (status.repeatable_due)
+			printf(", %zu repeatable to run", status.repeatable_due);
 		if (status.other_environment)
 			printf(", %zu for other environments (not run here)", status.other_environment);
 		putchar('\n');

@@ -53,6 +53,7 @@ static void emit(const struct migrate_options *options, enum migrate_event_kind 
 		.message = message,
 		.seconds = seconds,
 		.transaction = transaction,
+		.repeatable = m && m->repeatable,
 	};
 
 	if (options->on_event)
@@ -262,17 +263,25 @@ static void entry_set(char **field, const char *value)
 	*field = xstrdup(value);
 }
 
+static struct migrate_entry *add_to(struct migrate_entry **list, size_t *count)
+{
+	struct migrate_entry *e;
+
+	*list = realloc(*list, (*count + 1) * sizeof(**list));
+	if (!*list)
+		abort();
+	e = &(*list)[(*count)++];
+	memset(e, 0, sizeof(*e));
+	e->version = xstrdup("");
+	e->row_version = xstrdup("");
+	e->duration_ms = -1;
+	e->failed_statement = -1;
+	return e;
+}
+
 static struct migrate_entry *add_entry(struct migrate_status *status)
 {
-	status->entries = realloc(status->entries, (status->count + 1) * sizeof(*status->entries));
-	if (!status->entries)
-		abort();
-	memset(&status->entries[status->count], 0, sizeof(*status->entries));
-	status->entries[status->count].version = xstrdup("");
-	status->entries[status->count].row_version = xstrdup("");
-	status->entries[status->count].duration_ms = -1;
-	status->entries[status->count].failed_statement = -1;
-	return &status->entries[status->count++];
+	return add_to(&status->entries, &status->count);
 }
 
 static int compare_entries(const void *a, const void *b)
@@ -289,7 +298,12 @@ void migrate_status_release(struct migrate_status *status)
 		free(status->entries[i].version);
 		free(status->entries[i].row_version);
 	}
+	for (i = 0; i < status->repeatable_count; i++) {
+		free(status->repeatables[i].version);
+		free(status->repeatables[i].row_version);
+	}
 	free(status->entries);
+	free(status->repeatables);
 	memset(status, 0, sizeof(*status));
 }
 
@@ -344,7 +358,10 @@ static int read_rows(struct tracker *t, const struct migration_set *files, struc
 				}
 			}
 		} else {
-			struct migrate_entry *e = add_entry(status);
+			/* a repeatable migration's row: beside the versioned ones, never ordered with them */
+			struct migrate_entry *e = strncmp(cell(&r, i, 0), "R__", 3) == 0
+							  ? add_to(&status->repeatables, &status->repeatable_count)
+							  : add_entry(status);
 
 			entry_set(&e->version, raw);
 			/* WHERE clauses need the text as stored: '001' = '1' in neither backend */
@@ -369,6 +386,58 @@ static int read_rows(struct tracker *t, const struct migration_set *files, struc
 	}
 	driver_result_release(&r);
 	return 0;
+}
+
+static int compare_repeatable_entries(const void *a, const void *b)
+{
+	return strcmp(((const struct migrate_entry *)a)->version, ((const struct migrate_entry *)b)->version);
+}
+
+/* A repeatable migration is due when it never ran, its file changed since
+ * it last did, or it stopped part way; one whose file is gone stays as it
+ * last ran. */
+static void match_repeatables(const struct migration_set *files, struct migrate_status *status)
+{
+	size_t i, known = status->repeatable_count;
+
+	for (i = 0; i < known; i++) {
+		struct migrate_entry *e = &status->repeatables[i];
+
+		e->file = migrate_files_find_repeatable(files, e->version);
+		if (!e->file) {
+			if (e->state != MIGRATE_FAILED)
+				e->state = MIGRATE_MISSING_FILE;
+			continue;
+		}
+		snprintf(e->name, sizeof(e->name), "%s", e->file->name);
+		if (e->state == MIGRATE_APPLIED && strcmp(e->checksum, e->file->up.checksum) != 0)
+			e->state = MIGRATE_MODIFIED;
+		status->repeatable_due += e->state != MIGRATE_APPLIED;
+	}
+	for (i = 0; i < files->repeatable_count; i++) {
+		const struct migration *m = &files->repeatables[i];
+		struct migrate_entry *e;
+		size_t j;
+
+		for (j = 0; j < known && strcmp(status->repeatables[j].version, m->version) != 0; j++)
+			;
+		if (j < known)
+			continue;
+		e = add_to(&status->repeatables, &status->repeatable_count);
+		entry_set(&e->version, m->version);
+		snprintf(e->name, sizeof(e->name), "%s", m->name);
+		e->file = m;
+		e->state = MIGRATE_PENDING;
+		status->repeatable_due++;
+	}
+	if (status->repeatable_count)
+		qsort(status->repeatables, status->repeatable_count, sizeof(*status->repeatables),
+		      compare_repeatable_entries);
+}
+
+static bool repeatable_due(const struct migrate_entry *e)
+{
+	return e->file && e->state != MIGRATE_APPLIED;
 }
 
 static int build_status(struct tracker *t, const struct migration_set *files, struct migrate_status *status,
@@ -430,6 +499,7 @@ static int build_status(struct tracker *t, const struct migration_set *files, st
 	}
 	free(recorded);
 	free(newest);
+	match_repeatables(files, status);
 	qsort(status->entries, status->count, sizeof(*status->entries), compare_entries);
 	for (i = 0; i < status->count; i++) {
 		switch (status->entries[i].state) {
@@ -467,13 +537,13 @@ int migrate_status(struct engine *engine, const struct migration_set *files, con
 					continue;
 				}
 				e = add_entry(out);
-
 				entry_set(&e->version, files->items[f].version);
 				snprintf(e->name, sizeof(e->name), "%s", files->items[f].name);
 				e->file = &files->items[f];
 				e->state = MIGRATE_PENDING;
 				out->pending++;
 			}
+			match_repeatables(files, out);
 			err_init(err);
 			return 0;
 		}
@@ -1541,7 +1611,9 @@ static int record(struct tracker *t, const struct migration *m, long duration_ms
 	return rc;
 }
 
-static bool row_exists(struct tracker *t, const char *version_text, struct err *err, int *rc)
+/* checksum: a repeatable migration's, whose row counts only when it records
+ * this text (NULL for a versioned one: any row) */
+static bool row_exists(struct tracker *t, const char *version_text, const char *checksum, struct err *err, int *rc)
 {
 	char *version = literal(t, version_text);
 	struct driver_result r;
@@ -1550,6 +1622,8 @@ static bool row_exists(struct tracker *t, const char *version_text, struct err *
 
 	strbuf_init(&sql);
 	strbuf_addf(&sql, "SELECT 1 FROM %s WHERE version = %s", t->table, version);
+	if (checksum)
+		strbuf_addf(&sql, " AND checksum = '%s' AND failed_statement IS NULL", checksum);
 	*rc = tracker_sql(t, sql.buf, &r, err);
 	if (*rc != 0)
 		err_prefix(err, "reading the tracking row of version %s failed", version_text);
@@ -1751,7 +1825,7 @@ static void progress_init(struct progress *p, struct tracker *t, const struct mi
 /* The row's version as stored, NULL while there is no row. */
 static const char *progress_row(const struct progress *p)
 {
-	if (p->down || p->entry->state == MIGRATE_FAILED)
+	if (p->down || p->entry->state == MIGRATE_FAILED || (p->entry->file->repeatable && p->entry->row_version[0]))
 		return p->entry->row_version;
 	return p->inserted ? p->entry->file->version : NULL;
 }
@@ -2004,7 +2078,8 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 {
 	const struct migration *m = entry->file;
 	double started = clock_now();
-	long completed = 0, skip = entry->state == MIGRATE_FAILED ? entry->failed_statement : 0;
+	/* a repeatable one runs whole again: its file may have changed since it stopped */
+	long completed = 0, skip = entry->state == MIGRATE_FAILED && !m->repeatable ? entry->failed_statement : 0;
 	bool commit_with_row, transaction = section_transaction(t->engine, m, &m->up);
 	struct progress progress;
 	bool verified = t->lock_verified, held = true;
@@ -2025,7 +2100,7 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 			return err_set(err, EXIT_FAILED, "%s: migration %s stopped in its down section", m->path, m->version);
 		/* SQLite does not serialise transaction:false sections: skip one a rival has just recorded */
 		if (!t->sql->lock && entry->state != MIGRATE_FAILED &&
-		    (row_exists(t, m->version, err, &exists_rc) || exists_rc != 0))
+		    (row_exists(t, m->version, m->repeatable ? m->up.checksum : NULL, err, &exists_rc) || exists_rc != 0))
 			return exists_rc;
 		/* the check after the previous transaction:false section holds: nothing ran since */
 		if (!verified && lock_pin(t, false, false, m->path, err) != 0)
@@ -2094,15 +2169,17 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 	/* SQLite has no advisory lock: BEGIN IMMEDIATE serialises runners, and a
 	 * runner that waited finds the row its rival wrote. On PostgreSQL the lock
 	 * already made this runner the only one. */
-	if (!t->sql->lock && (row_exists(t, m->version, err, &exists_rc) || exists_rc != 0)) {
+	if (!t->sql->lock && (row_exists(t, m->version, m->repeatable ? m->up.checksum : NULL, err, &exists_rc) || exists_rc != 0)) {
 		if (!in_outer_transaction && t->engine->driver->rollback(t->conn, err) != 0)
 			return -1;
 		return exists_rc;
 	}
 	commit_with_row = !in_outer_transaction && !options->dry_run && t->sql->commit_in_batch;
 	rc = run_section(t, m, &m->up, true, 0, options, NULL, &completed, err);
+	/* a repeatable one that ran before has its row: updated with the new checksum */
 	if (rc == 0)
-		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL, NULL, commit_with_row, NULL, err);
+		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL,
+			    m->repeatable && entry->row_version[0] ? entry->row_version : NULL, commit_with_row, NULL, err);
 	if (rc != 0) {
 		struct err ignored;
 
@@ -2233,7 +2310,22 @@ static int plan_up(const struct engine *engine, const struct tracker *t, const s
 	*pending = 0;
 	for (i = 0; i < status->count; i++)
 		*pending += wanted(&status->entries[i], target);
+	/* repeatable migrations follow a whole up, not one to a version */
+	if (!target)
+		*pending += status->repeatable_due;
 	rc = check_plan(engine, status, before, target, options, err);
+	for (i = 0; rc == 0 && !target && i < status->repeatable_count; i++) {
+		const struct migrate_entry *e = &status->repeatables[i];
+		bool transaction;
+
+		if (!repeatable_due(e))
+			continue;
+		transaction = section_transaction(engine, e->file, &e->file->up);
+		if (options->single_transaction && !transaction)
+			return err_set(err, EXIT_USAGE, "%s: --single-transaction cannot include a transaction:false migration",
+				       e->file->path);
+		rc = check_section(engine, e->file, &e->file->up, transaction, err);
+	}
 	for (i = 0; rc == 0 && *pending > 0 && i < status->count; i++) {
 		const struct migrate_entry *e = &status->entries[i];
 		bool transaction;
@@ -2345,6 +2437,14 @@ int migrate_up(struct engine *engine, const struct migration_set *files, const c
 		rc = lock_check(&t, options, &lock, err);
 		if (rc == 0)
 			rc = apply_one(&t, &status.entries[i], options, outer, result, err);
+	}
+	/* after every versioned one, in name order, as Flyway runs them */
+	for (i = 0; rc == 0 && !target && i < status.repeatable_count; i++) {
+		if (!repeatable_due(&status.repeatables[i]))
+			continue;
+		rc = lock_check(&t, options, &lock, err);
+		if (rc == 0)
+			rc = apply_one(&t, &status.repeatables[i], options, outer, result, err);
 	}
 	if (outer) {
 		struct err end_err;

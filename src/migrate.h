@@ -37,6 +37,12 @@ struct migrate_status {
 	size_t count;
 	size_t applied, pending, modified, missing, out_of_order, failed;
 	size_t other_environment;       /* files for other environments, not run here (not in entries) */
+	/* owned; the repeatable migrations by name: APPLIED (up to date),
+	 * PENDING (never run), MODIFIED (changed: runs again), MISSING_FILE,
+	 * FAILED (a transaction:false one stopped part way: runs again) */
+	struct migrate_entry *repeatables;
+	size_t repeatable_count;
+	size_t repeatable_due;          /* of those, how many the next up runs */
 	bool table_exists;
 	long version_limit;             /* the version column's varchar length; 0 no limit */
 };
@@ -64,6 +70,7 @@ struct migrate_event {
 	const char *message;            /* warnings and plan lines */
 	double seconds;
 	bool transaction;
+	bool repeatable;                /* the migration is a repeatable one: version is "R__name" */
 	/* MIGRATE_EVENT_LOCKS: the statement's place, the table, the lock held now */
 	const char *file;
 	int line;

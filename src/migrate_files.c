@@ -42,8 +42,8 @@ void migrate_files_release(struct migration_set *set)
 {
 	size_t i;
 
-	for (i = 0; i < set->count; i++) {
-		struct migration *m = &set->items[i];
+	for (i = 0; i < set->count + set->repeatable_count; i++) {
+		struct migration *m = i < set->count ? &set->items[i] : &set->repeatables[i - set->count];
 
 		free(m->version);
 		free(m->name);
@@ -55,7 +55,18 @@ void migrate_files_release(struct migration_set *set)
 		free(m->envsub);
 	}
 	free(set->items);
+	free(set->repeatables);
 	memset(set, 0, sizeof(*set));
+}
+
+const struct migration *migrate_files_find_repeatable(const struct migration_set *set, const char *version)
+{
+	size_t i;
+
+	for (i = 0; i < set->repeatable_count; i++)
+		if (strcmp(set->repeatables[i].version, version) == 0)
+			return &set->repeatables[i];
+	return NULL;
 }
 
 /* The set is sorted by version (migrate_files_load): a binary search, since
@@ -129,8 +140,8 @@ static bool contains(const char *s, size_t len, const char *needle)
 
 /* A marker line: dbmate's "-- migrate:up|down [options]" or goose's "-- +goose ...". */
 enum marker {
-	MARK_NONE, MARK_UP, MARK_DOWN, MARK_GOOSE_NO_TRANSACTION, MARK_GOOSE_ENVSUB_ON, MARK_GOOSE_ENVSUB_OFF,
-	MARK_GOOSE_OTHER,
+	MARK_NONE, MARK_UP, MARK_DOWN, MARK_REPEATABLE, MARK_GOOSE_NO_TRANSACTION, MARK_GOOSE_ENVSUB_ON,
+	MARK_GOOSE_ENVSUB_OFF, MARK_GOOSE_OTHER,
 };
 
 /* What a marker line says besides its direction. */
@@ -180,12 +191,16 @@ static enum marker parse_marker(const char *line, size_t len, enum migration_for
 		else if ((size_t)(end - word) >= 4 && strncmp(word, "down", 4) == 0 &&
 			 (end - word == 4 || isspace((unsigned char)word[4])))
 			m = MARK_DOWN;
+		else if ((size_t)(end - word) >= 10 && strncmp(word, "repeatable", 10) == 0 &&
+			 (end - word == 10 || isspace((unsigned char)word[10])))
+			m = MARK_REPEATABLE;
 		else
 			return MARK_NONE;
 		*format = MIGRATION_DBMATE;
 		/* options: key:value words after the marker */
 		options->no_transaction = contains(word, (size_t)(end - word), "transaction:false");
-		options->environments = marker_option(word + (m == MARK_UP ? 2 : 4), end, "env:", &options->environments_len);
+		options->environments = marker_option(word + (m == MARK_UP ? 2 : m == MARK_DOWN ? 4 : 10), end, "env:",
+						      &options->environments_len);
 		return m;
 	}
 	if ((size_t)(end - p) >= 6 && strncmp(p, "+goose", 6) == 0) {
@@ -266,6 +281,9 @@ static int parse_sections(struct migration *m, const struct strbuf *content, str
 			m->envsub[m->envsub_count - 1].last = line - 1;
 			envsub = false;
 		}
+		if (marker == MARK_REPEATABLE)
+			return err_set(err, EXIT_USAGE, "%s:%d: '-- migrate:repeatable' in a versioned migration: a repeatable "
+				       "one has no version", m->path, line);
 		if (marker == MARK_DOWN && options.environments)
 			return err_set(err, EXIT_USAGE, "%s:%d: env: belongs on the '-- migrate:up' line: a migration runs "
 				       "in an environment as a whole", m->path, line);
@@ -317,6 +335,58 @@ static int parse_sections(struct migration *m, const struct strbuf *content, str
 		m->up.transaction = false;
 		m->down.transaction = false;
 	}
+	return 0;
+}
+
+/* A repeatable migration's text: after its "-- migrate:repeatable" line
+ * (comments and blank lines may come before it), or, for an R__ file
+ * without one, the whole file, as Flyway reads it. A file that is not
+ * R__name.sql is repeatable only with the marker before any statement
+ * (*marked false: not a repeatable migration). Up and down markers are
+ * refused: what a repeatable migration made is replaced by its next run,
+ * never reverted. */
+static int parse_repeatable(struct migration *m, const struct strbuf *content, bool named_r, bool *marked,
+			    struct err *err)
+{
+	const char *p = content->buf, *start;
+	bool transaction = true, statement_seen = false;
+	int line = 1, first_line = 1;
+
+	*marked = false;
+	if (strncmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	start = p;
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		size_t text_len = len && p[len - 1] == '\r' ? len - 1 : len;
+		enum migration_format format = MIGRATION_DBMATE;
+		struct marker_options options;
+		enum marker marker = parse_marker(p, text_len, &format, &options);
+
+		if (marker == MARK_REPEATABLE && !*marked && !statement_seen) {
+			*marked = true;
+			transaction = !options.no_transaction;
+			start = p + len + (p[len] == '\n');
+			first_line = line + 1;
+		} else if (marker != MARK_NONE && marker != MARK_GOOSE_OTHER) {
+			if (!named_r && !*marked)
+				return 0;
+			return err_set(err, EXIT_USAGE, "%s:%d: a repeatable migration is one section, after '-- "
+				       "migrate:repeatable' (no other markers: it runs again when it changes, and is never "
+				       "reverted)", m->path, line);
+		} else if (!is_blank_or_comment(p, text_len)) {
+			statement_seen = true;
+			if (!named_r && !*marked)
+				return 0;
+		}
+		p += len + (p[len] == '\n');
+		line++;
+	}
+	if (!named_r && !*marked)
+		return 0;
+	m->format = MIGRATION_DBMATE;
+	m->repeatable = true;
+	set_section(&m->up, m->path, start, strlen(start), first_line, transaction);
 	return 0;
 }
 
@@ -560,6 +630,64 @@ void migrate_files_select(struct migration_set *set, const char *environment)
 	}
 }
 
+static int compare_repeatables(const void *a, const void *b)
+{
+	return strcmp(((const struct migration *)a)->name, ((const struct migration *)b)->name);
+}
+
+/* file (in dir, at path) as a repeatable migration added to set; *added
+ * false when it is not one (a name without a version, and no marker). */
+static int load_repeatable(struct migration_set *set, const char *path, const char *file, bool *added,
+			   struct err *err)
+{
+	bool named_r = strncmp(file, "R__", 3) == 0, marked;
+	struct migration m;
+	struct strbuf content, sb;
+	size_t i;
+	int rc;
+
+	*added = false;
+	memset(&m, 0, sizeof(m));
+	strbuf_init(&content);
+	strbuf_init(&sb);
+	strbuf_addstr(&sb, path);
+	m.path = strbuf_detach(&sb);
+	rc = read_file(path, &content, err);
+	if (rc == 0)
+		rc = parse_repeatable(&m, &content, named_r, &marked, err);
+	strbuf_release(&content);
+	if (rc != 0 || !m.repeatable) {
+		free(m.path);
+		free(m.up.text);
+		return rc;
+	}
+	strbuf_init(&sb);
+	strbuf_add(&sb, file + (named_r ? 3 : 0), strlen(file) - (named_r ? 3 : 0) - 4);
+	m.name = strbuf_detach(&sb);
+	strbuf_init(&sb);
+	strbuf_addf(&sb, "R__%s", m.name);
+	m.version = strbuf_detach(&sb);
+	if (!*m.name)
+		rc = err_set(err, EXIT_USAGE, "%s: a repeatable migration needs a name: R__NAME.sql", path);
+	for (i = 0; rc == 0 && i < set->repeatable_count; i++)
+		if (strcmp(set->repeatables[i].version, m.version) == 0)
+			rc = err_set(err, EXIT_USAGE, "%s: the repeatable migration %s is also %s", path, m.name,
+				     set->repeatables[i].path);
+	if (rc != 0) {
+		free(m.path);
+		free(m.name);
+		free(m.version);
+		free(m.up.text);
+		return -1;
+	}
+	set->repeatables = realloc(set->repeatables, (set->repeatable_count + 1) * sizeof(*set->repeatables));
+	if (!set->repeatables)
+		abort();
+	set->repeatables[set->repeatable_count++] = m;
+	*added = true;
+	return 0;
+}
+
 static int compare_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -602,9 +730,16 @@ int migrate_files_load(const char *dir, struct migration_set *out, struct err *e
 		size_t j;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		if (parse_name(files[i], &version, &name, &direction) != 0) {
+		if (strncmp(files[i], "R__", 3) == 0 || parse_name(files[i], &version, &name, &direction) != 0) {
+			bool added = false;
+
+			free(name);
+			name = NULL;
+			if ((rc = load_repeatable(out, path, files[i], &added, err)) != 0 || added)
+				continue;
 			rc = err_set(err, EXIT_USAGE, "%s: cannot read a version in this name", path);
-			err_hint(err, "name migrations VERSION_description.sql, e.g. 20260101120000_create_users.sql");
+			err_hint(err, "name migrations VERSION_description.sql, e.g. 20260101120000_create_users.sql, or "
+				      "R__description.sql for a repeatable one");
 			free(name);
 			break;
 		}
@@ -675,6 +810,12 @@ int migrate_files_load(const char *dir, struct migration_set *out, struct err *e
 	}
 	if (out->count)
 		qsort(out->items, out->count, sizeof(*out->items), compare_migrations);
+	if (out->repeatable_count)
+		qsort(out->repeatables, out->repeatable_count, sizeof(*out->repeatables), compare_repeatables);
+	for (i = 0; i < out->repeatable_count; i++) {
+		out->repeatables[i].up.path = out->repeatables[i].path;
+		checksum(&out->repeatables[i].up);
+	}
 	/* sections point at their migration's path: fix them up after the moves */
 	for (i = 0; i < out->count; i++) {
 		out->items[i].up.path = out->items[i].path;

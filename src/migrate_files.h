@@ -25,11 +25,14 @@ struct migration_section {
 };
 
 struct migration {
-	char *version;       /* owned; digits without leading zeros, compared numerically */
+	/* owned; digits without leading zeros, compared numerically; a
+	 * repeatable migration's is "R__" and its name, as its tracking row's */
+	char *version;
 	char *name;          /* owned; the part after VERSION_ */
 	char *path;          /* owned; the file with the up section */
 	char *down_path;     /* owned; golang-migrate's .down.sql, or NULL */
 	enum migration_format format;
+	bool repeatable;     /* Flyway's R__name.sql or -- migrate:repeatable: runs again whenever it changes */
 	struct migration_section up;
 	struct migration_section down;
 	/* owned; "dev,test" from "-- migrate:up env:dev,test": the environments
@@ -48,9 +51,13 @@ struct migration_lines {
 struct migration_set {
 	struct migration *items;   /* owned; sorted by version */
 	size_t count;
+	struct migration *repeatables;   /* owned; sorted by name; up sections only */
+	size_t repeatable_count;
 };
 
-/* Reads every *.sql file of dir. Names that do not parse, two files with one
+/* Reads every *.sql file of dir: VERSION_name files, and repeatable ones
+ * (R__name.sql, or a name without a version whose first marker is
+ * "-- migrate:repeatable"). Names that do not parse, two files with one
  * version, a file without an up section, statements before the first marker:
  * -1 with exit 3 and the file (and line); so is a missing directory. */
 int migrate_files_load(const char *dir, struct migration_set *out, struct err *err) MUST_CHECK;
@@ -59,6 +66,9 @@ void migrate_files_release(struct migration_set *set);
 /* Marks the migrations whose env: list does not name environment (an empty
  * environment matches only the migrations without a list). */
 void migrate_files_select(struct migration_set *set, const char *environment);
+
+/* Finds a repeatable migration by its version ("R__name"); NULL when absent. */
+const struct migration *migrate_files_find_repeatable(const struct migration_set *set, const char *version);
 
 /* Finds a version; NULL when absent. */
 const struct migration *migrate_files_find(const struct migration_set *set, const char *version);
