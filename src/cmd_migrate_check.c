@@ -115,6 +115,8 @@ static int check(struct cli *cli, bool validate, struct err *err)
 		if (rc == 0)
 			rc = migrate_check_section(&engine, &files.items[i], &files.items[i].down, err);
 	}
+	for (i = 0; rc == 0 && validate && i < files.repeatable_count; i++)
+		rc = migrate_check_section(&engine, &files.repeatables[i], &files.repeatables[i].up, err);
 	if (rc == 0)
 		rc = lint_all(&engine, &files, &report, err);
 	if (rc == 0) {
