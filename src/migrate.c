@@ -36,6 +36,7 @@ struct tracker {
 	char *guard;         /* owned; statements that put the session back as the first inspection found it */
 	bool has_column[TRACKING_COLUMN_COUNT];
 	bool golang_migrate; /* (version, dirty) */
+	char *goose_table;   /* owned; goose's goose_db_version beside a table that does not exist yet, else NULL */
 	bool exists;
 	bool told_implicit;  /* said why a migration runs without a transaction (DDL commits implicitly) */
 	bool lock_verified;  /* the session lock was found held, and nothing ran on the session since */
@@ -127,6 +128,7 @@ static void tracker_close(struct tracker *t)
 	free(t->guard);
 	free(t->lock_key);
 	free(t->begin_settings);
+	free(t->goose_table);
 }
 
 /* The schema is fixed by the first inspection, before any migration runs on
@@ -194,6 +196,58 @@ static void guarded(struct tracker *t, struct strbuf *sql, bool own)
 	strbuf_addstr(sql, t->guard);
 }
 
+/* goose keeps its history in goose_db_version (id, version_id, is_applied,
+ * tstamp), one row per up or down: where dbctl's table does not exist yet,
+ * the one beside it is read, and adopted by the first up. */
+static int find_goose(struct tracker *t, struct err *err)
+{
+	char *name = t->engine->driver->quote(t->conn, "goose_db_version", false);
+	bool version_id = false, is_applied = false;
+	struct driver_result r;
+	struct strbuf sql;
+	long i;
+	int rc;
+
+	free(t->goose_table);
+	t->goose_table = NULL;
+	strbuf_init(&sql);
+	t->sql->inspect(&sql, t->schema_name, name);
+	free(name);
+	rc = tracker_sql(t, sql.buf, &r, err);
+	strbuf_release(&sql);
+	if (rc != 0) {
+		err_prefix(err, "looking for goose's goose_db_version failed");
+		return -1;
+	}
+	for (i = 0; i < r.row_count; i++) {
+		const char *column = r.cells[i * 6 + 1];
+
+		version_id = version_id || (column && strcmp(column, "version_id") == 0);
+		is_applied = is_applied || (column && strcmp(column, "is_applied") == 0);
+	}
+	driver_result_release(&r);
+	if (version_id && is_applied) {
+		char *quoted = t->engine->driver->quote(t->conn, "goose_db_version", true);
+
+		strbuf_init(&sql);
+		if (t->schema_ident)
+			strbuf_addf(&sql, "%s.", t->schema_ident);
+		strbuf_addstr(&sql, quoted);
+		free(quoted);
+		t->goose_table = strbuf_detach(&sql);
+	}
+	return 0;
+}
+
+/* goose's applied versions: those whose newest row says applied (version 0 is
+ * the row goose writes when it creates the table) */
+static void goose_versions(const struct tracker *t, struct strbuf *sql)
+{
+	strbuf_addf(sql, "SELECT CAST(version_id AS %s) FROM %s g WHERE version_id > 0 AND is_applied AND "
+			 "id = (SELECT max(id) FROM %s WHERE version_id = g.version_id)",
+		    t->sql->text_type, t->goose_table, t->goose_table);
+}
+
 /* Which columns the table has; none means it does not exist. */
 static int tracker_inspect(struct tracker *t, struct err *err)
 {
@@ -235,7 +289,7 @@ static int tracker_inspect(struct tracker *t, struct err *err)
 			t->golang_migrate = true;
 	}
 	driver_result_release(&r);
-	return 0;
+	return t->exists ? 0 : find_goose(t, err);
 }
 
 /* ---- status ---- */
@@ -318,7 +372,9 @@ static int read_rows(struct tracker *t, const struct migration_set *files, struc
 	int c, rc;
 
 	strbuf_init(&sql);
-	if (t->golang_migrate) {
+	if (!t->exists) {
+		goose_versions(t, &sql);
+	} else if (t->golang_migrate) {
 		strbuf_addf(&sql, "SELECT CAST(version AS %s), CAST(dirty AS %s) FROM %s", t->sql->text_type,
 			    t->sql->text_type, t->table);
 	} else {
@@ -337,7 +393,15 @@ static int read_rows(struct tracker *t, const struct migration_set *files, struc
 		char *version = migrate_version_normalize(cell(&r, i, 0));
 		const char *raw = version ? version : cell(&r, i, 0);
 
-		if (t->golang_migrate) {
+		if (!t->exists) {
+			struct migrate_entry *e = add_entry(status);
+
+			entry_set(&e->version, raw);
+			/* adopting the table writes one row per version, under this text */
+			entry_set(&e->row_version, raw);
+			e->checksum_unknown = true;
+			e->state = MIGRATE_APPLIED;
+		} else if (t->golang_migrate) {
 			bool dirty = strcmp(cell(&r, i, 1), "true") == 0 || strcmp(cell(&r, i, 1), "1") == 0;
 			size_t f;
 
@@ -452,7 +516,7 @@ static int build_status(struct tracker *t, const struct migration_set *files, st
 		return -1;
 	status->table_exists = t->exists;
 	status->version_limit = t->version_limit;
-	if (t->exists && read_rows(t, files, status, err) != 0) {
+	if ((t->exists || t->goose_table) && read_rows(t, files, status, err) != 0) {
 		migrate_status_release(status);
 		return -1;
 	}
@@ -675,12 +739,21 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 				(void)t->engine->driver->rollback(t->conn, &ignored);
 		}
 	} else if (!t->exists) {
-		created = true;
+		/* goose's rows are copied into the new table (and named below); its own table is left as it was */
+		created = !t->goose_table;
 		strbuf_addf(&sql, "CREATE TABLE IF NOT EXISTS %s (", t->table);
 		for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
 			strbuf_addf(&sql, "%s%s %s", c ? ", " : "", tracking_columns[c], types[c]);
 		strbuf_addf(&sql, ")%s", t->sql->table_options);
 		rc = tracker_sql(t, sql.buf, NULL, err);
+		if (rc == 0 && t->goose_table) {
+			strbuf_reset(&sql);
+			strbuf_addf(&sql, "INSERT INTO %s (version) ", t->table);
+			goose_versions(t, &sql);
+			rc = tracker_sql(t, sql.buf, NULL, err);
+			if (rc != 0)
+				err_prefix(err, "adopting goose's goose_db_version failed");
+		}
 	} else {
 		/* dbmate's table: add dbctl's columns beside its version */
 		for (c = 1; c < TRACKING_COLUMN_COUNT && rc == 0; c++) {
