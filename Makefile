@@ -41,7 +41,7 @@ MODDIR = $(BUILD)/lib/dbctl
 COMMON = err strbuf url clock driver sqltext
 CORE   = main cmd_ping cmd_pool cmd_config cmd_run cmd_migrate config engine pool module json script sqlscan sqlscan_input sqlscan_mysql digest redisargs \
          migrate migrate_files sha256 interrupt cmd_shell shell session printer output complete $(COMMON)
-CORE  += migrate_index migrate_locks lint cmd_migrate_check
+CORE  += migrate_index migrate_locks migrate_heartbeat lint cmd_migrate_check
 
 MODULES = $(MODDIR)/dbctl-pg.so $(MODDIR)/dbctl-redis.so $(MODDIR)/dbctl-sqlite.so $(MODDIR)/dbctl-edit.so
 MODULES += $(MODDIR)/dbctl-mysql.so

@@ -8,8 +8,8 @@ _dbctl_global_options="-p --profile --url --config -o --option --json -q --quiet
 _dbctl_ping_options="-t --timeout -w --wait -c --count -i --interval -l --level --all"
 _dbctl_pool_stats_options="-w --workers"
 _dbctl_run_options="--no-transaction -n --dry-run -v --set -e --echo --list"
-_dbctl_migrate_up_options="-d --dir -w --wait -n --dry-run --lock-timeout --lock -e --echo --single-transaction --on-drift --out-of-order --retry"
-_dbctl_migrate_apply_options="-d --dir -w --wait -n --dry-run --lock-timeout --lock -e --echo"
+_dbctl_migrate_up_options="-d --dir -w --wait -n --dry-run --lock-timeout --lock --lease -e --echo --single-transaction --on-drift --out-of-order --retry"
+_dbctl_migrate_apply_options="-d --dir -w --wait -n --dry-run --lock-timeout --lock --lease -e --echo"
 _dbctl_migrate_down_options="--retry --allow-missing-down"
 _dbctl_migrate_status_options="-d --dir -w --wait"
 _dbctl_migrate_new_options="-d --dir"
@@ -36,7 +36,7 @@ _dbctl_takes_value() {
 	"migrate "*:-d | "migrate "*:--dir) return 0 ;;
 	"migrate new":*) return 1 ;;
 	"migrate "*:-w | "migrate "*:--wait) return 0 ;;
-	"migrate "*:--lock-timeout | "migrate "*:--lock | "migrate "*:--on-drift | "migrate "*:--out-of-order) return 0 ;;
+	"migrate "*:--lock-timeout | "migrate "*:--lock | "migrate "*:--lease | "migrate "*:--on-drift | "migrate "*:--out-of-order) return 0 ;;
 	esac
 	return 1
 }

@@ -12,7 +12,7 @@ function __dbctl_words
         end
         switch $t
             case -p --profile --url --config -o --option -t --timeout -w --wait -c --count -i --interval -l --level --workers -v --set \
-                -d --dir --lock-timeout --lock --on-drift --out-of-order -f --format
+                -d --dir --lock-timeout --lock --lease --on-drift --out-of-order -f --format
                 set skip 1
             case '-*'
             case '*'
@@ -186,6 +186,7 @@ complete -c dbctl -n '__dbctl_in_migrate up down redo to status new accept basel
 complete -c dbctl -n '__dbctl_in_migrate up down redo to status accept baseline' -s w -l wait -x -d 'wait up to SECONDS for the database to accept connections'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to' -s n -l dry-run -d 'show the plan, apply it inside a transaction and roll back'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to' -l lock-timeout -x -d 'give up when another runner holds the lock this long (default 60)'
+complete -c dbctl -n '__dbctl_in_migrate up down redo to' -l lease -x -d 'with --lock=table, the lease length, renewed meanwhile (default 600)'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to' -l lock -x -a 'auto advisory table' -d 'migration lock: auto, session lock (advisory lock, GET_LOCK), or a lease row (PgBouncer, ProxySQL)'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to' -s e -l echo -d 'print each statement as it is sent'
 complete -c dbctl -n '__dbctl_in_migrate up' -l single-transaction -d 'apply every pending migration in one transaction: all or nothing'

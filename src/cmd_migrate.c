@@ -23,6 +23,7 @@
 	{ "dry-run", 'n', NULL, "show the plan, apply it inside a transaction and roll back" }, \
 	{ "lock-timeout", 0, "SECONDS", "give up when another runner holds the lock this long (default 60)" }, \
 	{ "lock", 0, "auto|advisory|table", "migration lock: auto (default: advisory, or table behind a pooler), session lock (advisory lock, GET_LOCK), or a lease row" }, \
+	{ "lease", 0, "SECONDS", "the lease's length under --lock=table, renewed meanwhile (default 600)" }, \
 	{ "echo", 'e', NULL, "print each statement as it is sent" }
 
 const struct cli_option migrate_up_options[] = {
@@ -163,8 +164,11 @@ static int prepare(struct cli *cli, struct engine *engine, struct migration_set 
 		return err_set(err, EXIT_USAGE, "--lock expects auto, advisory or table, got '%s'", lock);
 	options->drift_warn = drift && strcmp(drift, "warn") == 0;
 	options->out_of_order_apply = order && strcmp(order, "apply") == 0;
-	if (cli_seconds(cli, "lock-timeout", &options->lock_timeout, err) != 0 || cli_seconds(cli, "wait", &wait, err) != 0)
+	if (cli_seconds(cli, "lock-timeout", &options->lock_timeout, err) != 0 || cli_seconds(cli, "wait", &wait, err) != 0 ||
+	    cli_seconds(cli, "lease", &options->lease_seconds, err) != 0)
 		return -1;
+	if (cli_value(cli, "lease") && options->lease_seconds < 1)
+		return err_set(err, EXIT_USAGE, "--lease expects at least 1 second, got '%s'", cli_value(cli, "lease"));
 	if (engine_open(engine, &cli->settings, err) != 0)
 		return -1;
 	engine->target.notice = cli_print_notice;

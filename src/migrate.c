@@ -2,6 +2,7 @@
 #include "migrate.h"
 #include "clock.h"
 #include "dialect.h"
+#include "migrate_heartbeat.h"
 #include "migrate_index.h"
 #include "migrate_locks.h"
 #include "strbuf.h"
@@ -36,6 +37,7 @@ struct tracker {
 	char *guard;         /* owned; statements that put the session back as the first inspection found it */
 	bool has_column[TRACKING_COLUMN_COUNT];
 	bool golang_migrate; /* (version, dirty) */
+	struct migrate_heartbeat *heartbeat; /* borrowed; renews the lease while migrations run, or NULL */
 	char *goose_table;   /* owned; goose's goose_db_version beside a table that does not exist yet, else NULL */
 	bool exists;
 	bool told_implicit;  /* said why a migration runs without a transaction (DDL commits implicitly) */
@@ -820,6 +822,8 @@ struct migration_lock {
 	char pid[16];                  /* advisory: the server session that holds it */
 	char holder[256];              /* table: who we are in the lease row */
 	double deadline;               /* the whole wait for the lock ends here */
+	struct migrate_heartbeat *heartbeat;   /* owned; table: renews the lease meanwhile */
+	struct pool_conn *heartbeat_conn;      /* owned (checked out); the heartbeat's connection */
 };
 
 static void lock_key(struct tracker *t, const struct migrate_options *options, struct strbuf *out)
@@ -1024,6 +1028,12 @@ static int take_lock(struct tracker *t, const struct migrate_options *options, s
  * while a live lease exists. */
 #define LEASE_SECONDS 600
 
+/* --lease, whole seconds as the lease row keeps them */
+static int lease_seconds(const struct migrate_options *options)
+{
+	return options->lease_seconds > 0 ? (int)(options->lease_seconds + 0.5) : LEASE_SECONDS;
+}
+
 static int lease_sql(struct tracker *t, const struct migrate_options *options, const char *holder, bool renew,
 		     struct driver_result *out, struct err *err)
 {
@@ -1038,9 +1048,9 @@ static int lease_sql(struct tracker *t, const struct migrate_options *options, c
 		/* after a migration's own SETs; an expired lease is not renewed:
 		 * an advisory runner may have started since, seeing it expired */
 		guarded(t, &sql, false);
-		t->sql->lock->lease_renew(&sql, table, who, LEASE_SECONDS);
+		t->sql->lock->lease_renew(&sql, table, who, lease_seconds(options));
 	} else {
-		t->sql->lock->lease_take(&sql, table, who, LEASE_SECONDS, key.buf);
+		t->sql->lock->lease_take(&sql, table, who, lease_seconds(options), key.buf);
 	}
 	rc = tracker_sql(t, sql.buf, out, err);
 	strbuf_release(&sql);
@@ -1113,7 +1123,7 @@ static int take_lease(struct tracker *t, const struct migrate_options *options, 
 			err_set(err, EXIT_FAILED, "could not take the migration lease within %g s: another dbctl migrate "
 						  "holds it%s or the advisory lock", options->lock_timeout, held_by);
 			err_hint(err, "wait for it, or raise --lock-timeout; a lease left by a crashed runner expires after %d s",
-				 LEASE_SECONDS);
+				 lease_seconds(options));
 			return -1;
 		}
 		if (!waited)
@@ -1123,6 +1133,69 @@ static int take_lease(struct tracker *t, const struct migrate_options *options, 
 			return err_set(err, EXIT_INTERRUPTED, "interrupted while waiting for the migration lease");
 		pause = pause * 2 > 1 ? 1 : pause * 2;
 	}
+}
+
+/* A second connection renews the lease a few times per lease length, so
+ * that one long statement does not outlive it. Without a connection to
+ * spare, the renewals between migrations are all there is: said, not fatal. */
+static void heartbeat_start(struct tracker *t, const struct migrate_options *options, struct migration_lock *lock)
+{
+	char *table = lease_table(t), *who = literal(t, lock->holder);
+	double seconds = lease_seconds(options);
+	struct strbuf sql;
+	struct err err;
+
+	err_init(&err);
+	strbuf_init(&sql);
+	t->sql->lock->lease_renew(&sql, table, who, (int)seconds);
+	if (engine_checkout(t->engine, clock_now() + 10, &lock->heartbeat_conn, &err) != 0 ||
+	    migrate_heartbeat_start(&lock->heartbeat, t->engine->driver, lock->heartbeat_conn->conn, sql.buf,
+				    seconds / 4 < 0.25 ? 0.25 : seconds / 4, seconds, &err) != 0) {
+		char message[600];
+
+		if (lock->heartbeat_conn)
+			engine_checkin(t->engine, lock->heartbeat_conn, true);
+		lock->heartbeat_conn = NULL;
+		snprintf(message, sizeof(message), "the lease is renewed only between migrations: no connection for its "
+			 "heartbeat (%s)", err.message);
+		emit(options, MIGRATE_EVENT_WARNING, NULL, message, 0, false);
+	}
+	t->heartbeat = lock->heartbeat;
+	strbuf_release(&sql);
+	free(table);
+	free(who);
+}
+
+static void heartbeat_stop(struct tracker *t, struct migration_lock *lock)
+{
+	migrate_heartbeat_stop(lock->heartbeat);
+	lock->heartbeat = NULL;
+	t->heartbeat = NULL;
+	if (lock->heartbeat_conn)
+		engine_checkin(t->engine, lock->heartbeat_conn, false);
+	lock->heartbeat_conn = NULL;
+}
+
+static int lease_lost(struct tracker *t, const char *where, struct err *err)
+{
+	char why[256];
+
+	if (!migrate_heartbeat_lost(t->heartbeat, why, sizeof(why)))
+		return 0;
+	err_set(err, EXIT_FAILED, "the migration lease was lost (%s): stopped before %s, which was not sent", why, where);
+	err_hint(err, "another runner may be migrating now: check 'migrate status' before running again");
+	return -1;
+}
+
+/* before each statement of a migration: a runner whose lease is gone sends no more */
+static int lease_still_held(void *context, const char *file, const struct sqlscan_statement *statement,
+			    struct err *err)
+{
+	struct tracker *t = context;
+	char where[4200];
+
+	snprintf(where, sizeof(where), "%s:%d", file, statement->line);
+	return lease_lost(t, where, err);
 }
 
 static int lock_acquire(struct tracker *t, const struct migrate_options *options, struct migration_lock *lock,
@@ -1149,6 +1222,8 @@ static int lock_acquire(struct tracker *t, const struct migrate_options *options
 		t->lock_session = lock->mode == MIGRATE_LOCK_ADVISORY;
 		t->lock_timeout = options->lock_timeout;
 	}
+	if (lock->mode == MIGRATE_LOCK_TABLE)
+		heartbeat_start(t, options, lock);
 	return 0;
 }
 
@@ -1234,6 +1309,8 @@ static int lock_check(struct tracker *t, const struct migrate_options *options, 
 	if (!lock->held || (lock->mode == MIGRATE_LOCK_ADVISORY && !lock->shared))
 		return 0;
 	if (lock->mode == MIGRATE_LOCK_TABLE) {
+		if (lease_lost(t, "the next migration", err) != 0)
+			return -1;
 		if (lease_sql(t, options, lock->holder, true, &r, err) != 0)
 			return -1;
 		if (r.row_count != 1)
@@ -1276,15 +1353,17 @@ static bool lock_release(struct tracker *t, const struct migrate_options *option
 		enum driver_transaction state = t->engine->driver->transaction_state(t->conn);
 
 		/* a failed migration's transaction may still be open: the lease row is not part of it */
-		if ((state == DRIVER_TRANSACTION_OPEN || state == DRIVER_TRANSACTION_FAILED) &&
-		    t->engine->driver->rollback(t->conn, &ignored) != 0) {
+		if (state == DRIVER_TRANSACTION_UNKNOWN)
 			released = false;
-		} else if (state != DRIVER_TRANSACTION_UNKNOWN) {
+		else if ((state == DRIVER_TRANSACTION_OPEN || state == DRIVER_TRANSACTION_FAILED) &&
+			 t->engine->driver->rollback(t->conn, &ignored) != 0)
+			released = false;
+		/* after that ROLLBACK: a renewal may be waiting for the row this session's transaction held */
+		heartbeat_stop(t, lock);
+		if (released) {
 			guarded(t, &sql, false);
 			strbuf_addf(&sql, "DELETE FROM %s WHERE id = 1 AND holder = %s", table, who);
 			released = tracker_sql(t, sql.buf, NULL, &ignored) == 0;
-		} else {
-			released = false;
 		}
 		free(table);
 		free(who);
@@ -1385,6 +1464,10 @@ static int run_section(struct tracker *t, const struct migration *m, const struc
 	if (progress) {
 		script.before_statement = progress_mark;
 		script.progress_context = progress;
+	}
+	if (t->heartbeat) {
+		script.before_each = lease_still_held;
+		script.before_each_context = t;
 	}
 	if (t->locks && transaction) {
 		if (watch_begin(t, err) != 0)
@@ -2249,6 +2332,9 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 	}
 	commit_with_row = !in_outer_transaction && !options->dry_run && t->sql->commit_in_batch;
 	rc = run_section(t, m, &m->up, true, 0, options, NULL, &completed, err);
+	/* statements travel in batches: a lease lost during one is caught here, before the COMMIT */
+	if (rc == 0)
+		rc = lease_lost(t, "the migration's COMMIT", err);
 	/* a repeatable one that ran before has its row: updated with the new checksum */
 	if (rc == 0)
 		rc = record(t, m, (long)((clock_now() - started) * 1000), -1, NULL,

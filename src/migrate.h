@@ -88,6 +88,7 @@ struct migrate_options {
 	bool retry_failed;              /* retry a failed transaction:false section though unchanged */
 	bool allow_missing_down;        /* revert a migration without a down section by deleting its row */
 	double lock_timeout;
+	double lease_seconds;           /* --lease: the lease's length under --lock=table; 0 the default (600) */
 	long migration_lock_timeout_ms; /* each migration's wait for a table lock; 0: the session's own */
 	enum migrate_lock_mode lock_mode;
 	long lock_id;                   /* 0: derived from the database and table */

@@ -881,6 +881,9 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 			break;
 		if (run->options->on_statement)
 			run->options->on_statement(run->options->context, source->name, &statement);
+		if (run->options->before_each &&
+		    (rc = run->options->before_each(run->options->before_each_context, source->name, &statement, err)) != 0)
+			break;
 		if (run->options->before_statement && !run->options->transaction &&
 		    (rc = run->options->before_statement(run->options->progress_context, view->statements - 1, &statement,
 							      err)) != 0)

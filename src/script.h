@@ -32,6 +32,11 @@ struct script_options {
 	int (*after_statement)(void *context, const char *file, const struct sqlscan_statement *statement,
 			       struct err *err);
 	void *after_context;
+	/* In every mode, called before each statement is queued to be sent: a
+	 * failure stops the run with it unsent (migrate: the lease was lost) */
+	int (*before_each)(void *context, const char *file, const struct sqlscan_statement *statement,
+			   struct err *err);
+	void *before_each_context;
 	/* when set, each statement's results go here (the piped shell prints
 	 * them), which sends statements one at a time instead of in batches */
 	const struct driver_row_sink *rows;
