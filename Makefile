@@ -41,7 +41,7 @@ MODDIR = $(BUILD)/lib/dbctl
 COMMON = err strbuf url clock driver sqltext
 CORE   = main cmd_ping cmd_pool cmd_config cmd_run cmd_migrate config engine pool module json script sqlscan sqlscan_input sqlscan_mysql digest redisargs \
          migrate migrate_files sha256 interrupt cmd_shell shell session printer output complete $(COMMON)
-CORE  += migrate_index migrate_locks migrate_heartbeat lint cmd_migrate_check
+CORE  += migrate_index migrate_locks migrate_heartbeat migrate_schema lint cmd_migrate_check
 
 MODULES = $(MODDIR)/dbctl-pg.so $(MODDIR)/dbctl-redis.so $(MODDIR)/dbctl-sqlite.so $(MODDIR)/dbctl-edit.so
 MODULES += $(MODDIR)/dbctl-mysql.so
@@ -76,7 +76,7 @@ $(OBJ) $(BUILD)/bin $(MODDIR) $(BUILD)/tests:
 $(BIN): $(CORE:%=$(OBJ)/%.o) | $(BUILD)/bin
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_INIH) -ldl -pthread -lm
 
-$(MODDIR)/dbctl-pg.so: $(OBJ)/drv_pg.o $(OBJ)/dialect_pg.o $(OBJ)/lint_pg.o $(OBJ)/resolve.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
+$(MODDIR)/dbctl-pg.so: $(OBJ)/drv_pg.o $(OBJ)/drv_pg_dump.o $(OBJ)/dialect_pg.o $(OBJ)/lint_pg.o $(OBJ)/resolve.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(PKG_PG)
 
 $(MODDIR)/dbctl-redis.so: $(OBJ)/drv_redis.o $(OBJ)/dialect_redis.o $(OBJ)/redisargs.o $(OBJ)/resolve.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)

@@ -3,13 +3,13 @@
 # Works with or without the bash-completion package.
 
 _dbctl_commands="ping pool run migrate shell config help"
-_dbctl_migrate_commands="up down redo to status new accept baseline lint validate"
+_dbctl_migrate_commands="up down redo to status new accept baseline load lint validate"
 _dbctl_global_options="-p --profile --url --config -o --option --json -q --quiet -h --help --version"
 _dbctl_ping_options="-t --timeout -w --wait -c --count -i --interval -l --level --all"
 _dbctl_pool_stats_options="-w --workers"
 _dbctl_run_options="--no-transaction -n --dry-run -v --set -e --echo --list"
-_dbctl_migrate_up_options="-d --dir -w --wait -n --dry-run --lock-timeout --lock --lease -e --echo --single-transaction --on-drift --out-of-order --retry"
-_dbctl_migrate_apply_options="-d --dir -w --wait -n --dry-run --lock-timeout --lock --lease -e --echo"
+_dbctl_migrate_up_options="-d --dir -w --wait -n --dry-run --lock-timeout --lock --lease --dump-schema -e --echo --single-transaction --on-drift --out-of-order --retry"
+_dbctl_migrate_apply_options="-d --dir -w --wait -n --dry-run --lock-timeout --lock --lease --dump-schema -e --echo"
 _dbctl_migrate_down_options="--retry --allow-missing-down"
 _dbctl_migrate_status_options="-d --dir -w --wait"
 _dbctl_migrate_new_options="-d --dir"
@@ -18,7 +18,7 @@ _dbctl_levels="reach server auth query"
 _dbctl_formats="table csv json tsv"
 _dbctl_settings="profile url password pool_size max_overflow pool_timeout pool_recycle pool_pre_ping
 connect_timeout statement_timeout lock_timeout application_name search_path busy_timeout journal_mode
-migrations_dir migrations_table migrations_lock_id migrate_lock_timeout environment"
+migrations_dir migrations_table migrations_lock_id migrate_lock_timeout environment schema_file"
 _dbctl_journal_modes="wal delete truncate persist memory off keep"
 _dbctl_url_schemes="postgresql:// postgres:// mysql:// mariadb:// redis:// unix:/// sqlite:/// sqlite::memory:"
 
@@ -36,7 +36,7 @@ _dbctl_takes_value() {
 	"migrate "*:-d | "migrate "*:--dir) return 0 ;;
 	"migrate new":*) return 1 ;;
 	"migrate "*:-w | "migrate "*:--wait) return 0 ;;
-	"migrate "*:--lock-timeout | "migrate "*:--lock | "migrate "*:--lease | "migrate "*:--on-drift | "migrate "*:--out-of-order) return 0 ;;
+	"migrate "*:--lock-timeout | "migrate "*:--lock | "migrate "*:--lease | "migrate "*:--dump-schema | "migrate "*:--on-drift | "migrate "*:--out-of-order) return 0 ;;
 	esac
 	return 1
 }
@@ -171,6 +171,7 @@ _dbctl() {
 	"migrate status" | "migrate accept") options="$_dbctl_migrate_status_options $options" ;;
 	"migrate baseline") options="$_dbctl_migrate_status_options --lock-timeout --lock $options" ;;
 	"migrate new" | "migrate lint" | "migrate validate") options="$_dbctl_migrate_new_options $options" ;;
+	"migrate load") options="$_dbctl_migrate_new_options -n --dry-run -e --echo $options" ;;
 	shell) options="$_dbctl_shell_options $options" ;;
 	esac
 	if [[ $cur == -* ]]; then

@@ -12,7 +12,7 @@ function __dbctl_words
         end
         switch $t
             case -p --profile --url --config -o --option -t --timeout -w --wait -c --count -i --interval -l --level --workers -v --set \
-                -d --dir --lock-timeout --lock --lease --on-drift --out-of-order -f --format
+                -d --dir --lock-timeout --lock --lease --dump-schema --on-drift --out-of-order -f --format
                 set skip 1
             case '-*'
             case '*'
@@ -116,6 +116,7 @@ function __dbctl_settings
                 'migrations_dir=	directory of migration files (default migrations)' \
                 'migrations_table=	table that records applied migrations (default schema_migrations)' \
                 'migrations_lock_id=	migrate lock id, PostgreSQL advisory lock or MySQL GET_LOCK (default 0, derived)' \
+                'schema_file=	after up/down/redo/to write the schema and tracking rows here (default empty: none)' \
                 'environment=	this profile environment, for migrations marked env:LIST (default empty)' \
                 'migrate_lock_timeout=	ms a migration waits for a table lock, PostgreSQL (default 5000; 0 keeps lock_timeout)'
     end
@@ -127,7 +128,7 @@ complete -c dbctl -f
 complete -c dbctl -n '__dbctl_at ""' -a ping -d 'check that the database answers'
 complete -c dbctl -n '__dbctl_at ""' -a pool -d 'pool stats: the pool beside the server\'s connection budget'
 complete -c dbctl -n '__dbctl_at ""' -a run -d 'run SQL or Redis scripts in one transaction: all or nothing'
-complete -c dbctl -n '__dbctl_at ""' -a migrate -d 'migrations: up, down, redo, to, status, new, accept, baseline, lint, validate'
+complete -c dbctl -n '__dbctl_at ""' -a migrate -d 'migrations: up, down, redo, to, status, new, accept, baseline, load, lint, validate'
 complete -c dbctl -n '__dbctl_at ""' -a shell -d 'an interactive transactional session; piped input runs like run -'
 complete -c dbctl -n '__dbctl_at ""' -a config -d 'config show: every effective setting and its source'
 complete -c dbctl -n '__dbctl_at ""' -a help -d 'show help for dbctl or one command'
@@ -141,6 +142,7 @@ complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a status -d 'applied, 
 complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a new -d 'create migrations/TIMESTAMP_NAME.sql with up and down sections'
 complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a accept -d 'record the current file of a migration as the right one'
 complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a baseline -d 'record every migration up to VERSION as applied without running it'
+complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a load -d 'load a schema file into an empty database, in one transaction'
 complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a lint -d 'what the migrations would lock or rewrite, from their text'
 complete -c dbctl -n '__dbctl_at migrate "help migrate"' -a validate -d 'read, lex and lint every migration without connecting'
 complete -c dbctl -n '__dbctl_at help' -a 'ping pool run migrate shell config'
@@ -186,6 +188,7 @@ complete -c dbctl -n '__dbctl_in_migrate up down redo to status new accept basel
 complete -c dbctl -n '__dbctl_in_migrate up down redo to status accept baseline' -s w -l wait -x -d 'wait up to SECONDS for the database to accept connections'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to' -s n -l dry-run -d 'show the plan, apply it inside a transaction and roll back'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to' -l lock-timeout -x -d 'give up when another runner holds the lock this long (default 60)'
+complete -c dbctl -n '__dbctl_in_migrate up down redo to' -l dump-schema -r -d 'then write the schema and the tracking rows to FILE'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to' -l lease -x -d 'with --lock=table, the lease length, renewed meanwhile (default 600)'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to' -l lock -x -a 'auto advisory table' -d 'migration lock: auto, session lock (advisory lock, GET_LOCK), or a lease row (PgBouncer, ProxySQL)'
 complete -c dbctl -n '__dbctl_in_migrate up down redo to' -s e -l echo -d 'print each statement as it is sent'

@@ -89,6 +89,7 @@ int cmd_migrate_status(struct cli *cli, struct err *err);
 int cmd_migrate_new(struct cli *cli, struct err *err);
 int cmd_migrate_accept(struct cli *cli, struct err *err);
 int cmd_migrate_baseline(struct cli *cli, struct err *err);
+int cmd_migrate_load(struct cli *cli, struct err *err);
 int cmd_migrate_lint(struct cli *cli, struct err *err);
 int cmd_migrate_validate(struct cli *cli, struct err *err);
 int cmd_shell(struct cli *cli, struct err *err);
@@ -105,6 +106,7 @@ extern const struct cli_option migrate_status_options[];
 extern const struct cli_option migrate_new_options[];
 extern const struct cli_option migrate_accept_options[];
 extern const struct cli_option migrate_baseline_options[];
+extern const struct cli_option migrate_load_options[];
 extern const struct cli_option migrate_lint_options[];
 extern const struct cli_option shell_options[];
 #endif

@@ -4,6 +4,7 @@
 #include "engine.h"
 #include "json.h"
 #include "migrate.h"
+#include "migrate_schema.h"
 #include "output.h"
 
 #include <errno.h>
@@ -24,7 +25,8 @@
 	{ "lock-timeout", 0, "SECONDS", "give up when another runner holds the lock this long (default 60)" }, \
 	{ "lock", 0, "auto|advisory|table", "migration lock: auto (default: advisory, or table behind a pooler), session lock (advisory lock, GET_LOCK), or a lease row" }, \
 	{ "lease", 0, "SECONDS", "the lease's length under --lock=table, renewed meanwhile (default 600)" }, \
-	{ "echo", 'e', NULL, "print each statement as it is sent" }
+	{ "echo", 'e', NULL, "print each statement as it is sent" }, \
+	{ "dump-schema", 0, "FILE", "then write the schema and the tracking rows to FILE (setting schema_file)" }
 
 const struct cli_option migrate_up_options[] = {
 	APPLY_OPTIONS,
@@ -42,6 +44,12 @@ const struct cli_option migrate_to_options[] = { APPLY_OPTIONS, RETRY_DOWN_OPTIO
 const struct cli_option migrate_status_options[] = { COMMON_OPTIONS, { 0 } };
 const struct cli_option migrate_new_options[] = { { "dir", 'd', "DIR", "migrations directory" }, { 0 } };
 const struct cli_option migrate_accept_options[] = { COMMON_OPTIONS, { 0 } };
+const struct cli_option migrate_load_options[] = {
+	COMMON_OPTIONS,
+	{ "dry-run", 'n', NULL, "load it inside a transaction and roll back" },
+	{ "echo", 'e', NULL, "print each statement as it is sent" },
+	{ 0 },
+};
 const struct cli_option migrate_baseline_options[] = {
 	COMMON_OPTIONS,
 	{ "lock-timeout", 0, "SECONDS", "give up when another runner holds the lock this long (default 60)" },
@@ -245,6 +253,16 @@ static void finish_json(struct cli *cli, struct migrate_run *run, int code, cons
 	cli->json_written = true;
 }
 
+/* --dump-schema, else the setting; NULL for none */
+static const char *schema_file(struct cli *cli)
+{
+	const char *path = cli_value(cli, "dump-schema");
+
+	if (!path)
+		path = cfg_get(&cli->settings, CFG_SCHEMA_FILE);
+	return path && *path ? path : NULL;
+}
+
 /* up, down, redo and to share this: run, then report. */
 static int apply(struct cli *cli, struct err *err, int (*action)(struct cli *, struct engine *, struct migration_set *,
 								 struct migrate_options *, struct migrate_result *,
@@ -270,6 +288,12 @@ static int apply(struct cli *cli, struct err *err, int (*action)(struct cli *, s
 		return code;
 	}
 	rc = action(cli, &engine, &files, &options, &result, err);
+	/* a dry run changed nothing: the file stays as the last real run left it */
+	if (rc == 0 && !options.dry_run && schema_file(cli)) {
+		rc = migrate_schema_dump(&engine, &options, schema_file(cli), err);
+		if (rc == 0 && !cli->json && !cli->quiet)
+			printf("wrote %s\n", schema_file(cli));
+	}
 	code = rc == 0 ? EXIT_OK : (err->code ? err->code : EXIT_FAILED);
 	json_array_end(&run.events);
 	finish_json(cli, &run, code, &result, err);
@@ -641,6 +665,47 @@ static int run_version_command(struct cli *cli, enum version_command which, stru
 		       recorded == 1 ? "" : "s");
 	}
 	free(version);
+	json_release(&run.events);
+	engine_close(&engine);
+	migrate_files_release(&files);
+	return rc == 0 ? EXIT_OK : (err->code ? err->code : EXIT_FAILED);
+}
+
+int cmd_migrate_load(struct cli *cli, struct err *err)
+{
+	const char *path = cli->arg_count == 1 ? cli->args[0] : schema_file(cli);
+	struct script_summary summary;
+	struct migrate_options options;
+	struct migration_set files;
+	struct migrate_run run;
+	struct engine engine;
+	int rc;
+
+	if (cli->arg_count > 1 || !path)
+		return err_set(err, EXIT_USAGE, "migrate load expects one FILE (or the schema_file setting)"), EXIT_USAGE;
+	memset(&run, 0, sizeof(run));
+	run.cli = cli;
+	json_init(&run.events);
+	if (prepare(cli, &engine, &files, &options, &run, err) != 0) {
+		json_release(&run.events);
+		return err->code ? err->code : EXIT_USAGE;
+	}
+	rc = migrate_schema_load(&engine, &options, path, &summary, err);
+	if (rc == 0 && cli->json) {
+		struct json json;
+
+		cli_json_begin(cli, &json, EXIT_OK);
+		json_string(&json, "loaded", path);
+		json_int(&json, "statements", summary.statements);
+		json_bool(&json, "committed", summary.committed);
+		json_object_end(&json);
+		printf("%s\n", json.out.buf);
+		json_release(&json);
+		cli->json_written = true;
+	} else if (rc == 0 && !cli->quiet) {
+		printf("loaded %s: %ld statements, %s\n", path, summary.statements,
+		       summary.committed ? "committed" : "rolled back (dry run)");
+	}
 	json_release(&run.events);
 	engine_close(&engine);
 	migrate_files_release(&files);

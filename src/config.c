@@ -56,6 +56,8 @@ const struct cfg_key cfg_keys[CFG_KEY_COUNT] = {
 		"PostgreSQL: milliseconds a migration waits for a table lock before it fails; 0 keeps lock_timeout" },
 	[CFG_ENVIRONMENT] = { "environment", CFG_STRING, "", NULL, false, 0,
 		"this profile's environment: migrations marked env:LIST run only where LIST names it" },
+	[CFG_SCHEMA_FILE] = { "schema_file", CFG_STRING, "", NULL, false, 0,
+		"after up, down, redo and to, write the schema and the tracking rows here; empty writes none" },
 };
 
 /* One key = value line of the INI file; strings owned. */

@@ -9,9 +9,10 @@
 #include <stddef.h>
 
 /* Bumped whenever struct driver or what it promises changes, so that a stale module is refused. */
-#define DRIVER_ABI_VERSION 11
+#define DRIVER_ABI_VERSION 12
 
 struct dialect;   /* dialect.h: the backend's language, for the runner, the shell and migrate */
+struct strbuf;    /* strbuf.h */
 
 /* Everything a driver needs to connect; every pointer is borrowed from the settings. */
 struct driver_target {
@@ -171,6 +172,10 @@ struct driver {
 	/* Optional: does every connection to url see a database of its own
 	 * (SQLite's :memory:)? Then the pool holds exactly one. */
 	bool (*single_connection)(const char *url);
+	/* Optional: appends the database's schema as statements that create it
+	 * again (PostgreSQL: pg_dump --schema-only, cleaned; SQLite: its schema
+	 * table), for migrate's schema file. */
+	int (*dump_schema)(struct driver_conn *conn, struct strbuf *out, struct err *err);
 };
 
 /* How a wait ended. */

@@ -1,4 +1,5 @@
 /* PostgreSQL driver module: libpq, with every wait bounded by the caller's deadline. */
+#include "drv_pg_dump.h"
 #include "dialect.h"
 #include "clock.h"
 #include "driver.h"
@@ -1330,6 +1331,11 @@ static void pg_close(struct driver_conn *conn)
 	free(conn);
 }
 
+static int pg_dump_schema_of(struct driver_conn *conn, struct strbuf *out, struct err *err)
+{
+	return pg_dump_schema(conn->pg, out, err);
+}
+
 static const struct driver pg_driver = {
 	.abi_version = DRIVER_ABI_VERSION,
 	.name = "postgresql",
@@ -1351,6 +1357,7 @@ static const struct driver pg_driver = {
 	.transaction_wrote = pg_transaction_wrote,
 	.close = pg_close,
 	.session_shared = pg_session_shared,
+	.dump_schema = pg_dump_schema_of,
 };
 
 __attribute__((visibility("default"))) const struct driver *dbctl_driver_entry(void);

@@ -450,6 +450,22 @@ static bool sqlite_single_connection(const char *url)
 	return strncmp(url, "sqlite::memory:", 15) == 0 || strstr(url, "mode=memory") != NULL;
 }
 
+/* As the sqlite3 shell's .schema: each object's own CREATE text, in the
+ * order they were made, which is an order they can be made again in. */
+static int sqlite_dump_schema(struct driver_conn *conn, struct strbuf *out, struct err *err)
+{
+	struct driver_result r;
+	long i;
+
+	if (sqlite_exec(conn, "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' "
+			      "ESCAPE '\\' ORDER BY rowid", &r, err) != 0)
+		return -1;
+	for (i = 0; i < r.row_count; i++)
+		strbuf_addf(out, "%s;\n\n", r.cells[i] ? r.cells[i] : "");
+	driver_result_release(&r);
+	return 0;
+}
+
 static const struct driver sqlite_driver = {
 	.abi_version = DRIVER_ABI_VERSION,
 	.name = "sqlite",
@@ -471,6 +487,7 @@ static const struct driver sqlite_driver = {
 	.statement_complete = sqlite_statement_complete,
 	.close = sqlite_close,
 	.single_connection = sqlite_single_connection,
+	.dump_schema = sqlite_dump_schema,
 };
 
 __attribute__((visibility("default"))) const struct driver *dbctl_driver_entry(void);

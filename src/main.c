@@ -47,6 +47,8 @@ static const struct command commands[] = {
 	  migrate_accept_options, true, true, cmd_migrate_accept },
 	{ "migrate baseline", "VERSION", "record every migration up to VERSION as applied without running it",
 	  migrate_baseline_options, true, true, cmd_migrate_baseline },
+	{ "migrate load", "[FILE]", "load a schema file (--dump-schema) into an empty database, in one transaction",
+	  migrate_load_options, true, true, cmd_migrate_load },
 	{ "migrate lint", "", "what the migrations would lock or rewrite, from their text; no database",
 	  migrate_lint_options, true, true, cmd_migrate_lint },
 	{ "migrate validate", "", "read, lex and lint every migration without connecting: exit 0, 1 or 3",
