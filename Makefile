@@ -45,7 +45,7 @@ CORE  += migrate_index migrate_locks migrate_heartbeat migrate_schema lint cmd_m
 
 MODULES = $(MODDIR)/dbctl-pg.so $(MODDIR)/dbctl-redis.so $(MODDIR)/dbctl-sqlite.so $(MODDIR)/dbctl-edit.so
 MODULES += $(MODDIR)/dbctl-mysql.so
-MYSQL_OBJS = drv_mysql drv_mysql_exec drv_mysql_stats drv_mysql_module
+MYSQL_OBJS = drv_mysql drv_mysql_exec drv_mysql_stats drv_mysql_module drv_mysql_dump
 
 UNIT_TESTS = $(BUILD)/tests/test_url $(BUILD)/tests/test_config $(BUILD)/tests/test_pool \
              $(BUILD)/tests/test_redisargs $(BUILD)/tests/test_json $(BUILD)/tests/test_pool_live \
@@ -76,7 +76,7 @@ $(OBJ) $(BUILD)/bin $(MODDIR) $(BUILD)/tests:
 $(BIN): $(CORE:%=$(OBJ)/%.o) | $(BUILD)/bin
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_INIH) -ldl -pthread -lm
 
-$(MODDIR)/dbctl-pg.so: $(OBJ)/drv_pg.o $(OBJ)/drv_pg_dump.o $(OBJ)/dialect_pg.o $(OBJ)/lint_pg.o $(OBJ)/resolve.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
+$(MODDIR)/dbctl-pg.so: $(OBJ)/drv_pg.o $(OBJ)/drv_pg_dump.o $(OBJ)/subprocess.o $(OBJ)/dialect_pg.o $(OBJ)/lint_pg.o $(OBJ)/resolve.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(PKG_PG)
 
 $(MODDIR)/dbctl-redis.so: $(OBJ)/drv_redis.o $(OBJ)/dialect_redis.o $(OBJ)/redisargs.o $(OBJ)/resolve.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
@@ -88,7 +88,7 @@ $(MODDIR)/dbctl-sqlite.so: $(OBJ)/drv_sqlite.o $(OBJ)/dialect_sqlite.o $(COMMON:
 # libmariadb (libssl, libcrypto, libz with it) only for mysql:// and mariadb://.
 $(MYSQL_OBJS:%=$(OBJ)/%.o): $(OBJ)/%.o: src/%.c | $(OBJ)
 	$(CC) $(ALL_CFLAGS) $(CFLAGS_MYSQL) -c -o $@ $<
-$(MODDIR)/dbctl-mysql.so: $(MYSQL_OBJS:%=$(OBJ)/%.o) $(OBJ)/dialect_mysql.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
+$(MODDIR)/dbctl-mysql.so: $(MYSQL_OBJS:%=$(OBJ)/%.o) $(OBJ)/dialect_mysql.o $(OBJ)/subprocess.o $(COMMON:%=$(OBJ)/%.o) | $(MODDIR)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(PKG_MYSQL)
 
 # libedit (and ncurses with it) only for the interactive shell.

@@ -4,6 +4,7 @@
  * so that the connection code (drv_mysql.c) and the statement code
  * (drv_mysql_exec.c) each depend on the one below, never on each other. */
 #include "drv_mysql.h"
+#include "drv_mysql_dump.h"
 #include "dialect.h"
 
 #include <mysqld_error.h>
@@ -108,6 +109,7 @@ static const struct driver mysql_driver = {
 	.close = my_close_conn,
 	.parameter = my_parameter,
 	.session_shared = NULL,
+	.dump_schema = my_dump_schema,
 };
 
 __attribute__((visibility("default"))) const struct driver *dbctl_driver_entry(void);

@@ -2,18 +2,13 @@
  * and its output cleaned for review: a dump is read in diffs. */
 #include "drv_pg_dump.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
+#include "subprocess.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 /* Where packagers put each major's pg_dump (Debian, RHEL, Homebrew): the
  * major goes between the two parts. */
@@ -52,6 +47,15 @@ static int find_pg_dump(int major, char *path, size_t size, struct err *err)
 	return -1;
 }
 
+static char *entry(const char *name, const char *value)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	strbuf_addf(&sb, "%s=%s", name, value);
+	return strbuf_detach(&sb);
+}
+
 /* The child's environment: the caller's without PG* (a PGSERVICE or
  * PGOPTIONS must not point pg_dump elsewhere), then the connection's own. */
 static char **child_environment(PGconn *pg)
@@ -60,79 +64,27 @@ static char **child_environment(PGconn *pg)
 		{ "sslmode", "PGSSLMODE" }, { "sslrootcert", "PGSSLROOTCERT" }, { "sslcert", "PGSSLCERT" },
 		{ "sslkey", "PGSSLKEY" },   { "sslcrl", "PGSSLCRL" },           { "gssencmode", "PGGSSENCMODE" },
 	};
+	static const char *const drop[] = { "PG", NULL };
+	const char *settings[][2] = {
+		{ "PGHOST", PQhost(pg) }, { "PGPORT", PQport(pg) }, { "PGDATABASE", PQdb(pg) },
+		{ "PGUSER", PQuser(pg) }, { "PGPASSWORD", PQpass(pg) },
+	};
 	PQconninfoOption *options = PQconninfo(pg), *o;
-	size_t count = 0, n = 0, i;
-	char **env;
+	char *extra[16] = { 0 }, **env;
+	size_t n = 0, i;
 
-	for (i = 0; environ[i]; i++)
-		count++;
-	env = calloc(count + 16, sizeof(*env));
-	if (!env)
-		abort();
-	for (i = 0; environ[i]; i++)
-		if (strncmp(environ[i], "PG", 2) != 0)
-			env[n++] = strdup(environ[i]);
-#define PUT(name, value)                                                   \
-	do {                                                               \
-		const char *v_ = (value);                                  \
-		if (v_ && *v_) {                                           \
-			struct strbuf sb_;                                 \
-			strbuf_init(&sb_);                                 \
-			strbuf_addf(&sb_, "%s=%s", (name), v_);            \
-			env[n++] = strbuf_detach(&sb_);                    \
-		}                                                          \
-	} while (0)
-	PUT("PGHOST", PQhost(pg));
-	PUT("PGPORT", PQport(pg));
-	PUT("PGDATABASE", PQdb(pg));
-	PUT("PGUSER", PQuser(pg));
-	PUT("PGPASSWORD", PQpass(pg));
+	for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+		if (settings[i][1] && *settings[i][1])
+			extra[n++] = entry(settings[i][0], settings[i][1]);
 	for (o = options; o && o->keyword; o++)
 		for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
-			if (strcmp(o->keyword, keywords[i][0]) == 0)
-				PUT(keywords[i][1], o->val);
-#undef PUT
+			if (strcmp(o->keyword, keywords[i][0]) == 0 && o->val && *o->val)
+				extra[n++] = entry(keywords[i][1], o->val);
 	PQconninfoFree(options);
+	env = subprocess_environment(drop, (const char *const *)extra, n);
+	for (i = 0; i < n; i++)
+		free(extra[i]);
 	return env;
-}
-
-static void free_environment(char **env)
-{
-	size_t i;
-
-	for (i = 0; env[i]; i++)
-		free(env[i]);
-	free(env);
-}
-
-/* Reads the child's stdout and stderr to their ends. */
-static void collect(int out_fd, int err_fd, struct strbuf *out, struct strbuf *errors)
-{
-	struct pollfd fds[2] = { { out_fd, POLLIN, 0 }, { err_fd, POLLIN, 0 } };
-	char buffer[65536];
-
-	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
-		int i;
-
-		if (poll(fds, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (i = 0; i < 2; i++) {
-			ssize_t got;
-
-			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			got = read(fds[i].fd, buffer, sizeof(buffer));
-			if (got > 0) {
-				strbuf_add(i == 0 ? out : errors, buffer, (size_t)got);
-			} else if (got == 0 || errno != EINTR) {
-				close(fds[i].fd);
-				fds[i].fd = -1;
-			}
-		}
-	}
 }
 
 static bool starts(const char *line, size_t len, const char *prefix)
@@ -186,56 +138,21 @@ static void clean(const char *text, struct strbuf *out)
 
 int pg_dump_schema(PGconn *pg, struct strbuf *out, struct err *err)
 {
-	int major = PQserverVersion(pg) / 10000, out_pipe[2], err_pipe[2], status = 0;
+	char path[512], schema_only[] = "--schema-only", no_password[] = "--no-password", **env;
+	char *const argv[] = { path, schema_only, no_password, NULL };
 	struct strbuf dump, errors;
-	char path[512], **env;
-	pid_t child;
 	int rc = 0;
 
-	if (find_pg_dump(major, path, sizeof(path), err) != 0)
+	if (find_pg_dump(PQserverVersion(pg) / 10000, path, sizeof(path), err) != 0)
 		return -1;
-	if (pipe(out_pipe) != 0)
-		return err_set(err, EXIT_FAILED, "pg_dump: %s", strerror(errno));
-	if (pipe(err_pipe) != 0) {
-		close(out_pipe[0]);
-		close(out_pipe[1]);
-		return err_set(err, EXIT_FAILED, "pg_dump: %s", strerror(errno));
-	}
 	env = child_environment(pg);
-	child = fork();
-	if (child == 0) {
-		char schema_only[] = "--schema-only", no_password[] = "--no-password";
-		char *const argv[] = { path, schema_only, no_password, NULL };
-
-		dup2(out_pipe[1], 1);
-		dup2(err_pipe[1], 2);
-		close(out_pipe[0]);
-		close(err_pipe[0]);
-		close(out_pipe[1]);
-		close(err_pipe[1]);
-		execve(path, argv, env);
-		_exit(127);
-	}
-	free_environment(env);
-	close(out_pipe[1]);
-	close(err_pipe[1]);
-	if (child < 0) {
-		close(out_pipe[0]);
-		close(err_pipe[0]);
-		return err_set(err, EXIT_FAILED, "pg_dump: %s", strerror(errno));
-	}
 	strbuf_init(&dump);
 	strbuf_init(&errors);
-	collect(out_pipe[0], err_pipe[0], &dump, &errors);
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		while (errors.len && (errors.buf[errors.len - 1] == '\n'))
-			errors.buf[--errors.len] = '\0';
+	if (subprocess_run(path, argv, env, &dump, &errors) != 0)
 		rc = err_set(err, EXIT_FAILED, "%s failed: %s", path, errors.len ? errors.buf : "no message");
-	} else {
+	else
 		clean(dump.buf, out);
-	}
+	subprocess_environment_release(env);
 	strbuf_release(&dump);
 	strbuf_release(&errors);
 	return rc;

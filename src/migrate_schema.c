@@ -150,7 +150,8 @@ int migrate_schema_load(struct engine *engine, const struct migrate_options *opt
 		return -1;
 	}
 	memset(&script, 0, sizeof(script));
-	script.transaction = true;
+	/* where DDL commits implicitly (MySQL), a transaction would be refused: statement by statement */
+	script.transaction = !engine->driver->dialect->migration || !engine->driver->dialect->migration->ddl_commits;
 	script.dry_run = options->dry_run;
 	script.on_statement = options->on_statement;
 	script.context = options->context;
