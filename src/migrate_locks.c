@@ -108,6 +108,9 @@ int migrate_locks_observe(struct migrate_locks *locks, const struct driver *driv
 	size_t i;
 	long row;
 
+	/* no table existed before the dry run: none to report, and no query to pay per statement */
+	if (locks->count == 0)
+		return 0;
 	if (driver->exec(conn, locks->sql->held_sql, &r, err) != 0) {
 		err_prefix(err, "reading the locks this statement took:");
 		return -1;
