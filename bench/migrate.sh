@@ -18,7 +18,11 @@
 #      v text)`, each in its own transaction and recorded: dbctl migrate up,
 #      sqitch deploy, alembic upgrade head (transaction_per_migration=True);
 #      info: alembic with its default env.py (all in one transaction); the
-#      floor: the N statements in ONE transaction, psql -1 -f
+#      floor: the N statements in ONE transaction, psql -1 -f; info, dbctl's
+#      variants: dbctl-1tx (--single-transaction), dbctl-dry-run (--dry-run
+#      on the empty database, which must stay empty: it sends each statement
+#      alone and reads pg_locks/relfilenode after each), dbctl-no-lock-timeout
+#      (-o migrate_lock_timeout=0: no SET LOCAL lock_timeout per migration)
 #   2. no-op (everything applied): dbctl migrate up, sqitch deploy, alembic
 #      upgrade head, and one dbctl ping on the same database
 #   3. info: SQLite (file on /dev/shm): dbctl from scratch next to the sqlite3
@@ -42,6 +46,8 @@
 #   BENCH_PG_DIR=DIR      the PostgreSQL cluster too (default /dev/shm when it
 #                         is a tmpfs; BENCH_PG_DIR=/tmp: on disk)
 #   BENCH_DIAG=0          skip the statement-count table
+#   BENCH_INSTALL_PEERS=1 apt-install sqitch and alembic (root); without it a
+#                         peer that is not installed is skipped with a note
 set -u
 
 psql_bin=/usr/lib/postgresql/15/bin/psql   # not /usr/bin/psql: a Perl wrapper (pg_wrapper)
