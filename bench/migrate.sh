@@ -18,7 +18,11 @@
 #      v text)`, each in its own transaction and recorded: dbctl migrate up,
 #      sqitch deploy, alembic upgrade head (transaction_per_migration=True);
 #      info: alembic with its default env.py (all in one transaction); the
-#      floor: the N statements in ONE transaction, psql -1 -f
+#      floor: the N statements in ONE transaction, psql -1 -f; info, dbctl's
+#      variants: dbctl-1tx (--single-transaction), dbctl-dry-run (--dry-run
+#      on the empty database, which must stay empty: it sends each statement
+#      alone and reads pg_locks/relfilenode after each), dbctl-no-lock-timeout
+#      (-o migrate_lock_timeout=0: no SET LOCAL lock_timeout per migration)
 #   2. no-op (everything applied): dbctl migrate up, sqitch deploy, alembic
 #      upgrade head, and one dbctl ping on the same database
 #   3. info: SQLite (file on /dev/shm): dbctl from scratch next to the sqlite3
@@ -42,6 +46,8 @@
 #   BENCH_PG_DIR=DIR      the PostgreSQL cluster too (default /dev/shm when it
 #                         is a tmpfs; BENCH_PG_DIR=/tmp: on disk)
 #   BENCH_DIAG=0          skip the statement-count table
+#   BENCH_INSTALL_PEERS=1 apt-install sqitch and alembic (root); without it a
+#                         peer that is not installed is skipped with a note
 set -u
 
 psql_bin=/usr/lib/postgresql/15/bin/psql   # not /usr/bin/psql: a Perl wrapper (pg_wrapper)
@@ -72,6 +78,11 @@ if [ "${1:-}" = --hook ]; then
 		esac
 		got=$(q "${TEST_PG_URL%/*}/$1" "SELECT (SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename ~ '^t[0-9]+\$'), $track") || exit 1
 		[ "$got" = "$n|$n" ] || { echo "pg-check: $1 ($3): tables|recorded '$got', expected $n|$n" >&2; exit 1; }
+		;;
+	pg-check-empty)   # DB: nothing in the database's schemas (a dry run's check): no relation, no tracking table
+		got=$(q "${TEST_PG_URL%/*}/$1" "SELECT count(*) FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND s.nspname !~ '^pg_temp'" \
+			"SELECT coalesce(to_regclass('public.schema_migrations')::text, 'none')") || exit 1
+		[ "$got" = $'0\nnone' ] || { echo "pg-check-empty: $1: relations and tracking table '${got//$'\n'/|}', expected 0|none" >&2; exit 1; }
 		;;
 	sqlite-reset)   # DB
 		rm -f "$1" "$1-wal" "$1-shm" "$1-journal"
@@ -108,16 +119,26 @@ die() { say "$*"; exit 1; }
 need_pkgs=()
 command -v sqlite3 >/dev/null || need_pkgs+=(sqlite3)
 command -v cc >/dev/null || need_pkgs+=(gcc)
-[ -x /usr/bin/sqitch ] || need_pkgs+=(sqitch)
-perl -MDBD::Pg -e 1 2>/dev/null || need_pkgs+=(libdbd-pg-perl)
-[ -x /usr/bin/alembic ] || need_pkgs+=(alembic)
-/usr/bin/python3 -c 'import psycopg2' 2>/dev/null || need_pkgs+=(python3-psycopg2)
+# The peers are installed only on request (BENCH_INSTALL_PEERS=1); a peer that
+# is missing is skipped with a note, its rows and ratios left out.
+peer_sqitch() { [ -x /usr/bin/sqitch ] && perl -MDBD::Pg -e 1 2>/dev/null; }
+peer_alembic() { [ -x /usr/bin/alembic ] && /usr/bin/python3 -c 'import psycopg2' 2>/dev/null; }
+if [ "${BENCH_INSTALL_PEERS:-0}" = 1 ]; then
+	[ -x /usr/bin/sqitch ] || need_pkgs+=(sqitch)
+	perl -MDBD::Pg -e 1 2>/dev/null || need_pkgs+=(libdbd-pg-perl)
+	[ -x /usr/bin/alembic ] || need_pkgs+=(alembic)
+	/usr/bin/python3 -c 'import psycopg2' 2>/dev/null || need_pkgs+=(python3-psycopg2)
+fi
 bench_install ${need_pkgs[@]+"${need_pkgs[@]}"}
 bench_require "$psql_bin" perl awk
 # Debian's alembic and sqitch, on Debian's python3 and perl: not a pyenv's
 # python3 found first on PATH (/usr/bin/alembic's shebang is /usr/bin/python3).
 sqitch_bin=/usr/bin/sqitch
 alembic_bin=/usr/bin/alembic
+have_sqitch=1 have_alembic=1 peer_note=
+peer_sqitch || { have_sqitch=0 peer_note+=" sqitch (/usr/bin/sqitch, DBD::Pg)"; }
+peer_alembic || { have_alembic=0 peer_note+=" alembic (/usr/bin/alembic, python3-psycopg2)"; }
+[ -z "$peer_note" ] || say "NOTE: skipping peers not installed:$peer_note (BENCH_INSTALL_PEERS=1 installs them)"
 sqlite3_bin=$(command -v sqlite3)
 unset PYTHONPATH PYTHONHOME PYTHONSTARTUP PERL5LIB PERL5OPT
 
@@ -161,7 +182,7 @@ if [ -n "$sqlite_base" ]; then
 fi
 
 # ---- the migrations ------------------------------------------------------------
-say "generating $n migrations for dbctl, sqitch, alembic and psql"
+say "generating $n migrations for dbctl, psql$([ "$have_sqitch" = 0 ] || echo ", sqitch")$([ "$have_alembic" = 0 ] || echo ", alembic")"
 ddl() { printf 'create table t%d (id int primary key, v text)' "$1"; }
 
 # dbctl: dbmate-format files VERSION_tI.sql
@@ -180,26 +201,28 @@ for ((i = 1; i <= n; i++)); do printf '%s;\n' "$(ddl "$i")"; done >"$tmp/all.sql
 # way `sqitch add` writes them (200 `sqitch add` would take ~70 s). Each deploy
 # script is sqitch's template, BEGIN; ... COMMIT;, around one statement.
 # The client is the real psql (sqitch runs one per change), not pg_wrapper.
-export SQITCH_USER_CONFIG=$tmp/sqitch-user.conf SQITCH_SYSTEM_CONFIG=$tmp/sqitch-system.conf
-: >"$SQITCH_USER_CONFIG"
-: >"$SQITCH_SYSTEM_CONFIG"
-sq=$tmp/sqitch
-mkdir -p "$sq"
-{
-	"$sqitch_bin" -C "$sq" init bench --engine pg &&
-		"$sqitch_bin" -C "$sq" config engine.pg.client "$psql_bin" &&
-		"$sqitch_bin" -C "$sq" add t1 -n 'create t1'
-} >"$tmp/sqitch-init.log" 2>&1 || { cat "$tmp/sqitch-init.log" >&2; die "sqitch init/add failed"; }
-plan_line=$(grep '^t1 ' "$sq/sqitch.plan") || die "sqitch add wrote no plan line for t1"
-for kind in deploy revert verify; do cp "$sq/$kind/t1.sql" "$tmp/sqitch-$kind.tmpl"; done
-for ((i = 1; i <= n; i++)); do
-	[ "$i" = 1 ] || printf '%s\n' "${plan_line//t1/t$i}" >>"$sq/sqitch.plan"
-	sed "s/:t1 /:t$i /; s/^-- XXX Add DDLs here\\.\$/$(ddl "$i");/" "$tmp/sqitch-deploy.tmpl" >"$sq/deploy/t$i.sql"
-	sed "s/:t1 /:t$i /; s/^-- XXX Add DDLs here\\.\$/drop table t$i;/" "$tmp/sqitch-revert.tmpl" >"$sq/revert/t$i.sql"
-	sed "s/:t1 /:t$i /; s/^-- XXX Add verifications here\\.\$/select id, v from t$i where false;/" \
-		"$tmp/sqitch-verify.tmpl" >"$sq/verify/t$i.sql"
-done
-grep -q "^create table t$n " "$sq/deploy/t$n.sql" || die "sqitch deploy script template not as expected: $sq/deploy/t$n.sql"
+if [ "$have_sqitch" = 1 ]; then
+	export SQITCH_USER_CONFIG=$tmp/sqitch-user.conf SQITCH_SYSTEM_CONFIG=$tmp/sqitch-system.conf
+	: >"$SQITCH_USER_CONFIG"
+	: >"$SQITCH_SYSTEM_CONFIG"
+	sq=$tmp/sqitch
+	mkdir -p "$sq"
+	{
+		"$sqitch_bin" -C "$sq" init bench --engine pg &&
+			"$sqitch_bin" -C "$sq" config engine.pg.client "$psql_bin" &&
+			"$sqitch_bin" -C "$sq" add t1 -n 'create t1'
+	} >"$tmp/sqitch-init.log" 2>&1 || { cat "$tmp/sqitch-init.log" >&2; die "sqitch init/add failed"; }
+	plan_line=$(grep '^t1 ' "$sq/sqitch.plan") || die "sqitch add wrote no plan line for t1"
+	for kind in deploy revert verify; do cp "$sq/$kind/t1.sql" "$tmp/sqitch-$kind.tmpl"; done
+	for ((i = 1; i <= n; i++)); do
+		[ "$i" = 1 ] || printf '%s\n' "${plan_line//t1/t$i}" >>"$sq/sqitch.plan"
+		sed "s/:t1 /:t$i /; s/^-- XXX Add DDLs here\\.\$/$(ddl "$i");/" "$tmp/sqitch-deploy.tmpl" >"$sq/deploy/t$i.sql"
+		sed "s/:t1 /:t$i /; s/^-- XXX Add DDLs here\\.\$/drop table t$i;/" "$tmp/sqitch-revert.tmpl" >"$sq/revert/t$i.sql"
+		sed "s/:t1 /:t$i /; s/^-- XXX Add verifications here\\.\$/select id, v from t$i where false;/" \
+			"$tmp/sqitch-verify.tmpl" >"$sq/verify/t$i.sql"
+	done
+	grep -q "^create table t$n " "$sq/deploy/t$n.sql" || die "sqitch deploy script template not as expected: $sq/deploy/t$n.sql"
+fi
 
 # alembic: `alembic init` and one `alembic revision` give the layout and the
 # revision file format; N revision files, each op.execute() of one statement.
@@ -208,44 +231,46 @@ grep -q "^create table t$n " "$sq/deploy/t$n.sql" || die "sqitch deploy script t
 # dbctl and sqitch); the info row alembic-1tx keeps alembic's default: all of
 # them in one transaction. alembic's INFO log lines are turned off (stderr is
 # the error log here).
-al=$tmp/alembic
-mkdir -p "$al"
-{
-	(cd "$al" && "$alembic_bin" init alembic) &&
-		(cd "$al" && "$alembic_bin" revision -m 'create t1')
-} >"$tmp/alembic-init.log" 2>&1 || { cat "$tmp/alembic-init.log" >&2; die "alembic init/revision failed"; }
-rev_tmpl=$(ls "$al"/alembic/versions/*_create_t1.py) || die "alembic revision wrote no file"
-mv "$rev_tmpl" "$tmp/alembic-revision.tmpl"
-sed -i 's|^script_location = .*|script_location = %(here)s/alembic|; /^\[logger_alembic\]/,/^qualname/ s/^level = INFO/level = WARN/' \
-	"$al/alembic.ini"
-cp "$al/alembic.ini" "$al/alembic-1tx.ini"
-sed -i 's|^script_location = .*|script_location = %(here)s/alembic-1tx|' "$al/alembic-1tx.ini"
-perl -0pi -e 's/connectable = engine_from_config\(.*?\)\n/connectable = engine_from_config(\n        {"sqlalchemy.url": context.get_x_argument(as_dictionary=True)["url"]},\n        prefix="sqlalchemy.",\n        poolclass=pool.NullPool,\n    )\n/s' \
-	"$al/alembic/env.py"
-cp -r "$al/alembic" "$al/alembic-1tx"
-perl -0pi -e 's/connection=connection, target_metadata=target_metadata\n/connection=connection, target_metadata=target_metadata,\n            transaction_per_migration=True,\n/' \
-	"$al/alembic/env.py"
-grep -q 'transaction_per_migration=True' "$al/alembic/env.py" && grep -q 'get_x_argument' "$al/alembic-1tx/env.py" ||
-	die "alembic's env.py template is not as expected"
-alembic_head=
-prev=None
-for ((i = 1; i <= n; i++)); do
-	rev=$(printf 'b%011x' "$i")
-	REV=$rev PREV=$prev I=$i DDL=$(ddl "$i") perl -pe '
-		s/^"""create t1/"""create t$ENV{I}/;
-		s/^Revision ID: .*/Revision ID: $ENV{REV}/;
-		s/^Revises: .*/Revises: @{[ $ENV{PREV} eq "None" ? "" : $ENV{PREV} ]}/;
-		s/^revision = .*/revision = \x27$ENV{REV}\x27/;
-		s/^down_revision = .*/down_revision = @{[ $ENV{PREV} eq "None" ? "None" : "\x27$ENV{PREV}\x27" ]}/;
-		if (/^def (upgrade|downgrade)\(/) { $in = $1 }
-		s/^    pass$/    op.execute("@{[ $in eq "upgrade" ? $ENV{DDL} : "drop table t$ENV{I}" ]}")/;
-	' "$tmp/alembic-revision.tmpl" >"$al/alembic/versions/${rev}_create_t$i.py"
-	cp "$al/alembic/versions/${rev}_create_t$i.py" "$al/alembic-1tx/versions/"
-	prev=$rev
-	alembic_head=$rev
-done
-grep -q "op.execute(\"$(ddl "$n")\")" "$al/alembic/versions/${alembic_head}_create_t$n.py" ||
-	die "alembic revision template not as expected"
+if [ "$have_alembic" = 1 ]; then
+	al=$tmp/alembic
+	mkdir -p "$al"
+	{
+		(cd "$al" && "$alembic_bin" init alembic) &&
+			(cd "$al" && "$alembic_bin" revision -m 'create t1')
+	} >"$tmp/alembic-init.log" 2>&1 || { cat "$tmp/alembic-init.log" >&2; die "alembic init/revision failed"; }
+	rev_tmpl=$(ls "$al"/alembic/versions/*_create_t1.py) || die "alembic revision wrote no file"
+	mv "$rev_tmpl" "$tmp/alembic-revision.tmpl"
+	sed -i 's|^script_location = .*|script_location = %(here)s/alembic|; /^\[logger_alembic\]/,/^qualname/ s/^level = INFO/level = WARN/' \
+		"$al/alembic.ini"
+	cp "$al/alembic.ini" "$al/alembic-1tx.ini"
+	sed -i 's|^script_location = .*|script_location = %(here)s/alembic-1tx|' "$al/alembic-1tx.ini"
+	perl -0pi -e 's/connectable = engine_from_config\(.*?\)\n/connectable = engine_from_config(\n        {"sqlalchemy.url": context.get_x_argument(as_dictionary=True)["url"]},\n        prefix="sqlalchemy.",\n        poolclass=pool.NullPool,\n    )\n/s' \
+		"$al/alembic/env.py"
+	cp -r "$al/alembic" "$al/alembic-1tx"
+	perl -0pi -e 's/connection=connection, target_metadata=target_metadata\n/connection=connection, target_metadata=target_metadata,\n            transaction_per_migration=True,\n/' \
+		"$al/alembic/env.py"
+	grep -q 'transaction_per_migration=True' "$al/alembic/env.py" && grep -q 'get_x_argument' "$al/alembic-1tx/env.py" ||
+		die "alembic's env.py template is not as expected"
+	alembic_head=
+	prev=None
+	for ((i = 1; i <= n; i++)); do
+		rev=$(printf 'b%011x' "$i")
+		REV=$rev PREV=$prev I=$i DDL=$(ddl "$i") perl -pe '
+			s/^"""create t1/"""create t$ENV{I}/;
+			s/^Revision ID: .*/Revision ID: $ENV{REV}/;
+			s/^Revises: .*/Revises: @{[ $ENV{PREV} eq "None" ? "" : $ENV{PREV} ]}/;
+			s/^revision = .*/revision = \x27$ENV{REV}\x27/;
+			s/^down_revision = .*/down_revision = @{[ $ENV{PREV} eq "None" ? "None" : "\x27$ENV{PREV}\x27" ]}/;
+			if (/^def (upgrade|downgrade)\(/) { $in = $1 }
+			s/^    pass$/    op.execute("@{[ $in eq "upgrade" ? $ENV{DDL} : "drop table t$ENV{I}" ]}")/;
+		' "$tmp/alembic-revision.tmpl" >"$al/alembic/versions/${rev}_create_t$i.py"
+		cp "$al/alembic/versions/${rev}_create_t$i.py" "$al/alembic-1tx/versions/"
+		prev=$rev
+		alembic_head=$rev
+	done
+	grep -q "op.execute(\"$(ddl "$n")\")" "$al/alembic/versions/${alembic_head}_create_t$n.py" ||
+		die "alembic revision template not as expected"
+fi
 
 # ---- the commands ----------------------------------------------------------
 scratch_spec=$tmp/scratch.tsv noop_spec=$tmp/noop.tsv before=$tmp/before.tsv after=$tmp/after.tsv
@@ -264,19 +289,35 @@ add() {
 	((${#check[@]} == 0)) || tsv "$label" "$bash" "$self" --hook "${check[@]}" >>"$after"
 }
 
-dbctl_up() { printf '%s\n' "$dbctl" --url "$1" migrate up --dir "$tmp/dbctl-migrations"; }
+# dbctl_up URL [OPTION...]: the argv of dbctl migrate up, one word a line
+dbctl_up() {
+	local url=$1
+	shift
+	printf '%s\n' "$dbctl" --url "$url" migrate up --dir "$tmp/dbctl-migrations" "$@"
+}
 mapfile -t up_scratch < <(dbctl_up "$(pg_url scratch)")
+mapfile -t up_1tx < <(dbctl_up "$(pg_url scratch)" --single-transaction)
+mapfile -t up_dry < <(dbctl_up "$(pg_url scratch)" --dry-run)
+mapfile -t up_no_lt < <(dbctl_up "$(pg_url scratch)" -o migrate_lock_timeout=0)
 sqlite_scratch=$sqlite_dir/scratch.db sqlite_noop=$sqlite_dir/noop.db sqlite_floor=$sqlite_dir/floor.db
 
 # 1. from scratch: every run on a new empty database "scratch"
 reset=(pg-reset scratch)
 check=(pg-check scratch "$n" dbctl)
 add "$scratch_spec" dbctl "${up_scratch[@]}"
-check=(pg-check scratch "$n" sqitch)
-add "$scratch_spec" sqitch "$sqitch_bin" -C "$sq" deploy "$(sqitch_target scratch)"
-check=(pg-check scratch "$n" alembic "$alembic_head")
-add "$scratch_spec" alembic "$alembic_bin" -c "$al/alembic.ini" -x "url=$(pg_url scratch)" upgrade head
-add "$scratch_spec" alembic-1tx "$alembic_bin" -c "$al/alembic-1tx.ini" -x "url=$(pg_url scratch)" upgrade head
+add "$scratch_spec" dbctl-1tx "${up_1tx[@]}"
+add "$scratch_spec" dbctl-no-lock-timeout "${up_no_lt[@]}"
+check=(pg-check-empty scratch)   # a dry run must leave the new database as empty as it found it
+add "$scratch_spec" dbctl-dry-run "${up_dry[@]}"
+if [ "$have_sqitch" = 1 ]; then
+	check=(pg-check scratch "$n" sqitch)
+	add "$scratch_spec" sqitch "$sqitch_bin" -C "$sq" deploy "$(sqitch_target scratch)"
+fi
+if [ "$have_alembic" = 1 ]; then
+	check=(pg-check scratch "$n" alembic "$alembic_head")
+	add "$scratch_spec" alembic "$alembic_bin" -c "$al/alembic.ini" -x "url=$(pg_url scratch)" upgrade head
+	add "$scratch_spec" alembic-1tx "$alembic_bin" -c "$al/alembic-1tx.ini" -x "url=$(pg_url scratch)" upgrade head
+fi
 check=(pg-check scratch "$n" floor)
 add "$scratch_spec" psql-floor "$psql_bin" -X -q -1 -v ON_ERROR_STOP=1 -f "$tmp/all.sql" "$(pg_url scratch)"
 mapfile -t up_sqlite < <(dbctl_up "sqlite:///$sqlite_scratch")
@@ -290,8 +331,9 @@ reset=() check=()
 mapfile -t up_noop < <(dbctl_up "$(pg_url noop_dbctl)")
 add "$noop_spec" noop-dbctl "${up_noop[@]}"
 add "$noop_spec" ping-dbctl "$dbctl" --url "$(pg_url noop_dbctl)" ping --quiet
-add "$noop_spec" noop-sqitch "$sqitch_bin" -C "$sq" deploy "$(sqitch_target noop_sqitch)"
-add "$noop_spec" noop-alembic "$alembic_bin" -c "$al/alembic.ini" -x "url=$(pg_url noop_alembic)" upgrade head
+[ "$have_sqitch" = 0 ] || add "$noop_spec" noop-sqitch "$sqitch_bin" -C "$sq" deploy "$(sqitch_target noop_sqitch)"
+[ "$have_alembic" = 0 ] ||
+	add "$noop_spec" noop-alembic "$alembic_bin" -c "$al/alembic.ini" -x "url=$(pg_url noop_alembic)" upgrade head
 mapfile -t up_sqlite_noop < <(dbctl_up "sqlite:///$sqlite_noop")
 add "$noop_spec" noop-dbctl-sqlite "${up_sqlite_noop[@]}"
 add "$noop_spec" ping-dbctl-sqlite "$dbctl" --url "sqlite:///$sqlite_noop" ping --quiet
@@ -316,16 +358,20 @@ while IFS= read -r line; do
 done <"$scratch_spec"
 
 say "migrating the no-op databases once, then checking each no-op command"
+# noop_checked: every no-op database holds the N migrations, by its tool's record
+noop_checked() {
+	hook pg-check noop_dbctl "$n" dbctl && hook sqlite-check "$sqlite_noop" "$n" dbctl &&
+		{ [ "$have_sqitch" = 0 ] || hook pg-check noop_sqitch "$n" sqitch; } &&
+		{ [ "$have_alembic" = 0 ] || hook pg-check noop_alembic "$n" alembic "$alembic_head"; }
+}
 for db in noop_dbctl noop_sqitch noop_alembic; do hook pg-reset "$db" || die "cannot create database $db"; done
 hook sqlite-reset "$sqlite_noop"
 {
 	"${up_noop[@]}" -q && "${up_sqlite_noop[@]}" -q &&
-		"$sqitch_bin" -C "$sq" deploy "$(sqitch_target noop_sqitch)" >/dev/null &&
-		"$alembic_bin" -c "$al/alembic.ini" -x "url=$(pg_url noop_alembic)" upgrade head
+		{ [ "$have_sqitch" = 0 ] || "$sqitch_bin" -C "$sq" deploy "$(sqitch_target noop_sqitch)" >/dev/null; } &&
+		{ [ "$have_alembic" = 0 ] || "$alembic_bin" -c "$al/alembic.ini" -x "url=$(pg_url noop_alembic)" upgrade head; }
 } </dev/null 2>"$tmp/check.err" || { cat "$tmp/check.err" >&2; die "migrating the no-op databases failed"; }
-hook pg-check noop_dbctl "$n" dbctl && hook pg-check noop_sqitch "$n" sqitch &&
-	hook pg-check noop_alembic "$n" alembic "$alembic_head" && hook sqlite-check "$sqlite_noop" "$n" dbctl ||
-	die "the no-op databases are not migrated"
+noop_checked || die "the no-op databases are not migrated"
 # what each no-op command says on stdout, then nothing may have changed
 noop_says() {
 	case $1 in
@@ -345,9 +391,7 @@ while IFS= read -r line; do
 		exit 1
 	}
 done <"$noop_spec"
-hook pg-check noop_dbctl "$n" dbctl && hook pg-check noop_sqitch "$n" sqitch &&
-	hook pg-check noop_alembic "$n" alembic "$alembic_head" && hook sqlite-check "$sqlite_noop" "$n" dbctl ||
-	die "a no-op run changed its database"
+noop_checked || die "a no-op run changed its database"
 
 # ---- measure ---------------------------------------------------------------
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -365,9 +409,7 @@ wait "$bench_pid" || die "bench_run failed"
 bench_pid=
 { cat "$tmp/raw-scratch.csv"; tail -n +2 "$tmp/raw-noop.csv"; } >"$tmp/raw.csv"
 # the no-op runs must have left everything as it was
-hook pg-check noop_dbctl "$n" dbctl && hook pg-check noop_sqitch "$n" sqitch &&
-	hook pg-check noop_alembic "$n" alembic "$alembic_head" && hook sqlite-check "$sqlite_noop" "$n" dbctl ||
-	say "WARNING: a no-op run changed its database"
+noop_checked || say "WARNING: a no-op run changed its database"
 
 # ---- diagnostics: connections and statements per run, from the server log ---------
 # One run of each tool (the from-scratch ones after their reset) with
@@ -381,7 +423,7 @@ if [ "${BENCH_DIAG:-1}" != 0 ]; then
 	sleep 0.2
 	{
 		echo "server side, one run each (log_connections, log_statement = 'all'; the app role's backends):"
-		printf '  %-20s %11s %11s %14s\n' run connections statements 'statements/mig'
+		printf '  %-30s %11s %11s %14s\n' run connections statements 'statements/mig'
 		for spec in "$scratch_spec" "$noop_spec"; do
 			while IFS= read -r line; do
 				label=${line%%$'\t'*}
@@ -396,7 +438,7 @@ if [ "${BENCH_DIAG:-1}" != 0 ]; then
 					$stmt{$1}++ if /\[(\d+)\] LOG:  (?:statement|execute [^:]*):/;
 					END {
 						my $s = 0; $s += $stmt{$_} // 0 for keys %app;
-						printf "  %-20s %11d %11d %14s\n", $ENV{L}, scalar keys %app, $s,
+						printf "  %-30s %11d %11d %14s\n", $ENV{L}, scalar keys %app, $s,
 							$ENV{L} =~ /^scratch/ ? sprintf("%.2f", $s / $ENV{N}) : "-";
 					}'
 			done <"$spec"
@@ -414,10 +456,11 @@ pg_version=$("$psql_bin" -X -A -t -q -d "$TEST_PG_URL" -c 'SHOW server_version' 
 	echo "from scratch: $runs rounds (+$warmup warm-up); no-op: $noop_runs rounds (+$noop_warmup warm-up);" \
 		"interleaved and shuffled; wall = spawn to reap, per process; reset/check hooks untimed"
 	echo "load average before: $load_before, between: $load_mid; dbctl build $build_id; PostgreSQL $pg_version" \
-		"(fsync off), $("$sqitch_bin" --version | head -n 1), alembic $("$alembic_bin" --version | awk '{ print $2 }')" \
+		"(fsync off), $([ "$have_sqitch" = 1 ] && "$sqitch_bin" --version | head -n 1 || echo 'sqitch not installed'), alembic $([ "$have_alembic" = 1 ] && "$alembic_bin" --version | awk '{ print $2 }' || echo 'not installed')" \
 		"(Python $(/usr/bin/python3 -c 'import platform; print(platform.python_version())')), SQLite $("$sqlite3_bin" --version | cut -d' ' -f1)"
 	echo "$n migrations 'create table tN (id int primary key, v text)'; PostgreSQL cluster in $PGDATA_TEST" \
 		"($(stat -f -c %T "$PGDATA_TEST")); SQLite files in $sqlite_dir ($(stat -f -c %T "$sqlite_dir"))"
+	[ -z "$peer_note" ] || echo "peers not installed, not measured:$peer_note"
 	echo
 	N=$n perl "$repo/bench/migrate_report.pl" "$tmp/raw.csv"
 	[ -s "$tmp/diag.txt" ] && { echo; cat "$tmp/diag.txt"; }

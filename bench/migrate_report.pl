@@ -16,16 +16,17 @@ my $n = $ENV{N} // 200;
 read_raw($raw);
 
 my @sections = (
-	[ "from scratch, $n migrations, PostgreSQL", qw(dbctl sqitch alembic alembic-1tx psql-floor) ],
+	[ "from scratch, $n migrations, PostgreSQL",
+		qw(dbctl dbctl-1tx dbctl-dry-run dbctl-no-lock-timeout sqitch alembic alembic-1tx psql-floor) ],
 	[ "from scratch, $n migrations, SQLite",     qw(dbctl-sqlite sqlite3-floor) ],
 	[ "no-op (all $n applied), PostgreSQL",      qw(noop-dbctl ping-dbctl noop-sqitch noop-alembic) ],
 	[ "no-op (all $n applied), SQLite",          qw(noop-dbctl-sqlite ping-dbctl-sqlite) ],
 );
 @sections = with_other(@sections);
 
-printf "%-21s %4s %4s %10s %10s %10s %10s %9s\n", 'tool', 'runs', 'fail', 'median', 'p90', 'min', 'cpu med',
+printf "%-23s %4s %4s %10s %10s %10s %10s %9s\n", 'tool', 'runs', 'fail', 'median', 'p90', 'min', 'cpu med',
 	'peak RSS';
-printf "%-21s %4s %4s %10s %10s %10s %10s %9s\n", '', '', '', 'ms', 'ms', 'ms', 'ms', 'KiB';
+printf "%-23s %4s %4s %10s %10s %10s %10s %9s\n", '', '', '', 'ms', 'ms', 'ms', 'ms', 'KiB';
 for my $s (@sections) {
 	my ($title, @rows) = @$s;
 	@rows = grep { $wall{$_} } @rows;
@@ -34,17 +35,21 @@ for my $s (@sections) {
 	for my $l (@rows) {
 		my @w = @{ $wall{$l} };
 		$med{$l} = median(@w);
-		printf "  %-19s %4d %4d %10.2f %10.2f %10.2f %10.2f %9d\n", $l, scalar @w, $fail{$l} // 0, $med{$l},
+		printf "  %-21s %4d %4d %10.2f %10.2f %10.2f %10.2f %9d\n", $l, scalar @w, $fail{$l} // 0, $med{$l},
 			pct(90, @w), pct(0.0001, @w), median(@{ $cpu{$l} }), max(@{ $rss{$l} });
 	}
 }
 
 my $ratio = sub { $_[0] / $_[1] };
 my $diff = sub { $_[0] - $_[1] };
-print "\n                                           ratio  paired  95% interval       target      verdict\n";
+print "\n                                             ratio  paired  95% interval       target      verdict\n";
 for my $r (
 	[ 'from scratch' ],
 	[ 'dbctl',        'psql-floor', 1.50 ],
+	[ 'dbctl-1tx',    'psql-floor' ],
+	[ 'dbctl-dry-run', 'dbctl-1tx', undef, '', undef, 'cost of lock evidence' ],
+	[ 'dbctl',        'dbctl-no-lock-timeout', undef, '', undef, 'cost of migrate_lock_timeout' ],
+	[ 'dbctl',        'dbctl-1tx' ],
 	[ 'sqitch',       'psql-floor' ],
 	[ 'alembic',      'psql-floor' ],
 	[ 'alembic-1tx',  'psql-floor' ],
@@ -58,7 +63,7 @@ for my $r (
 	[ 'noop-sqitch',  'noop-dbctl' ],
 	[ 'noop-dbctl-sqlite', 'ping-dbctl-sqlite', undef, 'ms' ],
 	) {
-	my ($x, $y, $target, $unit, $note) = @$r;
+	my ($x, $y, $target, $unit, $shown, $note) = @$r;   # $shown: the target column of an info row
 	if (!defined $y) {
 		print "$x\n";
 		next;
@@ -68,19 +73,26 @@ for my $r (
 	if ($unit eq 'ms') {   # a difference of medians
 		my $d = $med{$x} - $med{$y};
 		my ($lo, $hi) = bootstrap($x, $y, $diff);
-		printf "  %-37s %+7.2fms %+6.2f [%+6.2f, %+6.2f] ms  %-11s %s\n", "$x - $y", $d, paired($x, $y, $diff), $lo,
+		printf "  %-39s %+7.2fms %+6.2f [%+6.2f, %+6.2f] ms  %-11s %s\n", "$x - $y", $d, paired($x, $y, $diff), $lo,
 			$hi, defined $target ? sprintf('<= %.2f ms', $target) : '-', verdict($d, '<=', $target);
 	} else {
 		my $q = $med{$x} / $med{$y};
 		my ($lo, $hi) = bootstrap($x, $y, $ratio);
-		printf "  %-37s %7.3fx %6.3fx [%6.3f, %6.3f]     %-11s %s\n", "$x/$y", $q, paired($x, $y, $ratio), $lo, $hi,
-			defined $target ? sprintf('<= %.2fx', $target) : $note // '-', verdict($q, '<=', $target);
+		my $what = defined $target ? sprintf('<= %.2fx', $target) : $shown // '-';
+		printf "  %-39s %7.3fx %6.3fx [%6.3f, %6.3f]     %-11s %s%s\n", "$x/$y", $q, paired($x, $y, $ratio), $lo, $hi,
+			$what, verdict($q, '<=', $target), defined $note ? "  ($note)" : '';
 	}
 }
 if ($wall{dbctl} && $wall{'psql-floor'}) {
-	printf "  %-37s %+7.3f ms per migration over the floor (sqitch %+.3f, alembic %+.3f)  info\n",
+	printf "  %-39s %+7.3f ms per migration over the floor (sqitch %s, alembic %s)  info\n",
 		'dbctl - psql-floor', ($med{dbctl} - $med{'psql-floor'}) / $n,
-		map { $wall{$_} ? ($med{$_} - $med{'psql-floor'}) / $n : 'nan' } qw(sqitch alembic);
+		map { $wall{$_} ? sprintf('%+.3f', ($med{$_} - $med{'psql-floor'}) / $n) : 'not run' } qw(sqitch alembic);
+}
+for my $p ([ 'dbctl-dry-run', 'dbctl-1tx' ], [ 'dbctl', 'dbctl-no-lock-timeout' ]) {
+	my ($x, $y) = @$p;
+	next unless $wall{$x} && $wall{$y};
+	printf "  %-39s %+7.3f ms per migration (paired %+.3f)  info\n", "$x - $y", ($med{$x} - $med{$y}) / $n,
+		paired($x, $y, $diff) / $n;
 }
 
 print_failures('exit 1000+N: its check failed, 2000+N: its reset; see the error log');
