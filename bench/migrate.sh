@@ -46,8 +46,9 @@
 #   BENCH_PG_DIR=DIR      the PostgreSQL cluster too (default /dev/shm when it
 #                         is a tmpfs; BENCH_PG_DIR=/tmp: on disk)
 #   BENCH_DIAG=0          skip the statement-count table
-#   BENCH_INSTALL_PEERS=1 apt-install sqitch and alembic (root); without it a
-#                         peer that is not installed is skipped with a note
+#   BENCH_INSTALL_PEERS=0 do not apt-install sqitch and alembic (default 1: as
+#                         root they are installed); a peer that is not
+#                         installed is skipped with a note
 set -u
 
 psql_bin=/usr/lib/postgresql/15/bin/psql   # not /usr/bin/psql: a Perl wrapper (pg_wrapper)
@@ -119,11 +120,11 @@ die() { say "$*"; exit 1; }
 need_pkgs=()
 command -v sqlite3 >/dev/null || need_pkgs+=(sqlite3)
 command -v cc >/dev/null || need_pkgs+=(gcc)
-# The peers are installed only on request (BENCH_INSTALL_PEERS=1); a peer that
+# The peers are installed unless BENCH_INSTALL_PEERS=0 (as root only); a peer that
 # is missing is skipped with a note, its rows and ratios left out.
 peer_sqitch() { [ -x /usr/bin/sqitch ] && perl -MDBD::Pg -e 1 2>/dev/null; }
 peer_alembic() { [ -x /usr/bin/alembic ] && /usr/bin/python3 -c 'import psycopg2' 2>/dev/null; }
-if [ "${BENCH_INSTALL_PEERS:-0}" = 1 ]; then
+if [ "${BENCH_INSTALL_PEERS:-1}" = 1 ]; then
 	[ -x /usr/bin/sqitch ] || need_pkgs+=(sqitch)
 	perl -MDBD::Pg -e 1 2>/dev/null || need_pkgs+=(libdbd-pg-perl)
 	[ -x /usr/bin/alembic ] || need_pkgs+=(alembic)
@@ -138,7 +139,7 @@ alembic_bin=/usr/bin/alembic
 have_sqitch=1 have_alembic=1 peer_note=
 peer_sqitch || { have_sqitch=0 peer_note+=" sqitch (/usr/bin/sqitch, DBD::Pg)"; }
 peer_alembic || { have_alembic=0 peer_note+=" alembic (/usr/bin/alembic, python3-psycopg2)"; }
-[ -z "$peer_note" ] || say "NOTE: skipping peers not installed:$peer_note (BENCH_INSTALL_PEERS=1 installs them)"
+[ -z "$peer_note" ] || say "NOTE: skipping peers not installed:$peer_note (as root, without BENCH_INSTALL_PEERS=0, they are installed)"
 sqlite3_bin=$(command -v sqlite3)
 unset PYTHONPATH PYTHONHOME PYTHONSTARTUP PERL5LIB PERL5OPT
 
