@@ -2460,6 +2460,18 @@ static int check_plan(const struct engine *engine, const struct migrate_status *
 
 /* Counts what up would apply and checks it: the plan's rules, then each
  * section's statements against its mode. */
+/* A migration up will run: lexed and checked against the mode it runs in. */
+static int check_planned(const struct engine *engine, const struct migrate_entry *e,
+			 const struct migrate_options *options, struct err *err)
+{
+	bool transaction = section_transaction(engine, e->file, &e->file->up);
+
+	if (options->single_transaction && !transaction)
+		return err_set(err, EXIT_USAGE, "%s: --single-transaction cannot include a transaction:false migration",
+			       e->file->path);
+	return check_section(engine, e->file, &e->file->up, transaction, err);
+}
+
 static int plan_up(const struct engine *engine, const struct tracker *t, const struct migrate_status *status,
 		   const struct migrate_status *before, const char *target, const struct migrate_options *options,
 		   size_t *pending, struct err *err)
@@ -2474,29 +2486,15 @@ static int plan_up(const struct engine *engine, const struct tracker *t, const s
 	if (!target)
 		*pending += status->repeatable_due;
 	rc = check_plan(engine, status, before, target, options, err);
-	for (i = 0; rc == 0 && !target && i < status->repeatable_count; i++) {
-		const struct migrate_entry *e = &status->repeatables[i];
-		bool transaction;
-
-		if (!repeatable_due(e))
-			continue;
-		transaction = section_transaction(engine, e->file, &e->file->up);
-		if (options->single_transaction && !transaction)
-			return err_set(err, EXIT_USAGE, "%s: --single-transaction cannot include a transaction:false migration",
-				       e->file->path);
-		rc = check_section(engine, e->file, &e->file->up, transaction, err);
-	}
+	for (i = 0; rc == 0 && !target && i < status->repeatable_count; i++)
+		if (repeatable_due(&status->repeatables[i]))
+			rc = check_planned(engine, &status->repeatables[i], options, err);
 	for (i = 0; rc == 0 && *pending > 0 && i < status->count; i++) {
 		const struct migrate_entry *e = &status->entries[i];
-		bool transaction;
 
 		if (!wanted(e, target))
 			continue;
-		transaction = section_transaction(engine, e->file, &e->file->up);
-		if (options->single_transaction && !transaction)
-			return err_set(err, EXIT_USAGE, "%s: --single-transaction cannot include a transaction:false migration",
-				       e->file->path);
-		rc = check_section(engine, e->file, &e->file->up, transaction, err);
+		rc = check_planned(engine, e, options, err);
 		if (rc == 0 && status->version_limit > 0 && strlen(e->version) > (size_t)status->version_limit) {
 			rc = err_set(err, EXIT_USAGE, "%s: version %s has %zu digits; the version column of the tracking table "
 						      "holds %ld", e->file->path, e->version, strlen(e->version),
