@@ -331,10 +331,67 @@ static int connect_wait(struct driver_conn *conn, int status, double deadline, s
 	return 0;
 }
 
+/* libmariadb 3.3 refuses a server without TLS before authenticating only
+ * when it verifies the certificate: under ssl-mode=REQUIRED it sends the
+ * handshake response (the user, the hashed password) in plaintext and
+ * finds out afterwards. So dbctl reads the greeting first, without taking
+ * it from the library (MSG_PEEK), before the library's first read (which
+ * comes straight after the TCP connect, not after a wait of its own).
+ * Returns 1 when it offers TLS (CLIENT_SSL), 0 when it does not, -1 when it
+ * is no greeting this can judge (an error packet, a malformed one, a closed
+ * socket: the library reports those), -2 with err set (timed out,
+ * interrupted). */
+#define MY_CLIENT_SSL 0x800
+
+static int greeting_offers_tls(struct driver_conn *conn, double deadline, struct err *err)
+{
+	int fd = (int)mysql_get_socket(conn->my), soerr = 0;
+	socklen_t soerr_len = sizeof(soerr);
+
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &soerr_len) != 0 || soerr != 0)
+		return -1;   /* the connect failed: the library says how */
+	for (;;) {
+		unsigned char buf[512];
+		ssize_t n;
+		size_t len, at;
+
+		switch (driver_wait_fd(conn->kill_conn ? NULL : conn->target, fd, false, deadline, 0)) {
+		case DRIVER_WAIT_READY:
+			break;
+		case DRIVER_WAIT_TIMEOUT:
+			return err_set(err, EXIT_NO_ANSWER, "timed out waiting for the server to answer"), -2;
+		case DRIVER_WAIT_INTERRUPTED:
+		case DRIVER_WAIT_WOKEN:
+			return err_set(err, EXIT_INTERRUPTED, "interrupted while connecting: nothing was sent"), -2;
+		}
+		n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			continue;
+		if (n <= 0)
+			return -1;
+		if (n >= 5) {
+			len = (size_t)buf[0] | (size_t)buf[1] << 8 | (size_t)buf[2] << 16;
+			if (buf[4] != 10)
+				return -1;   /* an error packet, or a protocol this does not know */
+			for (at = 5; at < (size_t)n && at < len + 4 && buf[at]; at++)
+				;   /* the server's version, NUL-terminated */
+			if (at >= len + 4 || at >= sizeof(buf) - 16)
+				return -1;
+			/* NUL, thread id (4), scramble (8), filler (1), capabilities (2) */
+			if (at + 15 < (size_t)n)
+				return (buf[at + 14] | buf[at + 15] << 8) & MY_CLIENT_SSL ? 1 : 0;
+		}
+		(void)poll(NULL, 0, 5);   /* readable, but the rest of the greeting is on its way */
+		if (clock_ms_left(deadline) == 0)
+			return err_set(err, EXIT_NO_ANSWER, "timed out waiting for the server to answer"), -2;
+	}
+}
+
 /* One non-blocking connect driven to its end within deadline. */
 static int connect_handle(struct driver_conn *conn, double deadline, bool session, struct err *err)
 {
 	enum reach_stage reached = STAGE_NONE;
+	bool greeted = conn->url.ssl_mode < URL_SSL_REQUIRED;
 	MYSQL *ret = NULL;
 	int status;
 
@@ -360,6 +417,25 @@ static int connect_handle(struct driver_conn *conn, double deadline, bool sessio
 							: "waiting for the server to answer");
 			err->stage = reached;
 			return -1;
+		}
+		if (!greeted) {
+			int tls;
+
+			greeted = true;
+			tls = greeting_offers_tls(conn, deadline, err);
+			if (tls == -2) {
+				abandon(conn);
+				err->stage = STAGE_REACH;
+				return -1;
+			}
+			if (tls == 0) {
+				abandon(conn);
+				err_set(err, EXIT_FAILED, "the server does not offer TLS, and ssl-mode=%s requires it: "
+					"dbctl hung up before authenticating", url_ssl_mode_name(conn->url.ssl_mode));
+				err_hint(err, "enable TLS on the server (ssl_cert, ssl_key), or use ssl-mode=PREFERRED");
+				err->stage = STAGE_AUTH;
+				return -1;
+			}
 		}
 		status = mysql_real_connect_cont(&ret, conn->my, ready);
 	}
