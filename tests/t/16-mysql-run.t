@@ -141,6 +141,31 @@ is "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.tables WHERE table_sc
 	"1" "... the table is still there"
 is "$(rows3)" "46,47,48,50" "... nothing was sent"
 
+# C2: a computed value is no name the guard can judge: SET character_set_client
+# = @x could be gbk at run time. Refused in every run mode, nothing sent.
+printf "INSERT INTO r VALUES (65, 'a');\nSET @cs = 'gbk';\n  SET character_set_client = @cs;\nINSERT INTO r VALUES (66, '\\\\'); DROP TABLE keep; -- ');\n" >cs1.sql
+for mode in "" --no-transaction --dry-run; do
+	# shellcheck disable=SC2086 # the mode's words
+	expect_exit 3 "SET character_set_client = @x is refused (run $mode)" -- "$DBCTL" --url "$U" run $mode cs1.sql
+	like "$ERR" "cs1.sql:3:3: SET of the connection's character set to a computed value is refused" \
+		"... at FILE:LINE:COL, saying why"
+done
+is "$(rows3)" "46,47,48,50" "... nothing was sent"
+for stmt in "SET @@character_set_client = (SELECT CONCAT('gb', 'k'))" "SET character_set_connection=@v" \
+	"SET SESSION character_set_results = @@character_set_server" "SET NAMES _latin1'gbk'" \
+	"SET character_set_client = X'67626b'" "SET CHARACTER SET DEFAULT" "SET CHARSET @x" \
+	"SET @a = 1, @@session.character_set_client := @a" "SET STATEMENT character_set_client = @x FOR SELECT 1" \
+	"/*!40101 SET character_set_client = @x */" "BEGIN NOT ATOMIC SET character_set_client = @x; END"; do
+	printf "INSERT INTO r VALUES (67, 'a');\n%s;\n" "$stmt" >cs2.sql
+	expect_exit 3 "$stmt: refused" -- "$DBCTL" --url "$U" run --no-transaction cs2.sql
+	like "$ERR" "cs2.sql:2:1: SET of the connection's character set to a computed value is refused" "... at FILE:LINE:COL"
+done
+is "$(rows3)" "46,47,48,50" "... nothing was sent"
+printf "SET NAMES 'utf8mb4' COLLATE 'utf8mb4_bin';\nSET @@session.character_set_client := utf8mb4, @cs = 'x';\nSET character_set_results = NULL;\nINSERT INTO r VALUES (68, 'a');\n" >cs3.sql
+expect_exit 0 "plain names still run" -- "$DBCTL" --url "$U" run --no-transaction cs3.sql
+is "$(rows3)" "46,47,48,50,68" "... and ran"
+mariadb_sql "DELETE FROM app.r WHERE id = 68"
+
 # F1/F2: a procedure can commit (COMMIT AND CHAIN, DDL, SET autocommit = 1)
 # in ways the check after the batch cannot see: CALL is refused
 mariadb_client -e "CREATE PROCEDURE app.p() COMMIT"
