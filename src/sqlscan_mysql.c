@@ -1229,6 +1229,8 @@ static int scan_quoted(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_
 		const char stops[] = { lex->quote, scan->no_backslash_escapes && !scan->sql_mode_unknown ? '\0' : '\\', '\0' };
 		size_t len = strcspn(at, stops);
 
+		if (c == '\\' || at[len] == '\\')
+			scan->saw_string_backslash = true;
 		if (len)
 			take(scan, len);
 		else if (c == '\\' && scan->sql_mode_unknown) {
