@@ -9,6 +9,7 @@
 #include "dialect.h"
 #include "strbuf.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <errmsg.h>
 #include <mysqld_error.h>
@@ -616,7 +617,10 @@ int my_ping(struct driver_conn *conn, double deadline, char *version, size_t siz
  * after the implicit commit, before dbctl can read that it happened). */
 int my_begin(struct driver_conn *conn, struct err *err)
 {
-	return my_run(conn, "SET autocommit=0; START TRANSACTION", my_forever(), err);
+	int rc = my_run(conn, "SET autocommit=0; START TRANSACTION", my_forever(), err);
+
+	conn->own_transaction = rc == 0;
+	return rc;
 }
 
 /* After COMMIT or ROLLBACK, even a failed one: back to autocommit. */
@@ -641,6 +645,7 @@ int my_commit(struct driver_conn *conn, struct err *err)
 		return -1;
 	}
 	nontransactional = conn->tracker_on && conn->trx_state[3] == 'w';
+	conn->own_transaction = false;
 	conn->committing = true;
 	rc = my_run(conn, "COMMIT", my_forever(), err);
 	conn->committing = false;
@@ -664,6 +669,39 @@ int my_commit(struct driver_conn *conn, struct err *err)
 	return -1;
 }
 
+static bool word_at(const char *p, const char *end, const char *word)
+{
+	size_t len = strlen(word);
+
+	return (size_t)(end - p) >= len && strncasecmp(p, word, len) == 0 &&
+	       (p + len == end || !(isalnum((unsigned char)p[len]) || p[len] == '_'));
+}
+
+/* A prepared XA branch outlives the connection (MariaDB keeps it for XA
+ * RECOVER): its xid, as the script wrote it, names it in the message. */
+void my_note_xa(struct driver_conn *conn, const char *sql, size_t length)
+{
+	const char *p = sql, *end = sql + length;
+
+	for (; p < end; p++) {
+		const char *q, *stop;
+
+		if (!(p == sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) || !word_at(p, end, "XA"))
+			continue;
+		for (q = p + 2; q < end && isspace((unsigned char)*q); q++)
+			;
+		if (q == p + 2 || !word_at(q, end, "PREPARE"))
+			continue;
+		for (q += 7; q < end && isspace((unsigned char)*q); q++)
+			;
+		for (stop = q; stop < end && *stop != ';' && *stop != '\n'; stop++)
+			;
+		while (stop > q && isspace((unsigned char)stop[-1]))
+			stop--;
+		snprintf(conn->xa_prepared, sizeof(conn->xa_prepared), "%.*s", (int)(stop - q), q);
+	}
+}
+
 /* What was done to non-transactional tables (MyISAM, Aria) stays: the
  * session tracker flags such a write ('w', findings §5.1) as it happens,
  * and ROLLBACK warns (1196). Then the rollback is not whole: it fails, with
@@ -671,10 +709,25 @@ int my_commit(struct driver_conn *conn, struct err *err)
 int my_rollback(struct driver_conn *conn, struct err *err)
 {
 	bool nontransactional = conn->tracker_on && conn->trx_state[3] == 'w';
-	int rc = my_run(conn, "ROLLBACK", my_forever(), err);
+	int rc;
+
+	conn->own_transaction = false;
+	rc = my_run(conn, "ROLLBACK", my_forever(), err);
 
 	if (rc == 0 && mysql_warning_count(conn->my) > 0)
 		nontransactional = true;   /* 1196: the only warning ROLLBACK gives */
+	if (rc != 0 && mysql_errno(conn->my) == ER_XAER_RMFAIL && strstr(mysql_error(conn->my), "PREPARED")) {
+		/* ROLLBACK cannot touch it, nor can the disconnect: it commits
+		 * whenever anyone runs XA COMMIT */
+		const char *xid = conn->xa_prepared[0] ? conn->xa_prepared : "(its xid)";
+
+		err_set(err, EXIT_FAILED, "a prepared XA transaction %s remains on the server: ROLLBACK cannot undo it, "
+			"and it outlives the connection (XA RECOVER shows it)", conn->xa_prepared[0] ? conn->xa_prepared : "");
+		err_hint(err, "XA COMMIT %s applies its changes, XA ROLLBACK %s discards them; end it in the script", xid,
+			 xid);
+		err->partly_applied = true;
+		return -1;
+	}
 	autocommit_on(conn);
 	if (rc != 0)
 		return -1;

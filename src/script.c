@@ -1233,6 +1233,17 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 				 : "; nothing was committed");
 		} else if (options->transaction) {
 			rollback_quietly(&run, err);
+		} else if (!interrupted && engine->driver->transaction_state &&
+			   engine->driver->transaction_state(run.conn) == DRIVER_TRANSACTION_OPEN) {
+			/* the failure left a transaction open: the disconnect ends it,
+			 * unless it is one no rollback ends (a prepared XA branch) */
+			struct err rollback;
+
+			err_init(&rollback);
+			if (engine->driver->rollback(run.conn, &rollback) != 0 && rollback.partly_applied) {
+				err_hint(err, "%.250s; %.250s", rollback.message, rollback.hint);
+				partly = true;
+			}
 		}
 		summary->partly_applied = summary->partly_applied || partly ||
 					  (!options->transaction && summary->statements > 0);
@@ -1268,14 +1279,21 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 		   engine->driver->transaction_state(run.conn) != DRIVER_TRANSACTION_NONE) {
 		/* a BEGIN without its COMMIT (or a procedure's COMMIT AND CHAIN):
 		 * psql and mysql roll it back at exit without a word */
-		struct err ignored;
+		struct err rollback;
 
-		err_init(&ignored);
-		(void)engine->driver->rollback(run.conn, &ignored);
-		rc = err_set(err, EXIT_FAILED, "the run left a transaction open at its end: what ran in that transaction "
-					       "was rolled back");
-		err_hint(err, "end it with COMMIT in the script; the statements before it began stayed applied");
-		summary->partly_applied = summary->statements > 0;
+		err_init(&rollback);
+		if (engine->driver->rollback(run.conn, &rollback) != 0 && rollback.partly_applied) {
+			/* one no rollback ends (MySQL's prepared XA branch): never claim it */
+			*err = rollback;
+			err_prefix(err, "the run left a transaction open at its end");
+			rc = -1;
+			summary->partly_applied = true;
+		} else {
+			rc = err_set(err, EXIT_FAILED, "the run left a transaction open at its end: what ran in that "
+						       "transaction was rolled back");
+			err_hint(err, "end it with COMMIT in the script; the statements before it began stayed applied");
+			summary->partly_applied = summary->statements > 0;
+		}
 	}
 out:
 	running_conn = NULL;
