@@ -1288,6 +1288,10 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 			err_prefix(err, "the run left a transaction open at its end");
 			rc = -1;
 			summary->partly_applied = true;
+		} else if (dialect->left_open) {
+			rc = err_set(err, EXIT_FAILED, "%s", dialect->left_open);
+			err_hint(err, "%s", dialect->left_open_hint);
+			summary->partly_applied = summary->statements > 0;
 		} else {
 			rc = err_set(err, EXIT_FAILED, "the run left a transaction open at its end: what ran in that "
 						       "transaction was rolled back");
