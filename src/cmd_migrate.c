@@ -405,7 +405,8 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 		goto out;
 	}
 	/* for CI gates: 4 pending, 1 something needs a person */
-	code = status.modified || status.failed ? EXIT_FAILED : status.pending || status.out_of_order ? EXIT_PENDING : EXIT_OK;
+	code = status.modified || status.failed ? EXIT_FAILED
+	       : status.pending || status.out_of_order || status.running ? EXIT_PENDING : EXIT_OK;
 	if (cli->json) {
 		struct json json;
 
@@ -417,6 +418,7 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 		json_int(&json, "missing_file", (long)status.missing);
 		json_int(&json, "out_of_order", (long)status.out_of_order);
 		json_int(&json, "failed", (long)status.failed);
+		json_int(&json, "running", (long)status.running);
 		json_object_end(&json);
 		json_array_begin(&json, "migrations");
 		for (i = 0; i < status.count; i++) {
@@ -425,7 +427,7 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 			json_object_begin(&json, NULL);
 			json_string(&json, "version", e->version);
 			json_string(&json, "name", e->name);
-			json_string(&json, "state", state_names[e->state]);
+			json_string(&json, "state", e->running_now ? "running" : state_names[e->state]);
 			json_string(&json, "file", e->file ? e->file->path : NULL);
 			json_string(&json, "applied_at", e->applied_at[0] ? e->applied_at : NULL);
 			if (e->duration_ms >= 0)
@@ -452,7 +454,7 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 		for (i = 0; i < status.count; i++) {
 			const struct migrate_entry *e = &status.entries[i];
 
-			printf("%-16s %-13s ", e->version, state_names[e->state]);
+			printf("%-16s %-13s ", e->version, e->running_now ? "running" : state_names[e->state]);
 			print_padded(e->name, 40);
 			printf(" %s", e->applied_at[0] ? e->applied_at : "-");
 			if (e->note[0])
@@ -461,6 +463,9 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 				printf(" (%ld ms)", e->duration_ms);
 			if (e->state == MIGRATE_FAILED && e->failed_statement < 0)
 				printf("  %s", e->error);   /* golang-migrate's dirty flag: no statement is known */
+			else if (e->running_now)
+				printf("  %srunning (another runner holds the lock): at statement %ld",
+				       e->failed_down ? "down section " : "", e->failed_statement + 1);
 			else if (e->state == MIGRATE_FAILED)
 				printf("  %sstopped at statement %ld: %s", e->failed_down ? "down section " : "",
 				       e->failed_statement + 1, e->error);
@@ -475,6 +480,8 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 			printf(", %zu out of order", status.out_of_order);
 		if (status.failed)
 			printf(", %zu failed", status.failed);
+		if (status.running)
+			printf(", %zu running", status.running);
 		putchar('\n');
 	}
 	migrate_status_release(&status);

@@ -347,12 +347,16 @@ mariadb_wait_running "CREATE TABLE b"
 is "$(sql "SELECT CONCAT(failed_statement, ':', error) FROM schema_migrations")" \
 	"1:running, or its runner stopped during it: whether it applied is unknown" \
 	"a DDL migration in flight: its row says statement 2 is running"
-expect_exit 1 "... status says so" -- "$DBCTL" --url "$U" migrate status -d "$D"
-like "$OUT" "stopped at statement 2: running, or its runner stopped during it" "... in its words"
+# A2: its runner holds the lock: running, not failed
+expect_exit 4 "... status says it is running (exit 4), not failed" -- "$DBCTL" --url "$U" migrate status -d "$D"
+like "$OUT" "1 +running .*running \(another runner holds the lock\): at statement 2" "... in its words"
+unlike "$OUT" "failed" "... not failed"
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 mariadb_wait_gone() { local i; for i in $(seq 100); do [ "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '$1%'")" = 0 ] && return 0; sleep 0.1; done; return 1; }
 mariadb_wait_gone "CREATE TABLE b"
+expect_exit 1 "once no runner holds the lock, status says it stopped there" -- "$DBCTL" --url "$U" migrate status -d "$D"
+like "$OUT" "stopped at statement 2: running, or its runner stopped during it" "... in its words"
 is "$(sql "SHOW TABLES" | tr '\n' ' ')" "a b schema_migrations " "SIGKILLed during statement 2: the server finished it (DDL commits as it goes)"
 expect_exit 1 "the next up runs statement 2 again, not statement 1" -- "$DBCTL" --url "$U" migrate up -d "$D"
 like "$ERR" "1_ddl.sql:3:1: .*Table 'b' already exists" "... which fails, as it did apply"
