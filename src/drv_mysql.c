@@ -67,6 +67,9 @@ int my_error(struct driver_conn *conn, struct err *err)
 	if (code == CR_PLUGIN_NOT_ALLOWED)
 		err_hint(err, "the server asked for an authentication method that sends the password where a listener could "
 			      "read it; dbctl allows those only over verified TLS (ssl-mode=VERIFY_CA or VERIFY_IDENTITY)");
+	if (code == ER_XAER_RMFAIL && strstr(message, "PREPARED"))
+		err_hint(err, "a prepared XA transaction outlives ROLLBACK and the connection: XA COMMIT or XA ROLLBACK "
+			      "it by its xid (XA RECOVER lists it)");
 	if (code == CR_SERVER_GONE_ERROR || code == CR_SERVER_LOST)
 		err_hint(err, "the server closed the connection (idle past wait_timeout, restarted, or a statement "
 			      "larger than max_allowed_packet)");
