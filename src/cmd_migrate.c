@@ -439,6 +439,8 @@ static void print_padded(const char *text, size_t columns)
 /* A repeatable migration whose file changed is not drift: it runs again. */
 static const char *entry_state(const struct migrate_entry *e, bool repeatable)
 {
+	if (e->running_now)
+		return "running";
 	return repeatable && e->state == MIGRATE_MODIFIED ? "changed" : state_names[e->state];
 }
 
@@ -478,6 +480,9 @@ static void print_entry(const struct migrate_entry *e, bool repeatable)
 		printf(" (%ld ms)", e->duration_ms);
 	if (e->state == MIGRATE_FAILED && e->failed_statement < 0)
 		printf("  %s", e->error);   /* golang-migrate's dirty flag: no statement is known */
+	else if (e->running_now)
+		printf("  %srunning (another runner holds the lock): at statement %ld", e->failed_down ? "down section " : "",
+		       e->failed_statement + 1);
 	else if (e->state == MIGRATE_FAILED)
 		printf("  %sstopped at statement %ld: %s", e->failed_down ? "down section " : "",
 		       e->failed_statement + 1, e->error);
@@ -507,9 +512,9 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 		goto out;
 	}
 	/* for CI gates: 4 pending, 1 something needs a person */
-	code = status.modified || status.failed                                  ? EXIT_FAILED
-	       : status.pending || status.out_of_order || status.repeatable_due ? EXIT_PENDING
-										 : EXIT_OK;
+	code = status.modified || status.failed ? EXIT_FAILED
+	       : status.pending || status.out_of_order || status.running || status.repeatable_due ? EXIT_PENDING
+												 : EXIT_OK;
 	if (cli->json) {
 		struct json json;
 
@@ -523,6 +528,7 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 		json_int(&json, "failed", (long)status.failed);
 		json_int(&json, "other_environment", (long)status.other_environment);
 		json_int(&json, "repeatable_due", (long)status.repeatable_due);
+		json_int(&json, "running", (long)status.running);
 		json_object_end(&json);
 		json_array_begin(&json, "migrations");
 		for (i = 0; i < status.count; i++)
@@ -548,6 +554,8 @@ int cmd_migrate_status(struct cli *cli, struct err *err)
 			printf(", %zu out of order", status.out_of_order);
 		if (status.failed)
 			printf(", %zu failed", status.failed);
+		if (status.running)
+			printf(", %zu running", status.running);
 		if (status.repeatable_due)
 			printf(", %zu repeatable to run", status.repeatable_due);
 		if (status.other_environment)

@@ -156,6 +156,10 @@ struct dialect {
 	bool unbound_is_null;        /* an unbound parameter or undefined :name silently binds NULL (SQLite) */
 	bool resplits_values;        /* an unquoted -v value lands in text the server splits again */
 
+	/* what `run --no-transaction` says of a transaction the script left
+	 * open at its end, and its hint (NULL: SQL's "rolled back") */
+	const char *left_open, *left_open_hint;
+
 	/* ---- errors, names and the shell ---- */
 	enum dialect_error_style error_style;
 	const char *error_prefix;    /* before a server's message in `run`: "ERROR: ", or "" */

@@ -17,6 +17,9 @@ const struct dialect redis_dialect = {
 	.commit_word = "EXEC",
 	.committed = "applied the commands",
 	.commit_hint = "",
+	.left_open = "the script left a transaction (MULTI) open at its end: the commands it queued were discarded, "
+		     "none of them ran",
+	.left_open_hint = "end it with EXEC in the script; the commands before MULTI stayed applied",
 	.error_style = DIALECT_ERRORS_REPLY,
 	.error_prefix = "",   /* a reply carries its own: "ERR ...", "WRONGTYPE ..." */
 	.identifier_quote = '"',

@@ -9,6 +9,7 @@
 #include "dialect.h"
 #include "strbuf.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <errmsg.h>
 #include <mysqld_error.h>
@@ -66,6 +67,9 @@ int my_error(struct driver_conn *conn, struct err *err)
 	if (code == CR_PLUGIN_NOT_ALLOWED)
 		err_hint(err, "the server asked for an authentication method that sends the password where a listener could "
 			      "read it; dbctl allows those only over verified TLS (ssl-mode=VERIFY_CA or VERIFY_IDENTITY)");
+	if (code == ER_XAER_RMFAIL && strstr(message, "PREPARED"))
+		err_hint(err, "a prepared XA transaction outlives ROLLBACK and the connection: XA COMMIT or XA ROLLBACK "
+			      "it by its xid (XA RECOVER lists it)");
 	if (code == CR_SERVER_GONE_ERROR || code == CR_SERVER_LOST)
 		err_hint(err, "the server closed the connection (idle past wait_timeout, restarted, or a statement "
 			      "larger than max_allowed_packet)");
@@ -331,10 +335,67 @@ static int connect_wait(struct driver_conn *conn, int status, double deadline, s
 	return 0;
 }
 
+/* libmariadb 3.3 refuses a server without TLS before authenticating only
+ * when it verifies the certificate: under ssl-mode=REQUIRED it sends the
+ * handshake response (the user, the hashed password) in plaintext and
+ * finds out afterwards. So dbctl reads the greeting first, without taking
+ * it from the library (MSG_PEEK), before the library's first read (which
+ * comes straight after the TCP connect, not after a wait of its own).
+ * Returns 1 when it offers TLS (CLIENT_SSL), 0 when it does not, -1 when it
+ * is no greeting this can judge (an error packet, a malformed one, a closed
+ * socket: the library reports those), -2 with err set (timed out,
+ * interrupted). */
+#define MY_CLIENT_SSL 0x800
+
+static int greeting_offers_tls(struct driver_conn *conn, double deadline, struct err *err)
+{
+	int fd = (int)mysql_get_socket(conn->my), soerr = 0;
+	socklen_t soerr_len = sizeof(soerr);
+
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &soerr_len) != 0 || soerr != 0)
+		return -1;   /* the connect failed: the library says how */
+	for (;;) {
+		unsigned char buf[512];
+		ssize_t n;
+		size_t len, at;
+
+		switch (driver_wait_fd(conn->kill_conn ? NULL : conn->target, fd, false, deadline, 0)) {
+		case DRIVER_WAIT_READY:
+			break;
+		case DRIVER_WAIT_TIMEOUT:
+			return err_set(err, EXIT_NO_ANSWER, "timed out waiting for the server to answer"), -2;
+		case DRIVER_WAIT_INTERRUPTED:
+		case DRIVER_WAIT_WOKEN:
+			return err_set(err, EXIT_INTERRUPTED, "interrupted while connecting: nothing was sent"), -2;
+		}
+		n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			continue;
+		if (n <= 0)
+			return -1;
+		if (n >= 5) {
+			len = (size_t)buf[0] | (size_t)buf[1] << 8 | (size_t)buf[2] << 16;
+			if (buf[4] != 10)
+				return -1;   /* an error packet, or a protocol this does not know */
+			for (at = 5; at < (size_t)n && at < len + 4 && buf[at]; at++)
+				;   /* the server's version, NUL-terminated */
+			if (at >= len + 4 || at >= sizeof(buf) - 16)
+				return -1;
+			/* NUL, thread id (4), scramble (8), filler (1), capabilities (2) */
+			if (at + 15 < (size_t)n)
+				return (buf[at + 14] | buf[at + 15] << 8) & MY_CLIENT_SSL ? 1 : 0;
+		}
+		(void)poll(NULL, 0, 5);   /* readable, but the rest of the greeting is on its way */
+		if (clock_ms_left(deadline) == 0)
+			return err_set(err, EXIT_NO_ANSWER, "timed out waiting for the server to answer"), -2;
+	}
+}
+
 /* One non-blocking connect driven to its end within deadline. */
 static int connect_handle(struct driver_conn *conn, double deadline, bool session, struct err *err)
 {
 	enum reach_stage reached = STAGE_NONE;
+	bool greeted = conn->url.ssl_mode < URL_SSL_REQUIRED;
 	MYSQL *ret = NULL;
 	int status;
 
@@ -360,6 +421,25 @@ static int connect_handle(struct driver_conn *conn, double deadline, bool sessio
 							: "waiting for the server to answer");
 			err->stage = reached;
 			return -1;
+		}
+		if (!greeted) {
+			int tls;
+
+			greeted = true;
+			tls = greeting_offers_tls(conn, deadline, err);
+			if (tls == -2) {
+				abandon(conn);
+				err->stage = STAGE_REACH;
+				return -1;
+			}
+			if (tls == 0) {
+				abandon(conn);
+				err_set(err, EXIT_FAILED, "the server does not offer TLS, and ssl-mode=%s requires it: "
+					"dbctl hung up before authenticating", url_ssl_mode_name(conn->url.ssl_mode));
+				err_hint(err, "enable TLS on the server (ssl_cert, ssl_key), or use ssl-mode=PREFERRED");
+				err->stage = STAGE_AUTH;
+				return -1;
+			}
 		}
 		status = mysql_real_connect_cont(&ret, conn->my, ready);
 	}
@@ -540,7 +620,10 @@ int my_ping(struct driver_conn *conn, double deadline, char *version, size_t siz
  * after the implicit commit, before dbctl can read that it happened). */
 int my_begin(struct driver_conn *conn, struct err *err)
 {
-	return my_run(conn, "SET autocommit=0; START TRANSACTION", my_forever(), err);
+	int rc = my_run(conn, "SET autocommit=0; START TRANSACTION", my_forever(), err);
+
+	conn->own_transaction = rc == 0;
+	return rc;
 }
 
 /* After COMMIT or ROLLBACK, even a failed one: back to autocommit. */
@@ -565,6 +648,7 @@ int my_commit(struct driver_conn *conn, struct err *err)
 		return -1;
 	}
 	nontransactional = conn->tracker_on && conn->trx_state[3] == 'w';
+	conn->own_transaction = false;
 	conn->committing = true;
 	rc = my_run(conn, "COMMIT", my_forever(), err);
 	conn->committing = false;
@@ -588,6 +672,39 @@ int my_commit(struct driver_conn *conn, struct err *err)
 	return -1;
 }
 
+static bool word_at(const char *p, const char *end, const char *word)
+{
+	size_t len = strlen(word);
+
+	return (size_t)(end - p) >= len && strncasecmp(p, word, len) == 0 &&
+	       (p + len == end || !(isalnum((unsigned char)p[len]) || p[len] == '_'));
+}
+
+/* A prepared XA branch outlives the connection (MariaDB keeps it for XA
+ * RECOVER): its xid, as the script wrote it, names it in the message. */
+void my_note_xa(struct driver_conn *conn, const char *sql, size_t length)
+{
+	const char *p = sql, *end = sql + length;
+
+	for (; p < end; p++) {
+		const char *q, *stop;
+
+		if (!(p == sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) || !word_at(p, end, "XA"))
+			continue;
+		for (q = p + 2; q < end && isspace((unsigned char)*q); q++)
+			;
+		if (q == p + 2 || !word_at(q, end, "PREPARE"))
+			continue;
+		for (q += 7; q < end && isspace((unsigned char)*q); q++)
+			;
+		for (stop = q; stop < end && *stop != ';' && *stop != '\n'; stop++)
+			;
+		while (stop > q && isspace((unsigned char)stop[-1]))
+			stop--;
+		snprintf(conn->xa_prepared, sizeof(conn->xa_prepared), "%.*s", (int)(stop - q), q);
+	}
+}
+
 /* What was done to non-transactional tables (MyISAM, Aria) stays: the
  * session tracker flags such a write ('w', findings §5.1) as it happens,
  * and ROLLBACK warns (1196). Then the rollback is not whole: it fails, with
@@ -595,10 +712,25 @@ int my_commit(struct driver_conn *conn, struct err *err)
 int my_rollback(struct driver_conn *conn, struct err *err)
 {
 	bool nontransactional = conn->tracker_on && conn->trx_state[3] == 'w';
-	int rc = my_run(conn, "ROLLBACK", my_forever(), err);
+	int rc;
+
+	conn->own_transaction = false;
+	rc = my_run(conn, "ROLLBACK", my_forever(), err);
 
 	if (rc == 0 && mysql_warning_count(conn->my) > 0)
 		nontransactional = true;   /* 1196: the only warning ROLLBACK gives */
+	if (rc != 0 && mysql_errno(conn->my) == ER_XAER_RMFAIL && strstr(mysql_error(conn->my), "PREPARED")) {
+		/* ROLLBACK cannot touch it, nor can the disconnect: it commits
+		 * whenever anyone runs XA COMMIT */
+		const char *xid = conn->xa_prepared[0] ? conn->xa_prepared : "(its xid)";
+
+		err_set(err, EXIT_FAILED, "a prepared XA transaction %s remains on the server: ROLLBACK cannot undo it, "
+			"and it outlives the connection (XA RECOVER shows it)", conn->xa_prepared[0] ? conn->xa_prepared : "");
+		err_hint(err, "XA COMMIT %s applies its changes, XA ROLLBACK %s discards them; end it in the script", xid,
+			 xid);
+		err->partly_applied = true;
+		return -1;
+	}
 	autocommit_on(conn);
 	if (rc != 0)
 		return -1;

@@ -40,7 +40,12 @@ struct driver_conn {
 	size_t deferred_count;    /* statements in it */
 	size_t deferred_base;     /* their index offset in the caller's batch (0) */
 	const size_t *deferred_lengths;
+	bool own_transaction;     /* my_begin's transaction is open (not one the script began) */
+	char xa_prepared[130];    /* the xid of the last XA PREPARE sent, as written ("" when none) */
 };
+
+/* Notes the xid of an XA PREPARE in sql (for what a failed ROLLBACK says). */
+void my_note_xa(struct driver_conn *conn, const char *sql, size_t length);
 
 /* Waits for the library's next step: status is what a _start/_cont call
  * returned. Returns the status for _cont, or 0 with err set (timeout,

@@ -81,6 +81,7 @@ static int send_query(struct driver_conn *conn, const char *sql, size_t length, 
 	}
 	conn->killed = false;
 	conn->interrupt_seen = 0;
+	my_note_xa(conn, sql, length);
 	MY_DRIVE(conn, my_forever(), err, mysql_real_query_start(&ret, conn->my, sql, (unsigned long)length),
 		 mysql_real_query_cont(&ret, conn->my, drive_ready_));
 	return ret != 0 ? my_error(conn, err) : 0;
@@ -491,7 +492,9 @@ failed:
 int my_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct err *err)
 {
 	struct strbuf sql;
-	bool in_trans = my_server_status(conn->my) & SERVER_STATUS_IN_TRANS;
+	/* only the caller's own transaction: a script's BEGIN ... COMMIT
+	 * (--no-transaction) ends its transaction as written */
+	bool in_trans = conn->own_transaction && (my_server_status(conn->my) & SERVER_STATUS_IN_TRANS);
 	size_t total = 0, i;
 	int rc = 0;
 

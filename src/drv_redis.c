@@ -846,6 +846,7 @@ static int redis_exec_batch(struct driver_conn *conn, struct driver_batch *batch
 	struct err split_err;
 	size_t earlier = conn->pending, i;
 	bool split_failed = false, failed = false;
+	int multi = -1;   /* the script's own MULTI (1), EXEC or DISCARD (0) last in the batch */
 
 	batch->completed = 0;
 	batch->affected = 0;
@@ -860,12 +861,20 @@ static int redis_exec_batch(struct driver_conn *conn, struct driver_batch *batch
 			split_failed = true;
 		} else {
 			resp_add_command(&conn->resp, &conn->args);
+			if (conn->args.count > 0 && strcasecmp(conn->args.values[0], "MULTI") == 0)
+				multi = 1;
+			else if (conn->args.count > 0 && (strcasecmp(conn->args.values[0], "EXEC") == 0 ||
+							  strcasecmp(conn->args.values[0], "DISCARD") == 0))
+				multi = 0;
 		}
 	}
 	if (!split_failed && batch->count > 0) {
 		if (redisAppendFormattedCommand(conn->redis, conn->resp.buf, conn->resp.len) != REDIS_OK ||
 		    send_buffered(conn->redis) != 0)
 			return io_error(conn->redis, clock_now() + 1, STAGE_AUTH, err);
+		/* a MULTI left open at the end is the run's to report (--no-transaction) */
+		if (multi >= 0)
+			conn->in_multi = multi == 1;
 	}
 	/* the deferred batch's replies first: a failure there comes first */
 	conn->pending = 0;

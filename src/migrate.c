@@ -581,6 +581,9 @@ static int build_status(struct tracker *t, const struct migration_set *files, st
 	return 0;
 }
 
+static int mark_running(struct tracker *t, const struct migrate_options *options, struct migrate_status *status,
+			struct err *err);
+
 int migrate_status(struct engine *engine, const struct migration_set *files, const struct migrate_options *options,
 		   struct migrate_status *out, struct err *err)
 {
@@ -619,6 +622,8 @@ int migrate_status(struct engine *engine, const struct migration_set *files, con
 	rc = tracker_open(&t, engine, pc->conn, options, err);
 	if (rc == 0)
 		rc = build_status(&t, files, out, err);
+	if (rc == 0)
+		rc = mark_running(&t, options, out, err);
 	tracker_close(&t);
 	engine_checkin(engine, pc, rc != 0);
 	return rc;
@@ -1954,6 +1959,68 @@ static void statement_range(char *out, size_t size, long first, long last)
  * nor claims to know whether it applied. While its runner still holds the
  * lock, the same row is what 'migrate status' shows of a migration in flight. */
 static const char running_text[] = "running, or its runner stopped during it: whether it applied is unknown";
+
+/* Whether another session holds the migration lock (or a live lease) now:
+ * the lock is tried without waiting and, when taken, given back at once. */
+static int lock_held_elsewhere(struct tracker *t, const struct migrate_options *options, bool *held, struct err *err)
+{
+	struct strbuf sql, key;
+	struct driver_result r;
+	bool live = false;
+	int rc;
+
+	*held = false;
+	strbuf_init(&sql);
+	strbuf_init(&key);
+	lock_key(t, options, &key);
+	t->sql->lock->take(&sql, key.buf);
+	rc = tracker_sql(t, sql.buf, &r, err);
+	if (rc == 0) {
+		bool before = cell_true(&r, 0), got = cell_true(&r, 1);
+
+		driver_result_release(&r);
+		*held = !before && !got;
+		if (got) {
+			strbuf_reset(&sql);
+			t->sql->lock->release(&sql, key.buf);
+			rc = tracker_sql(t, sql.buf, NULL, err);
+		}
+	}
+	if (rc == 0 && !*held)
+		rc = lease_live(t, "", &live, err);
+	*held = *held || live;
+	strbuf_release(&sql);
+	strbuf_release(&key);
+	return rc;
+}
+
+/* A row at a statement marked running is a runner that stopped there, or
+ * one at it now: the lock tells them apart. */
+static int mark_running(struct tracker *t, const struct migrate_options *options, struct migrate_status *status,
+			struct err *err)
+{
+	bool any = false, held;
+	size_t i;
+
+	for (i = 0; i < status->count; i++)
+		any = any || (status->entries[i].state == MIGRATE_FAILED && strcmp(status->entries[i].error, running_text) == 0);
+	if (!any || !t->sql->lock)
+		return 0;
+	if (lock_held_elsewhere(t, options, &held, err) != 0)
+		return -1;
+	if (!held)
+		return 0;
+	for (i = 0; i < status->count; i++) {
+		struct migrate_entry *e = &status->entries[i];
+
+		if (e->state == MIGRATE_FAILED && strcmp(e->error, running_text) == 0) {
+			e->running_now = true;
+			status->failed--;
+			status->running++;
+		}
+	}
+	return 0;
+}
 
 /* A section's progress: the row it writes before each statement. */
 struct progress {

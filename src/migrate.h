@@ -30,6 +30,9 @@ struct migrate_entry {
 	char note[64];                  /* "baseline": recorded as applied without running it; else "" */
 	char checksum[65];              /* as recorded; "" when unknown */
 	bool checksum_unknown;          /* adopted from dbmate/golang-migrate: filled in by the next up */
+	/* status: MIGRATE_FAILED at a statement marked running, while another
+	 * session holds the migration lock: its runner is at it right now */
+	bool running_now;
 };
 
 struct migrate_status {
@@ -43,6 +46,7 @@ struct migrate_status {
 	struct migrate_entry *repeatables;
 	size_t repeatable_count;
 	size_t repeatable_due;          /* of those, how many the next up runs */
+	size_t running;                 /* status: of the failed, those running_now (not in failed) */
 	bool table_exists;
 	long version_limit;             /* the version column's varchar length; 0 no limit */
 };

@@ -426,6 +426,7 @@ struct strings_carry {
 	bool backslash_strings;      /* PostgreSQL: standard_conforming_strings off */
 	bool no_backslash_escapes;   /* MySQL: sql_mode has NO_BACKSLASH_ESCAPES */
 	bool sql_mode_unknown;       /* MySQL: sql_mode was set to something the lexer cannot read */
+	bool saw_backslash;          /* MySQL: a string held a backslash (out) */
 };
 
 static int check_one(struct inputs *inputs, struct source *source, const struct dialect *dialect,
@@ -488,6 +489,7 @@ static int check_one(struct inputs *inputs, struct source *source, const struct 
 	carry->backslash_strings = scan.backslash_strings;
 	carry->no_backslash_escapes = scan.no_backslash_escapes;
 	carry->sql_mode_unknown = scan.sql_mode_unknown;
+	carry->saw_backslash = carry->saw_backslash || scan.saw_string_backslash;
 	if (rc == 0 && source->path) {
 		source->length = scan.consumed;
 		source->digest = digest_final(&digest);
@@ -502,21 +504,32 @@ static int check_one(struct inputs *inputs, struct source *source, const struct 
 	return rc < 0 ? -1 : 0;
 }
 
-static int check_sources(struct inputs *inputs, const struct dialect *dialect, const struct script_options *options,
-			 sqlscan_complete_fn complete, long *statements, int first_line, struct err *err)
+/* no_backslash: the session starts with MySQL's NO_BACKSLASH_ESCAPES; before
+ * connecting the servers' defaults are assumed (standard_conforming_strings
+ * on, no NO_BACKSLASH_ESCAPES), and a run checks again once it knows. */
+static int check_sources_as(struct inputs *inputs, const struct dialect *dialect, const struct script_options *options,
+			    sqlscan_complete_fn complete, long *statements, int first_line, bool no_backslash,
+			    bool *saw_backslash, struct err *err)
 {
-	/* the servers' defaults are assumed: standard_conforming_strings on, no NO_BACKSLASH_ESCAPES */
-	struct strings_carry carry = { false, false, false };
+	struct strings_carry carry = { false, no_backslash, false, false };
 	size_t i;
+	int rc = 0;
 
 	*statements = 0;
 	if (check_variables(options, err) != 0)
 		return -1;
-	for (i = 0; i < inputs->count; i++)
-		if (check_one(inputs, &inputs->sources[i], dialect, options, complete, statements, first_line,
-			      &carry, err) != 0)
-			return -1;
-	return 0;
+	for (i = 0; i < inputs->count && rc == 0; i++)
+		rc = check_one(inputs, &inputs->sources[i], dialect, options, complete, statements, first_line, &carry,
+			       err);
+	if (saw_backslash)
+		*saw_backslash = carry.saw_backslash;
+	return rc;
+}
+
+static int check_sources(struct inputs *inputs, const struct dialect *dialect, const struct script_options *options,
+			 sqlscan_complete_fn complete, long *statements, int first_line, struct err *err)
+{
+	return check_sources_as(inputs, dialect, options, complete, statements, first_line, false, NULL, err);
 }
 
 int script_check(const char *const *paths, size_t count, const struct dialect *dialect,
@@ -1102,8 +1115,10 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 	long statements = 0;
 	size_t i;
 	int rc = 0;
-	bool discard = false, partly = false;
+	bool discard = false, partly = false, backslash = false;
+	struct err deferred;
 
+	err_init(&deferred);
 	memset(summary, 0, sizeof(*summary));
 	memset(&run, 0, sizeof(run));
 	memset(&inputs, 0, sizeof(inputs));
@@ -1115,7 +1130,16 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 
 	rc = prepare_inputs(paths, count, &inputs, err);
 	if (rc == 0)
-		rc = check_sources(&inputs, dialect, options, engine->driver->statement_complete, &statements, 1, err);
+		rc = check_sources_as(&inputs, dialect, options, engine->driver->statement_complete, &statements, 1,
+				      false, &backslash, err);
+	/* a check that failed after a backslash in a string may pass as the
+	 * server reads strings (NO_BACKSLASH_ESCAPES): it waits for that */
+	if (rc != 0 && backslash && err->code == EXIT_USAGE && dialect->start_strings_setting &&
+	    engine->driver->parameter) {
+		deferred = *err;
+		err_init(err);
+		rc = 0;
+	}
 	if (rc != 0)
 		goto out;
 	if (interrupted) {
@@ -1124,6 +1148,8 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 	}
 
 	if (engine_checkout(engine, clock_now() + 86400, &pc, err) != 0) {
+		if (deferred.code)
+			*err = deferred;
 		rc = -1;
 		goto out;
 	}
@@ -1133,16 +1159,36 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 	running_driver = engine->driver;
 	running_conn = pc->conn;
 
+	/* MySQL: the session's sql_mode as it starts, which no SET in the script
+	 * shows. The check pass assumed the default: with backslash escapes off
+	 * 'a\' ends where it did not, and what follows is another statement than
+	 * the one checked, so the check runs again as the server reads, before
+	 * anything of the script is sent (with --no-transaction too). */
+	if (dialect->start_strings_setting && engine->driver->parameter) {
+		const char *start = engine->driver->parameter(run.conn, dialect->start_strings_setting);
+
+		run.no_backslash_escapes = start && dialect->start_no_backslash(start);
+		if (!run.no_backslash_escapes && deferred.code) {
+			*err = deferred;
+			rc = -1;
+			goto out;
+		}
+		if (run.no_backslash_escapes &&
+		    check_sources_as(&inputs, dialect, options, engine->driver->statement_complete, &statements, 1,
+				     true, NULL, err) != 0) {
+			char hint[sizeof(err->hint)];
+
+			snprintf(hint, sizeof(hint), "%s", err->hint);
+			err_hint(err, "%.200s%sthe server's sql_mode (%.200s) has NO_BACKSLASH_ESCAPES, and the script "
+				 "was checked so; nothing was sent", hint, hint[0] ? "; " : "", start);
+			rc = -1;
+			goto out;
+		}
+	}
 	if (options->transaction && engine->driver->begin(run.conn, err) != 0) {
 		rc = -1;
 		discard = true;
 		goto out;
-	}
-	/* MySQL: the session's sql_mode as it starts, which no SET in the script shows */
-	if (rc == 0 && dialect->start_strings_setting && engine->driver->parameter) {
-		const char *start = engine->driver->parameter(run.conn, dialect->start_strings_setting);
-
-		run.no_backslash_escapes = start && dialect->start_no_backslash(start);
 	}
 	for (i = 0; i < count && rc == 0; i++) {
 		struct source *source = &inputs.sources[i];
@@ -1195,6 +1241,17 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 				 : "; nothing was committed");
 		} else if (options->transaction) {
 			rollback_quietly(&run, err);
+		} else if (!interrupted && engine->driver->transaction_state &&
+			   engine->driver->transaction_state(run.conn) == DRIVER_TRANSACTION_OPEN) {
+			/* the failure left a transaction open: the disconnect ends it,
+			 * unless it is one no rollback ends (a prepared XA branch) */
+			struct err rollback;
+
+			err_init(&rollback);
+			if (engine->driver->rollback(run.conn, &rollback) != 0 && rollback.partly_applied) {
+				err_hint(err, "%.250s; %.250s", rollback.message, rollback.hint);
+				partly = true;
+			}
 		}
 		summary->partly_applied = summary->partly_applied || partly ||
 					  (!options->transaction && summary->statements > 0);
@@ -1230,14 +1287,25 @@ int script_run(struct engine *engine, const char *const *paths, size_t count, co
 		   engine->driver->transaction_state(run.conn) != DRIVER_TRANSACTION_NONE) {
 		/* a BEGIN without its COMMIT (or a procedure's COMMIT AND CHAIN):
 		 * psql and mysql roll it back at exit without a word */
-		struct err ignored;
+		struct err rollback;
 
-		err_init(&ignored);
-		(void)engine->driver->rollback(run.conn, &ignored);
-		rc = err_set(err, EXIT_FAILED, "the run left a transaction open at its end: what ran in that transaction "
-					       "was rolled back");
-		err_hint(err, "end it with COMMIT in the script; the statements before it began stayed applied");
-		summary->partly_applied = summary->statements > 0;
+		err_init(&rollback);
+		if (engine->driver->rollback(run.conn, &rollback) != 0 && rollback.partly_applied) {
+			/* one no rollback ends (MySQL's prepared XA branch): never claim it */
+			*err = rollback;
+			err_prefix(err, "the run left a transaction open at its end");
+			rc = -1;
+			summary->partly_applied = true;
+		} else if (dialect->left_open) {
+			rc = err_set(err, EXIT_FAILED, "%s", dialect->left_open);
+			err_hint(err, "%s", dialect->left_open_hint);
+			summary->partly_applied = summary->statements > 0;
+		} else {
+			rc = err_set(err, EXIT_FAILED, "the run left a transaction open at its end: what ran in that "
+						       "transaction was rolled back");
+			err_hint(err, "end it with COMMIT in the script; the statements before it began stayed applied");
+			summary->partly_applied = summary->statements > 0;
+		}
 	}
 out:
 	running_conn = NULL;

@@ -607,8 +607,19 @@ static bool may_leave(struct shell *shell)
 		if (rc == 0 && terminal_lost())
 			hung_up = 1;
 		if (rc == 0 || hung_up) {
-			fputs("\nrolled back\n", stdout);
-			return true;   /* the session's release rolls back */
+			struct err err;
+
+			/* the session's release rolls back, but only a ROLLBACK the
+			 * server accepts says so (MySQL keeps a prepared XA branch) */
+			err_init(&err);
+			fputc('\n', stdout);
+			if (!hung_up && session_rollback(&shell->session, &err) != 0 && err.code == EXIT_FAILED) {
+				print_error(shell, NULL, &err);
+				fputs("not rolled back\n", stdout);
+				return true;
+			}
+			fputs("rolled back\n", stdout);
+			return true;
 		}
 		if (rc < 0) {
 			fputc('\n', stdout);

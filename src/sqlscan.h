@@ -92,6 +92,9 @@ struct sqlscan {
 	/* MySQL: a SET sql_mode to something other than a string (@old, DEFAULT,
 	 * an expression): until the next one, a backslash in a string is refused */
 	bool sql_mode_unknown;
+	/* MySQL: a string held a backslash, which the server's sql_mode reads
+	 * as an escape or not: what came after it depends on that mode */
+	bool saw_string_backslash;
 	char delimiter[17];              /* MySQL: the DELIMITER in force (";"; the client's limit is 16) */
 	bool goose_block;                /* MySQL: between -- +goose StatementBegin and StatementEnd */
 	int goose_line, goose_column;    /* where that StatementBegin is */

@@ -13,4 +13,9 @@ int sqlscan_column(struct sqlscan *scan);
 /* sqlscan_next for SQLSCAN_MYSQL; out is already reset. */
 int sqlscan_mysql_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err *err);
 
+/* Whether every character set a SET in text gives the connection (NAMES,
+ * CHARACTER SET, CHARSET, character_set_*) is one plain name, not a value
+ * computed at run time (sqlscan_mysql_set.c). */
+bool sqlscan_mysql_charset_plain(const char *text);
+
 #endif

@@ -1229,6 +1229,8 @@ static int scan_quoted(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_
 		const char stops[] = { lex->quote, scan->no_backslash_escapes && !scan->sql_mode_unknown ? '\0' : '\\', '\0' };
 		size_t len = strcspn(at, stops);
 
+		if (c == '\\' || at[len] == '\\')
+			scan->saw_string_backslash = true;
 		if (len)
 			take(scan, len);
 		else if (c == '\\' && scan->sql_mode_unknown) {
@@ -1322,6 +1324,14 @@ static int refuse_charset(const struct sqlscan *scan, const struct my_lex *lex, 
 	size_t unsafe_len = 0;
 	bool setting = false;
 
+	if (!sqlscan_mysql_charset_plain(p)) {
+		err_set(err, EXIT_USAGE, "%s:%d:%d: SET of the connection's character set to a computed value is "
+			"refused: dbctl cannot tell whether it is one whose multibyte characters can end in a backslash "
+			"byte (gbk, big5, cp932, gb18030, sjis), which would make the server read the rest of the script "
+			"differently than dbctl checked it", scan->name, out->line, out->column);
+		err_hint(err, "name the character set as a plain word, as SET NAMES utf8mb4");
+		return -1;
+	}
 	if (!lex->saw_set)
 		return 0;
 	while (*p) {

@@ -147,10 +147,11 @@ printf '[client]\npassword=%s\nuser=app\n' "$app_pw" >"$tmp/my.cnf"
 expect_exit 1 "~/.my.cnf is not read" -- env HOME="$tmp" "$DBCTL" --url "mysql://app@127.0.0.1:$P/app" ping
 
 # The throwaway server has no TLS: libmariadb would fall back to plaintext
-# silently under SSL_ENFORCE alone, so REQUIRED is checked after connecting.
+# silently under SSL_ENFORCE alone, so dbctl reads the greeting and hangs up
+# before authenticating.
 expect_exit 1 "ssl-mode=REQUIRED against a server without TLS: exit 1" -- \
 	"$DBCTL" --url "$TEST_MYSQL_URL?ssl-mode=REQUIRED" ping
-like "$ERR" "did not use TLS, and ssl-mode=REQUIRED requires it" "... says TLS was required and not used"
+like "$ERR" "does not offer TLS, and ssl-mode=REQUIRED requires it: dbctl hung up before authenticating" "... says TLS was required and not offered"
 expect_exit 1 "ssl-mode=VERIFY_CA against a server without TLS: exit 1" -- \
 	"$DBCTL" --url "$TEST_MYSQL_URL?ssl-mode=VERIFY_CA" ping
 expect_exit 0 "ssl-mode=PREFERRED (the default) falls back to plaintext" -- \

@@ -118,8 +118,39 @@ printf "INSERT INTO r VALUES (51, 'a');\nSELECT 'a\\\\'; COMMIT; SELECT '\\\\';\
 expect_exit 3 "a server whose sql_mode has NO_BACKSLASH_ESCAPES: the COMMIT it would run is refused" -- \
 	"$DBCTL" --url "$U" run h3d.sql
 like "$ERR" "h3d.sql:2:14: COMMIT is not allowed here" "... found by the run pass, before it is sent"
-mariadb_sql "SET GLOBAL sql_mode = REPLACE(@@global.sql_mode, ',NO_BACKSLASH_ESCAPES', '')"
+# C1: the check pass too reads the script as the server will, in every run
+# mode: with backslash escapes off, 'it\'s' ends at the backslash and the
+# rest is an open string; 'a\' ends early and SET NAMES gbk after it is a
+# statement. Both refused before anything is sent.
+printf "INSERT INTO r VALUES (53, 'a');\nSELECT 'it\\\\'s';\n" >nbe1.sql
+printf "INSERT INTO r VALUES (54, 'a');\nSELECT 'a\\\\'; SET NAMES gbk; SELECT '\\\\';\nINSERT INTO r VALUES (55, 'b');\n" >nbe2.sql
+for mode in "" --no-transaction --dry-run; do
+	# shellcheck disable=SC2086 # the mode's words
+	expect_exit 3 "NO_BACKSLASH_ESCAPES from the server: an open string is found by the check (run $mode)" -- \
+		"$DBCTL" --url "$U" run $mode nbe1.sql
+	like "$ERR" "nbe1.sql:2:14: unterminated quoted string" "... at FILE:LINE:COL"
+	like "$ERR" "hint: .*sql_mode \(.*NO_BACKSLASH_ESCAPES.*\) has NO_BACKSLASH_ESCAPES.*nothing was sent" "... saying why"
+	# shellcheck disable=SC2086
+	expect_exit 3 "... and a SET NAMES gbk the server would run is refused (run $mode)" -- \
+		"$DBCTL" --url "$U" run $mode nbe2.sql
+	like "$ERR" "nbe2.sql:2:14: SET to character set gbk is refused" "... at FILE:LINE:COL"
+done
+is "$(rows3)" "46,47,48,50" "... nothing was sent"
+printf "INSERT INTO r VALUES (56, 'a\\\\');\nSELECT 'x\\\\'; INSERT INTO r VALUES (57, 'b'); SELECT '\\\\';\n" >nbe3.sql
+expect_exit 0 "... a script that splits the same in both passes runs (--no-transaction)" -- \
+	"$DBCTL" --url "$U" run --no-transaction nbe3.sql
+like "$OUT" "4 statements" "... as four statements"
+is "$(rows3)" "46,47,48,50,56,57" "... both rows there"
+mariadb_sql "DELETE FROM app.r WHERE id IN (56, 57)"
+mariadb_sql "SET GLOBAL sql_mode = TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@global.sql_mode, ','), ',NO_BACKSLASH_ESCAPES,', ','))"
 is "$(rows3)" "46,47,48,50" "... nothing was committed"
+# ... where the server's mode is the default, or no server answers, the first check's error stands
+for url in "$U" "mysql://app@127.0.0.1:1/app"; do
+	expect_exit 3 "an error after a backslash with backslash escapes on: exit 3 (${url%%@*})" -- \
+		"$DBCTL" --url "$url" -o connect_timeout=1 run --no-transaction nbe3.sql
+	like "$ERR" "nbe3.sql:2:53: unterminated quoted string" "... the check's error"
+done
+is "$(rows3)" "46,47,48,50" "... nothing was sent"
 
 printf "INSERT INTO r VALUES (52, 'a');\nSET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES');\n" >h3e.sql
 expect_exit 3 "after SET sql_mode = an expression, a backslash in the next file is refused" -- \
@@ -140,6 +171,31 @@ like "$ERR" "charset=gbk is refused" "... naming the parameter"
 is "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'app' AND table_name = 'keep'")" \
 	"1" "... the table is still there"
 is "$(rows3)" "46,47,48,50" "... nothing was sent"
+
+# C2: a computed value is no name the guard can judge: SET character_set_client
+# = @x could be gbk at run time. Refused in every run mode, nothing sent.
+printf "INSERT INTO r VALUES (65, 'a');\nSET @cs = 'gbk';\n  SET character_set_client = @cs;\nINSERT INTO r VALUES (66, '\\\\'); DROP TABLE keep; -- ');\n" >cs1.sql
+for mode in "" --no-transaction --dry-run; do
+	# shellcheck disable=SC2086 # the mode's words
+	expect_exit 3 "SET character_set_client = @x is refused (run $mode)" -- "$DBCTL" --url "$U" run $mode cs1.sql
+	like "$ERR" "cs1.sql:3:3: SET of the connection's character set to a computed value is refused" \
+		"... at FILE:LINE:COL, saying why"
+done
+is "$(rows3)" "46,47,48,50" "... nothing was sent"
+for stmt in "SET @@character_set_client = (SELECT CONCAT('gb', 'k'))" "SET character_set_connection=@v" \
+	"SET SESSION character_set_results = @@character_set_server" "SET NAMES _latin1'gbk'" \
+	"SET character_set_client = X'67626b'" "SET CHARACTER SET DEFAULT" "SET CHARSET @x" \
+	"SET @a = 1, @@session.character_set_client := @a" "SET STATEMENT character_set_client = @x FOR SELECT 1" \
+	"/*!40101 SET character_set_client = @x */" "BEGIN NOT ATOMIC SET character_set_client = @x; END"; do
+	printf "INSERT INTO r VALUES (67, 'a');\n%s;\n" "$stmt" >cs2.sql
+	expect_exit 3 "$stmt: refused" -- "$DBCTL" --url "$U" run --no-transaction cs2.sql
+	like "$ERR" "cs2.sql:2:1: SET of the connection's character set to a computed value is refused" "... at FILE:LINE:COL"
+done
+is "$(rows3)" "46,47,48,50" "... nothing was sent"
+printf "SET NAMES 'utf8mb4' COLLATE 'utf8mb4_bin';\nSET @@session.character_set_client := utf8mb4, @cs = 'x';\nSET character_set_results = NULL;\nINSERT INTO r VALUES (68, 'a');\n" >cs3.sql
+expect_exit 0 "plain names still run" -- "$DBCTL" --url "$U" run --no-transaction cs3.sql
+is "$(rows3)" "46,47,48,50,68" "... and ran"
+mariadb_sql "DELETE FROM app.r WHERE id = 68"
 
 # F1/F2: a procedure can commit (COMMIT AND CHAIN, DDL, SET autocommit = 1)
 # in ways the check after the batch cannot see: CALL is refused

@@ -184,4 +184,31 @@ ok $? "statements are saved in the history"
 grep -q 'Hist-Secret' "$hist"
 ok $((!$?)) "IDENTIFIED BY '...' and PASSWORD('...') are not"
 
+# B1: a prepared XA branch outlives ROLLBACK and the connection: the shell
+# never says it was rolled back
+mariadb_sql "CREATE TABLE app.xa (id int) ENGINE=InnoDB"
+pty_stop sh
+pty_start xa env XDG_STATE_HOME="$XDG_STATE_HOME" PAGER= "$DBCTL" --url "$TEST_MYSQL_URL" shell --autocommit
+pty_wait xa 'app=> $'
+pty_type xa "XA START 'sx';"
+pty_wait xa 'app\*> $'
+pty_type xa "INSERT INTO xa VALUES (1);"
+pty_wait xa 'INSERT 1'
+pty_type xa "XA END 'sx';"
+pty_type xa "XA PREPARE 'sx';"
+pty_type xa "ROLLBACK;"
+pty_wait xa "PREPARED state.*1399"
+ok $? "ROLLBACK of a prepared XA branch: the server's refusal is shown"
+pty_wait xa "hint: a prepared XA transaction outlives ROLLBACK and the connection"
+ok $? "... with a hint naming XA COMMIT / XA ROLLBACK"
+pty_type xa '\q'
+pty_wait xa 'commit, roll back, or stay\? \[c/r/s\] $'
+pty_keys xa C-d
+pty_wait xa 'not rolled back'
+ok $? "... quitting at the question says it was not rolled back"
+pty_wait xa '\[exit '
+unlike "$(pty_screen xa)" "(^|[^t] )rolled back" "... and never that it was"
+is "$(mariadb_sql "XA RECOVER" | awk '{ print $4 }')" "sx" "... true: XA RECOVER shows it"
+mariadb_sql "XA ROLLBACK 'sx'"
+
 done_testing

@@ -296,4 +296,46 @@ expect_exit 1 "--no-transaction: CALL of a procedure that ends in COMMIT AND CHA
 like "$ERR" "the run left a transaction open at its end: what ran in that transaction was rolled back" "... says so"
 is "$(ids ch)" 1 "... true: the chained transaction's row is gone, the committed one stays"
 
+# B1: a prepared XA branch outlives the connection (XA RECOVER lists it, XA
+# COMMIT applies it later): a transactional run refuses XA before sending
+# anything; --no-transaction never claims a rollback it did not do.
+mariadb_sql "CREATE TABLE app.xa (id int PRIMARY KEY) ENGINE=InnoDB"
+xa_recover() { mariadb_sql "XA RECOVER" | awk '{ print $4 }' | sort | tr '\n' ' '; }
+printf "INSERT INTO xa VALUES (1);\nXA START 'x1';\nINSERT INTO xa VALUES (2);\nXA END 'x1';\nXA PREPARE 'x1';\n" >xa1.sql
+for mode in "" --dry-run; do
+	# shellcheck disable=SC2086
+	expect_exit 3 "XA in a transactional run is refused (run $mode)" -- "$DBCTL" --url "$U" run $mode xa1.sql
+	like "$ERR" "xa1.sql:2:1: XA is not allowed here.*" "... at FILE:LINE:COL"
+	like "$ERR" "hint: .*--no-transaction" "... with the hint"
+done
+is "$(ids xa)" "-" "... nothing was sent"
+is "$(xa_recover)" "" "... no XA branch is prepared"
+expect_exit 1 "--no-transaction ending with a prepared XA branch: exit 1" -- \
+	"$DBCTL" --url "$U" run --no-transaction xa1.sql
+like "$ERR" "a prepared XA transaction 'x1' remains on the server: ROLLBACK cannot undo it.*XA RECOVER shows it" \
+	"... says it remains"
+unlike "$ERR" "rolled back" "... and claims no rollback"
+is "$(xa_recover)" "x1 " "... true: XA RECOVER shows it"
+mariadb_sql "XA COMMIT 'x1'"
+is "$(ids xa)" "1,2" "... and XA COMMIT applies it later"
+printf "XA START 'x2';\nINSERT INTO xa VALUES (3);\nXA END 'x2';\nXA PREPARE 'x2';\nSELECT nosuch FROM xa;\n" >xa2.sql
+expect_exit 1 "--no-transaction failing with a prepared XA branch: exit 1" -- \
+	"$DBCTL" --url "$U" run --no-transaction xa2.sql
+like "$ERR" "xa2.sql:5:1: ERROR: .*1399" "... the statement's error"
+like "$ERR" "hint: a prepared XA transaction 'x2' remains on the server" "... and the branch that remains"
+is "$(xa_recover)" "x2 " "... true"
+mariadb_sql "XA ROLLBACK 'x2'"
+printf "XA START 'x3';\nINSERT INTO xa VALUES (4);\nXA END 'x3';\n" >xa3.sql
+expect_exit 1 "--no-transaction ending with an idle XA branch: exit 1" -- "$DBCTL" --url "$U" run --no-transaction xa3.sql
+like "$ERR" "the run left a transaction open at its end: what ran in that transaction was rolled back" "... rolled back"
+is "$(ids xa),$(xa_recover)" "1,2," "... true: the disconnect ended it, nothing prepared"
+printf "XA START 'x4';\nINSERT INTO xa VALUES (5);\nXA END 'x4';\nXA PREPARE 'x4';\nXA COMMIT 'x4';\n" >xa4.sql
+expect_exit 0 "a script that ends its XA branch runs" -- "$DBCTL" --url "$U" run --no-transaction xa4.sql
+is "$(ids xa),$(xa_recover)" "1,2,5," "... committed"
+
+printf "BEGIN;\nINSERT INTO xa VALUES (6);\nCOMMIT;\n" >xa5.sql
+expect_exit 0 "--no-transaction: a script's own BEGIN ... COMMIT is no implicit commit" -- \
+	"$DBCTL" --url "$U" run --no-transaction xa5.sql
+is "$(ids xa)" "1,2,5,6" "... committed"
+
 done_testing

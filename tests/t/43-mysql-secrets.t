@@ -123,7 +123,8 @@ perl -MIO::Socket::INET -e '
 			. chr(45) . pack("v", 2) . pack("v", $caps >> 16) . chr(21) . ("\0" x 6) . pack("V", 0) . "ijklmnopqrst\0"
 			. "mysql_native_password\0";
 		syswrite($c, packet(0, $greeting));
-		my ($seq, $reply) = readpacket($c) or next;
+		my ($seq, $reply) = readpacket($c);
+		if (!defined $reply) { open(my $f, ">>", $log); print $f "no handshake response\n"; close $f; next }
 		syswrite($c, packet($seq + 1, "\xfemysql_clear_password\0"));
 		my (undef, $answer) = readpacket($c);
 		open(my $f, ">>", $log); print $f (defined $answer ? "sent: $answer\n" : "sent nothing\n"); close $f;
@@ -132,13 +133,30 @@ perl -MIO::Socket::INET -e '
 fake_pid=$!
 for _ in $(seq 100); do perl -MIO::Socket::INET -e 'exit !IO::Socket::INET->new("127.0.0.1:'"$fake_port"'")' && break; sleep 0.05; done
 : >"$tmp/fake.log"
-for mode in REQUIRED PREFERRED DISABLED; do
+# The greeting offers no TLS (no CLIENT_SSL): ssl-mode=REQUIRED and the
+# VERIFY modes hang up before the handshake response, which holds the
+# user and the hashed password (libmariadb 3.3 sends it, under REQUIRED, and
+# only then checks TLS).
+for mode in REQUIRED VERIFY_CA VERIFY_IDENTITY; do
+	: >"$tmp/fake.log"
+	run_cmd "$DBCTL" --url "mysql://app:$pw_enc@127.0.0.1:$fake_port/app?ssl-mode=$mode" ping
+	is "$RC" 1 "ssl-mode=$mode, a server offering no TLS: refused (exit 1)"
+	like "$ERR" "the server does not offer TLS, and ssl-mode=$mode requires it: dbctl hung up before authenticating" \
+		"... the message names ssl-mode=$mode"
+	check_clean "ssl-mode=$mode no TLS"
+	sleep 0.2
+	is "$(cat "$tmp/fake.log")" "no handshake response" "... and the server received no authentication packet"
+done
+run_cmd "$DBCTL" --url "mysql://app:$pw_enc@127.0.0.1:$fake_port/app?ssl-mode=REQUIRED" run fail.sql
+is "$RC" 1 "run under ssl-mode=REQUIRED, no TLS offered: refused (exit 1)"
+: >"$tmp/fake.log"
+for mode in PREFERRED DISABLED; do
 	run_cmd "$DBCTL" --url "mysql://app:$pw_enc@127.0.0.1:$fake_port/app?ssl-mode=$mode" ping
 	is "$RC" 1 "ssl-mode=$mode, a server asking for the cleartext password: refused (exit 1)"
 	like "$ERR" "asked for an authentication method that would send the password readably" "... and says so"
 	check_clean "ssl-mode=$mode cleartext switch"
 done
-run_cmd "$DBCTL" --url "mysql://app:$pw_enc@127.0.0.1:$fake_port/app?ssl-mode=REQUIRED" pool stats
+run_cmd "$DBCTL" --url "mysql://app:$pw_enc@127.0.0.1:$fake_port/app?ssl-mode=PREFERRED" pool stats
 like "$ERR" "hint: .*only over verified TLS \(ssl-mode=VERIFY_CA or VERIFY_IDENTITY\)" "pool stats: the hint says when it is allowed"
 check_clean "pool stats cleartext switch"
 sleep 0.2

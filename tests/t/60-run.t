@@ -265,6 +265,19 @@ like "$ERR" "Redis has no rollback: the other commands of the run were applied" 
 is "$(rcli get run:c)|$(rcli get run:d)" "1|1" "the others were applied, as Redis does"
 printf 'MULTI\nSET run:e 1\nEXEC\n' >multi.redis
 expect_exit 3 "Redis: MULTI in the script refused" -- "$DBCTL" --url "$TEST_REDIS_URL" run multi.redis
+# B3: a MULTI without EXEC under --no-transaction: Redis discards what it
+# queued when the connection closes, so the run must not end in success
+printf 'SET run:f 1\nMULTI\nSET run:g 1\n' >open.redis
+expect_exit 1 "Redis: --no-transaction leaving MULTI open fails" -- \
+	"$DBCTL" --url "$TEST_REDIS_URL" run --no-transaction open.redis
+like "$ERR" "the script left a transaction \(MULTI\) open at its end: the commands it queued were discarded" "... says so"
+like "$ERR" "hint: end it with EXEC in the script" "... with the hint"
+is "$(rcli get run:f)|$(rcli exists run:g)" "1|0" "... true: the command before MULTI ran, the queued one did not"
+printf 'MULTI\nSET run:g 1\nEXEC\n' >closed.redis
+expect_exit 0 "Redis: --no-transaction with MULTI ... EXEC runs" -- \
+	"$DBCTL" --url "$TEST_REDIS_URL" run --no-transaction closed.redis
+is "$(rcli get run:g)" "1" "... applied"
+rcli del run:f run:g >/dev/null
 printf 'SET run:e "unbalanced\n' >quote.redis
 expect_exit 3 "Redis: unbalanced quotes refused" -- "$DBCTL" --url "$TEST_REDIS_URL" run quote.redis
 like "$ERR" "quote\.redis:1:11: unbalanced quotes in command$" "with the place of the open quote, once"

@@ -129,7 +129,7 @@ like "$OUT" "4 applied, 0 pending" "... 4 applied, 0 pending"
 like "$OUT" "12 +applied +tags +[0-9]{4}-" "... a line per migration with its applied time"
 expect_exit 0 "status --json when up to date" -- "${dbctl[@]}" --json migrate status -d "$d"
 is "$(json_field 'd["exit"], d["counts"], sorted(d["migrations"][3].keys())' <<<"$OUT")" \
-	"(0, {'applied': 4, 'pending': 0, 'modified': 0, 'missing_file': 0, 'out_of_order': 0, 'failed': 0, 'other_environment': 0, 'repeatable_due': 0}, ['applied_at', 'duration_ms', 'file', 'name', 'note', 'repeatable', 'state', 'version'])" \
+	"(0, {'applied': 4, 'pending': 0, 'modified': 0, 'missing_file': 0, 'out_of_order': 0, 'failed': 0, 'other_environment': 0, 'repeatable_due': 0, 'running': 0}, ['applied_at', 'duration_ms', 'file', 'name', 'note', 'repeatable', 'state', 'version'])" \
 	"... counts and the fields of a migration"
 is "$(json_field 'd["migrations"][3]["file"], d["migrations"][3]["state"], type(d["migrations"][3]["duration_ms"]).__name__, d["migrations"][3]["applied_at"] is not None' <<<"$OUT")" \
 	"('$d/12_tags.sql', 'applied', 'int', True)" "... file, state, duration and applied time"

@@ -347,12 +347,16 @@ mariadb_wait_running "CREATE TABLE b"
 is "$(sql "SELECT CONCAT(failed_statement, ':', error) FROM schema_migrations")" \
 	"1:running, or its runner stopped during it: whether it applied is unknown" \
 	"a DDL migration in flight: its row says statement 2 is running"
-expect_exit 1 "... status says so" -- "$DBCTL" --url "$U" migrate status -d "$D"
-like "$OUT" "stopped at statement 2: running, or its runner stopped during it" "... in its words"
+# A2: its runner holds the lock: running, not failed
+expect_exit 4 "... status says it is running (exit 4), not failed" -- "$DBCTL" --url "$U" migrate status -d "$D"
+like "$OUT" "1 +running .*running \(another runner holds the lock\): at statement 2" "... in its words"
+unlike "$OUT" "failed" "... not failed"
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 mariadb_wait_gone() { local i; for i in $(seq 100); do [ "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '$1%'")" = 0 ] && return 0; sleep 0.1; done; return 1; }
 mariadb_wait_gone "CREATE TABLE b"
+expect_exit 1 "once no runner holds the lock, status says it stopped there" -- "$DBCTL" --url "$U" migrate status -d "$D"
+like "$OUT" "stopped at statement 2: running, or its runner stopped during it" "... in its words"
 is "$(sql "SHOW TABLES" | tr '\n' ' ')" "a b schema_migrations " "SIGKILLed during statement 2: the server finished it (DDL commits as it goes)"
 expect_exit 1 "the next up runs statement 2 again, not statement 1" -- "$DBCTL" --url "$U" migrate up -d "$D"
 like "$ERR" "1_ddl.sql:3:1: .*Table 'b' already exists" "... which fails, as it did apply"
@@ -494,5 +498,44 @@ if [ -n "${TEST_REDIS_URL:-}" ]; then
 	expect_exit 3 "Redis: migrate is refused" -- "$DBCTL" --url "$TEST_REDIS_URL" migrate up -d "$D"
 	like "$ERR" "migrate is not supported for Redis" "... with its reason"
 fi
+
+# d7c244a on MySQL: a transaction:false section's own BEGIN or LOCK TABLES.
+# No progress row is written inside them (under LOCK TABLES the tracking
+# table is not locked, so a row would fail; inside BEGIN it would join the
+# section's transaction); a section that leaves a transaction open fails,
+# rolled back, its row at the statement that opened it.
+newdb own_trx
+sql "CREATE TABLE steps (n int) ENGINE=InnoDB"
+steps() { sql "SELECT COALESCE(GROUP_CONCAT(n ORDER BY n), '-') FROM steps"; }
+row() { sql "SELECT CONCAT(version, ':', IFNULL(failed_statement, '-')) FROM schema_migrations WHERE version = '$1'"; }
+printf -- "-- migrate:up transaction:false\nINSERT INTO steps (n) VALUES (21);\nBEGIN;\nINSERT INTO steps (n) VALUES (22);\nSELECT nosuch FROM steps;\nCOMMIT;\n" |
+	wr "$D/1_own.sql"
+expect_exit 1 "a failure inside a transaction:false section's own BEGIN" -- "$DBCTL" --url "$U" migrate up -d "$D"
+like "$ERR" "1_own.sql:5:1: .*Unknown column 'nosuch'" "... the statement's error"
+like "$ERR" "statement 1 stayed applied, statements 2 to 3 rolled back with the transaction the section opened" \
+	"... says what stayed"
+is "$(steps)|$(row 1)" "21|1:1" "... true: 22 is gone, the row says it stopped at the BEGIN (statement 2)"
+sed -i 's/^SELECT nosuch FROM steps;$/SELECT n FROM steps;/' "$D/1_own.sql"
+expect_exit 0 "... the fixed file resumes at the BEGIN" -- "$DBCTL" --url "$U" migrate up -d "$D"
+is "$(steps)|$(row 1)" "21,22|1:-" "... 21 not run twice, recorded as applied"
+printf -- "-- migrate:up transaction:false\nINSERT INTO steps (n) VALUES (31);\nLOCK TABLES steps WRITE;\nINSERT INTO steps (n) VALUES (32);\nUNLOCK TABLES;\nINSERT INTO steps (n) VALUES (33);\n" |
+	wr "$D/2_lock.sql"
+expect_exit 0 "LOCK TABLES ... UNLOCK TABLES in a transaction:false section: no progress row in between" -- \
+	"$DBCTL" --url "$U" migrate up -d "$D"
+is "$(steps)|$(row 2)" "21,22,31,32,33|2:-" "... every statement ran, recorded as applied"
+printf -- "-- migrate:up transaction:false\nINSERT INTO steps (n) VALUES (41);\nBEGIN;\nINSERT INTO steps (n) VALUES (42);\n" |
+	wr "$D/3_open.sql"
+expect_exit 1 "a section that leaves its BEGIN open fails" -- "$DBCTL" --url "$U" migrate up -d "$D"
+like "$ERR" "migration 3 left a transaction open at the end of its transaction:false section" "... says so"
+is "$(steps)|$(row 3)" "21,22,31,32,33,41|3:1" "... rolled back: 42 is gone, the row at the BEGIN (statement 2)"
+rm "$D/3_open.sql"
+sql "DELETE FROM schema_migrations WHERE version = '3'"
+# without transaction:false the section runs in a transaction, where DDL
+# and BEGIN are refused before anything runs (a DDL-only file runs outside one)
+printf -- "-- migrate:up\nCREATE TABLE t4 (id int);\nBEGIN;\nINSERT INTO steps (n) VALUES (43);\nCOMMIT;\n" | wr "$D/4_ddl.sql"
+expect_exit 3 "DDL with a BEGIN, not marked transaction:false: refused" -- "$DBCTL" --url "$U" migrate up -d "$D"
+like "$ERR" "4_ddl.sql:2:1: CREATE TABLE commits implicitly" "... at FILE:LINE:COL"
+like "$ERR" "hint: mark the section '-- migrate:up transaction:false'" "... with the hint"
+is "$(steps)|$(sql "SHOW TABLES LIKE 't4'")" "21,22,31,32,33,41|" "... nothing ran"
 
 done_testing

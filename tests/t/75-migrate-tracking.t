@@ -235,11 +235,21 @@ printf -- "-- migrate:up transaction:false\nINSERT INTO steps (n) VALUES (11);\n
 "${dbctl[@]}" migrate up -d "$d" >lost.out 2>lost.err &
 runner=$!
 wait_for_query "pg_sleep(30)" || diag "the migration did not start"
+# A2: its row says statement 2 is running, and its runner holds the lock: running, not failed
+expect_exit 4 "status while another runner is at statement 2: running (exit 4), not failed" -- \
+	"${dbctl[@]}" migrate status -d "$d"
+like "$OUT" "2 +running .*running \(another runner holds the lock\): at statement 2" "... says it is running"
+unlike "$OUT" "failed" "... not failed"
+"${dbctl[@]}" migrate status -d "$d" --json >st.json
+is "$(python3 -c 'import json,sys; d=json.load(open("st.json")); print([m["state"] for m in d["migrations"] if m["version"]=="2"][0], d["counts"]["running"], d["counts"]["failed"])')" \
+	"running 1 0" "... --json: state running, counted as running"
 sq "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$DB' AND query LIKE '%pg_sleep(30)%'
     AND pid <> pg_backend_pid()" >/dev/null
 wait "$runner"
 is "$?" 2 "connection lost during statement 2: exit 2"
 runner=
+expect_exit 1 "... once no runner holds the lock, status says it stopped there" -- "${dbctl[@]}" migrate status -d "$d"
+like "$OUT" "stopped at statement 2: running, or its runner stopped during it" "... in its words"
 like "$(cat lost.err)" "the connection was lost during statement 2 of this transaction:false section \\(it may have completed on the server\\); statement 1 ran and stayed applied \\(no transaction\\); its tracking row says statement 2 was running, so whether it applied is unknown: the next 'migrate up' runs it again, not the ones before it" \
 	"... the hint says what the next up does"
 sed -i 's/pg_sleep(30)/pg_sleep(0)/' "$d/2_lost.sql"
