@@ -45,13 +45,13 @@ CORE  += migrate_index lint cmd_migrate_check
 
 MODULES = $(MODDIR)/dbctl-pg.so $(MODDIR)/dbctl-redis.so $(MODDIR)/dbctl-sqlite.so $(MODDIR)/dbctl-edit.so
 MODULES += $(MODDIR)/dbctl-mysql.so
-MYSQL_OBJS = drv_mysql drv_mysql_exec drv_mysql_stats drv_mysql_module
+MYSQL_OBJS = drv_mysql drv_mysql_exec drv_mysql_syntax drv_mysql_stats drv_mysql_module
 
 UNIT_TESTS = $(BUILD)/tests/test_url $(BUILD)/tests/test_config $(BUILD)/tests/test_pool \
              $(BUILD)/tests/test_redisargs $(BUILD)/tests/test_json $(BUILD)/tests/test_pool_live \
              $(BUILD)/tests/test_sqlscan $(BUILD)/tests/test_sha256 $(BUILD)/tests/test_migrate_files \
              $(BUILD)/tests/test_output
-UNIT_TESTS += $(BUILD)/tests/test_migrate_index
+UNIT_TESTS += $(BUILD)/tests/test_migrate_index $(BUILD)/tests/test_mysql_syntax
 
 .PHONY: all deps demo check unit asan fuzz fuzz-url install uninstall clean
 .DEFAULT_GOAL := all
@@ -112,6 +112,8 @@ $(BUILD)/tests/test_migrate_files: $(OBJ)/test_migrate_files.o $(OBJ)/migrate_fi
 		$(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/test_migrate_index: $(OBJ)/test_migrate_index.o $(OBJ)/migrate_index.o $(OBJ)/sqltext.o | $(BUILD)/tests
+	$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/tests/test_mysql_syntax: $(OBJ)/test_mysql_syntax.o $(OBJ)/drv_mysql_syntax.o $(OBJ)/err.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/test_output: $(OBJ)/test_output.o $(OBJ)/output.o $(OBJ)/strbuf.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
