@@ -947,6 +947,7 @@ int sqlscan_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err
 		return err_set(err, EXIT_USAGE, "%s: COPY data not read", scan->name);
 	out->commits_implicitly = false;
 	out->unseen = false;
+	out->not_undone = false;
 	if (scan->dialect == SQLSCAN_REDIS)
 		return next_redis(scan, out, err);
 	if (scan->dialect == SQLSCAN_MYSQL)
