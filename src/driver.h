@@ -156,6 +156,11 @@ struct driver {
 	/* Has the open transaction changed anything? 1 yes, 0 no, -1 cannot tell
 	 * (the caller then assumes it has). */
 	int (*transaction_wrote)(struct driver_conn *conn);
+	/* Optional: transaction_wrote will be asked of this connection's
+	 * transactions (the shell), so the driver may spend a round trip per
+	 * transaction to see writes its cheap signs miss (MySQL: a function
+	 * called by a SELECT). */
+	void (*watch_writes)(struct driver_conn *conn);
 	/* Optional: does text end with a complete statement? (SQLite's own rule) */
 	bool (*statement_complete)(const char *text);
 	void (*close)(struct driver_conn *conn);

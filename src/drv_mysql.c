@@ -659,15 +659,6 @@ enum driver_transaction my_transaction_state(struct driver_conn *conn)
 									    : DRIVER_TRANSACTION_NONE;
 }
 
-/* The tracker's state: characters 4 (w: non-transactional write) and 5
- * (W: transactional write). */
-int my_transaction_wrote(struct driver_conn *conn)
-{
-	if (!conn->tracker_on || conn->broken)
-		return -1;
-	return conn->trx_state[3] == 'w' || conn->trx_state[4] == 'W';
-}
-
 /* mysql_real_escape_string honours NO_BACKSLASH_ESCAPES from the server status. */
 char *my_quote(struct driver_conn *conn, const char *value, bool identifier)
 {

@@ -40,6 +40,11 @@ struct driver_conn {
 	size_t deferred_count;    /* statements in it */
 	size_t deferred_base;     /* their index offset in the caller's batch (0) */
 	const size_t *deferred_lengths;
+	/* watch_writes: the session's row-write counters when its transaction's
+	 * first statement after the opener was sent, to compare with later */
+	bool watch_writes;
+	enum { MY_WRITES_NONE, MY_WRITES_TAKING, MY_WRITES_TAKEN, MY_WRITES_UNKNOWN } writes_state;
+	unsigned long long writes_base;
 };
 
 /* Waits for the library's next step: status is what a _start/_cont call
@@ -84,7 +89,9 @@ int my_commit(struct driver_conn *conn, struct err *err);
 int my_rollback(struct driver_conn *conn, struct err *err);
 void my_cancel(struct driver_conn *conn);
 enum driver_transaction my_transaction_state(struct driver_conn *conn);
+/* drv_mysql_exec.c: the tracker's signs, and the write counters when watched. */
 int my_transaction_wrote(struct driver_conn *conn);
+void my_watch_writes(struct driver_conn *conn);
 char *my_quote(struct driver_conn *conn, const char *value, bool identifier);
 
 int my_exec(struct driver_conn *conn, const char *text, struct driver_result *out, struct err *err);

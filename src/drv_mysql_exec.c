@@ -65,6 +65,89 @@ static unsigned long longest_query(const struct driver_conn *conn)
 	return (conn->max_packet ? conn->max_packet : MY_SMALLEST_PACKET) - 2;
 }
 
+/* ---- did the transaction write? ----
+ *
+ * The transaction tracker's W and w come from the statement's kind: the
+ * rows a stored function writes when a SELECT calls it (or a view's
+ * function) count as a read, and DDL after them would commit them unasked.
+ * The session's own Handler_write, Handler_update and Handler_delete count
+ * every row written in any engine, functions and triggers included, and
+ * need no privilege (information_schema.INNODB_TRX's trx_rows_modified
+ * needs PROCESS, and sees InnoDB only; telling builtin functions from
+ * stored ones in the text misses a view that calls one). MariaDB counts
+ * internal temporary tables apart (Handler_tmp_write); MySQL counts them
+ * in, so a GROUP BY there reads as a write: the safe way to be wrong. So
+ * are rows a failed statement wrote before its savepoint undid them. The
+ * counters are read before the statement after the one that opened the
+ * transaction (BEGIN, in the shell) and again when asked; only on a
+ * connection whose user asks (watch_writes): one round trip a transaction. */
+#define MY_WRITE_COUNTERS \
+	"SHOW SESSION STATUS WHERE Variable_name IN ('Handler_write', 'Handler_update', 'Handler_delete')"
+
+static int read_write_counters(struct driver_conn *conn, unsigned long long *out)
+{
+	struct driver_result result;
+	struct err ignored;
+	long i;
+	int rc = -1;
+
+	err_init(&ignored);
+	if (my_exec(conn, MY_WRITE_COUNTERS, &result, &ignored) != 0)
+		return -1;
+	if (result.column_count == 2 && result.row_count == 3) {
+		*out = 0;
+		for (i = 0; i < result.row_count; i++)
+			if (result.cells[i * 2 + 1])
+				*out += strtoull(result.cells[i * 2 + 1], NULL, 10);
+		rc = 0;
+	}
+	driver_result_release(&result);
+	return rc;
+}
+
+/* Before a statement goes: in a transaction whose counters are not read
+ * yet, read them; outside one, forget them. */
+static void watch_before_send(struct driver_conn *conn)
+{
+	if (!conn->watch_writes || conn->deferred || conn->writes_state == MY_WRITES_TAKING)
+		return;
+	if (!(my_server_status(conn->my) & SERVER_STATUS_IN_TRANS)) {
+		conn->writes_state = MY_WRITES_NONE;
+		return;
+	}
+	if (conn->writes_state != MY_WRITES_NONE)
+		return;
+	conn->writes_state = MY_WRITES_TAKING;
+	conn->writes_state = read_write_counters(conn, &conn->writes_base) == 0 ? MY_WRITES_TAKEN : MY_WRITES_UNKNOWN;
+}
+
+void my_watch_writes(struct driver_conn *conn)
+{
+	conn->watch_writes = true;
+}
+
+/* The tracker's state: characters 4 (w: non-transactional write) and 5
+ * (W: transactional write); then, when watched, the write counters. */
+int my_transaction_wrote(struct driver_conn *conn)
+{
+	unsigned long long now;
+
+	if (conn->broken)
+		return -1;
+	if (conn->tracker_on && (conn->trx_state[3] == 'w' || conn->trx_state[4] == 'W'))
+		return 1;
+	if (!conn->watch_writes || !(my_server_status(conn->my) & SERVER_STATUS_IN_TRANS))
+		return conn->tracker_on ? 0 : -1;
+	if (conn->writes_state == MY_WRITES_NONE) {
+		/* nothing was sent since the statement that opened it */
+		watch_before_send(conn);
+		return conn->tracker_on ? 0 : -1;
+	}
+	if (conn->writes_state != MY_WRITES_TAKEN || read_write_counters(conn, &now) != 0)
+		return -1;
+	return now != conn->writes_base;
+}
+
 static int send_query(struct driver_conn *conn, const char *sql, size_t length, struct err *err)
 {
 	int ret = 0;
@@ -80,6 +163,7 @@ static int send_query(struct driver_conn *conn, const char *sql, size_t length, 
 			      "or split the statement");
 		return -1;
 	}
+	watch_before_send(conn);
 	conn->killed = false;
 	conn->interrupt_seen = 0;
 	MY_DRIVE(conn, my_forever(), err, mysql_real_query_start(&ret, conn->my, sql, (unsigned long)length),

@@ -21,6 +21,12 @@ cd "$tmp" || exit 1
 export XDG_STATE_HOME=$tmp/state PAGER=
 mariadb_sql "CREATE TABLE app.items (id int PRIMARY KEY, name varchar(20) NOT NULL DEFAULT 'x') ENGINE=InnoDB"
 mariadb_sql "CREATE PROCEDURE app.p_commit() COMMIT"
+mariadb_sql "CREATE TABLE app.fw_log (id int) ENGINE=InnoDB"
+mariadb_client app <<'SQL'
+DELIMITER //
+CREATE FUNCTION fw() RETURNS int MODIFIES SQL DATA BEGIN INSERT INTO fw_log VALUES (1); RETURN 7; END//
+DELIMITER ;
+SQL
 count() { mariadb_sql "SELECT COUNT(*) FROM app.items"; }
 
 pty_start sh env XDG_STATE_HOME="$XDG_STATE_HOME" PAGER= "$DBCTL" --url "$TEST_MYSQL_URL" shell
@@ -100,6 +106,26 @@ pty_wait sh "CREATE TABLE ran outside a transaction: it is already applied"
 ok $? "DDL in a transaction that only read runs, and says it is applied"
 is "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='app' AND TABLE_NAME='ddl2'")" 1 \
 	"... the table exists"
+
+# F11: a function called by a SELECT writes rows that the transaction
+# tracker counts as a read: DDL after it would commit them
+pty_type sh "SELECT CONCAT('fw:', fw()) AS r;"
+pty_wait sh 'fw:7'
+pty_wait sh 'app\*> $'
+pty_type sh "CREATE TABLE ddl3 (id int);"
+pty_type sh "SELECT CONCAT('fwrows:', COUNT(*)) FROM fw_log;"
+pty_wait sh 'fwrows:'
+[ "$(pty_screen sh | grep -c "CREATE TABLE would commit the open transaction, which has uncommitted changes")" = 2 ]
+ok $? "DDL after a SELECT whose function wrote rows is refused"
+pty_wait sh 'fwrows:1'
+ok $? "... the transaction still holds the function's row"
+is "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='app' AND TABLE_NAME='ddl3'")" 0 \
+	"... the table was not created"
+is "$(mariadb_sql "SELECT COUNT(*) FROM app.fw_log")" 0 "... and the function's row was not committed"
+pty_type sh '\rollback'
+pty_wait sh 'ROLLBACK'
+pty_wait sh 'app=> $'
+is "$(mariadb_sql "SELECT COUNT(*) FROM app.fw_log")" 0 "... \\rollback undid it"
 
 # --- LOCK TABLES, SET autocommit, XA: never a silent ROLLBACK of the shell's transaction ---
 pty_type sh '\rollback'
