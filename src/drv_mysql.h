@@ -28,6 +28,7 @@ struct driver_conn {
 	volatile sig_atomic_t cancel_requested;
 	bool kill_conn;           /* this is the short-lived KILL QUERY connection */
 	bool killed;              /* KILL QUERY sent for the statement in flight */
+	bool kill_failed;         /* ... or tried, and the second connection or the KILL failed */
 	bool broken;              /* a wait was abandoned: the protocol state is unknown */
 	double interrupt_seen;
 	int interrupts_cancelled; /* the interrupt count a cancel was sent for: one per interrupt, not per statement */

@@ -164,7 +164,7 @@ static int send_query(struct driver_conn *conn, const char *sql, size_t length, 
 		return -1;
 	}
 	watch_before_send(conn);
-	conn->killed = false;
+	conn->killed = conn->kill_failed = false;
 	conn->interrupt_seen = 0;
 	MY_DRIVE(conn, my_forever(), err, mysql_real_query_start(&ret, conn->my, sql, (unsigned long)length),
 		 mysql_real_query_cont(&ret, conn->my, drive_ready_));

@@ -210,4 +210,31 @@ ok $? "statements are saved in the history"
 grep -q 'Hist-Secret' "$hist"
 ok $((!$?)) "IDENTIFIED BY '...' and PASSWORD('...') are not"
 
+# F21: Ctrl-C when the account has no connection left for KILL QUERY
+mariadb_sql "CREATE USER 'lim'@'%' IDENTIFIED BY 'Lim-Secret-1' WITH MAX_USER_CONNECTIONS 1;
+	CREATE USER 'lim'@'localhost' IDENTIFIED BY 'Lim-Secret-1' WITH MAX_USER_CONNECTIONS 1;
+	GRANT ALL ON app.* TO 'lim'@'%', 'lim'@'localhost'"
+pty_start lim env XDG_STATE_HOME="$XDG_STATE_HOME" PAGER= "$DBCTL" \
+	--url "mysql://lim:Lim-Secret-1@127.0.0.1:$TEST_MYSQL_PORT/app" shell --no-history
+pty_wait lim 'app=> $'
+pty_type lim "INSERT INTO items VALUES (90, 'ninety');"
+pty_wait lim 'INSERT 1'
+pty_type lim "SELECT SLEEP(30);"
+mariadb_wait_running "SELECT SLEEP(30)"
+pty_keys lim C-c
+pty_wait lim "WARNING: the statement could not be cancelled: the KILL QUERY connection was refused: .*max_user_connections.*interrupt again to close the connection"
+ok $? "Ctrl-C without a connection left for KILL QUERY says the statement could not be cancelled, and why"
+t0=${EPOCHREALTIME/[.,]/}
+pty_keys lim C-c
+pty_wait lim "interrupted: the statement could not be cancelled, so dbctl closed the connection"
+ok $? "... a second Ctrl-C closes the connection and says so"
+pty_wait lim 'app=> $'
+ok $? "... and gives the prompt back"
+ms=$(((${EPOCHREALTIME/[.,]/} - t0) / 1000))
+cmp_ok "$ms" -lt 5000 "... at once ($ms ms), not when the SLEEP ends"
+is "$(mariadb_sql "SELECT COUNT(*) FROM app.items WHERE id = 90")" 0 "... the transaction's row was not committed"
+[[ $(pty_screen lim) != *Lim-Secret-1* ]]
+ok $? "... and the password is shown nowhere"
+mariadb_sql "SELECT CONCAT('KILL ', id, ';') FROM information_schema.PROCESSLIST WHERE USER = 'lim'" | mariadb_sql 2>/dev/null
+
 done_testing
