@@ -390,6 +390,16 @@ int my_connect(const struct driver_target *target, double deadline, struct drive
 		free(conn);
 		return -1;
 	}
+	/* the library would fail at connecting (2019), which reads as no answer:
+	 * the URL is wrong, and nothing need be sent to say so */
+	if (!mariadb_get_charset_by_name(conn->url.charset)) {
+		err_set(err, EXIT_USAGE, "invalid MySQL URL: charset=%s is not a character set the client library knows",
+			conn->url.charset);
+		err_hint(err, "leave charset out (utf8mb4), or name one such as utf8mb4 or latin1");
+		url_mysql_release(&conn->url);
+		free(conn);
+		return -1;
+	}
 	conn->password = target->password && *target->password ? target->password
 			 : conn->url.password ? conn->url.password : "";
 	if (pipe(conn->cancel_pipe) != 0 || fcntl(conn->cancel_pipe[0], F_SETFL, O_NONBLOCK) != 0 ||
