@@ -28,6 +28,7 @@ CREATE FUNCTION fw() RETURNS int MODIFIES SQL DATA BEGIN INSERT INTO fw_log VALU
 DELIMITER ;
 SQL
 count() { mariadb_sql "SELECT COUNT(*) FROM app.items"; }
+mariadb_sql "CREATE TABLE app.bq1 (bq1_col int); CREATE TABLE app.bq2 (bq2_col int); CREATE TABLE app.\`bq\`\`3\` (bq3_col int)"
 
 pty_start sh env XDG_STATE_HOME="$XDG_STATE_HOME" PAGER= "$DBCTL" --url "$TEST_MYSQL_URL" shell
 pty_wait sh 'app=> $'
@@ -50,6 +51,16 @@ ok $? "\\d items lists the columns from information_schema"
 pty_type sh '\dt'
 pty_wait sh 'app +\| items +\| table +\| InnoDB'
 ok $? "\\dt lists the tables of the current database"
+# F24b: \d takes the name as a statement would have it
+pty_type sh '\d `bq1`'
+pty_wait sh 'bq1_col +\| int'
+ok $? "\\d \`NAME\`: the backticks are taken off"
+pty_type sh '\d app.bq2'
+pty_wait sh 'bq2_col +\| int'
+ok $? "\\d SCHEMA.NAME looks in that schema"
+pty_type sh '\d `app`.`bq``3`'
+pty_wait sh 'bq3_col +\| int'
+ok $? "\\d \`SCHEMA\`.\`NA\`\`ME\`: both quoted, a doubled backtick in a name"
 pty_type sh '\rollback'
 pty_wait sh 'ROLLBACK'
 pty_wait sh 'app=> $'
