@@ -10,6 +10,7 @@
  * place is found by walking the statement as the server counts, and on
  * line N looking for the spot the near-text starts, whole or truncated. */
 #include "drv_mysql_syntax.h"
+#include "sqltext.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,13 @@ static void cut_near(char *near, char *at, size_t keep)
 	memmove(near + keep + 1, end, strlen(end) + 1);
 }
 
-void my_syntax_place(struct err *err, const char *stmt, size_t length, bool backslash_escapes)
+/* Where the near-text is, once placed (cut to keep bytes, " at line N"
+ * gone); *near is NULL when the message has none. 1: it starts at byte
+ * *offset of stmt, its first *compared bytes being stmt's; 0: its place is
+ * not known (err->position is line N's start); -1: not placed (the
+ * message is as the server wrote it, the near-text *keep bytes long). */
+static int place(struct err *err, const char *stmt, size_t length, bool backslash_escapes, char **near_out,
+		 size_t *keep_out, size_t *offset, size_t *compared)
 {
 	char *near = strstr(err->message, "near '"), *at = NULL, *next;
 	struct near_text text;
@@ -69,17 +76,20 @@ void my_syntax_place(struct err *err, const char *stmt, size_t length, bool back
 	int best_class = 0, chars = 1;
 	bool best_runs_on = false;
 
+	*near_out = NULL;
 	if (!near)
-		return;
+		return -1;
 	near += 6;
 	/* the last one: the near-text may hold the words itself */
 	for (next = near; (next = strstr(next, "' at line ")) != NULL; next++)
 		at = next;
 	if (!at)
-		return;
+		return -1;
+	*near_out = near;
+	*keep_out = (size_t)(at - near);
 	number = atol(at + 10);
 	if (number < 1)
-		return;
+		return -1;
 	text.text = near;
 	text.length = (size_t)(at - near);
 	text.truncated = text.length >= 3 && memcmp(at - 3, "...", 3) == 0;
@@ -149,7 +159,7 @@ void my_syntax_place(struct err *err, const char *stmt, size_t length, bool back
 	/* a match off line N counts only when whole; else line N's start is the place */
 	if (best_class < 2) {
 		if (line_start == (size_t)-1)
-			return;   /* no such line: leave the server's words as they are */
+			return -1;   /* no such line: leave the server's words as they are */
 		best = line_start;
 	}
 	for (p = 0; p < best && p < length; p++)
@@ -160,4 +170,52 @@ void my_syntax_place(struct err *err, const char *stmt, size_t length, bool back
 	if (best_class >= 3 && best_runs_on)
 		keep = length - best;
 	cut_near(near, at, keep);
+	*keep_out = keep;
+	*offset = best;
+	*compared = text.compared < keep ? text.compared : keep;
+	return best_class >= 2;
+}
+
+/* The near-text's bytes that are a password in the statement (secret[],
+ * from offset on) become one '*' a character; with secret NULL, all of it
+ * becomes "***" (a statement with a password, and the near-text's place in
+ * it not known). */
+static void mask_near(char *near, size_t keep, const unsigned char *secret, size_t offset, size_t compared,
+		      size_t length)
+{
+	size_t i, w = 0;
+
+	if (!secret) {
+		if (keep < 3)
+			return;   /* too short to be the password, and "***" would not fit */
+		memcpy(near, "***", 3);
+		memmove(near + 3, near + keep, strlen(near + keep) + 1);
+		return;
+	}
+	for (i = 0; i < keep; i++) {
+		if (i >= compared || offset + i >= length || !secret[offset + i])
+			near[w++] = near[i];
+		else if (((unsigned char)near[i] & 0xc0) != 0x80)
+			near[w++] = '*';
+	}
+	memmove(near + w, near + keep, strlen(near + keep) + 1);
+}
+
+/* Placed, and the near-text masked where it quotes a password (the
+ * server's message quotes the statement raw, and stderr goes to logs). */
+void my_syntax_place(struct err *err, const char *stmt, size_t length, bool backslash_escapes)
+{
+	char *near;
+	size_t keep = 0, offset = 0, compared = 0;
+	int placed = place(err, stmt, length, backslash_escapes, &near, &keep, &offset, &compared);
+	unsigned char *secret;
+
+	if (!near)
+		return;
+	secret = malloc(length + 1);
+	if (!secret)
+		mask_near(near, keep, NULL, 0, 0, length);
+	else if (sqltext_secrets(stmt, length, secret))
+		mask_near(near, keep, placed == 1 ? secret : NULL, offset, compared, length);
+	free(secret);
 }

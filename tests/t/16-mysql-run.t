@@ -189,5 +189,15 @@ printf "CREATE USER 'q1'@'%%' IDENTIFIED BY 'RunSecret1';\n" >cu.sql
 expect_exit 1 "CREATE USER without the privilege fails" -- "$DBCTL" --url "$U" run --no-transaction cu.sql
 like "$ERR" "1 \| CREATE USER 'q1'@'%' IDENTIFIED BY '\*\*\*\*\*\*\*\*\*\*'" "... the excerpt masks the password"
 unlike "$ERR$OUT" "RunSecret1" "... which appears nowhere"
+# F24c: nor in run --list, nor in the server's near '...'
+expect_exit 0 "run --list" -- "$DBCTL" --url "$U" run --list cu.sql
+like "$OUT" "CREATE USER 'q1'@'%' IDENTIFIED BY '\*\*\*\*\*\*\*\*\*\*'" "... masks the password"
+unlike "$OUT$ERR" "RunSecret1" "... which appears nowhere"
+expect_exit 0 "run --list --json" -- "$DBCTL" --url "$U" --json run --list cu.sql
+unlike "$OUT$ERR" "RunSecret1" "... masks it too"
+printf "CREATE USER 'q2'@'%%' IDENTIFIED BYY 'NearSecret1';\n" >near.sql
+expect_exit 1 "a syntax error just before a password" -- "$DBCTL" --url "$U" run --no-transaction near.sql
+like "$ERR" "near 'BYY '\*\*\*\*\*\*\*\*\*\*\*'' \(MySQL error 1064\)" "... the server's near-text is masked"
+unlike "$ERR$OUT" "NearSecret1" "... the password appears nowhere"
 
 done_testing

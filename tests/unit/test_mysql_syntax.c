@@ -65,6 +65,14 @@ int main(void)
 	check("SELECT 1 + FROM t,\n1 + FROM t", "FROM t' at line 2", true, 24, "FROM t'", "the match on line N");
 	/* a near-text not found: line N's start */
 	check("SELECT 1\nFROM t WHERE", "xyz' at line 2", true, 10, "xyz'", "not found: the line's start");
+	/* the server quotes the statement raw: a password in the near-text is masked */
+	check("CREATE USER 'u'@'%' IDENTIFIED BYY 'S3cr\xc3\xa9t'", "BYY 'S3cr\xc3\xa9t'' at line 1", true, 32,
+	      "BYY '******''", "a password in the near-text: one '*' a character");
+	check("CREATE USER u IDENTIFIED BY 'S3cret' PASSWORD EXPIRE,\n  x", "'S3cret' PASSWORD EXPIRE,\n  x' at line 1",
+	      true, 29, "'******' PASSWORD EXPIRE,\n  x'", "the near-text starting at the password");
+	check("ALTER USER u IDENTIFIED BY 'S3cret'\nFROM", "qqq' at line 2", true, 37, "***'",
+	      "a statement with a password, the near-text not found in it: all masked");
+	check("SELECT 'S3cret' +", "'S3cret' +' at line 1", true, 8, "'S3cret' +'", "a plain string is not a password");
 	{
 		struct err err = { 0 };
 
