@@ -45,13 +45,13 @@ CORE  += migrate_index migrate_locks migrate_heartbeat migrate_schema lint cmd_m
 
 MODULES = $(MODDIR)/dbctl-pg.so $(MODDIR)/dbctl-redis.so $(MODDIR)/dbctl-sqlite.so $(MODDIR)/dbctl-edit.so
 MODULES += $(MODDIR)/dbctl-mysql.so
-MYSQL_OBJS = drv_mysql drv_mysql_exec drv_mysql_stats drv_mysql_module drv_mysql_dump
+MYSQL_OBJS = drv_mysql drv_mysql_exec drv_mysql_syntax drv_mysql_stats drv_mysql_module drv_mysql_dump
 
 UNIT_TESTS = $(BUILD)/tests/test_url $(BUILD)/tests/test_config $(BUILD)/tests/test_pool \
              $(BUILD)/tests/test_redisargs $(BUILD)/tests/test_json $(BUILD)/tests/test_pool_live \
              $(BUILD)/tests/test_sqlscan $(BUILD)/tests/test_sha256 $(BUILD)/tests/test_migrate_files \
              $(BUILD)/tests/test_output
-UNIT_TESTS += $(BUILD)/tests/test_migrate_index
+UNIT_TESTS += $(BUILD)/tests/test_migrate_index $(BUILD)/tests/test_mysql_syntax
 
 .PHONY: all deps demo check unit asan fuzz fuzz-url install uninstall clean
 .DEFAULT_GOAL := all
@@ -104,7 +104,7 @@ $(BUILD)/tests/test_pool: $(OBJ)/test_pool.o $(OBJ)/pool.o $(OBJ)/clock.o $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ -pthread
 $(BUILD)/tests/test_redisargs: $(OBJ)/test_redisargs.o $(OBJ)/redisargs.o $(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
-$(BUILD)/tests/test_sqlscan: $(OBJ)/test_sqlscan.o $(OBJ)/sqlscan.o $(OBJ)/sqlscan_input.o $(OBJ)/sqlscan_mysql.o $(OBJ)/sqlscan_mysql_set.o $(OBJ)/digest.o $(OBJ)/redisargs.o $(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
+$(BUILD)/tests/test_sqlscan: $(OBJ)/test_sqlscan.o $(OBJ)/sqlscan.o $(OBJ)/sqlscan_input.o $(OBJ)/sqlscan_mysql.o $(OBJ)/sqlscan_mysql_set.o $(OBJ)/digest.o $(OBJ)/redisargs.o $(OBJ)/sqltext.o $(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/test_sha256: $(OBJ)/test_sha256.o $(OBJ)/sha256.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
@@ -112,6 +112,8 @@ $(BUILD)/tests/test_migrate_files: $(OBJ)/test_migrate_files.o $(OBJ)/migrate_fi
 		$(OBJ)/strbuf.o $(OBJ)/err.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/test_migrate_index: $(OBJ)/test_migrate_index.o $(OBJ)/migrate_index.o $(OBJ)/sqltext.o | $(BUILD)/tests
+	$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/tests/test_mysql_syntax: $(OBJ)/test_mysql_syntax.o $(OBJ)/drv_mysql_syntax.o $(OBJ)/sqltext.o $(OBJ)/err.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/test_output: $(OBJ)/test_output.o $(OBJ)/output.o $(OBJ)/strbuf.o | $(BUILD)/tests
 	$(CC) $(LDFLAGS) -o $@ $^
@@ -155,7 +157,7 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	mkdir -p build-fuzz/corpus
 	clang -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
-		-o build-fuzz/sqlscan_fuzz tests/fuzz/sqlscan_fuzz.c src/sqlscan.c src/sqlscan_input.c src/sqlscan_mysql.c src/sqlscan_mysql_set.c src/digest.c src/redisargs.c src/strbuf.c src/err.c
+		-o build-fuzz/sqlscan_fuzz tests/fuzz/sqlscan_fuzz.c src/sqlscan.c src/sqlscan_input.c src/sqlscan_mysql.c src/sqlscan_mysql_set.c src/digest.c src/redisargs.c src/sqltext.c src/strbuf.c src/err.c
 	for f in ../shared/corpus/postgres-regress/sql/*.sql ../shared/corpus/pagila/pagila-schema.sql; do \
 		[ -f "$$f" ] && { printf '\0'; head -c 60000 "$$f"; } >build-fuzz/corpus/$$(basename $$f); done; true
 	build-fuzz/sqlscan_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus

@@ -3,10 +3,13 @@
 #include "engine.h"
 #include "json.h"
 #include "script.h"
+#include "sqltext.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const struct cli_option run_options[] = {
@@ -39,11 +42,32 @@ static void echo_statement(void *context, const char *file, const struct sqlscan
 }
 
 /* --list: the statements as the lexer split them, for review and for parity checks. */
+/* text as --list shows it: passwords masked (sqltext_secrets). */
+static int show_masked(const struct strbuf *text, struct strbuf *out)
+{
+	unsigned char *secret = malloc(text->len + 1);
+	char *masked = malloc(text->len + 1);
+
+	if (!secret || !masked) {
+		free(secret);
+		free(masked);
+		return -1;
+	}
+	strbuf_reset(out);
+	if (sqltext_secrets(text->buf, text->len, secret))
+		strbuf_add(out, masked, sqltext_mask(text->buf, text->len, secret, masked));
+	else
+		strbuf_add(out, text->buf, text->len);
+	free(secret);
+	free(masked);
+	return 0;
+}
+
 static int list_statements(struct cli *cli, const struct dialect *dialect, sqlscan_complete_fn complete,
 			   struct err *err)
 {
 	struct sqlscan_statement statement;
-	struct strbuf data;
+	struct strbuf data, shown;
 	struct json json;
 	int rc = 0, i;
 
@@ -53,6 +77,7 @@ static int list_statements(struct cli *cli, const struct dialect *dialect, sqlsc
 	}
 	sqlscan_statement_init(&statement);
 	strbuf_init(&data);
+	strbuf_init(&shown);
 	for (i = 0; i < cli->arg_count && rc == 0; i++) {
 		const char *path = cli->args[i];
 		FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
@@ -71,19 +96,24 @@ static int list_statements(struct cli *cli, const struct dialect *dialect, sqlsc
 				data_lines++;
 			if (rc < 0)
 				break;
+			/* a listing goes to logs as error excerpts do: no password in it */
+			if (show_masked(&statement.text, &shown) != 0) {
+				rc = err_set(err, EXIT_FAILED, "out of memory");
+				break;
+			}
 			if (cli->json) {
 				json_object_begin(&json, NULL);
 				json_string(&json, "file", scan.name);
 				json_int(&json, "line", statement.line);
 				json_int(&json, "column", statement.column);
 				json_string(&json, "kind", kind_names[statement.kind]);
-				json_string(&json, "text", statement.text.buf);
+				json_string(&json, "text", shown.buf);
 				if (statement.kind == SQLSCAN_COPY_IN)
 					json_int(&json, "data_lines", data_lines);
 				json_object_end(&json);
 			} else if (!cli->quiet) {
 				printf("-- %s:%d:%d %s\n%s\n", scan.name, statement.line, statement.column,
-				       kind_names[statement.kind], statement.text.buf);
+				       kind_names[statement.kind], shown.buf);
 				if (statement.kind == SQLSCAN_COPY_IN)
 					printf("-- (%ld lines of COPY data)\n", data_lines);
 			}
@@ -94,6 +124,7 @@ static int list_statements(struct cli *cli, const struct dialect *dialect, sqlsc
 	}
 	sqlscan_statement_release(&statement);
 	strbuf_release(&data);
+	strbuf_release(&shown);
 	if (cli->json) {
 		if (rc >= 0) {
 			json_array_end(&json);

@@ -189,6 +189,10 @@ int cmd_shell(struct cli *cli, struct err *err)
 		if (!cli_switch(cli, "no-history"))
 			history = history_path();
 		options.history_path = history;
+		/* the server's notices, and the driver's own word while a statement
+		 * runs (a Ctrl-C that could not cancel it), as run prints them */
+		engine.target.notice = cli_print_notice;
+		engine.target.notice_context = cli;
 		code = shell_interactive(&engine, &options, err);
 		if (code < 0)
 			code = err->code ? err->code : EXIT_FAILED;

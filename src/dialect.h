@@ -179,8 +179,13 @@ struct dialect {
 	bool completes_commands;
 	const char *const *command_names;
 	const char *tables_sql, *relations_sql, *schemas_sql;
-	/* \d NAME: the relation's columns; name is a quoted literal */
-	void (*describe)(struct strbuf *sql, const char *name);
+	/* \d NAME: the relation's columns; name is a quoted literal, schema
+	 * one too, or NULL for the current schema */
+	void (*describe)(struct strbuf *sql, const char *schema, const char *name);
+	/* Optional: NAME as typed, split into its schema ("" when none) and
+	 * name, quotes taken off; without it the whole argument is the name
+	 * (PostgreSQL's regclass reads quotes and schemas itself) */
+	void (*describe_name)(const char *arg, struct strbuf *schema, struct strbuf *name);
 	const char *no_catalogue;    /* what the shell says instead of \d ("" when it has one) */
 
 	/* migrate lint's rules (NULL: none for this backend) */

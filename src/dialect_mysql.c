@@ -186,17 +186,63 @@ static const char completion_sql[] =
 	" FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN (" types ")"         \
 	" ORDER BY 1, 2"
 
-/* \d NAME in the current database (name is a quoted literal). */
-static void describe(struct strbuf *sql, const char *name)
+/* \d NAME, in schema or the current database (quoted literals). */
+static void describe(struct strbuf *sql, const char *schema, const char *name)
 {
 	strbuf_addf(sql, "SELECT COLUMN_NAME AS `Column`, COLUMN_TYPE AS `Type`,"
 			 " CASE WHEN IS_NULLABLE = 'NO' THEN 'not null' ELSE '' END AS `Nullable`,"
 			 " CASE WHEN COLUMN_DEFAULT IS NULL OR COLUMN_DEFAULT = 'NULL' THEN '' ELSE COLUMN_DEFAULT END AS `Default`,"
 			 " CASE COLUMN_KEY WHEN 'PRI' THEN 'primary key' WHEN 'UNI' THEN 'unique' WHEN 'MUL' THEN 'index'"
 			 " ELSE '' END AS `Key`"
-			 " FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s"
+			 " FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s"
 			 " ORDER BY ORDINAL_POSITION",
-		    name);
+		    schema ? schema : "DATABASE()", name);
+}
+
+/* One part of a name: `a``b` (the backticks off, doubled ones single) or
+ * a bare word up to the next '.'; returns what follows it. */
+static const char *name_part(const char *p, struct strbuf *out)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '`') {
+		for (p++; *p; p++) {
+			if (*p == '`' && p[1] == '`')
+				p++;
+			else if (*p == '`')
+				return p + 1;
+			strbuf_add(out, p, 1);
+		}
+		return p;   /* unterminated: what there is */
+	}
+	while (*p && *p != '.')
+		strbuf_add(out, p++, 1);
+	while (out->len && (out->buf[out->len - 1] == ' ' || out->buf[out->len - 1] == '\t'))
+		out->buf[--out->len] = '\0';
+	return p;
+}
+
+/* \d `orders`, \d app.orders, \d `app`.`orders`: the server compares
+ * TABLE_NAME with the name itself, not as typed in a statement. */
+static void describe_name(const char *arg, struct strbuf *schema, struct strbuf *name)
+{
+	const char *p = name_part(arg, name);
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '.')
+		return;
+	strbuf_add(schema, name->buf, name->len);
+	strbuf_reset(name);
+	p = name_part(p + 1, name);
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p) {
+		/* a.b.c: no such name; looked up whole, it finds nothing, as it should */
+		strbuf_reset(schema);
+		strbuf_reset(name);
+		strbuf_addstr(name, arg);
+	}
 }
 
 /* sql_mode is a comma-separated list, upper-cased by the server. */
@@ -240,6 +286,7 @@ const struct dialect mysql_dialect = {
 	.schemas_sql = "SELECT SCHEMA_NAME AS `Name`, DEFAULT_CHARACTER_SET_NAME AS `Charset`"
 		       " FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN " MY_SYSTEM_SCHEMAS " ORDER BY 1",
 	.describe = describe,
+	.describe_name = describe_name,
 	.no_catalogue = "",
 	.migration = &my_migration,
 };

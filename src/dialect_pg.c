@@ -227,8 +227,9 @@ static const char completion_sql[] =
 	" WHERE c.relkind IN (" kinds ") AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"          \
 	" AND pg_catalog.pg_table_is_visible(c.oid) ORDER BY 1, 2"
 
-static void describe(struct strbuf *sql, const char *name)
+static void describe(struct strbuf *sql, const char *schema, const char *name)
 {
+	(void)schema;   /* no describe_name: always NULL */
 	strbuf_addf(sql, "SELECT a.attname AS \"Column\", pg_catalog.format_type(a.atttypid, a.atttypmod) AS \"Type\","
 			 " CASE WHEN a.attnotnull THEN 'not null' ELSE '' END AS \"Nullable\","
 			 " coalesce(pg_catalog.pg_get_expr(d.adbin, d.adrelid), '') AS \"Default\""

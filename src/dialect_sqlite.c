@@ -34,8 +34,9 @@ static const char completion_sql[] =
 	" SELECT 'c', 'main', m.name, p.name, 't' FROM sqlite_schema m JOIN pragma_table_info(m.name) p"
 	" WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite_%'";
 
-static void describe(struct strbuf *sql, const char *name)
+static void describe(struct strbuf *sql, const char *schema, const char *name)
 {
+	(void)schema;   /* no describe_name: always NULL */
 	strbuf_addf(sql, "SELECT name AS \"Column\", type AS \"Type\","
 			 " CASE WHEN \"notnull\" THEN 'not null' ELSE '' END AS \"Nullable\","
 			 " coalesce(dflt_value, '') AS \"Default\", CASE WHEN pk > 0 THEN 'primary key' ELSE '' END AS \"Key\""

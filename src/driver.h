@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 /* Bumped whenever struct driver or what it promises changes, so that a stale module is refused. */
-#define DRIVER_ABI_VERSION 12
+#define DRIVER_ABI_VERSION 13
 
 struct dialect;   /* dialect.h: the backend's language, for the runner, the shell and migrate */
 struct strbuf;    /* strbuf.h */
@@ -157,6 +157,11 @@ struct driver {
 	/* Has the open transaction changed anything? 1 yes, 0 no, -1 cannot tell
 	 * (the caller then assumes it has). */
 	int (*transaction_wrote)(struct driver_conn *conn);
+	/* Optional: transaction_wrote will be asked of this connection's
+	 * transactions (the shell), so the driver may spend a round trip per
+	 * transaction to see writes its cheap signs miss (MySQL: a function
+	 * called by a SELECT). */
+	void (*watch_writes)(struct driver_conn *conn);
 	/* Optional: does text end with a complete statement? (SQLite's own rule) */
 	bool (*statement_complete)(const char *text);
 	void (*close)(struct driver_conn *conn);

@@ -128,9 +128,11 @@ int my_await(struct driver_conn *conn, int status, double deadline, struct err *
 				abandon(conn);
 				if (conn->committing)
 					return commit_unknown(err, "a second interrupt came");
-				err_set(err, EXIT_INTERRUPTED, connected ? "interrupted: the server did not answer the "
-							"cancel, so dbctl closed the connection (the server rolls the "
-							"transaction back)" : "interrupted while connecting: nothing was sent");
+				err_set(err, EXIT_INTERRUPTED, !connected ? "interrupted while connecting: nothing was sent"
+					: conn->kill_failed ? "interrupted: the statement could not be cancelled, so dbctl "
+							      "closed the connection (the server rolls the transaction back)"
+							    : "interrupted: the server did not answer the cancel, so dbctl "
+							      "closed the connection (the server rolls the transaction back)");
 				return 0;
 			}
 			if (conn->interrupt_seen == 0)
@@ -468,6 +470,16 @@ int my_connect(const struct driver_target *target, double deadline, struct drive
 		free(conn);
 		return -1;
 	}
+	/* the library would fail at connecting (2019), which reads as no answer:
+	 * the URL is wrong, and nothing need be sent to say so */
+	if (!mariadb_get_charset_by_name(conn->url.charset)) {
+		err_set(err, EXIT_USAGE, "invalid MySQL URL: charset=%s is not a character set the client library knows",
+			conn->url.charset);
+		err_hint(err, "leave charset out (utf8mb4), or name one such as utf8mb4 or latin1");
+		url_mysql_release(&conn->url);
+		free(conn);
+		return -1;
+	}
 	conn->password = target->password && *target->password ? target->password
 			 : conn->url.password ? conn->url.password : "";
 	if (pipe(conn->cancel_pipe) != 0 || fcntl(conn->cancel_pipe[0], F_SETFL, O_NONBLOCK) != 0 ||
@@ -520,7 +532,7 @@ int my_run(struct driver_conn *conn, const char *sql, double deadline, struct er
 
 	if (conn->broken)
 		return err_set(err, EXIT_NO_ANSWER, "the connection was closed after an earlier failure");
-	conn->killed = false;
+	conn->killed = conn->kill_failed = false;
 	conn->interrupt_seen = 0;
 	status = mysql_real_query_start(&ret, conn->my, sql, (unsigned long)strlen(sql));
 	while (status) {
@@ -759,12 +771,16 @@ void my_cancel(struct driver_conn *conn)
 	errno = saved;
 }
 
-/* A second, short-lived connection as the same user: KILL QUERY of ours. */
+/* A second, short-lived connection as the same user: KILL QUERY of ours.
+ * When it cannot be had (max_user_connections, max_connections reached)
+ * the statement runs on and nothing would show that the Ctrl-C was heard:
+ * say so, and why, and that a second one closes the connection. */
 static void kill_query(struct driver_conn *conn)
 {
 	struct driver_conn killer;
 	struct err ignored;
-	char sql[64];
+	char sql[64], text[1024];
+	const char *step = "the KILL QUERY connection was refused";
 
 	conn->killed = true;
 	memset(&killer, 0, sizeof(killer));
@@ -777,10 +793,21 @@ static void kill_query(struct driver_conn *conn)
 	if (connect_handle(&killer, clock_now() + 1.0, false, &ignored) == 0) {
 		killer.thread_id = mysql_thread_id(killer.my);
 		snprintf(sql, sizeof(sql), "KILL QUERY %lu", conn->thread_id);
-		(void)my_run(&killer, sql, clock_now() + 1.0, &ignored);
+		step = "KILL QUERY failed";
+		if (my_run(&killer, sql, clock_now() + 1.0, &ignored) == 0)
+			step = NULL;
 	}
 	if (killer.my)
 		mysql_close(killer.my);
+	if (!step)
+		return;
+	conn->kill_failed = true;
+	if (conn->target && conn->target->notice) {
+		snprintf(text, sizeof(text), "WARNING: the statement could not be cancelled: %s: %s; interrupt again "
+			 "to close the connection (the server then rolls the transaction back)", step,
+			 ignored.message[0] ? ignored.message : "no answer");
+		conn->target->notice(conn->target->notice_context, text, -1);
+	}
 }
 
 enum driver_transaction my_transaction_state(struct driver_conn *conn)
@@ -789,15 +816,6 @@ enum driver_transaction my_transaction_state(struct driver_conn *conn)
 		return DRIVER_TRANSACTION_UNKNOWN;
 	return my_server_status(conn->my) & SERVER_STATUS_IN_TRANS ? DRIVER_TRANSACTION_OPEN
 									    : DRIVER_TRANSACTION_NONE;
-}
-
-/* The tracker's state: characters 4 (w: non-transactional write) and 5
- * (W: transactional write). */
-int my_transaction_wrote(struct driver_conn *conn)
-{
-	if (!conn->tracker_on || conn->broken)
-		return -1;
-	return conn->trx_state[3] == 'w' || conn->trx_state[4] == 'W';
 }
 
 /* mysql_real_escape_string honours NO_BACKSLASH_ESCAPES from the server status. */

@@ -28,6 +28,7 @@ struct driver_conn {
 	volatile sig_atomic_t cancel_requested;
 	bool kill_conn;           /* this is the short-lived KILL QUERY connection */
 	bool killed;              /* KILL QUERY sent for the statement in flight */
+	bool kill_failed;         /* ... or tried, and the second connection or the KILL failed */
 	bool broken;              /* a wait was abandoned: the protocol state is unknown */
 	double interrupt_seen;
 	int interrupts_cancelled; /* the interrupt count a cancel was sent for: one per interrupt, not per statement */
@@ -42,6 +43,11 @@ struct driver_conn {
 	const size_t *deferred_lengths;
 	bool own_transaction;     /* my_begin's transaction is open (not one the script began) */
 	char xa_prepared[130];    /* the xid of the last XA PREPARE sent, as written ("" when none) */
+	/* watch_writes: the session's row-write counters when its transaction's
+	 * first statement after the opener was sent, to compare with later */
+	bool watch_writes;
+	enum { MY_WRITES_NONE, MY_WRITES_TAKING, MY_WRITES_TAKEN, MY_WRITES_UNKNOWN } writes_state;
+	unsigned long long writes_base;
 };
 
 /* Notes the xid of an XA PREPARE in sql (for what a failed ROLLBACK says). */
@@ -89,7 +95,9 @@ int my_commit(struct driver_conn *conn, struct err *err);
 int my_rollback(struct driver_conn *conn, struct err *err);
 void my_cancel(struct driver_conn *conn);
 enum driver_transaction my_transaction_state(struct driver_conn *conn);
+/* drv_mysql_exec.c: the tracker's signs, and the write counters when watched. */
 int my_transaction_wrote(struct driver_conn *conn);
+void my_watch_writes(struct driver_conn *conn);
 char *my_quote(struct driver_conn *conn, const char *value, bool identifier);
 
 int my_exec(struct driver_conn *conn, const char *text, struct driver_result *out, struct err *err);

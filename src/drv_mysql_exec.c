@@ -5,6 +5,7 @@
  * statement, so counting results says which one failed). */
 #include "drv_mysql.h"
 #include "clock.h"
+#include "drv_mysql_syntax.h"
 #include "strbuf.h"
 
 #include <errmsg.h>
@@ -64,6 +65,89 @@ static unsigned long longest_query(const struct driver_conn *conn)
 	return (conn->max_packet ? conn->max_packet : MY_SMALLEST_PACKET) - 2;
 }
 
+/* ---- did the transaction write? ----
+ *
+ * The transaction tracker's W and w come from the statement's kind: the
+ * rows a stored function writes when a SELECT calls it (or a view's
+ * function) count as a read, and DDL after them would commit them unasked.
+ * The session's own Handler_write, Handler_update and Handler_delete count
+ * every row written in any engine, functions and triggers included, and
+ * need no privilege (information_schema.INNODB_TRX's trx_rows_modified
+ * needs PROCESS, and sees InnoDB only; telling builtin functions from
+ * stored ones in the text misses a view that calls one). MariaDB counts
+ * internal temporary tables apart (Handler_tmp_write); MySQL counts them
+ * in, so a GROUP BY there reads as a write: the safe way to be wrong. So
+ * are rows a failed statement wrote before its savepoint undid them. The
+ * counters are read before the statement after the one that opened the
+ * transaction (BEGIN, in the shell) and again when asked; only on a
+ * connection whose user asks (watch_writes): one round trip a transaction. */
+#define MY_WRITE_COUNTERS \
+	"SHOW SESSION STATUS WHERE Variable_name IN ('Handler_write', 'Handler_update', 'Handler_delete')"
+
+static int read_write_counters(struct driver_conn *conn, unsigned long long *out)
+{
+	struct driver_result result;
+	struct err ignored;
+	long i;
+	int rc = -1;
+
+	err_init(&ignored);
+	if (my_exec(conn, MY_WRITE_COUNTERS, &result, &ignored) != 0)
+		return -1;
+	if (result.column_count == 2 && result.row_count == 3) {
+		*out = 0;
+		for (i = 0; i < result.row_count; i++)
+			if (result.cells[i * 2 + 1])
+				*out += strtoull(result.cells[i * 2 + 1], NULL, 10);
+		rc = 0;
+	}
+	driver_result_release(&result);
+	return rc;
+}
+
+/* Before a statement goes: in a transaction whose counters are not read
+ * yet, read them; outside one, forget them. */
+static void watch_before_send(struct driver_conn *conn)
+{
+	if (!conn->watch_writes || conn->deferred || conn->writes_state == MY_WRITES_TAKING)
+		return;
+	if (!(my_server_status(conn->my) & SERVER_STATUS_IN_TRANS)) {
+		conn->writes_state = MY_WRITES_NONE;
+		return;
+	}
+	if (conn->writes_state != MY_WRITES_NONE)
+		return;
+	conn->writes_state = MY_WRITES_TAKING;
+	conn->writes_state = read_write_counters(conn, &conn->writes_base) == 0 ? MY_WRITES_TAKEN : MY_WRITES_UNKNOWN;
+}
+
+void my_watch_writes(struct driver_conn *conn)
+{
+	conn->watch_writes = true;
+}
+
+/* The tracker's state: characters 4 (w: non-transactional write) and 5
+ * (W: transactional write); then, when watched, the write counters. */
+int my_transaction_wrote(struct driver_conn *conn)
+{
+	unsigned long long now;
+
+	if (conn->broken)
+		return -1;
+	if (conn->tracker_on && (conn->trx_state[3] == 'w' || conn->trx_state[4] == 'W'))
+		return 1;
+	if (!conn->watch_writes || !(my_server_status(conn->my) & SERVER_STATUS_IN_TRANS))
+		return conn->tracker_on ? 0 : -1;
+	if (conn->writes_state == MY_WRITES_NONE) {
+		/* nothing was sent since the statement that opened it */
+		watch_before_send(conn);
+		return conn->tracker_on ? 0 : -1;
+	}
+	if (conn->writes_state != MY_WRITES_TAKEN || read_write_counters(conn, &now) != 0)
+		return -1;
+	return now != conn->writes_base;
+}
+
 static int send_query(struct driver_conn *conn, const char *sql, size_t length, struct err *err)
 {
 	int ret = 0;
@@ -79,7 +163,8 @@ static int send_query(struct driver_conn *conn, const char *sql, size_t length, 
 			      "or split the statement");
 		return -1;
 	}
-	conn->killed = false;
+	watch_before_send(conn);
+	conn->killed = conn->kill_failed = false;
 	conn->interrupt_seen = 0;
 	my_note_xa(conn, sql, length);
 	MY_DRIVE(conn, my_forever(), err, mysql_real_query_start(&ret, conn->my, sql, (unsigned long)length),
@@ -251,13 +336,48 @@ static void tag_of(const char *text, long affected, char *out, size_t size)
 	}
 }
 
+/* A statement as it goes into a message: without trailing blanks and its
+ * own ';' (an empty statement between two is a syntax error). */
+static size_t sent_length(const char *text, size_t length)
+{
+	while (length && strchr(" \t\r\n", text[length - 1]))
+		length--;
+	if (length && text[length - 1] == ';')
+		length--;
+	return length;
+}
+
+/* The session's strings take backslash escapes: the server's default, unless
+ * sql_mode (when read) says NO_BACKSLASH_ESCAPES. Only a 1064's line count
+ * depends on it. */
+static bool backslash_escapes(const struct driver_conn *conn)
+{
+	return !conn->sql_mode || !strstr(conn->sql_mode, "NO_BACKSLASH_ESCAPES");
+}
+
+/* err is the server's 1064 for the statement just sent (not an error of
+ * dbctl's own that left an older errno on the handle). */
+static bool is_syntax_error(struct driver_conn *conn, const struct err *err)
+{
+	return mysql_errno(conn->my) == 1064 && strstr(err->message, "(MySQL error 1064)");
+}
+
+/* Places a 1064 in text, the statement the message started with. */
+static void place(struct driver_conn *conn, const char *text, size_t length, struct err *err)
+{
+	if (is_syntax_error(conn, err))
+		my_syntax_place(err, text, sent_length(text, length), backslash_escapes(conn));
+}
+
 int my_query(struct driver_conn *conn, const char *text, const struct driver_row_sink *sink, struct err *err)
 {
 	char tag[64];
 	int more;
 
-	if (send_query(conn, text, strlen(text), err) != 0)
+	if (send_query(conn, text, strlen(text), err) != 0) {
+		place(conn, text, strlen(text), err);
 		return -1;
+	}
 	do {
 		bool rows = mysql_field_count(conn->my) > 0;
 		long affected = rows ? -1 : (long)mysql_affected_rows(conn->my);
@@ -357,75 +477,6 @@ int my_exec(struct driver_conn *conn, const char *text, struct driver_result *ou
 
 /* ---- batches ---- */
 
-/* A 1064 placed in its statement. The server says "... near '<text>' at
- * line N", N counted from the start of the failing statement (not of the
- * message), and the near-text runs on into the next statements of the
- * message. So: the near-text's first line is looked for on line N (else
- * line N's start is the place) to give err->position, 1-based characters;
- * the near-text is cut at the statement's end, as the server would have
- * quoted the statement alone; and " at line N" goes, since the file's
- * line is in FILE:LINE:COL and N would contradict it. */
-static void place_syntax_error(struct err *err, const char *stmt, size_t length)
-{
-	char *near = strstr(err->message, "near '"), *at = NULL, *next, *end;
-	const char *line, *eol, *found, *p;
-	char first[128];
-	size_t n = 0, keep;
-	long number;
-	int chars = 1;
-
-	if (!near)
-		return;
-	near += 6;
-	/* the last one: the near-text may hold the words itself */
-	for (next = near; (next = strstr(next, "' at line ")) != NULL; next++)
-		at = next;
-	if (!at)
-		return;
-	number = atol(at + 10);
-	for (line = stmt; number > 1 && line < stmt + length; line++)
-		if (*line == '\n')
-			number--;
-	if (number != 1)
-		return;
-	while (near + n < at && near[n] != '\n' && n < sizeof(first) - 1) {
-		first[n] = near[n];
-		n++;
-	}
-	first[n] = '\0';
-	eol = memchr(line, '\n', (size_t)(stmt + length - line));
-	if (near == at) {
-		found = stmt + length;   /* near '': at the end */
-	} else {
-		found = strstr(line, first);
-		if (!found || found >= stmt + length || (eol && found > eol))
-			found = NULL;   /* the line is known, the place on it not */
-	}
-	for (p = stmt; p < (found ? found : line); p++)
-		if (((unsigned char)*p & 0xc0) != 0x80)
-			chars++;
-	err->position = chars;
-	keep = (size_t)(at - near);
-	if (found && keep > (size_t)(stmt + length - found) &&
-	    strncmp(near, found, (size_t)(stmt + length - found)) == 0)
-		keep = (size_t)(stmt + length - found);
-	for (end = at + 10; *end >= '0' && *end <= '9'; end++)
-		;
-	near[keep] = '\'';
-	memmove(near + keep + 1, end, strlen(end) + 1);
-}
-
-/* A statement as it goes into a message: without trailing blanks and its
- * own ';' (an empty statement between two is a syntax error). */
-static size_t sent_length(const char *text, size_t length)
-{
-	while (length && strchr(" \t\r\n", text[length - 1]))
-		length--;
-	if (length && text[length - 1] == ';')
-		length--;
-	return length;
-}
-
 /* Reads the results of the message just sent, which holds the statements
  * from batch->completed on; counts them into batch. On failure err->item is
  * the failing statement. In a transaction, a result that arrives with
@@ -478,9 +529,8 @@ static int read_results(struct driver_conn *conn, struct driver_batch *batch, bo
 
 failed:
 	err->item = (long)batch->completed;
-	if (batch->completed < batch->count && mysql_errno(conn->my) == 1064)
-		place_syntax_error(err, batch->texts[batch->completed],
-				   sent_length(batch->texts[batch->completed], batch->lengths[batch->completed]));
+	if (batch->completed < batch->count)
+		place(conn, batch->texts[batch->completed], batch->lengths[batch->completed], err);
 	return -1;
 }
 
@@ -530,9 +580,11 @@ int my_exec_batch(struct driver_conn *conn, struct driver_batch *batch, struct e
 			strbuf_add(&sql, batch->texts[i], len);
 		}
 		rc = send_query(conn, sql.buf, sql.len, err);
-		if (rc != 0)
+		if (rc != 0) {
+			/* the first statement of the message failed: its error comes with the send */
 			err->item = (long)first;
-		else
+			place(conn, batch->texts[first], batch->lengths[first], err);
+		} else
 			rc = read_results(conn, batch, in_trans, err);
 	}
 	strbuf_release(&sql);

@@ -106,6 +106,7 @@ static const struct driver mysql_driver = {
 	.query = my_query_status,
 	.transaction_state = my_transaction_state,
 	.transaction_wrote = my_transaction_wrote,
+	.watch_writes = my_watch_writes,
 	.close = my_close_conn,
 	.parameter = my_parameter,
 	.session_shared = NULL,

@@ -274,9 +274,20 @@ static bool lookup_variable(void *context, const char *name, char quote, struct 
 
 /* ---- the check pass ---- */
 
-static int refuse_statement(const char *name, const struct sqlscan_statement *s, struct err *err)
+static int refuse_statement(const char *name, const struct sqlscan_statement *s, const struct script_options *options,
+			    struct err *err)
 {
-	if (s->kind == SQLSCAN_TRANSACTION_CONTROL) {
+	if (s->not_undone) {
+		/* the server's settings are outside every transaction: the
+		 * rollback (a dry run's, or a failed run's) would leave it applied */
+		err_set(err, EXIT_USAGE, "%s:%d:%d: %s changes the server's settings, which no rollback undoes%s", name,
+			s->line, s->column, s->what,
+			options->dry_run ? ": a dry run would leave it applied" : "");
+		if (options->dry_run)
+			err_hint(err, "remove it from the script for the dry run");
+		else
+			err_hint(err, "run the script with --no-transaction, or move the statement to a file of its own");
+	} else if (s->kind == SQLSCAN_TRANSACTION_CONTROL) {
 		err_set(err, EXIT_USAGE, "%s:%d:%d: %s is not allowed here: dbctl runs the whole script in one transaction",
 			name, s->line, s->column, s->what);
 		err_hint(err, "remove it, or pass --no-transaction to run statement by statement");
@@ -325,7 +336,7 @@ static int refuse_reply_change(const char *name, const struct sqlscan_statement 
 static bool breaks_transaction(const struct script_options *options, const struct sqlscan_statement *s)
 {
 	return options->transaction &&
-	       (s->kind == SQLSCAN_TRANSACTION_CONTROL || s->kind == SQLSCAN_OUTSIDE_TRANSACTION);
+	       (s->kind == SQLSCAN_TRANSACTION_CONTROL || s->kind == SQLSCAN_OUTSIDE_TRANSACTION || s->not_undone);
 }
 
 static int refuse_parameter(const char *name, const struct sqlscan_statement *s, int line, int column,
@@ -392,7 +403,7 @@ static int check_substituted(const char *name, const struct sqlscan *outer, cons
 		part.line = s->line;
 		part.column = s->column;
 		if (breaks_transaction(options, &part)) {
-			rc = refuse_statement(name, &part, err);
+			rc = refuse_statement(name, &part, options, err);
 			err_hint(err, "it comes from a -v value");
 			break;
 		}
@@ -478,7 +489,7 @@ static int check_one(struct inputs *inputs, struct source *source, const struct 
 			rc = refuse_parameter(source->name, &statement, statement.parameter_line, statement.parameter_column,
 					      err);
 		else if (breaks_transaction(options, &statement))
-			rc = refuse_statement(source->name, &statement, err);
+			rc = refuse_statement(source->name, &statement, options, err);
 		else if (statement.changes_replies)
 			rc = refuse_reply_change(source->name, &statement, err);
 		else if (statement.raw_substitution && dialect->resplits_values)
@@ -853,7 +864,7 @@ static int run_source(struct run_state *run, const struct script_stream *source,
 		 * the text otherwise than the check pass did: never send what
 		 * would end the run's transaction, whichever split found it */
 		if (breaks_transaction(run->options, &statement)) {
-			rc = refuse_statement(source->name, &statement, err);
+			rc = refuse_statement(source->name, &statement, run->options, err);
 			break;
 		}
 		if (statement.changes_replies) {

@@ -61,6 +61,9 @@ int session_connect(struct session *session, struct err *err)
 	if (engine_checkout(session->engine, clock_now() + 86400, &session->work, err) != 0)
 		return -1;
 	session->lost = false;
+	/* the shell asks whether its transaction wrote before DDL and on leaving */
+	if (driver_of(session)->watch_writes)
+		driver_of(session)->watch_writes(session->work->conn);
 	/* a new Redis connection starts on the URL's database, not the one the user chose */
 	if (reconnecting && session->redis_select[0]) {
 		if (driver_of(session)->query(session->work->conn, session->redis_select, &discard_sink, err) != 0)

@@ -258,9 +258,26 @@ static void describe(struct shell *shell, const char *command, const char *arg)
 			strbuf_release(&sql);
 			return;
 		}
-		literal = shell->engine->driver->quote(shell->session.work->conn, arg, false);
-		if (literal)
-			dialect->describe(&sql, literal);
+		if (dialect->describe_name) {
+			struct strbuf schema, name;
+			char *schema_literal = NULL;
+
+			strbuf_init(&schema);
+			strbuf_init(&name);
+			dialect->describe_name(arg, &schema, &name);
+			literal = shell->engine->driver->quote(shell->session.work->conn, name.buf, false);
+			if (schema.len)
+				schema_literal = shell->engine->driver->quote(shell->session.work->conn, schema.buf, false);
+			if (literal && (!schema.len || schema_literal))
+				dialect->describe(&sql, schema_literal, literal);
+			free(schema_literal);
+			strbuf_release(&schema);
+			strbuf_release(&name);
+		} else {
+			literal = shell->engine->driver->quote(shell->session.work->conn, arg, false);
+			if (literal)
+				dialect->describe(&sql, NULL, literal);
+		}
 		free(literal);
 	} else {
 		strbuf_addstr(&sql, schemas ? dialect->schemas_sql : tables_only ? dialect->tables_sql : dialect->relations_sql);

@@ -3,6 +3,7 @@
 #include "sqlscan.h"
 #include "sqlscan_internal.h"
 #include "redisargs.h"
+#include "sqltext.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -947,6 +948,7 @@ int sqlscan_next(struct sqlscan *scan, struct sqlscan_statement *out, struct err
 		return err_set(err, EXIT_USAGE, "%s: COPY data not read", scan->name);
 	out->commits_implicitly = false;
 	out->unseen = false;
+	out->not_undone = false;
 	if (scan->dialect == SQLSCAN_REDIS)
 		return next_redis(scan, out, err);
 	if (scan->dialect == SQLSCAN_MYSQL)
@@ -1043,84 +1045,20 @@ int sqlscan_copy_line(struct sqlscan *scan, struct strbuf *out, struct err *err)
  * the message needs a few words of context, not a copy of a huge line. */
 #define LOCATE_WINDOW 160
 
-static bool secret_word_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-/* Error excerpts go to stderr and CI logs: the string literal after
- * IDENTIFIED (BY 'x', WITH plugin AS 'x') or a word ending in PASSWORD
- * (PASSWORD('x'), MASTER_PASSWORD = 'x', PostgreSQL's PASSWORD 'x') becomes
- * one '*' per character, so that the caret still points where it did
- * (audit F23; the shell keeps such statements out of its history). */
+/* Error excerpts go to stderr and CI logs: a password literal becomes one
+ * '*' per character, so that the caret still points where it did (audit
+ * F23; the shell keeps such statements out of its history). */
 static void mask_secrets(struct strbuf *line)
 {
-	char *buf = line->buf, *out = buf;
-	size_t i = 0, len = line->len;
-	char quote = 0;
-	bool armed = false;
+	unsigned char *secret = malloc(line->len + 1);
 
-	while (i < len) {
-		char c = buf[i];
-
-		if (quote) {
-			if (c == '\\' && i + 1 < len) {
-				/* the backslash and the character it escapes: two characters */
-				*out++ = '*';
-				*out++ = '*';
-				i++;
-				while (i + 1 < len && ((unsigned char)buf[i + 1] & 0xc0) == 0x80)
-					i++;
-			} else if (c == quote && !(i + 1 < len && buf[i + 1] == quote)) {
-				*out++ = c;
-				quote = 0;
-			} else if (c == quote) {
-				*out++ = '*';
-				*out++ = '*';
-				i++;
-			} else if (((unsigned char)c & 0xc0) != 0x80) {
-				*out++ = '*';
-			}
-			i++;
-			continue;
-		}
-		if (secret_word_char(c) && (i == 0 || !secret_word_char(buf[i - 1]))) {
-			size_t n = 0;
-
-			while (i + n < len && secret_word_char(buf[i + n]))
-				n++;
-			if ((n == 10 && strncasecmp(buf + i, "IDENTIFIED", 10) == 0) ||
-			    (n >= 8 && strncasecmp(buf + i + n - 8, "PASSWORD", 8) == 0))
-				armed = true;
-			memmove(out, buf + i, n);
-			out += n;
-			i += n;
-			continue;
-		}
-		if (c == '\'' || c == '"' || c == '`') {
-			if (armed && c != '`') {
-				quote = c;
-				armed = false;
-			} else {
-				/* another literal or name, kept as it is (a word in it arms nothing) */
-				*out++ = c;
-				for (i++; i < len && buf[i] != c; i++) {
-					if (buf[i] == '\\' && c != '`' && i + 1 < len)
-						*out++ = buf[i++];
-					*out++ = buf[i];
-				}
-				if (i < len)
-					*out++ = buf[i++];
-				continue;
-			}
-		} else if (c == ';' || c == ',') {
-			armed = false;
-		}
-		*out++ = c;
-		i++;
+	if (!secret) {
+		strbuf_reset(line);   /* nothing shown rather than a password */
+		return;
 	}
-	line->len = (size_t)(out - buf);
-	buf[line->len] = '\0';
+	if (sqltext_secrets(line->buf, line->len, secret))
+		line->len = sqltext_mask(line->buf, line->len, secret, line->buf);
+	free(secret);
 }
 
 void sqlscan_locate_text(const char *text, size_t len, int first_line, int first_column, int position, int *line,

@@ -38,6 +38,9 @@ struct sqlscan_statement {
 	/* MySQL: a SQLSCAN_OUTSIDE_TRANSACTION statement that runs statement text
 	 * the lexer does not see (EXECUTE, EXECUTE IMMEDIATE): it may commit */
 	bool unseen;
+	/* MySQL: it changes the server's own settings (SET GLOBAL, SET PERSIST,
+	 * SET @@global.x), which no rollback undoes, though it commits nothing */
+	bool not_undone;
 	char what[64];            /* the leading keywords, e.g. "CREATE INDEX CONCURRENTLY" */
 	bool terminated;          /* ended by its own ';' (or line, for Redis), not by the end of the input */
 	bool raw_substitution;    /* holds an unquoted :name value: text the lexer did not split */

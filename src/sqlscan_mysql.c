@@ -63,9 +63,11 @@ struct my_stmt {
 	int count;
 	enum my_set set;
 	bool set_global;            /* SET GLOBAL: it lasts for the assignments after it */
-	bool atat_global;           /* @@global. */
+	bool atat_global;           /* @@global. (@@persist., @@persist_only.) */
+	const char *atat_how;       /* which of them, for the message */
 	bool atat_scope;            /* @@global, @@session or @@local: a '.' may follow */
 	enum my_variable variable;  /* the assignment's target */
+	char global[24];            /* the first GLOBAL, PERSIST or @@global. of its targets, as "SET GLOBAL"; "" none */
 	bool autocommit;            /* assigns the session's autocommit */
 	bool sql_mode;              /* assigns the session's sql_mode */
 	int no_backslash;           /* after it: 1 NO_BACKSLASH_ESCAPES, 0 not, -1 unchanged, 2 unknown (not a literal) */
@@ -77,6 +79,7 @@ struct my_verdict {
 	enum sqlscan_kind kind;
 	bool commits_implicitly;
 	bool unseen;
+	bool not_undone;
 	char what[64];
 };
 
@@ -128,6 +131,7 @@ static void stmt_reset(struct my_stmt *st)
 	st->set_global = st->atat_global = st->atat_scope = st->autocommit = st->sql_mode = false;
 	st->variable = VARIABLE_OTHER;
 	st->no_backslash = -1;
+	st->global[0] = '\0';
 }
 
 /* The per-statement part, for the next statement of the same text. */
@@ -287,6 +291,19 @@ static void assign(struct my_stmt *st)
 	st->set = SET_VALUE;
 }
 
+/* MySQL 8's PERSIST and PERSIST_ONLY write the server's settings as GLOBAL does, and to disk. */
+static bool is_global_scope(const char *word)
+{
+	return is(word, "GLOBAL") || is(word, "PERSIST") || is(word, "PERSIST_ONLY");
+}
+
+/* The statement assigns a server-wide setting: named in st->global, once. */
+static void mark_global(struct my_stmt *st, const char *how)
+{
+	if (!st->global[0])
+		snprintf(st->global, sizeof(st->global), "SET %s", how);
+}
+
 /* A token of the statement: a word (upper-cased; "" when too long for a
  * keyword), or punctuation, "'" a string, "`" a quoted name. */
 static void stmt_token(struct my_stmt *st, const char *word, const char *text, size_t len, int paren_depth)
@@ -316,9 +333,10 @@ static void stmt_token(struct my_stmt *st, const char *word, const char *text, s
 		return;
 	case SET_TARGET:
 		st->atat_global = false;
-		if (is(word, "GLOBAL"))
+		if (is_global_scope(word)) {
 			st->set_global = true;
-		else if (is(word, "SESSION") || is(word, "LOCAL"))
+			mark_global(st, word);
+		} else if (is(word, "SESSION") || is(word, "LOCAL"))
 			st->set_global = false;
 		else if (is(word, "@"))
 			st->set = SET_AT;
@@ -333,12 +351,15 @@ static void stmt_token(struct my_stmt *st, const char *word, const char *text, s
 		return;
 	case SET_ATAT:
 		st->variable = variable_of(word);
-		st->atat_global = is(word, "GLOBAL");
+		st->atat_global = is_global_scope(word);
+		st->atat_how = is(word, "GLOBAL") ? "@@global." : is(word, "PERSIST") ? "@@persist." : "@@persist_only.";
 		st->atat_scope = st->atat_global || is(word, "SESSION") || is(word, "LOCAL");
 		st->set = is_word_char((unsigned char)*text) ? SET_ATAT_WORD : SET_SKIP;
 		return;
 	case SET_ATAT_WORD:   /* @@session. or @@autocommit = */
 		if (is(word, ".") && st->atat_scope) {
+			if (st->atat_global)
+				mark_global(st, st->atat_how);
 			st->set = SET_ATAT_DOT;
 			return;
 		}
@@ -394,7 +415,7 @@ static void classify(const char (*tokens)[40], int count, const struct my_stmt *
 	int i;
 
 	v->kind = SQLSCAN_PLAIN;
-	v->commits_implicitly = v->unseen = false;
+	v->commits_implicitly = v->unseen = v->not_undone = false;
 	set_what(v, first, NULL);
 	if ((is(first, "BEGIN") && !is(second, "NOT")) || is(first, "COMMIT") || is(first, "XA") ||
 	    (is(first, "START") && is(second, "TRANSACTION")) ||
@@ -413,6 +434,12 @@ static void classify(const char (*tokens)[40], int count, const struct my_stmt *
 	if (st && st->autocommit) {
 		set_what(v, "SET", "autocommit");
 		v->kind = SQLSCAN_TRANSACTION_CONTROL;
+		return;
+	}
+	/* it runs in the transaction, but its change is the server's, outside it */
+	if (st && st->global[0]) {
+		snprintf(v->what, sizeof(v->what), "%s", st->global);
+		v->not_undone = true;
 		return;
 	}
 	/* SET STATEMENT var = value FOR statement: that statement's kind */
@@ -517,7 +544,7 @@ static void judge(struct my_lex *lex, const struct my_stmt *st, bool first, cons
 	classify(st->tokens, st->count, st, &v);
 	if (first)
 		lex->first = v;
-	if (lex->found || st->count == 0 || v.kind == SQLSCAN_PLAIN)
+	if (lex->found || st->count == 0 || (v.kind == SQLSCAN_PLAIN && !v.not_undone))
 		return;
 	lex->found = true;
 	lex->verdict = v;
@@ -1298,6 +1325,7 @@ static void finish(struct sqlscan *scan, struct my_lex *lex, struct sqlscan_stat
 	out->kind = v->kind;
 	out->commits_implicitly = v->commits_implicitly;
 	out->unseen = v->unseen;
+	out->not_undone = v->not_undone;
 	memcpy(out->what, v->what, sizeof(out->what));
 	/* a version comment: refused in a transaction unless every reading of it is */
 	if (lex->gated[0] && out->kind == SQLSCAN_PLAIN) {

@@ -48,6 +48,13 @@ expect_exit 0 "mariadb:// is the same backend" -- "$DBCTL" --url "mariadb://app:
 expect_exit 0 "golang-migrate's tcp(host:port) form" -- "$DBCTL" --url "mysql://app:$enc_pw@tcp(127.0.0.1:$P)/app" ping
 expect_exit 0 "ssl-mode=DISABLED and charset given" -- \
 	"$DBCTL" --url "$TEST_MYSQL_URL?ssl-mode=DISABLED&charset=utf8mb4" ping
+# F24a: a character set the library does not know is a bad URL, not a server that did not answer
+expect_exit 3 "an unknown ?charset= is bad input: exit 3" -- "$DBCTL" --url "$TEST_MYSQL_URL?charset=klingon" ping
+like "$ERR" "invalid MySQL URL: charset=klingon is not a character set" "... naming the parameter"
+no_secret
+expect_exit 3 "... found before connecting (a closed port does not matter)" -- \
+	"$DBCTL" --url "mysql://app:$enc_pw@127.0.0.1:1/app?charset=klingon" run - <<<"SELECT 1;"
+like "$ERR" "charset=klingon" "... named"
 expect_exit 0 "--json up" -- "$DBCTL" --url "$TEST_MYSQL_URL" --json ping
 is "$(json_field 'd["results"][0]["status"]' <<<"$OUT")" up "JSON status up"
 like "$(json_field 'd["results"][0]["server_version"]' <<<"$OUT")" "MariaDB" "JSON server_version"

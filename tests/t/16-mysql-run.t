@@ -34,6 +34,26 @@ printf "INSERT INTO t VALUES (4, 'd');\nSELECT\n  1 +\n  FROM nowhere;\n" >synta
 expect_exit 1 "a syntax error fails the run" -- "$DBCTL" --url "$U" run syntax.sql
 like "$ERR" "syntax.sql:4:3: ERROR: You have an error in your SQL syntax.*1064" "... at the line and column of the near-text"
 is "$(rows)" "1,2" "... nothing applied"
+# F8: placed also when the failing statement is the first of its message
+# (a script of one statement, --no-transaction), when a string before it
+# holds a newline (the server's line count skips it), and at the end of a
+# statement followed by another in the same message
+printf "SELECT\n  1 +\n  FROM nowhere;\n" >syntax1.sql
+expect_exit 1 "a syntax error in a one-statement script" -- "$DBCTL" --url "$U" run syntax1.sql
+like "$ERR" "syntax1.sql:3:3: ERROR: You have an error in your SQL syntax.*near 'FROM nowhere' \(MySQL error 1064\)" \
+	"... at the line and column of the near-text, without the server's line"
+like "$ERR" "3 \|   FROM nowhere" "... the excerpt shows that line"
+printf "SELECT 1;\nSELECT\n  1 +\n  FROM nowhere;\n" >syntax2.sql
+expect_exit 1 "a syntax error with --no-transaction" -- "$DBCTL" --url "$U" run --no-transaction syntax2.sql
+like "$ERR" "syntax2.sql:4:3: ERROR: You have an error in your SQL syntax.*near 'FROM nowhere'" "... at its line and column"
+printf "INSERT INTO t VALUES (4, 'd');\nSELECT 'a\nb',\n  1 +\n  FROM nowhere;\n" >syntax3.sql
+expect_exit 1 "a syntax error after a string that holds a newline" -- "$DBCTL" --url "$U" run syntax3.sql
+like "$ERR" "syntax3.sql:5:3: ERROR: You have an error in your SQL syntax.*near 'FROM nowhere'" "... at its line and column"
+is "$(rows)" "1,2" "... nothing applied"
+printf "INSERT INTO t VALUES (4, 'd');\nSELECT 1 +;\nSELECT 2;\n" >syntax4.sql
+expect_exit 1 "a syntax error at the end of a statement" -- "$DBCTL" --url "$U" run syntax4.sql
+like "$ERR" "syntax4.sql:2:11: ERROR: You have an error in your SQL syntax.*near '' \(MySQL" \
+	"... at its end, the next statement not quoted"
 
 printf "INSERT INTO t VALUES (5, 'e');\nCREATE TABLE t2 (id int);\nINSERT INTO t VALUES (6, 'f');\n" >ddl.sql
 expect_exit 3 "DDL in a transactional run is refused before connecting" -- "$DBCTL" --url "$U" run ddl.sql
@@ -225,5 +245,15 @@ printf "CREATE USER 'q1'@'%%' IDENTIFIED BY 'RunSecret1';\n" >cu.sql
 expect_exit 1 "CREATE USER without the privilege fails" -- "$DBCTL" --url "$U" run --no-transaction cu.sql
 like "$ERR" "1 \| CREATE USER 'q1'@'%' IDENTIFIED BY '\*\*\*\*\*\*\*\*\*\*'" "... the excerpt masks the password"
 unlike "$ERR$OUT" "RunSecret1" "... which appears nowhere"
+# F24c: nor in run --list, nor in the server's near '...'
+expect_exit 0 "run --list" -- "$DBCTL" --url "$U" run --list cu.sql
+like "$OUT" "CREATE USER 'q1'@'%' IDENTIFIED BY '\*\*\*\*\*\*\*\*\*\*'" "... masks the password"
+unlike "$OUT$ERR" "RunSecret1" "... which appears nowhere"
+expect_exit 0 "run --list --json" -- "$DBCTL" --url "$U" --json run --list cu.sql
+unlike "$OUT$ERR" "RunSecret1" "... masks it too"
+printf "CREATE USER 'q2'@'%%' IDENTIFIED BYY 'NearSecret1';\n" >near.sql
+expect_exit 1 "a syntax error just before a password" -- "$DBCTL" --url "$U" run --no-transaction near.sql
+like "$ERR" "near 'BYY '\*\*\*\*\*\*\*\*\*\*\*'' \(MySQL error 1064\)" "... the server's near-text is masked"
+unlike "$ERR$OUT" "NearSecret1" "... the password appears nowhere"
 
 done_testing

@@ -21,7 +21,14 @@ cd "$tmp" || exit 1
 export XDG_STATE_HOME=$tmp/state PAGER=
 mariadb_sql "CREATE TABLE app.items (id int PRIMARY KEY, name varchar(20) NOT NULL DEFAULT 'x') ENGINE=InnoDB"
 mariadb_sql "CREATE PROCEDURE app.p_commit() COMMIT"
+mariadb_sql "CREATE TABLE app.fw_log (id int) ENGINE=InnoDB"
+mariadb_client app <<'SQL'
+DELIMITER //
+CREATE FUNCTION fw() RETURNS int MODIFIES SQL DATA BEGIN INSERT INTO fw_log VALUES (1); RETURN 7; END//
+DELIMITER ;
+SQL
 count() { mariadb_sql "SELECT COUNT(*) FROM app.items"; }
+mariadb_sql "CREATE TABLE app.bq1 (bq1_col int); CREATE TABLE app.bq2 (bq2_col int); CREATE TABLE app.\`bq\`\`3\` (bq3_col int)"
 
 pty_start sh env XDG_STATE_HOME="$XDG_STATE_HOME" PAGER= "$DBCTL" --url "$TEST_MYSQL_URL" shell
 pty_wait sh 'app=> $'
@@ -44,6 +51,16 @@ ok $? "\\d items lists the columns from information_schema"
 pty_type sh '\dt'
 pty_wait sh 'app +\| items +\| table +\| InnoDB'
 ok $? "\\dt lists the tables of the current database"
+# F24b: \d takes the name as a statement would have it
+pty_type sh '\d `bq1`'
+pty_wait sh 'bq1_col +\| int'
+ok $? "\\d \`NAME\`: the backticks are taken off"
+pty_type sh '\d app.bq2'
+pty_wait sh 'bq2_col +\| int'
+ok $? "\\d SCHEMA.NAME looks in that schema"
+pty_type sh '\d `app`.`bq``3`'
+pty_wait sh 'bq3_col +\| int'
+ok $? "\\d \`SCHEMA\`.\`NA\`\`ME\`: both quoted, a doubled backtick in a name"
 pty_type sh '\rollback'
 pty_wait sh 'ROLLBACK'
 pty_wait sh 'app=> $'
@@ -100,6 +117,26 @@ pty_wait sh "CREATE TABLE ran outside a transaction: it is already applied"
 ok $? "DDL in a transaction that only read runs, and says it is applied"
 is "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='app' AND TABLE_NAME='ddl2'")" 1 \
 	"... the table exists"
+
+# F11: a function called by a SELECT writes rows that the transaction
+# tracker counts as a read: DDL after it would commit them
+pty_type sh "SELECT CONCAT('fw:', fw()) AS r;"
+pty_wait sh 'fw:7'
+pty_wait sh 'app\*> $'
+pty_type sh "CREATE TABLE ddl3 (id int);"
+pty_type sh "SELECT CONCAT('fwrows:', COUNT(*)) FROM fw_log;"
+pty_wait sh 'fwrows:'
+[ "$(pty_screen sh | grep -c "CREATE TABLE would commit the open transaction, which has uncommitted changes")" = 2 ]
+ok $? "DDL after a SELECT whose function wrote rows is refused"
+pty_wait sh 'fwrows:1'
+ok $? "... the transaction still holds the function's row"
+is "$(mariadb_sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='app' AND TABLE_NAME='ddl3'")" 0 \
+	"... the table was not created"
+is "$(mariadb_sql "SELECT COUNT(*) FROM app.fw_log")" 0 "... and the function's row was not committed"
+pty_type sh '\rollback'
+pty_wait sh 'ROLLBACK'
+pty_wait sh 'app=> $'
+is "$(mariadb_sql "SELECT COUNT(*) FROM app.fw_log")" 0 "... \\rollback undid it"
 
 # --- LOCK TABLES, SET autocommit, XA: never a silent ROLLBACK of the shell's transaction ---
 pty_type sh '\rollback'
@@ -210,5 +247,31 @@ pty_wait xa '\[exit '
 unlike "$(pty_screen xa)" "(^|[^t] )rolled back" "... and never that it was"
 is "$(mariadb_sql "XA RECOVER" | awk '{ print $4 }')" "sx" "... true: XA RECOVER shows it"
 mariadb_sql "XA ROLLBACK 'sx'"
+# F21: Ctrl-C when the account has no connection left for KILL QUERY
+mariadb_sql "CREATE USER 'lim'@'%' IDENTIFIED BY 'Lim-Secret-1' WITH MAX_USER_CONNECTIONS 1;
+	CREATE USER 'lim'@'localhost' IDENTIFIED BY 'Lim-Secret-1' WITH MAX_USER_CONNECTIONS 1;
+	GRANT ALL ON app.* TO 'lim'@'%', 'lim'@'localhost'"
+pty_start lim env XDG_STATE_HOME="$XDG_STATE_HOME" PAGER= "$DBCTL" \
+	--url "mysql://lim:Lim-Secret-1@127.0.0.1:$TEST_MYSQL_PORT/app" shell --no-history
+pty_wait lim 'app=> $'
+pty_type lim "INSERT INTO items VALUES (90, 'ninety');"
+pty_wait lim 'INSERT 1'
+pty_type lim "SELECT SLEEP(30);"
+mariadb_wait_running "SELECT SLEEP(30)"
+pty_keys lim C-c
+pty_wait lim "WARNING: the statement could not be cancelled: the KILL QUERY connection was refused: .*max_user_connections.*interrupt again to close the connection"
+ok $? "Ctrl-C without a connection left for KILL QUERY says the statement could not be cancelled, and why"
+t0=${EPOCHREALTIME/[.,]/}
+pty_keys lim C-c
+pty_wait lim "interrupted: the statement could not be cancelled, so dbctl closed the connection"
+ok $? "... a second Ctrl-C closes the connection and says so"
+pty_wait lim 'app=> $'
+ok $? "... and gives the prompt back"
+ms=$(((${EPOCHREALTIME/[.,]/} - t0) / 1000))
+cmp_ok "$ms" -lt 5000 "... at once ($ms ms), not when the SLEEP ends"
+is "$(mariadb_sql "SELECT COUNT(*) FROM app.items WHERE id = 90")" 0 "... the transaction's row was not committed"
+[[ $(pty_screen lim) != *Lim-Secret-1* ]]
+ok $? "... and the password is shown nowhere"
+mariadb_sql "SELECT CONCAT('KILL ', id, ';') FROM information_schema.PROCESSLIST WHERE USER = 'lim'" | mariadb_sql 2>/dev/null
 
 done_testing

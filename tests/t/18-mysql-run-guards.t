@@ -337,5 +337,31 @@ printf "BEGIN;\nINSERT INTO xa VALUES (6);\nCOMMIT;\n" >xa5.sql
 expect_exit 0 "--no-transaction: a script's own BEGIN ... COMMIT is no implicit commit" -- \
 	"$DBCTL" --url "$U" run --no-transaction xa5.sql
 is "$(ids xa)" "1,2,5,6" "... committed"
+# --- F13: SET GLOBAL / SET PERSIST / SET @@global. change the server, not the transaction ---
+S=$TEST_MYSQL_SUPER_URL
+maxc() { mariadb_sql "SELECT @@global.max_connections"; }
+before=$(maxc)
+printf "INSERT INTO app.t VALUES (50);\nSELECT 1; SET GLOBAL max_connections = 77;\n" >glob.sql
+expect_exit 3 "a dry run refuses SET GLOBAL" -- "$DBCTL" --url "$S" run --dry-run glob.sql
+like "$ERR" "glob.sql:2:11: SET GLOBAL changes the server's settings, which no rollback undoes: a dry run would leave it applied" \
+	"... at FILE:LINE:COL, saying why"
+is "$(maxc)" "$before" "... the setting is unchanged"
+printf "SET @@global.max_connections = 77;\n" >glob2.sql
+expect_exit 3 "a dry run refuses SET @@global." -- "$DBCTL" --url "$S" run --dry-run glob2.sql
+like "$ERR" "glob2.sql:1:1: SET @@global. changes the server's settings" "... named so"
+printf "SET PERSIST max_connections = 77;\n" >glob3.sql
+expect_exit 3 "a dry run refuses SET PERSIST (MySQL 8)" -- "$DBCTL" --url "$S" run --dry-run glob3.sql
+like "$ERR" "glob3.sql:1:1: SET PERSIST changes the server's settings" "... named so"
+printf "SET SESSION sql_mode = '', @@GLOBAL . max_connections = 77;\n" >glob4.sql
+expect_exit 3 "a transactional run refuses a global assignment after a session one" -- "$DBCTL" --url "$S" run glob4.sql
+like "$ERR" "glob4.sql:1:1: SET @@global. changes the server's settings, which no rollback undoes" "... named so"
+like "$ERR" "hint: run the script with --no-transaction" "... with the --no-transaction hint"
+is "$(maxc)" "$before" "... the setting is unchanged"
+printf "INSERT INTO app.t VALUES (50);\nSET @x = @@global.max_connections;\nSET max_statement_time = 5;\n" >sess.sql
+expect_exit 0 "reading a global, or setting a session variable, runs in a dry run" -- \
+	"$DBCTL" --url "$S" run --dry-run sess.sql
+expect_exit 0 "--no-transaction runs SET GLOBAL" -- "$DBCTL" --url "$S" run --no-transaction glob2.sql
+is "$(maxc)" 77 "... it is applied"
+mariadb_sql "SET GLOBAL max_connections = $before"
 
 done_testing

@@ -993,6 +993,12 @@ int main(void)
 			{ "CHANGE MASTER TO MASTER_PASSWORD = \"pw\", nosuch",
 			  "CHANGE MASTER TO MASTER_PASSWORD = \"**\", nosuch" },
 			{ "SELECT 'identified', 'kept', nosuch", "SELECT 'identified', 'kept', nosuch" },
+			/* a name ending in password, or PASSWORD EXPIRE, arms nothing (the corpus: hatchet) */
+			{ "SELECT 1 WHERE auth__password IS NOT NULL AND m = 'BASIC', nosuch",
+			  "SELECT 1 WHERE auth__password IS NOT NULL AND m = 'BASIC', nosuch" },
+			{ "ALTER USER u PASSWORD EXPIRE COMMENT 'kept' nosuch", "ALTER USER u PASSWORD EXPIRE COMMENT 'kept' nosuch" },
+			{ "SET PASSWORD FOR 'u'@'h' = 'Plain1' nosuch", "SET PASSWORD FOR 'u'@'h' = '******' nosuch" },
+			{ "CREATE ROLE r LOGIN ENCRYPTED PASSWORD 'pw1' nosuch", "CREATE ROLE r LOGIN ENCRYPTED PASSWORD '***' nosuch" },
 		};
 		struct strbuf line;
 		int at_line, at_column, caret;
