@@ -108,6 +108,19 @@ newdb locks_plain
 expect_exit 0 "plain up" -- "${dbctl[@]}" migrate up -d "$d"
 unlike "$OUT" "ACCESS EXCLUSIVE" "a real up prints no lock report"
 
+# SERIALIZABLE reads take SIReadLock, which blocks nobody: not reported, and
+# not in the way of the ACCESS EXCLUSIVE that follows
+newdb locks_serializable
+sq "ALTER DATABASE $DB SET default_transaction_isolation = serializable" >/dev/null
+printf -- '-- migrate:up\nSELECT * FROM orders;\nALTER TABLE orders ADD COLUMN s int;\n' | wr "$tmp/ser/2_s.sql"
+cp "$d/1_base.sql" "$tmp/ser/"
+expect_exit 0 "setup: migrate to 1 under SERIALIZABLE" -- "${dbctl[@]}" migrate to 1 -d "$tmp/ser"
+expect_exit 0 "--dry-run under default_transaction_isolation = serializable" -- \
+	"${dbctl[@]}" migrate up --dry-run -d "$tmp/ser"
+like "$OUT" "2_s.sql:2: ACCESS SHARE on public.orders"$'\n' "SERIALIZABLE: the SELECT's ACCESS SHARE"
+like "$OUT" "2_s.sql:3: ACCESS EXCLUSIVE on public.orders"$'\n' "... and the ALTER's ACCESS EXCLUSIVE, not hidden"
+unlike "$OUT" "SIReadLock" "... no predicate lock reported"
+
 # --- migrate_lock_timeout ---------------------------------------------------------
 newdb lockwait
 lw=$tmp/lockwait
