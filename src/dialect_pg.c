@@ -146,10 +146,12 @@ static void invalid_indexes(struct strbuf *sql, bool reindex, const char *table,
 	strbuf_addstr(sql, " ORDER BY 1");
 }
 
-/* Ordinary, partitioned and materialized tables outside the system schemas:
- * what a migration's statement can block other sessions on. */
+/* Ordinary, partitioned and materialized tables, views and foreign tables
+ * outside the system schemas: what a migration's statement can block other
+ * sessions on (CREATE OR REPLACE VIEW takes ACCESS EXCLUSIVE on the view,
+ * which waits behind every reader of it and queues the next ones). */
 #define PG_USER_TABLE                                                                                            \
-	" c.relkind IN ('r', 'p', 'm') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"
+	" c.relkind IN ('r', 'p', 'm', 'v', 'f') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"
 
 static const char *const pg_lock_modes[] = {
 	"AccessShareLock", "ACCESS SHARE", "RowShareLock", "ROW SHARE", "RowExclusiveLock", "ROW EXCLUSIVE",

@@ -121,6 +121,16 @@ like "$OUT" "2_s.sql:2: ACCESS SHARE on public.orders"$'\n' "SERIALIZABLE: the S
 like "$OUT" "2_s.sql:3: ACCESS EXCLUSIVE on public.orders"$'\n' "... and the ALTER's ACCESS EXCLUSIVE, not hidden"
 unlike "$OUT" "SIReadLock" "... no predicate lock reported"
 
+# CREATE OR REPLACE VIEW takes ACCESS EXCLUSIVE on the view: its readers queue
+newdb locks_view
+printf -- '-- migrate:up\nCREATE TABLE items (id int);\nCREATE VIEW items_v AS SELECT id FROM items;\n' |
+	wr "$tmp/view/1_v.sql"
+printf -- 'CREATE OR REPLACE VIEW items_v AS SELECT id FROM items;\n' | wr "$tmp/view/R__views.sql"
+expect_exit 0 "setup: the view exists" -- "${dbctl[@]}" migrate to 1 -d "$tmp/view"
+expect_exit 0 "--dry-run of a repeatable CREATE OR REPLACE VIEW" -- "${dbctl[@]}" migrate up --dry-run -d "$tmp/view"
+like "$OUT" "R__views.sql:1: ACCESS EXCLUSIVE on public.items_v"$'\n' \
+	"CREATE OR REPLACE VIEW: ACCESS EXCLUSIVE on the view is reported"
+
 # --- migrate_lock_timeout ---------------------------------------------------------
 newdb lockwait
 lw=$tmp/lockwait
