@@ -1533,6 +1533,8 @@ static int check_section(const struct engine *engine, const struct migration *m,
 	long statements;
 	int rc;
 
+	if (section->envsub_error)
+		return err_set(err, EXIT_USAGE, "%s", section->envsub_error);
 	memset(&script, 0, sizeof(script));
 	script.transaction = transaction;
 	input.stream = fmemopen(section->text, strlen(section->text), "r");

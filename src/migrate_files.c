@@ -51,6 +51,8 @@ void migrate_files_release(struct migration_set *set)
 		free(m->down_path);
 		free(m->up.text);
 		free(m->down.text);
+		free(m->up.envsub_error);
+		free(m->down.envsub_error);
 		free(m->environments);
 		free(m->envsub);
 	}
@@ -611,6 +613,21 @@ static int expand_envsub(const struct migration *m, struct migration_section *se
 	return 0;
 }
 
+/* An unset variable is the section's error, raised by whatever runs it:
+ * the down section of a migration being applied, or a migration applied
+ * long ago, must not need a value that nothing sends. */
+static void keep_envsub_error(const struct migration *m, struct migration_section *section)
+{
+	struct err err;
+
+	err_init(&err);
+	if (expand_envsub(m, section, &err) != 0) {
+		section->envsub_error = strdup(err.message);
+		if (!section->envsub_error)
+			abort();
+	}
+}
+
 void migrate_files_select(struct migration_set *set, const char *environment)
 {
 	size_t i, len = strlen(environment);
@@ -822,11 +839,8 @@ int migrate_files_load(const char *dir, struct migration_set *out, struct err *e
 		out->items[i].down.path = out->items[i].down_path ? out->items[i].down_path : out->items[i].path;
 		checksum(&out->items[i].up);   /* only up sections are compared */
 		/* after the checksum, which stays that of the file as written */
-		if (expand_envsub(&out->items[i], &out->items[i].up, err) != 0 ||
-		    expand_envsub(&out->items[i], &out->items[i].down, err) != 0) {
-			migrate_files_release(out);
-			return -1;
-		}
+		keep_envsub_error(&out->items[i], &out->items[i].up);
+		keep_envsub_error(&out->items[i], &out->items[i].down);
 		if (out->items[i].format == MIGRATION_GOLANG_MIGRATE) {
 			unwrap_transaction(&out->items[i].up);
 			if (out->items[i].down.present)
