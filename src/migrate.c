@@ -1502,13 +1502,23 @@ static bool section_transaction(const struct engine *engine, const struct migrat
 	return golang ? !kinds.outside : kinds.implicit == 0;
 }
 
+/* How messages name a migration: VERSION_name, or a repeatable one's R__name. */
+static const char *label(const struct migration *m, char *buf, size_t size)
+{
+	if (m->repeatable)
+		snprintf(buf, size, "%s", m->version);
+	else
+		snprintf(buf, size, "%s_%s", m->version, m->name);
+	return buf;
+}
+
 /* Says once per command, on stderr, why a migration runs without a
  * transaction when its file did not ask for that. */
 static void tell_implicit(struct tracker *t, const struct migration *m, const struct migration_section *section,
 			  const struct migrate_options *options)
 {
 	struct section_kinds kinds;
-	char message[512];
+	char message[768], name[256];
 
 	if (t->told_implicit || !section->transaction || !t->sql->ddl_commits)
 		return;
@@ -1516,11 +1526,12 @@ static void tell_implicit(struct tracker *t, const struct migration *m, const st
 	if (!kinds.implicit)
 		return;
 	t->told_implicit = true;
-	snprintf(message, sizeof(message), "%s_%s runs without a transaction: %ld of its statements commit implicitly on "
+	snprintf(message, sizeof(message), "%s runs without a transaction: %ld of its statements commit implicitly on "
 		 "%s (%s at %s:%d), so it cannot be atomic; its progress is recorded, and if a statement fails, the ones "
-		 "before it stay applied and the next 'migrate %s' resumes at it",
-		 m->version, m->name, kinds.implicit, t->engine->driver->display_name, kinds.first_what, section->path,
-		 kinds.first_line, section == &m->down ? "down --retry" : "up");
+		 "before it stay applied and the next 'migrate %s' %s",
+		 label(m, name, sizeof(name)), kinds.implicit, t->engine->driver->display_name, kinds.first_what,
+		 section->path, kinds.first_line, section == &m->down ? "down --retry" : "up",
+		 m->repeatable ? "runs it again from statement 1 (a repeatable migration runs whole)" : "resumes at it");
 	emit(options, MIGRATE_EVENT_WARNING, m, message, 0, false);
 }
 
@@ -1606,8 +1617,9 @@ static bool duplicate_row(const struct tracker *t, const struct err *err)
 static void tracking_error(const struct tracker *t, struct err *err, const char *step, const struct migration *m)
 {
 	bool duplicate = duplicate_row(t, err);
+	char name[256];
 
-	err_prefix(err, "%s %s_%s failed", step, m->version, m->name);
+	err_prefix(err, "%s %s failed", step, label(m, name, sizeof(name)));
 	if (duplicate && t->sql->lock)
 		err_hint(err, "another runner recorded migration %s at the same time, so its statements may have run "
 			      "twice: check the database; were two runners using different --lock modes or lock ids?",
@@ -2102,7 +2114,12 @@ static void section_stopped(struct tracker *t, struct progress *p, long skip, lo
 				: record(t, m, (long)((clock_now() - p->started) * 1000), stopped - 1, message,
 					 progress_row(p), false, NULL, &record_err);
 	}
-	if (recorded == 0 && interrupted)
+	/* a repeatable one never resumes: its next run is the whole file again */
+	if (recorded == 0 && m->repeatable && !down)
+		snprintf(next, sizeof(next), "recorded as stopped at statement %ld; a repeatable migration runs whole, so "
+					     "the next 'migrate up' runs it again from statement 1: fix the file (or the "
+					     "database) first", stopped);
+	else if (recorded == 0 && interrupted)
 		snprintf(next, sizeof(next), "recorded as stopped at statement %ld: 'migrate %s --retry' resumes there, "
 					     "or fix the database and run 'migrate accept %s'", stopped, cmd, m->version);
 	else if (recorded == 0 && down)

@@ -467,6 +467,19 @@ like "$OUT" "2 applied, 1 pending" "... 1 and 2 applied, 3 (rolled back by goose
 expect_exit 0 "up applies only 3" -- "$DBCTL" --url "$U" migrate up -d "$D"
 is "$(sql "SELECT GROUP_CONCAT(id) FROM k")" 3 "... once"
 
+# --- repeatable migrations: DDL commits implicitly, so one runs without a transaction --------
+newdb repeatable
+printf -- 'CREATE TABLE IF NOT EXISTS runs (n int);\nINSERT INTO runs VALUES (1);\nSELECT nope FROM runs;\n' | wr "$D/R__w.sql"
+expect_exit 1 "a repeatable with DDL failing at statement 3" -- "$DBCTL" --url "$U" migrate up -d "$D"
+like "$ERR" "warning: R__w runs without a transaction" "... the warning names it R__w"
+like "$ERR" "runs it again from statement 1" "... and says its next run starts at statement 1"
+unlike "$ERR" "R__w_w|resume at statement 3" "... not that it resumes at statement 3"
+printf -- 'CREATE TABLE IF NOT EXISTS runs (n int);\nINSERT INTO runs VALUES (2);\n' | wr "$D/R__w.sql"
+expect_exit 0 "fixed: up" -- "$DBCTL" --url "$U" migrate up -d "$D"
+is "$(sql "SELECT sum(n) FROM runs" | tail -1)" 3 "... it ran from statement 1 (the first run's INSERT stayed)"
+is "$(sql "SELECT CONCAT(version, ':', failed_statement IS NULL) FROM schema_migrations" | tail -1)" "R__w:1" \
+	"... its row says applied"
+
 # --- no password in any output ----------------------------------------------------------
 newdb secrets
 cp "$tmp/basic/"*.sql "$D/"
