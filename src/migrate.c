@@ -119,6 +119,14 @@ static int migration_begin(struct tracker *t, struct err *err)
 	return rc;
 }
 
+/* Inside one transaction for every migration (--single-transaction, a dry
+ * run) each one still starts with the wait limit: an earlier one's own SET
+ * LOCAL lock_timeout is its own, not the next one's. */
+static int outer_settings(struct tracker *t, struct err *err)
+{
+	return t->begin_settings ? tracker_sql(t, t->begin_settings, NULL, err) : 0;
+}
+
 static void tracker_close(struct tracker *t)
 {
 	free(t->table);
@@ -2267,6 +2275,8 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		return exists_rc;
 	}
 	commit_with_row = !in_outer_transaction && !options->dry_run && t->sql->commit_in_batch;
+	if (in_outer_transaction && outer_settings(t, err) != 0)
+		return -1;
 	rc = run_section(t, m, &m->up, true, 0, options, NULL, &completed, err);
 	/* a repeatable one that ran before has its row: updated with the new checksum */
 	if (rc == 0)
@@ -2715,6 +2725,10 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			continue;
 		}
 		if (transaction && !dry_outer && migration_begin(&t, err) != 0) {
+			rc = -1;
+			break;
+		}
+		if (transaction && dry_outer && outer_settings(&t, err) != 0) {
 			rc = -1;
 			break;
 		}

@@ -175,4 +175,12 @@ kill -KILL "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 holder=
 
+# one transaction for all: an earlier migration's own SET LOCAL is not the next one's
+newdb lockwait_single
+printf -- "-- migrate:up\nSET LOCAL lock_timeout = 0;\nCREATE TABLE seen (v text, t text);\n" | wr "$tmp/single/1_off.sql"
+printf -- "-- migrate:up\nINSERT INTO seen SELECT '2', current_setting('lock_timeout');\n" | wr "$tmp/single/2_next.sql"
+expect_exit 0 "--single-transaction: the first migration turns lock_timeout off for itself" -- \
+	"${dbctl[@]}" migrate up --single-transaction -d "$tmp/single"
+is "$(q "SELECT t FROM seen")" 5s "... the next migration in the same transaction still gets migrate_lock_timeout"
+
 done_testing
