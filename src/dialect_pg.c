@@ -167,11 +167,13 @@ static const struct dialect_lock_evidence pg_lock_evidence = {
 	.relations_sql = "SELECT c.oid, pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),"
 			 " c.relfilenode FROM pg_catalog.pg_class c"
 			 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE" PG_USER_TABLE,
+	/* LEFT JOIN: a table the statement dropped has no pg_class row for this
+	 * session any more, and its lock is the one that blocks (the snapshot
+	 * already says which relations count) */
 	.held_sql = "SELECT l.relation, l.mode, c.relfilenode FROM pg_catalog.pg_locks l"
-		    " JOIN pg_catalog.pg_class c ON c.oid = l.relation"
-		    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+		    " LEFT JOIN pg_catalog.pg_class c ON c.oid = l.relation"
 		    " WHERE l.locktype = 'relation' AND l.granted AND l.pid = pg_catalog.pg_backend_pid()"
-		    " AND l.mode <> 'SIReadLock' AND" PG_USER_TABLE,
+		    " AND l.mode <> 'SIReadLock'",
 	.modes = pg_lock_modes,
 };
 

@@ -108,6 +108,18 @@ newdb locks_plain
 expect_exit 0 "plain up" -- "${dbctl[@]}" migrate up -d "$d"
 unlike "$OUT" "ACCESS EXCLUSIVE" "a real up prints no lock report"
 
+# DROP TABLE: the table is gone from the session's catalogue, its ACCESS
+# EXCLUSIVE lock is not (everyone reading it waits); a partition's parent too
+newdb locks_drop
+printf -- '-- migrate:up\nCREATE TABLE gone (id int);\nCREATE TABLE p (id int) PARTITION BY RANGE (id);\nCREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10);\n' |
+	wr "$tmp/drop/1_a.sql"
+printf -- '-- migrate:up\nDROP TABLE gone;\nDROP TABLE p1;\n' | wr "$tmp/drop/2_drop.sql"
+expect_exit 0 "setup: migrate to 1" -- "${dbctl[@]}" migrate to 1 -d "$tmp/drop"
+expect_exit 0 "--dry-run of DROP TABLE" -- "${dbctl[@]}" migrate up --dry-run -d "$tmp/drop"
+like "$OUT" "2_drop.sql:2: ACCESS EXCLUSIVE on public.gone"$'\n' "DROP TABLE: its ACCESS EXCLUSIVE is reported (not as a rewrite)"
+like "$OUT" "2_drop.sql:3: ACCESS EXCLUSIVE on public.p1"$'\n' "dropping a partition: the partition's lock"
+like "$OUT" "2_drop.sql:3: ACCESS EXCLUSIVE on public.p"$'\n' "... and its parent's"
+
 # SERIALIZABLE reads take SIReadLock, which blocks nobody: not reported, and
 # not in the way of the ACCESS EXCLUSIVE that follows
 newdb locks_serializable
