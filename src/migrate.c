@@ -2624,7 +2624,8 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		rc = build_status(&t, files, &status, err);
 	/* a dry run reverts everything inside one transaction, adopting the table
 	 * included, except where DDL commits implicitly: adopted before BEGIN */
-	if (rc == 0 && options->dry_run && status.table_exists && t.sql->ddl_commits) {
+	/* goose's rows count as applied: its table is adopted as dbctl's one would be */
+	if (rc == 0 && options->dry_run && (status.table_exists || t.goose_table) && t.sql->ddl_commits) {
 		if (!table_ready(&t))
 			emit(options, MIGRATE_EVENT_PLAN, NULL, "adopts the tracking table first, for real: DDL commits "
 								 "implicitly here, so it cannot be rolled back", 0, false);
@@ -2639,7 +2640,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			t.locks = &evidence;
 		}
 	}
-	if (rc == 0 && status.table_exists && !(dry_outer && t.sql->ddl_commits))
+	if (rc == 0 && (status.table_exists || t.goose_table) && !(dry_outer && t.sql->ddl_commits))
 		rc = ensure_table(&t, files, dry_outer, err);
 	/* every migration to revert must be revertible before the first one is */
 	{

@@ -35,7 +35,7 @@ sed -i 's/t1 (id int)/t1 (id bigint)/' m/00001_t1.sql
 expect_exit 1 "an adopted migration edited afterwards is drift" -- "$DBCTL" --url "$lite" migrate status -d m
 
 if [ -z "${TEST_PG_SUPER_URL:-}" ]; then
-	skip "no PostgreSQL (run me through tests/run)" 6
+	skip "no PostgreSQL (run me through tests/run)" 12
 	done_testing
 	exit 0
 fi
@@ -51,5 +51,19 @@ expect_exit 0 "PostgreSQL: --dry-run adopts nothing" -- "${dbctl[@]}" migrate up
 is "$(exists schema_migrations)" f "... no table after the dry run"
 expect_exit 0 "PostgreSQL: up" -- "${dbctl[@]}" migrate up -d m
 is "$(versions)" 1,2,3,4 "... every version recorded once"
+
+# down before any up: goose's newest applied version is reverted, and goose's
+# rows are adopted in the same transaction (there was no table to delete from)
+newdb goose_down
+q "CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL, is_applied boolean NOT NULL,
+   tstamp timestamp DEFAULT now());
+   INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true), (2, true);
+   CREATE TABLE t1 (id int); CREATE TABLE t2 (id int);" >/dev/null
+expect_exit 0 "PostgreSQL: down --dry-run before any up" -- "${dbctl[@]}" migrate down --dry-run -d m
+is "$(exists schema_migrations)|$(exists t2)" "f|t" "... rolled back: no table, t2 still there"
+expect_exit 0 "PostgreSQL: down before any up" -- "${dbctl[@]}" migrate down -d m
+like "$OUT" "reverted 2_t2" "... reverts 2, goose's newest applied version"
+is "$(exists t2)|$(versions)" "f|1" "... t2 dropped, dbctl's table holds 1"
+is "$(q "SELECT count(*) FROM goose_db_version")" 3 "... goose's table is left as it was"
 
 done_testing
