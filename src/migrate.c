@@ -297,6 +297,15 @@ static int tracker_inspect(struct tracker *t, struct err *err)
 			t->golang_migrate = true;
 	}
 	driver_result_release(&r);
+	/* someone else's table under that name (goose's goose_db_version named as
+	 * migrations_table): adding dbctl's columns to it would change it for nothing */
+	if (t->exists && !t->has_column[0]) {
+		err_set(err, EXIT_USAGE, "the tracking table %s has no version column: it is not a table of dbctl, dbmate "
+					 "or golang-migrate", t->name);
+		err_hint(err, "set migrations_table to a table of its own; goose's goose_db_version is read (and "
+			      "adopted) where migrations_table does not exist yet");
+		return -1;
+	}
 	return t->exists ? 0 : find_goose(t, err);
 }
 

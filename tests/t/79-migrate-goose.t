@@ -24,6 +24,10 @@ expect_exit 4 "SQLite: status reads goose_db_version" -- "$DBCTL" --url "$lite" 
 like "$OUT" "2 applied, 2 pending" "... 1 and 2 applied (2's newest row says so), 3 (rolled back) and 4 pending"
 like "$OUT" "^1 +applied .*"$'\n'"2 +applied .*"$'\n'"3 +pending .*"$'\n'"4 +pending" "... per version"
 is "$(lq "SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations'")" 0 "... and creates nothing"
+# goose's own table named as migrations_table: refused, not altered
+expect_exit 3 "migrations_table=goose_db_version" -- "$DBCTL" --url "$lite" -o migrations_table=goose_db_version migrate up -d m
+like "$ERR" "goose_db_version has no version column" "... refused with the reason"
+is "$(lq "SELECT count(*) FROM pragma_table_info('goose_db_version')")" 4 "... and goose's table keeps its 4 columns"
 expect_exit 0 "up: applies 3 and 4 only" -- "$DBCTL" --url "$lite" migrate up -d m
 unlike "$OUT" "applied 1_\|applied 2_" "... not 1 nor 2 again"
 like "$OUT" "applied 3_t3" "... 3 applied"
