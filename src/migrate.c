@@ -491,6 +491,11 @@ static void match_repeatables(const struct migration_set *files, struct migrate_
 			continue;
 		}
 		snprintf(e->name, sizeof(e->name), "%s", e->file->name);
+		/* one for other environments that ran here once stays as it ran: not run again */
+		if (e->file->other_environment) {
+			status->other_environment++;
+			continue;
+		}
 		if (e->state == MIGRATE_APPLIED && strcmp(e->checksum, e->file->up.checksum) != 0)
 			e->state = MIGRATE_MODIFIED;
 		status->repeatable_due += e->state != MIGRATE_APPLIED;
@@ -504,6 +509,10 @@ static void match_repeatables(const struct migration_set *files, struct migrate_
 			;
 		if (j < known)
 			continue;
+		if (m->other_environment) {
+			status->other_environment++;
+			continue;
+		}
 		e = add_to(&status->repeatables, &status->repeatable_count);
 		entry_set(&e->version, m->version);
 		snprintf(e->name, sizeof(e->name), "%s", m->name);
@@ -518,7 +527,7 @@ static void match_repeatables(const struct migration_set *files, struct migrate_
 
 static bool repeatable_due(const struct migrate_entry *e)
 {
-	return e->file && e->state != MIGRATE_APPLIED;
+	return e->file && !e->file->other_environment && e->state != MIGRATE_APPLIED;
 }
 
 static int build_status(struct tracker *t, const struct migration_set *files, struct migrate_status *status,
