@@ -590,7 +590,8 @@ static int build_status(struct tracker *t, const struct migration_set *files, st
 	free(recorded);
 	free(newest);
 	match_repeatables(files, status);
-	qsort(status->entries, status->count, sizeof(*status->entries), compare_entries);
+	if (status->count)   /* a directory of repeatable migrations alone has no entries: qsort(NULL) is undefined */
+		qsort(status->entries, status->count, sizeof(*status->entries), compare_entries);
 	for (i = 0; i < status->count; i++) {
 		switch (status->entries[i].state) {
 		case MIGRATE_APPLIED: status->applied++; break;
