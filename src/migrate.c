@@ -766,21 +766,40 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 				(void)t->engine->driver->rollback(t->conn, &ignored);
 		}
 	} else if (!t->exists) {
-		/* goose's rows are copied into the new table (and named below); its own table is left as it was */
+		/* goose's rows are copied into the new table (and named below); its own table is left as it was.
+		 * Where DDL commits, an empty table of dbctl's left by a copy that failed would hide goose's
+		 * rows from then on (every version pending again): the copy is filled aside, then renamed. */
+		char *fresh = t->goose_table && t->sql->swap_tables ? sibling(t, "_dbctl_adopting") : NULL;
+		const char *into = fresh ? fresh : t->table;
+
 		created = !t->goose_table;
-		strbuf_addf(&sql, "CREATE TABLE IF NOT EXISTS %s (", t->table);
+		if (fresh) {
+			strbuf_addf(&sql, "DROP TABLE IF EXISTS %s", fresh);   /* left by an adoption that stopped */
+			rc = tracker_sql(t, sql.buf, NULL, err);
+			strbuf_reset(&sql);
+		}
+		strbuf_addf(&sql, "CREATE TABLE IF NOT EXISTS %s (", into);
 		for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
 			strbuf_addf(&sql, "%s%s %s", c ? ", " : "", tracking_columns[c], types[c]);
 		strbuf_addf(&sql, ")%s", t->sql->table_options);
-		rc = tracker_sql(t, sql.buf, NULL, err);
+		if (rc == 0)
+			rc = tracker_sql(t, sql.buf, NULL, err);
 		if (rc == 0 && t->goose_table) {
 			strbuf_reset(&sql);
-			strbuf_addf(&sql, "INSERT INTO %s (version) ", t->table);
+			strbuf_addf(&sql, "INSERT INTO %s (version) ", into);
 			goose_versions(t, &sql);
 			rc = tracker_sql(t, sql.buf, NULL, err);
 			if (rc != 0)
 				err_prefix(err, "adopting goose's goose_db_version failed");
 		}
+		if (rc == 0 && fresh) {
+			strbuf_reset(&sql);
+			strbuf_addf(&sql, "ALTER TABLE %s RENAME TO %s", fresh, t->table);
+			rc = tracker_sql(t, sql.buf, NULL, err);
+			if (rc != 0)
+				err_prefix(err, "adopting goose's goose_db_version failed");
+		}
+		free(fresh);
 	} else {
 		/* dbmate's table: add dbctl's columns beside its version */
 		for (c = 1; c < TRACKING_COLUMN_COUNT && rc == 0; c++) {
