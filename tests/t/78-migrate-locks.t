@@ -103,6 +103,17 @@ expect_exit 0 "--dry-run: a volatile default" -- "${dbctl[@]}" migrate up --dry-
 like "$OUT" '2_b.sql:2: ACCESS EXCLUSIVE on billing."Invoice" \(table rewritten\)' \
 	"a volatile default rewrites: the quoted name as SQL writes it"
 
+# a line break in a quoted name stays inside the comment line; --json keeps it as it is
+newdb locks_newline
+printf -- '-- migrate:up\nCREATE TABLE "two\nlines" (id int);\n' | wr "$tmp/nl/1_a.sql"
+printf -- '-- migrate:up\nALTER TABLE "two\nlines" ADD COLUMN n int;\n' | wr "$tmp/nl/2_b.sql"
+expect_exit 0 "setup: migrate to 1" -- "${dbctl[@]}" migrate to 1 -d "$tmp/nl"
+expect_exit 0 "--dry-run on a table whose name holds a line break" -- "${dbctl[@]}" migrate up --dry-run -d "$tmp/nl"
+like "$OUT" '2_b.sql:2: ACCESS EXCLUSIVE on public."two\\nlines"'$'\n' "... the name on the comment's one line, \\n escaped"
+expect_exit 0 "... --json" -- "${dbctl[@]}" --json migrate up --dry-run -d "$tmp/nl"
+is "$(json_field "[ e['table'] for e in d['events'] if e['event'] == 'locks' ]" <<<"$OUT")" "['public.\"two\\nlines\"']" \
+	"... --json: the name as it is"
+
 # a plain up (no dry run) prints no lock lines and reads no pg_locks
 newdb locks_plain
 expect_exit 0 "plain up" -- "${dbctl[@]}" migrate up -d "$d"
