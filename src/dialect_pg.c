@@ -169,11 +169,12 @@ static const struct dialect_lock_evidence pg_lock_evidence = {
 			 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE" PG_USER_TABLE,
 	/* LEFT JOIN: a table the statement dropped has no pg_class row for this
 	 * session any more, and its lock is the one that blocks (the snapshot
-	 * already says which relations count) */
+	 * says whether it counts); indexes and catalogues stay on the server */
 	.held_sql = "SELECT l.relation, l.mode, c.relfilenode FROM pg_catalog.pg_locks l"
 		    " LEFT JOIN pg_catalog.pg_class c ON c.oid = l.relation"
+		    " LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 		    " WHERE l.locktype = 'relation' AND l.granted AND l.pid = pg_catalog.pg_backend_pid()"
-		    " AND l.mode <> 'SIReadLock'",
+		    " AND l.mode <> 'SIReadLock' AND (c.oid IS NULL OR" PG_USER_TABLE ")",
 	.modes = pg_lock_modes,
 };
 
