@@ -73,6 +73,25 @@ static void on_interrupt(int signo)
 	script_interrupt();
 }
 
+/* A name inside a '-- ' comment line: a line break in it (a quoted
+ * identifier may hold one) would end the comment and leave the rest looking
+ * like SQL, so control characters are written as escapes. */
+static void print_in_comment(const char *text)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)text; *p; p++) {
+		if (*p == '\n')
+			fputs("\\n", stdout);
+		else if (*p == '\r')
+			fputs("\\r", stdout);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\x%02x", *p);
+		else
+			putchar(*p);
+	}
+}
+
 static void on_event(void *context, const struct migrate_event *event)
 {
 	struct migrate_run *run = context;
@@ -116,10 +135,12 @@ static void on_event(void *context, const struct migrate_event *event)
 			       event->version, event->name, event->seconds * 1000, event->transaction ? "" : ", no transaction");
 		break;
 	case MIGRATE_EVENT_LOCKS:
-		if (!run->cli->quiet)
-			printf("-- %s:%d: %s%s%s%s\n", event->file, event->line, event->mode ? event->mode : "",
-			       event->mode ? " on " : "", event->table,
-			       !event->rewritten ? "" : event->mode ? " (table rewritten)" : " rewritten");
+		if (!run->cli->quiet) {
+			printf("-- %s:%d: %s%s", event->file, event->line, event->mode ? event->mode : "",
+			       event->mode ? " on " : "");
+			print_in_comment(event->table);
+			printf("%s\n", !event->rewritten ? "" : event->mode ? " (table rewritten)" : " rewritten");
+		}
 		break;
 	case MIGRATE_EVENT_PLAN:
 		if (!run->cli->quiet)

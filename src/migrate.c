@@ -121,6 +121,14 @@ static int migration_begin(struct tracker *t, struct err *err)
 	return rc;
 }
 
+/* Inside one transaction for every migration (--single-transaction, a dry
+ * run) each one still starts with the wait limit: an earlier one's own SET
+ * LOCAL lock_timeout is its own, not the next one's. */
+static int outer_settings(struct tracker *t, struct err *err)
+{
+	return t->begin_settings ? tracker_sql(t, t->begin_settings, NULL, err) : 0;
+}
+
 static void tracker_close(struct tracker *t)
 {
 	free(t->table);
@@ -291,6 +299,15 @@ static int tracker_inspect(struct tracker *t, struct err *err)
 			t->golang_migrate = true;
 	}
 	driver_result_release(&r);
+	/* someone else's table under that name (goose's goose_db_version named as
+	 * migrations_table): adding dbctl's columns to it would change it for nothing */
+	if (t->exists && !t->has_column[0]) {
+		err_set(err, EXIT_USAGE, "the tracking table %s has no version column: it is not a table of dbctl, dbmate "
+					 "or golang-migrate", t->name);
+		err_hint(err, "set migrations_table to a table of its own; goose's goose_db_version is read (and "
+			      "adopted) where migrations_table does not exist yet");
+		return -1;
+	}
 	return t->exists ? 0 : find_goose(t, err);
 }
 
@@ -476,6 +493,11 @@ static void match_repeatables(const struct migration_set *files, struct migrate_
 			continue;
 		}
 		snprintf(e->name, sizeof(e->name), "%s", e->file->name);
+		/* one for other environments that ran here once stays as it ran: not run again */
+		if (e->file->other_environment) {
+			status->other_environment++;
+			continue;
+		}
 		if (e->state == MIGRATE_APPLIED && strcmp(e->checksum, e->file->up.checksum) != 0)
 			e->state = MIGRATE_MODIFIED;
 		status->repeatable_due += e->state != MIGRATE_APPLIED;
@@ -489,6 +511,10 @@ static void match_repeatables(const struct migration_set *files, struct migrate_
 			;
 		if (j < known)
 			continue;
+		if (m->other_environment) {
+			status->other_environment++;
+			continue;
+		}
 		e = add_to(&status->repeatables, &status->repeatable_count);
 		entry_set(&e->version, m->version);
 		snprintf(e->name, sizeof(e->name), "%s", m->name);
@@ -503,7 +529,7 @@ static void match_repeatables(const struct migration_set *files, struct migrate_
 
 static bool repeatable_due(const struct migrate_entry *e)
 {
-	return e->file && e->state != MIGRATE_APPLIED;
+	return e->file && !e->file->other_environment && e->state != MIGRATE_APPLIED;
 }
 
 static int build_status(struct tracker *t, const struct migration_set *files, struct migrate_status *status,
@@ -566,7 +592,7 @@ static int build_status(struct tracker *t, const struct migration_set *files, st
 	free(recorded);
 	free(newest);
 	match_repeatables(files, status);
-	if (status->count)
+	if (status->count)   /* a directory of repeatable migrations alone has no entries: qsort(NULL) is undefined */
 		qsort(status->entries, status->count, sizeof(*status->entries), compare_entries);
 	for (i = 0; i < status->count; i++) {
 		switch (status->entries[i].state) {
@@ -747,21 +773,40 @@ static int ensure_table(struct tracker *t, const struct migration_set *files, bo
 				(void)t->engine->driver->rollback(t->conn, &ignored);
 		}
 	} else if (!t->exists) {
-		/* goose's rows are copied into the new table (and named below); its own table is left as it was */
+		/* goose's rows are copied into the new table (and named below); its own table is left as it was.
+		 * Where DDL commits, an empty table of dbctl's left by a copy that failed would hide goose's
+		 * rows from then on (every version pending again): the copy is filled aside, then renamed. */
+		char *fresh = t->goose_table && t->sql->swap_tables ? sibling(t, "_dbctl_adopting") : NULL;
+		const char *into = fresh ? fresh : t->table;
+
 		created = !t->goose_table;
-		strbuf_addf(&sql, "CREATE TABLE IF NOT EXISTS %s (", t->table);
+		if (fresh) {
+			strbuf_addf(&sql, "DROP TABLE IF EXISTS %s", fresh);   /* left by an adoption that stopped */
+			rc = tracker_sql(t, sql.buf, NULL, err);
+			strbuf_reset(&sql);
+		}
+		strbuf_addf(&sql, "CREATE TABLE IF NOT EXISTS %s (", into);
 		for (c = 0; c < TRACKING_COLUMN_COUNT; c++)
 			strbuf_addf(&sql, "%s%s %s", c ? ", " : "", tracking_columns[c], types[c]);
 		strbuf_addf(&sql, ")%s", t->sql->table_options);
-		rc = tracker_sql(t, sql.buf, NULL, err);
+		if (rc == 0)
+			rc = tracker_sql(t, sql.buf, NULL, err);
 		if (rc == 0 && t->goose_table) {
 			strbuf_reset(&sql);
-			strbuf_addf(&sql, "INSERT INTO %s (version) ", t->table);
+			strbuf_addf(&sql, "INSERT INTO %s (version) ", into);
 			goose_versions(t, &sql);
 			rc = tracker_sql(t, sql.buf, NULL, err);
 			if (rc != 0)
 				err_prefix(err, "adopting goose's goose_db_version failed");
 		}
+		if (rc == 0 && fresh) {
+			strbuf_reset(&sql);
+			strbuf_addf(&sql, "ALTER TABLE %s RENAME TO %s", fresh, t->table);
+			rc = tracker_sql(t, sql.buf, NULL, err);
+			if (rc != 0)
+				err_prefix(err, "adopting goose's goose_db_version failed");
+		}
+		free(fresh);
 	} else {
 		/* dbmate's table: add dbctl's columns beside its version */
 		for (c = 1; c < TRACKING_COLUMN_COUNT && rc == 0; c++) {
@@ -1591,13 +1636,23 @@ static bool section_transaction(const struct engine *engine, const struct migrat
 	return golang ? !kinds.outside : kinds.implicit == 0;
 }
 
+/* How messages name a migration: VERSION_name, or a repeatable one's R__name. */
+static const char *label(const struct migration *m, char *buf, size_t size)
+{
+	if (m->repeatable)
+		snprintf(buf, size, "%s", m->version);
+	else
+		snprintf(buf, size, "%s_%s", m->version, m->name);
+	return buf;
+}
+
 /* Says once per command, on stderr, why a migration runs without a
  * transaction when its file did not ask for that. */
 static void tell_implicit(struct tracker *t, const struct migration *m, const struct migration_section *section,
 			  const struct migrate_options *options)
 {
 	struct section_kinds kinds;
-	char message[512];
+	char message[768], name[256];
 
 	if (t->told_implicit || !section->transaction || !t->sql->ddl_commits)
 		return;
@@ -1605,11 +1660,12 @@ static void tell_implicit(struct tracker *t, const struct migration *m, const st
 	if (!kinds.implicit)
 		return;
 	t->told_implicit = true;
-	snprintf(message, sizeof(message), "%s_%s runs without a transaction: %ld of its statements commit implicitly on "
+	snprintf(message, sizeof(message), "%s runs without a transaction: %ld of its statements commit implicitly on "
 		 "%s (%s at %s:%d), so it cannot be atomic; its progress is recorded, and if a statement fails, the ones "
-		 "before it stay applied and the next 'migrate %s' resumes at it",
-		 m->version, m->name, kinds.implicit, t->engine->driver->display_name, kinds.first_what, section->path,
-		 kinds.first_line, section == &m->down ? "down --retry" : "up");
+		 "before it stay applied and the next 'migrate %s' %s",
+		 label(m, name, sizeof(name)), kinds.implicit, t->engine->driver->display_name, kinds.first_what,
+		 section->path, kinds.first_line, section == &m->down ? "down --retry" : "up",
+		 m->repeatable ? "runs it again from statement 1 (a repeatable migration runs whole)" : "resumes at it");
 	emit(options, MIGRATE_EVENT_WARNING, m, message, 0, false);
 }
 
@@ -1622,6 +1678,8 @@ static int check_section(const struct engine *engine, const struct migration *m,
 	long statements;
 	int rc;
 
+	if (section->envsub_error)
+		return err_set(err, EXIT_USAGE, "%s", section->envsub_error);
 	memset(&script, 0, sizeof(script));
 	script.transaction = transaction;
 	input.stream = fmemopen(section->text, strlen(section->text), "r");
@@ -1693,8 +1751,9 @@ static bool duplicate_row(const struct tracker *t, const struct err *err)
 static void tracking_error(const struct tracker *t, struct err *err, const char *step, const struct migration *m)
 {
 	bool duplicate = duplicate_row(t, err);
+	char name[256];
 
-	err_prefix(err, "%s %s_%s failed", step, m->version, m->name);
+	err_prefix(err, "%s %s failed", step, label(m, name, sizeof(name)));
 	if (duplicate && t->sql->lock)
 		err_hint(err, "another runner recorded migration %s at the same time, so its statements may have run "
 			      "twice: check the database; were two runners using different --lock modes or lock ids?",
@@ -2251,7 +2310,12 @@ static void section_stopped(struct tracker *t, struct progress *p, long skip, lo
 				: record(t, m, (long)((clock_now() - p->started) * 1000), stopped - 1, message,
 					 progress_row(p), false, NULL, &record_err);
 	}
-	if (recorded == 0 && interrupted)
+	/* a repeatable one never resumes: its next run is the whole file again */
+	if (recorded == 0 && m->repeatable && !down)
+		snprintf(next, sizeof(next), "recorded as stopped at statement %ld; a repeatable migration runs whole, so "
+					     "the next 'migrate up' runs it again from statement 1: fix the file (or the "
+					     "database) first", stopped);
+	else if (recorded == 0 && interrupted)
 		snprintf(next, sizeof(next), "recorded as stopped at statement %ld: 'migrate %s --retry' resumes there, "
 					     "or fix the database and run 'migrate accept %s'", stopped, cmd, m->version);
 	else if (recorded == 0 && down)
@@ -2399,6 +2463,8 @@ static int apply_one(struct tracker *t, const struct migrate_entry *entry, const
 		return exists_rc;
 	}
 	commit_with_row = !in_outer_transaction && !options->dry_run && t->sql->commit_in_batch;
+	if (in_outer_transaction && outer_settings(t, err) != 0)
+		return -1;
 	rc = run_section(t, m, &m->up, true, 0, options, NULL, &completed, err);
 	/* statements travel in batches: a lease lost during one is caught here, before the COMMIT */
 	if (rc == 0)
@@ -2747,7 +2813,8 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 		rc = build_status(&t, files, &status, err);
 	/* a dry run reverts everything inside one transaction, adopting the table
 	 * included, except where DDL commits implicitly: adopted before BEGIN */
-	if (rc == 0 && options->dry_run && status.table_exists && t.sql->ddl_commits) {
+	/* goose's rows count as applied: its table is adopted as dbctl's one would be */
+	if (rc == 0 && options->dry_run && (status.table_exists || t.goose_table) && t.sql->ddl_commits) {
 		if (!table_ready(&t))
 			emit(options, MIGRATE_EVENT_PLAN, NULL, "adopts the tracking table first, for real: DDL commits "
 								 "implicitly here, so it cannot be rolled back", 0, false);
@@ -2762,7 +2829,7 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			t.locks = &evidence;
 		}
 	}
-	if (rc == 0 && status.table_exists && !(dry_outer && t.sql->ddl_commits))
+	if (rc == 0 && (status.table_exists || t.goose_table) && !(dry_outer && t.sql->ddl_commits))
 		rc = ensure_table(&t, files, dry_outer, err);
 	/* every migration to revert must be revertible before the first one is */
 	{
@@ -2848,6 +2915,10 @@ int migrate_down(struct engine *engine, const struct migration_set *files, long 
 			continue;
 		}
 		if (transaction && !dry_outer && migration_begin(&t, err) != 0) {
+			rc = -1;
+			break;
+		}
+		if (transaction && dry_outer && outer_settings(&t, err) != 0) {
 			rc = -1;
 			break;
 		}

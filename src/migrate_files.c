@@ -51,6 +51,8 @@ void migrate_files_release(struct migration_set *set)
 		free(m->down_path);
 		free(m->up.text);
 		free(m->down.text);
+		free(m->up.envsub_error);
+		free(m->down.envsub_error);
 		free(m->environments);
 		free(m->envsub);
 	}
@@ -150,6 +152,23 @@ struct marker_options {
 	const char *environments;   /* points into the line: the value of env:, NULL without one */
 	size_t environments_len;
 };
+
+/* env:LIST of an up or repeatable marker: the environments the migration runs in. */
+static int set_environments(struct migration *m, const struct marker_options *options, int line, struct err *err)
+{
+	struct strbuf list;
+
+	if (options->environments_len == 0 || options->environments[0] == ',' ||
+	    options->environments[options->environments_len - 1] == ',' ||
+	    contains(options->environments, options->environments_len, ",,"))
+		return err_set(err, EXIT_USAGE, "%s:%d: env: needs a comma-separated list of environments, as env:dev,test",
+			       m->path, line);
+	strbuf_init(&list);
+	strbuf_add(&list, options->environments, options->environments_len);
+	free(m->environments);
+	m->environments = strbuf_detach(&list);
+	return 0;
+}
 
 /* The value of key (e.g. "env:") among the space-separated words of [p, end). */
 static const char *marker_option(const char *p, const char *end, const char *key, size_t *len)
@@ -287,19 +306,8 @@ static int parse_sections(struct migration *m, const struct strbuf *content, str
 		if (marker == MARK_DOWN && options.environments)
 			return err_set(err, EXIT_USAGE, "%s:%d: env: belongs on the '-- migrate:up' line: a migration runs "
 				       "in an environment as a whole", m->path, line);
-		if (marker == MARK_UP && options.environments) {
-			struct strbuf list;
-
-			if (options.environments_len == 0 || options.environments[0] == ',' ||
-			    options.environments[options.environments_len - 1] == ',' ||
-			    contains(options.environments, options.environments_len, ",,"))
-				return err_set(err, EXIT_USAGE, "%s:%d: env: needs a comma-separated list of environments, "
-					       "as env:dev,test", m->path, line);
-			strbuf_init(&list);
-			strbuf_add(&list, options.environments, options.environments_len);
-			free(m->environments);
-			m->environments = strbuf_detach(&list);
-		}
+		if (marker == MARK_UP && options.environments && set_environments(m, &options, line, err) != 0)
+			return -1;
 		if (marker == MARK_GOOSE_NO_TRANSACTION) {
 			goose_no_transaction = true;
 			any_marker = true;
@@ -366,6 +374,9 @@ static int parse_repeatable(struct migration *m, const struct strbuf *content, b
 		if (marker == MARK_REPEATABLE && !*marked && !statement_seen) {
 			*marked = true;
 			transaction = !options.no_transaction;
+			/* seed data for dev and test only: never silently everywhere */
+			if (options.environments && set_environments(m, &options, line, err) != 0)
+				return -1;
 			start = p + len + (p[len] == '\n');
 			first_line = line + 1;
 		} else if (marker != MARK_NONE && marker != MARK_GOOSE_OTHER) {
@@ -611,12 +622,27 @@ static int expand_envsub(const struct migration *m, struct migration_section *se
 	return 0;
 }
 
+/* An unset variable is the section's error, raised by whatever runs it:
+ * the down section of a migration being applied, or a migration applied
+ * long ago, must not need a value that nothing sends. */
+static void keep_envsub_error(const struct migration *m, struct migration_section *section)
+{
+	struct err err;
+
+	err_init(&err);
+	if (expand_envsub(m, section, &err) != 0) {
+		section->envsub_error = strdup(err.message);
+		if (!section->envsub_error)
+			abort();
+	}
+}
+
 void migrate_files_select(struct migration_set *set, const char *environment)
 {
 	size_t i, len = strlen(environment);
 
-	for (i = 0; i < set->count; i++) {
-		struct migration *m = &set->items[i];
+	for (i = 0; i < set->count + set->repeatable_count; i++) {
+		struct migration *m = i < set->count ? &set->items[i] : &set->repeatables[i - set->count];
 		const char *p = m->environments;
 		bool found = false;
 
@@ -659,6 +685,7 @@ static int load_repeatable(struct migration_set *set, const char *path, const ch
 	if (rc != 0 || !m.repeatable) {
 		free(m.path);
 		free(m.up.text);
+		free(m.environments);
 		return rc;
 	}
 	strbuf_init(&sb);
@@ -678,6 +705,7 @@ static int load_repeatable(struct migration_set *set, const char *path, const ch
 		free(m.name);
 		free(m.version);
 		free(m.up.text);
+		free(m.environments);
 		return -1;
 	}
 	set->repeatables = realloc(set->repeatables, (set->repeatable_count + 1) * sizeof(*set->repeatables));
@@ -822,11 +850,8 @@ int migrate_files_load(const char *dir, struct migration_set *out, struct err *e
 		out->items[i].down.path = out->items[i].down_path ? out->items[i].down_path : out->items[i].path;
 		checksum(&out->items[i].up);   /* only up sections are compared */
 		/* after the checksum, which stays that of the file as written */
-		if (expand_envsub(&out->items[i], &out->items[i].up, err) != 0 ||
-		    expand_envsub(&out->items[i], &out->items[i].down, err) != 0) {
-			migrate_files_release(out);
-			return -1;
-		}
+		keep_envsub_error(&out->items[i], &out->items[i].up);
+		keep_envsub_error(&out->items[i], &out->items[i].down);
 		if (out->items[i].format == MIGRATION_GOLANG_MIGRATE) {
 			unwrap_transaction(&out->items[i].up);
 			if (out->items[i].down.present)

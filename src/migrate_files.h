@@ -22,6 +22,10 @@ struct migration_section {
 	bool transaction;    /* false: transaction:false or NO TRANSACTION */
 	bool unwrapped;      /* golang-migrate: the BEGIN; ... COMMIT; around the whole text was blanked out */
 	char checksum[65];   /* up sections: SHA-256 of text with CRLF as LF and no BOM */
+	/* owned; goose ENVSUB named an unset variable (text stays as written):
+	 * an error only where the section is about to run, not for a down or an
+	 * applied migration that is never run here; NULL otherwise */
+	char *envsub_error;
 };
 
 struct migration {

@@ -133,7 +133,8 @@ int migrate_locks_observe(struct migrate_locks *locks, const struct driver *driv
 			table->held = strength;
 			table->held_mode = shown;
 		}
-		if (strcmp(cell(&r, row, 2), table->storage) != 0)
+		/* no storage: the statement dropped the table, which is not a rewrite */
+		if (r.cells[row * r.column_count + 2] && strcmp(cell(&r, row, 2), table->storage) != 0)
 			table->moved = true;
 	}
 	for (i = 0; i < locks->count; i++) {

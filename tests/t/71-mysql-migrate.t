@@ -471,6 +471,43 @@ like "$OUT" "2 applied, 1 pending" "... 1 and 2 applied, 3 (rolled back by goose
 expect_exit 0 "up applies only 3" -- "$DBCTL" --url "$U" migrate up -d "$D"
 is "$(sql "SELECT GROUP_CONCAT(id) FROM k")" 3 "... once"
 
+# goose's table read directly; an adoption that fails part way (its CREATE
+# TABLE committed) must not leave an empty table of dbctl's hiding goose's rows
+newdb goose_direct
+sql "CREATE TABLE goose_db_version (id bigint unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY, version_id bigint NOT NULL,
+	is_applied boolean NOT NULL, tstamp timestamp NULL DEFAULT now()) ENGINE=InnoDB;
+	INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, 1), (1, 1), (2, 1);
+	CREATE TABLE log (n int)"
+for v in 1 2 3; do printf -- "-- +goose Up\nINSERT INTO log VALUES ($v);\n" | wr "$D/0000${v}_log.sql"; done
+mariadb_sql "USE $DB; BEGIN; SELECT * FROM goose_db_version FOR UPDATE; SELECT SLEEP(30)" >/dev/null 2>&1 &
+holder=$!
+mariadb_wait_running "SELECT SLEEP(30)"
+expect_exit 1 "goose adoption while goose's rows are locked: the copy times out" -- \
+	"$DBCTL" --url "$U" -o lock_timeout=1000 migrate up -d "$D"
+like "$ERR" "adopting goose's goose_db_version failed" "... says so"
+mariadb_sql "KILL $(mariadb_sql "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(30)%' LIMIT 1")"
+wait "$holder" 2>/dev/null
+holder=
+expect_exit 4 "status after it: goose's versions still applied" -- "$DBCTL" --url "$U" migrate status -d "$D"
+like "$OUT" "2 applied, 1 pending" "... 1 and 2 applied, not pending again"
+expect_exit 0 "up then adopts and applies only 3" -- "$DBCTL" --url "$U" migrate up -d "$D"
+is "$(sql "SELECT GROUP_CONCAT(n ORDER BY n) FROM log")|$(sql "SELECT GROUP_CONCAT(version ORDER BY version) FROM schema_migrations")" \
+	"3|1,2,3" "... 1 and 2 not run again, all three recorded"
+is "$(sql "SHOW TABLES LIKE 'schema_migrations_dbctl_adopting'")" "" "... and no table left aside"
+
+# --- repeatable migrations: DDL commits implicitly, so one runs without a transaction --------
+newdb repeatable
+printf -- 'CREATE TABLE IF NOT EXISTS runs (n int);\nINSERT INTO runs VALUES (1);\nSELECT nope FROM runs;\n' | wr "$D/R__w.sql"
+expect_exit 1 "a repeatable with DDL failing at statement 3" -- "$DBCTL" --url "$U" migrate up -d "$D"
+like "$ERR" "warning: R__w runs without a transaction" "... the warning names it R__w"
+like "$ERR" "runs it again from statement 1" "... and says its next run starts at statement 1"
+unlike "$ERR" "R__w_w|resume at statement 3" "... not that it resumes at statement 3"
+printf -- 'CREATE TABLE IF NOT EXISTS runs (n int);\nINSERT INTO runs VALUES (2);\n' | wr "$D/R__w.sql"
+expect_exit 0 "fixed: up" -- "$DBCTL" --url "$U" migrate up -d "$D"
+is "$(sql "SELECT sum(n) FROM runs" | tail -1)" 3 "... it ran from statement 1 (the first run's INSERT stayed)"
+is "$(sql "SELECT CONCAT(version, ':', failed_statement IS NULL) FROM schema_migrations" | tail -1)" "R__w:1" \
+	"... its row says applied"
+
 # --- no password in any output ----------------------------------------------------------
 newdb secrets
 cp "$tmp/basic/"*.sql "$D/"

@@ -90,8 +90,10 @@ newdb single
 d=$tmp/single
 printf -- "-- migrate:up\nset lock_timeout = '7s';\n" | wr "$d/1_set.sql"
 printf -- "-- migrate:up\ncreate table seen as select current_setting('lock_timeout') as v;\n" | wr "$d/2_seen.sql"
+# (migrate_lock_timeout=0: otherwise each migration starts with SET LOCAL
+# lock_timeout, as it does outside one transaction, and that is not the guard)
 expect_exit 0 "--single-transaction, migration 1 sets lock_timeout: exit 0" -- \
-	"${dbctl[@]}" migrate up -d "$d" --single-transaction
+	"${dbctl[@]}" -o migrate_lock_timeout=0 migrate up -d "$d" --single-transaction
 is "$(versions)|$(q "select v from seen")" "1,2|7s" "... migration 2 sees it: the tracking row's guard did not reset it"
 
 # --- the same settings under the lease: renewing and deleting it still work --------------------------

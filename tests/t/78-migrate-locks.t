@@ -103,10 +103,56 @@ expect_exit 0 "--dry-run: a volatile default" -- "${dbctl[@]}" migrate up --dry-
 like "$OUT" '2_b.sql:2: ACCESS EXCLUSIVE on billing."Invoice" \(table rewritten\)' \
 	"a volatile default rewrites: the quoted name as SQL writes it"
 
+# a line break in a quoted name stays inside the comment line; --json keeps it as it is
+newdb locks_newline
+printf -- '-- migrate:up\nCREATE TABLE "two\nlines" (id int);\n' | wr "$tmp/nl/1_a.sql"
+printf -- '-- migrate:up\nALTER TABLE "two\nlines" ADD COLUMN n int;\n' | wr "$tmp/nl/2_b.sql"
+expect_exit 0 "setup: migrate to 1" -- "${dbctl[@]}" migrate to 1 -d "$tmp/nl"
+expect_exit 0 "--dry-run on a table whose name holds a line break" -- "${dbctl[@]}" migrate up --dry-run -d "$tmp/nl"
+like "$OUT" '2_b.sql:2: ACCESS EXCLUSIVE on public."two\\nlines"'$'\n' "... the name on the comment's one line, \\n escaped"
+expect_exit 0 "... --json" -- "${dbctl[@]}" --json migrate up --dry-run -d "$tmp/nl"
+is "$(json_field "[ e['table'] for e in d['events'] if e['event'] == 'locks' ]" <<<"$OUT")" "['public.\"two\\nlines\"']" \
+	"... --json: the name as it is"
+
 # a plain up (no dry run) prints no lock lines and reads no pg_locks
 newdb locks_plain
 expect_exit 0 "plain up" -- "${dbctl[@]}" migrate up -d "$d"
 unlike "$OUT" "ACCESS EXCLUSIVE" "a real up prints no lock report"
+
+# DROP TABLE: the table is gone from the session's catalogue, its ACCESS
+# EXCLUSIVE lock is not (everyone reading it waits); a partition's parent too
+newdb locks_drop
+printf -- '-- migrate:up\nCREATE TABLE gone (id int);\nCREATE TABLE p (id int) PARTITION BY RANGE (id);\nCREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10);\n' |
+	wr "$tmp/drop/1_a.sql"
+printf -- '-- migrate:up\nDROP TABLE gone;\nDROP TABLE p1;\n' | wr "$tmp/drop/2_drop.sql"
+expect_exit 0 "setup: migrate to 1" -- "${dbctl[@]}" migrate to 1 -d "$tmp/drop"
+expect_exit 0 "--dry-run of DROP TABLE" -- "${dbctl[@]}" migrate up --dry-run -d "$tmp/drop"
+like "$OUT" "2_drop.sql:2: ACCESS EXCLUSIVE on public.gone"$'\n' "DROP TABLE: its ACCESS EXCLUSIVE is reported (not as a rewrite)"
+like "$OUT" "2_drop.sql:3: ACCESS EXCLUSIVE on public.p1"$'\n' "dropping a partition: the partition's lock"
+like "$OUT" "2_drop.sql:3: ACCESS EXCLUSIVE on public.p"$'\n' "... and its parent's"
+
+# SERIALIZABLE reads take SIReadLock, which blocks nobody: not reported, and
+# not in the way of the ACCESS EXCLUSIVE that follows
+newdb locks_serializable
+sq "ALTER DATABASE $DB SET default_transaction_isolation = serializable" >/dev/null
+printf -- '-- migrate:up\nSELECT * FROM orders;\nALTER TABLE orders ADD COLUMN s int;\n' | wr "$tmp/ser/2_s.sql"
+cp "$d/1_base.sql" "$tmp/ser/"
+expect_exit 0 "setup: migrate to 1 under SERIALIZABLE" -- "${dbctl[@]}" migrate to 1 -d "$tmp/ser"
+expect_exit 0 "--dry-run under default_transaction_isolation = serializable" -- \
+	"${dbctl[@]}" migrate up --dry-run -d "$tmp/ser"
+like "$OUT" "2_s.sql:2: ACCESS SHARE on public.orders"$'\n' "SERIALIZABLE: the SELECT's ACCESS SHARE"
+like "$OUT" "2_s.sql:3: ACCESS EXCLUSIVE on public.orders"$'\n' "... and the ALTER's ACCESS EXCLUSIVE, not hidden"
+unlike "$OUT" "SIReadLock" "... no predicate lock reported"
+
+# CREATE OR REPLACE VIEW takes ACCESS EXCLUSIVE on the view: its readers queue
+newdb locks_view
+printf -- '-- migrate:up\nCREATE TABLE items (id int);\nCREATE VIEW items_v AS SELECT id FROM items;\n' |
+	wr "$tmp/view/1_v.sql"
+printf -- 'CREATE OR REPLACE VIEW items_v AS SELECT id FROM items;\n' | wr "$tmp/view/R__views.sql"
+expect_exit 0 "setup: the view exists" -- "${dbctl[@]}" migrate to 1 -d "$tmp/view"
+expect_exit 0 "--dry-run of a repeatable CREATE OR REPLACE VIEW" -- "${dbctl[@]}" migrate up --dry-run -d "$tmp/view"
+like "$OUT" "R__views.sql:1: ACCESS EXCLUSIVE on public.items_v"$'\n' \
+	"CREATE OR REPLACE VIEW: ACCESS EXCLUSIVE on the view is reported"
 
 # --- migrate_lock_timeout ---------------------------------------------------------
 newdb lockwait
@@ -151,5 +197,13 @@ is "$(versions)" 1,2 "... and not recorded"
 kill -KILL "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 holder=
+
+# one transaction for all: an earlier migration's own SET LOCAL is not the next one's
+newdb lockwait_single
+printf -- "-- migrate:up\nSET LOCAL lock_timeout = 0;\nCREATE TABLE seen (v text, t text);\n" | wr "$tmp/single/1_off.sql"
+printf -- "-- migrate:up\nINSERT INTO seen SELECT '2', current_setting('lock_timeout');\n" | wr "$tmp/single/2_next.sql"
+expect_exit 0 "--single-transaction: the first migration turns lock_timeout off for itself" -- \
+	"${dbctl[@]}" migrate up --single-transaction -d "$tmp/single"
+is "$(q "SELECT t FROM seen")" 5s "... the next migration in the same transaction still gets migrate_lock_timeout"
 
 done_testing

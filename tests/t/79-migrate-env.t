@@ -92,4 +92,43 @@ is "$(rows "SELECT count(*) FROM sqlite_master WHERE name = 't'")" 0 "... nothin
 expect_exit 3 "a value with a line break" -- env DBCTL_T_VALUE=$'a\nb' "${dbctl[@]}" migrate up -d g
 like "$ERR" "line break" "... refused"
 
+# an unset name matters only where its section runs: not in the down section
+# of a migration being applied, nor in a migration applied long ago
+rm -f "$tmp/env.db"
+mkdir g2
+cat >g2/1_a.sql <<'SQL'
+-- +goose Up
+-- +goose ENVSUB ON
+CREATE TABLE a (v text DEFAULT '${DBCTL_T_UP}');
+-- +goose Down
+DROP TABLE a; -- ${DBCTL_T_DOWN}
+SQL
+expect_exit 0 "up with the down section's name unset" -- env DBCTL_T_UP=x "${dbctl[@]}" migrate up -d g2
+is "$(rows "SELECT version FROM schema_migrations")" 1 "... applied and recorded"
+expect_exit 0 "status of the applied migration with its name unset" -- "${dbctl[@]}" migrate status -d g2
+expect_exit 3 "down with the down section's name unset" -- "${dbctl[@]}" migrate down -d g2
+like "$ERR" "g2/1_a.sql:5:18: \\\$\\{DBCTL_T_DOWN\\} is not set" "... FILE:LINE:COL naming it"
+is "$(rows "SELECT count(*) FROM sqlite_master WHERE name = 'a'")" 1 "... nothing ran"
+expect_exit 3 "validate checks every section" -- "${dbctl[@]}" migrate validate -d g2
+like "$ERR" "DBCTL_T_UP\\} is not set" "... and names the unset one"
+
+# env: on a repeatable marker: fixtures for dev and test are never run elsewhere
+rm -f "$tmp/env.db"
+mkdir rep
+printf -- "-- migrate:repeatable env:dev,test\nCREATE TABLE IF NOT EXISTS fixtures (n int);\n" >rep/fixtures.sql
+expect_exit 0 "a repeatable for dev,test, no environment set: nothing to run" -- "${dbctl[@]}" migrate status -d rep
+like "$OUT" "1 for other environments" "... counted as for other environments"
+expect_exit 0 "up without an environment" -- "${dbctl[@]}" migrate up -d rep
+is "$(rows "SELECT count(*) FROM sqlite_master WHERE name = 'fixtures'")" 0 "... the repeatable did not run"
+expect_exit 0 "up with environment=prod" -- "${dbctl[@]}" -o environment=prod migrate up -d rep
+is "$(rows "SELECT count(*) FROM sqlite_master WHERE name = 'fixtures'")" 0 "... not there either"
+expect_exit 0 "up with environment=test" -- "${dbctl[@]}" -o environment=test migrate up -d rep
+is "$(rows "SELECT count(*) FROM sqlite_master WHERE name = 'fixtures'")|$(rows "SELECT version FROM schema_migrations")" \
+	"1|R__fixtures" "... runs in test, and is recorded"
+printf -- "-- migrate:repeatable env:dev,test\nCREATE TABLE IF NOT EXISTS fixtures (n int);\nINSERT INTO fixtures VALUES (1);\n" >rep/fixtures.sql
+expect_exit 0 "changed, then up with environment=prod" -- "${dbctl[@]}" -o environment=prod migrate up -d rep
+is "$(rows "SELECT count(*) FROM fixtures")" 0 "... the changed fixtures did not run in prod"
+printf -- "-- migrate:repeatable env:\nSELECT 1;\n" >rep/fixtures.sql
+expect_exit 3 "env: without a list on a repeatable marker" -- "${dbctl[@]}" migrate status -d rep
+
 done_testing

@@ -24,6 +24,10 @@ expect_exit 4 "SQLite: status reads goose_db_version" -- "$DBCTL" --url "$lite" 
 like "$OUT" "2 applied, 2 pending" "... 1 and 2 applied (2's newest row says so), 3 (rolled back) and 4 pending"
 like "$OUT" "^1 +applied .*"$'\n'"2 +applied .*"$'\n'"3 +pending .*"$'\n'"4 +pending" "... per version"
 is "$(lq "SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations'")" 0 "... and creates nothing"
+# goose's own table named as migrations_table: refused, not altered
+expect_exit 3 "migrations_table=goose_db_version" -- "$DBCTL" --url "$lite" -o migrations_table=goose_db_version migrate up -d m
+like "$ERR" "goose_db_version has no version column" "... refused with the reason"
+is "$(lq "SELECT count(*) FROM pragma_table_info('goose_db_version')")" 4 "... and goose's table keeps its 4 columns"
 expect_exit 0 "up: applies 3 and 4 only" -- "$DBCTL" --url "$lite" migrate up -d m
 unlike "$OUT" "applied 1_\|applied 2_" "... not 1 nor 2 again"
 like "$OUT" "applied 3_t3" "... 3 applied"
@@ -35,7 +39,7 @@ sed -i 's/t1 (id int)/t1 (id bigint)/' m/00001_t1.sql
 expect_exit 1 "an adopted migration edited afterwards is drift" -- "$DBCTL" --url "$lite" migrate status -d m
 
 if [ -z "${TEST_PG_SUPER_URL:-}" ]; then
-	skip "no PostgreSQL (run me through tests/run)" 6
+	skip "no PostgreSQL (run me through tests/run)" 12
 	done_testing
 	exit 0
 fi
@@ -51,5 +55,19 @@ expect_exit 0 "PostgreSQL: --dry-run adopts nothing" -- "${dbctl[@]}" migrate up
 is "$(exists schema_migrations)" f "... no table after the dry run"
 expect_exit 0 "PostgreSQL: up" -- "${dbctl[@]}" migrate up -d m
 is "$(versions)" 1,2,3,4 "... every version recorded once"
+
+# down before any up: goose's newest applied version is reverted, and goose's
+# rows are adopted in the same transaction (there was no table to delete from)
+newdb goose_down
+q "CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL, is_applied boolean NOT NULL,
+   tstamp timestamp DEFAULT now());
+   INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true), (2, true);
+   CREATE TABLE t1 (id int); CREATE TABLE t2 (id int);" >/dev/null
+expect_exit 0 "PostgreSQL: down --dry-run before any up" -- "${dbctl[@]}" migrate down --dry-run -d m
+is "$(exists schema_migrations)|$(exists t2)" "f|t" "... rolled back: no table, t2 still there"
+expect_exit 0 "PostgreSQL: down before any up" -- "${dbctl[@]}" migrate down -d m
+like "$OUT" "reverted 2_t2" "... reverts 2, goose's newest applied version"
+is "$(exists t2)|$(versions)" "f|1" "... t2 dropped, dbctl's table holds 1"
+is "$(q "SELECT count(*) FROM goose_db_version")" 3 "... goose's table is left as it was"
 
 done_testing

@@ -89,6 +89,19 @@ printf "SELECT 'unterminated;\n" >bad4/R__bad.sql
 expect_exit 3 "migrate validate lexes repeatables too" -- "$DBCTL" --url "$lite" migrate validate -d bad4
 like "$ERR" "bad4/R__bad.sql:1:8: unterminated" "... FILE:LINE:COL"
 
+# a transaction:false repeatable that fails part way never resumes there: the
+# hint says its next run starts again at statement 1, and it does
+mkdir tf
+printf -- "-- migrate:repeatable transaction:false\nCREATE TABLE IF NOT EXISTS runs (n int);\nINSERT INTO runs VALUES (1);\nSELECT nope FROM runs;\n" >tf/R__log.sql
+expect_exit 1 "a transaction:false repeatable failing at statement 3" -- "$DBCTL" --url "sqlite:///$tmp/tf.db" migrate up -d tf
+like "$ERR" "R__log.sql:4:8: .*no such column" "... placed"
+like "$ERR" "runs it again from statement 1" "... the hint: the next run starts at statement 1"
+unlike "$ERR" "resume at statement 3|R__log_log" "... not that it resumes at statement 3, and named R__log"
+printf -- "-- migrate:repeatable transaction:false\nCREATE TABLE IF NOT EXISTS runs (n int);\nINSERT INTO runs VALUES (1);\n" >tf/R__log.sql
+expect_exit 0 "fixed: up" -- "$DBCTL" --url "sqlite:///$tmp/tf.db" migrate up -d tf
+is "$(/usr/bin/python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM runs").fetchone()[0])' "$tmp/tf.db")" 2 \
+	"... it ran from statement 1 again, as the hint said (the first run's INSERT stayed)"
+
 # --- PostgreSQL ------------------------------------------------------------------
 if [ -z "${TEST_PG_SUPER_URL:-}" ]; then
 	skip "no PostgreSQL (run me through tests/run)" 10
