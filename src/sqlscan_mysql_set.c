@@ -219,10 +219,29 @@ static bool mentions(const char *text, const char *word)
 	return false;
 }
 
+/* Whether a SET after this token begins a SET statement: at the start, after
+ * ';', a label, or a word that opens a statement in a compound one (or SET
+ * STATEMENT ... FOR). Not the SET of UPDATE t SET, INSERT INTO t SET or
+ * ALTER ... SET DEFAULT, whose column may well be called names or charset. */
+static bool starts_statement(const struct set_token *before)
+{
+	static const char *const openers[] = { "BEGIN", "THEN", "ELSE", "DO", "LOOP", "REPEAT", "FOR", "ATOMIC", NULL };
+	size_t i;
+
+	if (before->type == TOK_END || (before->type == TOK_OTHER && (before->c == ';' || before->c == ':')))
+		return true;
+	for (i = 0; before->type == TOK_WORD && openers[i]; i++)
+		if (word_is(before, openers[i]))
+			return true;
+	return false;
+}
+
 /* Every SET in the text, a compound statement's too (not inside quotes). */
 bool sqlscan_mysql_charset_plain(const char *text)
 {
 	const char *p = text;
+
+	struct set_token before = { TOK_END, NULL, 0, false, '\0' };
 
 	if (!mentions(text, "names") && !mentions(text, "char"))
 		return true;
@@ -231,7 +250,8 @@ bool sqlscan_mysql_charset_plain(const char *text)
 
 		if (t.type == TOK_END)
 			return true;
-		if (t.type == TOK_WORD && word_is(&t, "SET") && !set_plain(p))
+		if (t.type == TOK_WORD && word_is(&t, "SET") && starts_statement(&before) && !set_plain(p))
 			return false;
+		before = t;
 	}
 }

@@ -216,6 +216,12 @@ printf "SET NAMES 'utf8mb4' COLLATE 'utf8mb4_bin';\nSET @@session.character_set_
 expect_exit 0 "plain names still run" -- "$DBCTL" --url "$U" run --no-transaction cs3.sql
 is "$(rows3)" "46,47,48,50,68" "... and ran"
 mariadb_sql "DELETE FROM app.r WHERE id = 68"
+# the SET of UPDATE and INSERT assigns columns, which may be called names or charset
+mariadb_sql "CREATE TABLE app.people (id int PRIMARY KEY, names text, charset text, character_set_name text) ENGINE=InnoDB"
+printf "INSERT INTO people SET id = 2, names = 'x, y';\nUPDATE people SET names = 'Ann, Bob', charset = CONCAT('lat', 'in1') WHERE id = 2;\nUPDATE people SET character_set_name = @cs;\n" >cs4.sql
+expect_exit 0 "UPDATE/INSERT ... SET names = ..., charset = ... are not SET statements: they run" -- \
+	"$DBCTL" --url "$U" run cs4.sql
+is "$(mariadb_sql "SELECT CONCAT(names, '/', charset) FROM app.people")" "Ann, Bob/latin1" "... and ran"
 
 # F1/F2: a procedure can commit (COMMIT AND CHAIN, DDL, SET autocommit = 1)
 # in ways the check after the batch cannot see: CALL is refused
