@@ -357,7 +357,7 @@ static int greeting_offers_tls(struct driver_conn *conn, double deadline, struct
 	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &soerr_len) != 0 || soerr != 0)
 		return -1;   /* the connect failed: the library says how */
 	for (;;) {
-		unsigned char buf[512];
+		unsigned char buf[16384];   /* a greeting is ~100 bytes; a server version longer than this is refused */
 		ssize_t n;
 		size_t len, at;
 
@@ -377,12 +377,16 @@ static int greeting_offers_tls(struct driver_conn *conn, double deadline, struct
 			return -1;
 		if (n >= 5) {
 			len = (size_t)buf[0] | (size_t)buf[1] << 8 | (size_t)buf[2] << 16;
+			if (buf[4] == 0xff)
+				return -1;   /* an error packet: the server refused, and the library says how */
+			/* what cannot be read cannot be trusted to offer TLS: under
+			 * REQUIRED, "cannot tell" is a refusal, never the library's turn */
 			if (buf[4] != 10)
-				return -1;   /* an error packet, or a protocol this does not know */
+				return 0;
 			for (at = 5; at < (size_t)n && at < len + 4 && buf[at]; at++)
 				;   /* the server's version, NUL-terminated */
 			if (at >= len + 4 || at >= sizeof(buf) - 16)
-				return -1;
+				return 0;
 			/* NUL, thread id (4), scramble (8), filler (1), capabilities (2) */
 			if (at + 15 < (size_t)n)
 				return (buf[at + 14] | buf[at + 15] << 8) & MY_CLIENT_SSL ? 1 : 0;
