@@ -83,6 +83,15 @@ int my_dump_schema(struct driver_conn *conn, struct strbuf *out, struct err *err
 	size_t n = 0, i;
 	int rc = 0;
 
+	/* the dump tool, like libmariadb 3.3, logs in before it checks that TLS
+	 * came up under --ssl: dbctl's own greeting check cannot reach its
+	 * connection, and only a verified certificate makes it refuse first */
+	if (url->ssl_mode == URL_SSL_REQUIRED)
+		return err_set(err, EXIT_FAILED, "ssl-mode=REQUIRED: mariadb-dump would log in before checking that TLS is "
+					  "up, so the schema file is not written"),
+		       err_hint(err, "use ssl-mode=VERIFY_CA or VERIFY_IDENTITY (with ssl-ca), under which it refuses a "
+				     "server without TLS first"),
+		       -1;
 	if (!subprocess_find("mariadb-dump", path, sizeof(path)) && !subprocess_find("mysqldump", path, sizeof(path)))
 		return err_set(err, EXIT_FAILED, "no mariadb-dump or mysqldump in PATH to write the schema with"),
 		       err_hint(err, "install the client (Debian: mariadb-client)"), -1;
