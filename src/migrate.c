@@ -1199,7 +1199,8 @@ static void heartbeat_start(struct tracker *t, const struct migrate_options *opt
 	err_init(&err);
 	strbuf_init(&sql);
 	t->sql->lock->lease_renew(&sql, table, who, (int)seconds);
-	if (engine_checkout(t->engine, clock_now() + 10, &lock->heartbeat_conn, &err) != 0 ||
+	/* a pool with none to spare answers at once: the warning below, not a wait */
+	if (engine_checkout(t->engine, clock_now() + 2, &lock->heartbeat_conn, &err) != 0 ||
 	    migrate_heartbeat_start(&lock->heartbeat, t->engine->driver, lock->heartbeat_conn->conn, sql.buf,
 				    seconds / 4 < 0.25 ? 0.25 : seconds / 4, seconds, &err) != 0) {
 		char message[600];
@@ -1222,8 +1223,9 @@ static void heartbeat_stop(struct tracker *t, struct migration_lock *lock)
 	migrate_heartbeat_stop(lock->heartbeat);
 	lock->heartbeat = NULL;
 	t->heartbeat = NULL;
+	/* closed: a renewal stop cancelled leaves the session in no state worth pooling */
 	if (lock->heartbeat_conn)
-		engine_checkin(t->engine, lock->heartbeat_conn, false);
+		engine_checkin(t->engine, lock->heartbeat_conn, true);
 	lock->heartbeat_conn = NULL;
 }
 

@@ -19,6 +19,7 @@ struct migrate_heartbeat {
 	pthread_mutex_t mutex;         /* guards stopping, lost and why */
 	pthread_cond_t wake;
 	bool stopping;
+	bool renewing;                 /* a renewal is in flight: stop cancels it */
 	bool lost;
 	char why[256];
 };
@@ -58,7 +59,9 @@ static void *beat(void *context)
 {
 	struct migrate_heartbeat *h = context;
 	double renewed = clock_now();
+	bool stopping;
 	sigset_t all;
+	int rc;
 
 	/* Ctrl-C is the main thread's to handle: it cancels the migration */
 	sigfillset(&all);
@@ -68,8 +71,25 @@ static void *beat(void *context)
 		struct driver_result r;
 		struct err err;
 
+		bool go;
+
 		err_init(&err);
-		if (h->driver->exec(h->conn, h->renew_sql, &r, &err) == 0) {
+		pthread_mutex_lock(&h->mutex);
+		go = h->renewing = !h->stopping;
+		pthread_mutex_unlock(&h->mutex);
+		if (!go)
+			break;
+		rc = h->driver->exec(h->conn, h->renew_sql, &r, &err);
+		pthread_mutex_lock(&h->mutex);
+		h->renewing = false;
+		stopping = h->stopping;
+		pthread_mutex_unlock(&h->mutex);
+		if (stopping) {
+			if (rc == 0)
+				driver_result_release(&r);
+			break;
+		}
+		if (rc == 0) {
 			bool ours = r.row_count == 1;
 
 			driver_result_release(&r);
@@ -138,6 +158,10 @@ void migrate_heartbeat_stop(struct migrate_heartbeat *h)
 	pthread_mutex_lock(&h->mutex);
 	h->stopping = true;
 	pthread_cond_signal(&h->wake);
+	/* a renewal can wait for the lease row behind a lock: a lost main
+	 * connection's transaction holds it until the server notices */
+	if (h->renewing && h->driver->cancel)
+		h->driver->cancel(h->conn);
 	pthread_mutex_unlock(&h->mutex);
 	pthread_join(h->thread, NULL);
 	pthread_mutex_destroy(&h->mutex);

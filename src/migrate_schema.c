@@ -50,22 +50,20 @@ static void add_rows(struct engine *engine, struct driver_conn *conn, struct str
 }
 
 /* The tracking rows as one INSERT; "" when there is no tracking table. */
-static int tracking_rows(struct engine *engine, struct driver_conn *conn, const struct migrate_options *options,
-			 struct strbuf *out, struct err *err)
+/* status: read before conn was checked out, since a pool of one
+ * connection (SQLite's :memory:) has none for migrate_status while conn is out */
+static void tracking_rows(struct engine *engine, struct driver_conn *conn, const struct migrate_options *options,
+			  const struct migrate_status *status, struct strbuf *out)
 {
-	struct migration_set none = { 0 };
-	struct migrate_status status;
 	char *table;
 	bool first = true;
 
-	if (migrate_status(engine, &none, options, &status, err) != 0)
-		return -1;
-	if (status.table_exists) {
+	if (status->table_exists) {
 		struct strbuf rows;
 
 		strbuf_init(&rows);
-		add_rows(engine, conn, &rows, status.entries, status.count, &first);
-		add_rows(engine, conn, &rows, status.repeatables, status.repeatable_count, &first);
+		add_rows(engine, conn, &rows, status->entries, status->count, &first);
+		add_rows(engine, conn, &rows, status->repeatables, status->repeatable_count, &first);
 		if (!first) {
 			table = engine->driver->quote(conn, options->table, true);
 			strbuf_addf(out, "\n-- the migrations applied, as %s recorded them\n", options->table);
@@ -75,8 +73,6 @@ static int tracking_rows(struct engine *engine, struct driver_conn *conn, const 
 		}
 		strbuf_release(&rows);
 	}
-	migrate_status_release(&status);
-	return 0;
 }
 
 static int write_file(const char *path, const struct strbuf *text, struct err *err)
@@ -108,21 +104,28 @@ static int write_file(const char *path, const struct strbuf *text, struct err *e
 int migrate_schema_dump(struct engine *engine, const struct migrate_options *options, const char *path,
 			struct err *err)
 {
+	struct migration_set none = { 0 };
+	struct migrate_status status;
 	struct pool_conn *pc;
 	struct strbuf text;
 	int rc;
 
 	if (!engine->driver->dump_schema)
 		return err_set(err, EXIT_USAGE, "a schema file is not supported for %s", engine->driver->display_name);
-	if (engine_checkout(engine, clock_now() + 86400, &pc, err) != 0)
+	if (migrate_status(engine, &none, options, &status, err) != 0)
 		return -1;
+	if (engine_checkout(engine, clock_now() + 86400, &pc, err) != 0) {
+		migrate_status_release(&status);
+		return -1;
+	}
 	strbuf_init(&text);
 	strbuf_addstr(&text, "-- Schema written by dbctl after its migrations: review it in diffs, load it into an\n"
 			     "-- empty database with 'dbctl migrate load FILE'.\n\n");
 	rc = engine->driver->dump_schema(pc->conn, &text, err);
 	if (rc == 0)
-		rc = tracking_rows(engine, pc->conn, options, &text, err);
+		tracking_rows(engine, pc->conn, options, &status, &text);
 	engine_checkin(engine, pc, rc != 0);
+	migrate_status_release(&status);
 	if (rc == 0)
 		rc = write_file(path, &text, err);
 	if (rc != 0)
