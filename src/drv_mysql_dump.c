@@ -79,7 +79,7 @@ int my_dump_schema(struct driver_conn *conn, struct strbuf *out, struct err *err
 	static const char *const drop[] = { "MYSQL_", "MARIADB_", NULL };
 	const struct url_mysql *url = &conn->url;
 	char path[512], port[16], *argv[24] = { 0 }, *password = NULL, **env;
-	struct strbuf dump, errors;
+	struct strbuf dump;
 	size_t n = 0, i;
 	int rc = 0;
 
@@ -133,16 +133,13 @@ int my_dump_schema(struct driver_conn *conn, struct strbuf *out, struct err *err
 		password = argument("MYSQL_PWD=", conn->password);
 	env = subprocess_environment(drop, (const char *const *)&password, password ? 1 : 0);
 	strbuf_init(&dump);
-	strbuf_init(&errors);
-	if (subprocess_run(path, argv, env, &dump, &errors) != 0)
-		rc = err_set(err, EXIT_FAILED, "%s failed: %s", path, errors.len ? errors.buf : "no message");
-	else
+	rc = subprocess_capture(path, argv, env, &dump, err);
+	if (rc == 0)
 		clean(dump.buf, out);
 	subprocess_environment_release(env);
 	free(password);
 	for (i = 0; i < n; i++)
 		free(argv[i]);
 	strbuf_release(&dump);
-	strbuf_release(&errors);
 	return rc;
 }

@@ -140,20 +140,17 @@ int pg_dump_schema(PGconn *pg, struct strbuf *out, struct err *err)
 {
 	char path[512], schema_only[] = "--schema-only", no_password[] = "--no-password", **env;
 	char *const argv[] = { path, schema_only, no_password, NULL };
-	struct strbuf dump, errors;
+	struct strbuf dump;
 	int rc = 0;
 
 	if (find_pg_dump(PQserverVersion(pg) / 10000, path, sizeof(path), err) != 0)
 		return -1;
 	env = child_environment(pg);
 	strbuf_init(&dump);
-	strbuf_init(&errors);
-	if (subprocess_run(path, argv, env, &dump, &errors) != 0)
-		rc = err_set(err, EXIT_FAILED, "%s failed: %s", path, errors.len ? errors.buf : "no message");
-	else
+	rc = subprocess_capture(path, argv, env, &dump, err);
+	if (rc == 0)
 		clean(dump.buf, out);
 	subprocess_environment_release(env);
 	strbuf_release(&dump);
-	strbuf_release(&errors);
 	return rc;
 }

@@ -130,6 +130,18 @@ int subprocess_run(const char *path, char *const argv[], char *const env[], stru
 	return WEXITSTATUS(status);
 }
 
+int subprocess_capture(const char *path, char *const argv[], char *const env[], struct strbuf *out, struct err *err)
+{
+	struct strbuf errors;
+	int rc = 0;
+
+	strbuf_init(&errors);
+	if (subprocess_run(path, argv, env, out, &errors) != 0)
+		rc = err_set(err, EXIT_FAILED, "%s failed: %s", path, errors.len ? errors.buf : "no message");
+	strbuf_release(&errors);
+	return rc;
+}
+
 bool subprocess_find(const char *name, char *path, size_t size)
 {
 	const char *dirs = getenv("PATH"), *p;

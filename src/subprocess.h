@@ -2,6 +2,7 @@
 #ifndef DBCTL_SUBPROCESS_H
 #define DBCTL_SUBPROCESS_H
 
+#include "err.h"
 #include "strbuf.h"
 
 #include <stdbool.h>
@@ -17,6 +18,12 @@ void subprocess_environment_release(char **env);
  * output to out and its standard error to errors. Returns its exit status,
  * or -1 when it could not be run or was killed (errors says why). */
 int subprocess_run(const char *path, char *const argv[], char *const env[], struct strbuf *out, struct strbuf *errors);
+
+/* subprocess_run for a program whose output is the point: its standard
+ * output appended to out; when it fails, -1 with err saying what it wrote
+ * to standard error. */
+int subprocess_capture(const char *path, char *const argv[], char *const env[], struct strbuf *out,
+		       struct err *err) MUST_CHECK;
 
 /* The first directory of PATH holding an executable name, into path; false when none. */
 bool subprocess_find(const char *name, char *path, size_t size);
